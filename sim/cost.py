@@ -1,0 +1,64 @@
+"""The cost of retraining, in nominal units.
+
+Nominal units keep sweeps reproducible (they do not depend on the machine); the engine
+measures fit CPU seconds beside them to keep comparisons honest.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from sklearn.base import BaseEstimator
+
+__all__ = ["Cost"]
+
+
+class Cost(BaseEstimator):
+    """Nominal cost of retraining: per retrain, per training sample, per label.
+
+    Parameters
+    ----------
+    per_retrain
+        Units charged for every model trained (a rejected challenger costs too).
+    per_sample
+        Units charged per training sample of each retrain.
+    per_label
+        Units charged per label that arrives (the labelling effort; with
+        ``label_rate < 1`` fewer labels arrive and cost less).
+
+    Examples
+    --------
+    >>> cost = Cost(per_retrain=1.0, per_sample=0.001)
+    >>> cost.retrain(n_train=2000)
+    {'cost_retrain': 1.0, 'cost_samples': 2.0}
+    """
+
+    def __init__(self, per_retrain: float = 1.0, per_sample: float = 0.0, per_label: float = 0.0):
+        self.per_retrain = per_retrain
+        self.per_sample = per_sample
+        self.per_label = per_label
+
+    def check(self) -> Cost:
+        """Validate the parameters; return self."""
+        for name in ("per_retrain", "per_sample", "per_label"):
+            value = getattr(self, name)
+            if (
+                not isinstance(value, numbers.Real)
+                or isinstance(value, bool)
+                or not value >= 0
+            ):
+                raise ValueError(
+                    f"The '{name}' parameter of Cost must be a number >= 0. Got {value!r} instead."
+                )
+        return self
+
+    def retrain(self, n_train: int) -> dict[str, float]:
+        """Return the cost terms of one retrain on ``n_train`` samples."""
+        return {
+            "cost_retrain": float(self.per_retrain),
+            "cost_samples": float(self.per_sample) * n_train,
+        }
+
+    def labels(self, n_labels: int) -> float:
+        """Return the cost of ``n_labels`` arriving labels."""
+        return float(self.per_label) * n_labels

@@ -1,0 +1,543 @@
+"""The replay engine: one stream, one model, one trigger, under the rules of time.
+
+At every step ``t`` the engine
+
+1. deploys any accepted model whose ``deploy_latency`` has passed,
+2. lets the deployed model predict ``X_t`` and scores it against ``y_t`` (the metric is
+   the engine's alone: the trigger does not see ``y_t``),
+3. delivers the labels of step ``t - label_delay`` (a ``label_rate`` fraction of
+   them) into the labeled history,
+4. shows the trigger an :class:`~sim.types.Observation` of what it may see,
+5. on a retrain decision trains ``clone(model)`` on the training window of labels that
+   have arrived, lets the gate judge it on held-out arrived labels, and schedules the
+   accepted model to serve from ``t + 1 + deploy_latency``.
+
+No label is used — by the trigger, the training set or the gate — before it arrives.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+
+from sim.checks import check_choice, check_number
+from sim.cost import Cost
+from sim.metrics import summarize
+from sim.types import Decision, Labels, Observation, RunResult
+
+__all__ = ["WINDOWS", "Protocol", "compare", "replay"]
+
+WINDOWS = ("sliding", "expanding", "since_retrain", "since_change")
+
+
+class Protocol(BaseEstimator):
+    """The rules of a replay: steps, labels, training windows, deployment.
+
+    Parameters
+    ----------
+    step_size
+        Samples per step (the monitoring interval).
+    initial_train
+        Samples at the start of the stream used, fully labeled, to train the first model;
+        rounded up to whole steps. They are not scored.
+    label_delay
+        Steps until the labels of a step arrive (0: at the end of the same step).
+    label_rate
+        Fraction of samples whose label ever arrives, in (0, 1].
+    window
+        Training-window policy: ``"sliding"`` (the last ``train_window`` arrived
+        labels), ``"expanding"`` (every label so far), ``"since_retrain"`` (labels of
+        samples since the previous retrain decision, at least ``min_train``), or
+        ``"since_change"`` (labels since the change point the trigger estimated, at
+        least ``min_train``; the last ``train_window`` when the trigger gives none).
+    train_window
+        Most recent labeled samples a model trains on; the cap for every policy but
+        ``"expanding"``. Memory is O(``train_window``).
+    min_train
+        Fewest samples a ``since_*`` window trains on (it reaches further back if needed).
+    deploy_latency
+        Extra steps between a retrain decision and the new model serving; it serves from
+        step ``t + 1 + deploy_latency``.
+    benefit_window
+        Steps over which a new model is scored against the model it replaced (or, for a
+        rejected one, the model it challenged) to measure its ``benefit``.
+    min_benefit
+        A retrain whose benefit (accuracy gain) is below this is counted as unneeded.
+    recovery_window
+        Steps averaged when judging recovery after a drift.
+    recovery_tolerance
+        Accuracy within this of the pre-drift level counts as recovered.
+
+    Examples
+    --------
+    >>> Protocol(step_size=250, label_delay=2).check().label_delay
+    2
+    """
+
+    def __init__(
+        self,
+        step_size: int = 500,
+        initial_train: int = 1000,
+        label_delay: int = 0,
+        label_rate: float = 1.0,
+        window: str = "since_change",
+        train_window: int = 2000,
+        min_train: int = 200,
+        deploy_latency: int = 0,
+        benefit_window: int = 10,
+        min_benefit: float = 0.005,
+        recovery_window: int = 5,
+        recovery_tolerance: float = 0.01,
+    ):
+        self.step_size = step_size
+        self.initial_train = initial_train
+        self.label_delay = label_delay
+        self.label_rate = label_rate
+        self.window = window
+        self.train_window = train_window
+        self.min_train = min_train
+        self.deploy_latency = deploy_latency
+        self.benefit_window = benefit_window
+        self.min_benefit = min_benefit
+        self.recovery_window = recovery_window
+        self.recovery_tolerance = recovery_tolerance
+
+    def check(self) -> Protocol:
+        """Validate the parameters; return self."""
+        integral = numbers.Integral
+        check_number(self, "step_size", self.step_size, kind=integral, low=1)
+        check_number(self, "initial_train", self.initial_train, kind=integral, low=1)
+        check_number(self, "label_delay", self.label_delay, kind=integral, low=0)
+        check_number(self, "label_rate", self.label_rate, low=0, high=1, low_open=True)
+        check_choice(self, "window", self.window, WINDOWS)
+        check_number(self, "train_window", self.train_window, kind=integral, low=1)
+        check_number(self, "min_train", self.min_train, kind=integral, low=1)
+        check_number(self, "deploy_latency", self.deploy_latency, kind=integral, low=0)
+        check_number(self, "benefit_window", self.benefit_window, kind=integral, low=1)
+        check_number(self, "min_benefit", self.min_benefit)
+        check_number(self, "recovery_window", self.recovery_window, kind=integral, low=1)
+        check_number(self, "recovery_tolerance", self.recovery_tolerance, low=0)
+        if self.min_train > self.train_window:
+            raise ValueError(
+                "The 'min_train' parameter of Protocol must be <= train_window "
+                f"({self.train_window}). Got {self.min_train!r} instead."
+            )
+        return self
+
+
+class _History:
+    """The labeled samples that have arrived, oldest first, kept in per-step chunks.
+
+    Keeps at most ``capacity`` samples (None: all). Windows are cut by sample index.
+    """
+
+    def __init__(self, capacity: int | None):
+        self.capacity = capacity
+        self.chunks: deque[tuple[np.ndarray, np.ndarray, np.ndarray]] = deque()
+        self.size = 0
+
+    def add(self, X: np.ndarray, y: np.ndarray, index: np.ndarray) -> None:
+        if len(y) == 0:
+            return
+        self.chunks.append((X, y, index))
+        self.size += len(y)
+        while self.capacity is not None and self.size - len(self.chunks[0][1]) >= self.capacity:
+            self.size -= len(self.chunks.popleft()[1])
+
+    def last(self, n: int | None, *, since: int | None = None, skip: int = 0):
+        """Return the newest labeled samples, the newest ``skip`` left out.
+
+        Takes at most ``n`` samples (None: all kept) and, when ``since`` is given, only
+        those with sample index >= ``since``. Returns ``(X, y, index)`` oldest first.
+        """
+        parts = []
+        need = n if n is not None else self.size
+        to_skip = skip
+        for X, y, index in reversed(self.chunks):
+            if to_skip >= len(y):
+                to_skip -= len(y)
+                continue
+            stop = len(y) - to_skip
+            to_skip = 0
+            start = max(0, stop - need)
+            if since is not None:
+                start = max(start, int(np.searchsorted(index[:stop], since)))
+            if start < stop:
+                parts.append((X[start:stop], y[start:stop], index[start:stop]))
+                need -= stop - start
+            if need <= 0 or (since is not None and index[0] < since):
+                break
+        if not parts:
+            return None
+        parts.reverse()
+        return tuple(np.concatenate([p[i] for p in parts]) for i in range(3))
+
+
+@dataclass
+class _Model:
+    """A trained model and what the engine must remember of it."""
+
+    id: int
+    estimator: object
+    reference: np.ndarray  # features it was trained on (for data-drift triggers)
+    trained_at: int  # step of the decision that trained it (-1: the initial model)
+
+
+@dataclass
+class _BenefitTrack:
+    """Scores a new model against the one it replaced (or challenged), step by step."""
+
+    event: int
+    new: _Model
+    old: _Model
+    start: int
+    steps_left: int
+    correct_new: int = 0
+    correct_old: int = 0
+    n: int = 0
+
+
+def _seeds(seed: int) -> dict[str, int]:
+    """Independent child seeds for the stream, labels, model and trigger."""
+    children = np.random.SeedSequence(seed).spawn(4)
+    names = ("stream", "labels", "model", "trigger")
+    return {name: int(c.generate_state(1)[0]) for name, c in zip(names, children, strict=False)}
+
+
+def _with_seed(model, seed: int):
+    """Clone ``model``, fixing its ``random_state`` to ``seed`` when it has one."""
+    model = clone(model)
+    if "random_state" in model.get_params() and model.get_params()["random_state"] is None:
+        model.set_params(random_state=seed)
+    return model
+
+
+def replay(
+    stream,
+    model,
+    trigger,
+    *,
+    gate=None,
+    cost: Cost | None = None,
+    seed: int = 0,
+    protocol: Protocol | None = None,
+    callback: Callable[[int], None] | None = None,
+    **protocol_params,
+) -> RunResult:
+    """Replay ``stream`` through ``model`` under ``trigger`` and report what happened.
+
+    Parameters
+    ----------
+    stream
+        A :class:`~sim.streams.base.Stream`.
+    model
+        Any scikit-learn classifier; only clones are ever fitted.
+    trigger
+        A :class:`~strategies.base.Trigger`; only a clone is used.
+    gate
+        A :class:`~strategies.base.Gate`; None accepts every retrain.
+    cost
+        A :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
+    seed
+        The run's seed; child seeds go to the stream, the labels, the model and the
+        trigger. The same seed gives the same result.
+    protocol
+        A :class:`Protocol`; keyword arguments override its parameters.
+    callback
+        Called with the step index after every scored step (progress bars).
+    **protocol_params
+        Parameters of :class:`Protocol` (``step_size``, ``label_delay``, ...).
+
+    Returns
+    -------
+    RunResult
+        The per-step timeline, the retrain events and the summary metrics.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim.streams import SEA
+    >>> from strategies import Periodic
+    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
+    >>> result = replay(stream, LogisticRegression(), Periodic(every=10), seed=1)
+    >>> result.events["step"].tolist()
+    [11, 21, 31]
+    >>> round(result.summary["mean_accuracy"], 2)
+    0.87
+    """
+    protocol = clone(protocol) if protocol is not None else Protocol()
+    protocol.set_params(**protocol_params).check()
+    cost = (clone(cost) if cost is not None else Cost()).check()
+    gate = clone(gate).check() if gate is not None else None
+    seeds = _seeds(seed)
+    trigger = clone(trigger)
+    trigger.reset(seed=seeds["trigger"])
+    step_size = protocol.step_size
+    if trigger.requires_ground_truth:
+        trigger.reveal(tuple(stream.drifts), step_size)
+
+    label_rng = np.random.default_rng(seeds["labels"])
+    batches = stream.batches(seeds["stream"], step_size)
+    n_val = gate.n_val if gate is not None else 0
+    capacity = None if protocol.window == "expanding" else protocol.train_window + n_val
+    history = _History(capacity)
+
+    initial = []
+    n_initial = 0
+    for batch in batches:
+        initial.append(batch)
+        n_initial += len(batch)
+        if n_initial >= protocol.initial_train:
+            break
+    if n_initial < protocol.initial_train:
+        raise ValueError(
+            f"The stream has {n_initial} samples, fewer than initial_train="
+            f"{protocol.initial_train}: it must be longer than the initial training segment."
+        )
+    X0 = np.concatenate([b.X for b in initial])
+    y0 = np.concatenate([b.y for b in initial])
+    idx0 = np.arange(initial[0].index, initial[0].index + len(y0))
+    history.add(X0, y0, idx0)
+    first_step = initial[-1].t + 1
+    if len(np.unique(y0)) < 2 and stream.task == "classification":
+        raise ValueError(
+            f"The initial training segment (first {n_initial} samples) has a single class "
+            f"({y0[0]!r}); a classifier needs at least two. Increase initial_train."
+        )
+    model_seed = seeds["model"]
+    t0 = time.process_time()
+    estimator = _with_seed(model, model_seed).fit(X0, y0)
+    initial_fit_seconds = time.process_time() - t0
+    reference = X0[-protocol.train_window :]
+    deployed = _Model(0, estimator, reference, first_step - 1)
+    latest = deployed  # the newest accepted model (champion of the next gate)
+    deployed_at = first_step
+    n_models = 1
+    pending_deploy: deque[tuple[int, _Model]] = deque()
+    pending_labels: deque[tuple[int, Labels]] = deque()
+    last_retrain_index = int(idx0[0])
+    tracks: list[_BenefitTrack] = []
+
+    rows: dict[str, list] = {
+        "step": [], "n_samples": [], "accuracy": [], "model_id": [], "n_labels": [],
+        "retrain": [], "accepted": [], "cost": [],
+    }
+    stats_rows: list[Mapping[str, float]] = []
+    events: list[dict] = []
+    total_cost = 0.0
+
+    for batch in batches:
+        t = batch.t
+        while pending_deploy and pending_deploy[0][0] <= t:
+            _, deployed = pending_deploy.popleft()
+            deployed_at = t
+        preds: dict[int, np.ndarray] = {deployed.id: deployed.estimator.predict(batch.X)}
+        y_pred = preds[deployed.id]
+        correct = y_pred == batch.y
+        n = len(batch)
+
+        for track in tracks:
+            if track.start > t:
+                continue
+            for m in (track.new, track.old):
+                if m.id not in preds:
+                    preds[m.id] = m.estimator.predict(batch.X)
+            track.correct_new += int(np.sum(preds[track.new.id] == batch.y))
+            track.correct_old += int(np.sum(preds[track.old.id] == batch.y))
+            track.n += n
+            track.steps_left -= 1
+            if track.steps_left == 0:
+                events[track.event]["benefit"] = (track.correct_new - track.correct_old) / track.n
+        tracks = [tr for tr in tracks if tr.steps_left > 0]
+
+        mask = label_rng.random(n) < protocol.label_rate
+        index = np.arange(batch.index, batch.index + n)
+        pending_labels.append((t, Labels(
+            X=batch.X[mask], y=batch.y[mask], y_pred=y_pred[mask],
+            model_id=np.full(int(mask.sum()), deployed.id), index=index[mask],
+            step=np.full(int(mask.sum()), t),
+        )))
+        arrived = []
+        while pending_labels and pending_labels[0][0] <= t - protocol.label_delay:
+            arrived.append(pending_labels.popleft()[1])
+        labels = _concat_labels(arrived, batch.X.shape[1])
+        history.add(labels.X, labels.y, labels.index)
+        total_cost += cost.labels(len(labels))
+
+        obs = Observation(
+            t=t, X=batch.X, y_pred=y_pred, labels=labels, model_id=deployed.id,
+            deployed_at=deployed_at, reference=deployed.reference, sample_index=batch.index,
+        )
+        decision = trigger.update(obs)
+        accepted = False
+        if decision.retrain:
+            event, challenger = _retrain(
+                t, decision, model, model_seed, history, protocol, gate, cost, latest,
+                last_retrain_index, n_models,
+            )
+            events.append(event)
+            total_cost += event["cost"]
+            last_retrain_index = batch.index + n
+            if challenger is not None:
+                n_models += 1
+                accepted = event["accepted"]
+                trigger.on_retrain(t, accepted)
+                start = t + 1 + protocol.deploy_latency
+                # an accepted model is scored against the one it replaces, a rejected one
+                # against the champion it failed to beat
+                tracks.append(_BenefitTrack(len(events) - 1, challenger, latest, start,
+                                            protocol.benefit_window))
+                if accepted:
+                    pending_deploy.append((start, challenger))
+                    latest = challenger
+        rows["step"].append(t)
+        rows["n_samples"].append(n)
+        rows["accuracy"].append(float(correct.mean()))
+        rows["model_id"].append(deployed.id)
+        rows["n_labels"].append(len(labels))
+        rows["retrain"].append(bool(decision.retrain))
+        rows["accepted"].append(accepted)
+        rows["cost"].append(total_cost)
+        stats_rows.append(decision.stats)
+        if callback is not None:
+            callback(t)
+
+    for track in tracks:
+        if track.n:
+            events[track.event]["benefit"] = (track.correct_new - track.correct_old) / track.n
+
+    timeline = pd.DataFrame(rows)
+    stats = pd.DataFrame.from_records(stats_rows, index=timeline.index)
+    if len(stats.columns):
+        timeline = pd.concat([timeline, stats.add_prefix("stat_")], axis=1)
+    events_df = pd.DataFrame(events, columns=EVENT_COLUMNS)
+    config = {
+        "stream": stream.get_params(deep=False) | {"class": type(stream).__name__},
+        "model": repr(model),
+        "trigger": repr(trigger),
+        "gate": repr(gate),
+        "cost": cost.get_params(),
+        "protocol": protocol.get_params(),
+        "seed": seed,
+    }
+    summary = summarize(
+        timeline, events_df, tuple(stream.drifts), protocol=protocol, cost=cost,
+        first_step=first_step,
+    )
+    summary["initial_fit_seconds"] = initial_fit_seconds
+    return RunResult(timeline=timeline, events=events_df, summary=summary, config=config)
+
+
+EVENT_COLUMNS = [
+    "step", "reason", "accepted", "skipped", "model_id", "deploy_step", "train_start",
+    "train_end", "n_train", "n_val", "cost", "cost_retrain", "cost_samples", "fit_seconds",
+    "benefit", "gate_reason",
+]
+
+
+def _concat_labels(arrived: list[Labels], n_features: int) -> Labels:
+    if len(arrived) == 1:
+        return arrived[0]
+    if not arrived:
+        empty = np.empty(0, dtype=np.int64)
+        return Labels(np.empty((0, n_features)), np.empty(0), np.empty(0), empty, empty, empty)
+    return Labels(*(np.concatenate([getattr(a, f) for a in arrived]) for f in
+                    ("X", "y", "y_pred", "model_id", "index", "step")))
+
+
+def _retrain(t, decision: Decision, model, model_seed, history: _History, protocol: Protocol,
+             gate, cost: Cost, champion: _Model, last_retrain_index: int, n_models: int):
+    """Train a challenger on the window the policy picks; return its event row and model.
+
+    The model is None when the retrain was skipped (a window with a single class, or no
+    labels at all); the event row says why.
+    """
+    n_val = gate.n_val if gate is not None else 0
+    since = None
+    if protocol.window == "since_retrain":
+        since = last_retrain_index
+    elif protocol.window == "since_change":
+        since = decision.since
+    n_max = None if protocol.window == "expanding" else protocol.train_window
+    window = history.last(n_max, since=since, skip=n_val)
+    if since is not None and (window is None or len(window[1]) < protocol.min_train):
+        window = history.last(protocol.min_train, skip=n_val)
+    event = {
+        "step": t, "reason": decision.reason, "accepted": False, "skipped": "",
+        "model_id": -1, "deploy_step": -1, "train_start": -1, "train_end": -1, "n_train": 0,
+        "n_val": 0, "cost": 0.0, "cost_retrain": 0.0, "cost_samples": 0.0,
+        "fit_seconds": 0.0, "benefit": np.nan, "gate_reason": "",
+    }
+    if window is None:
+        event["skipped"] = "no labeled samples have arrived"
+        return event, None
+    X, y, index = window
+    event.update(train_start=int(index[0]), train_end=int(index[-1]) + 1, n_train=len(y))
+    if len(np.unique(y)) < 2:
+        event["skipped"] = f"the training window has a single class ({y[0]!r})"
+        return event, None
+    t0 = time.process_time()
+    estimator = _with_seed(model, model_seed).fit(X, y)
+    event["fit_seconds"] = time.process_time() - t0
+    terms = cost.retrain(len(y))
+    event.update(terms, cost=sum(terms.values()), model_id=n_models)
+    challenger = _Model(n_models, estimator, X, t)
+    accepted = True
+    if gate is not None:
+        val = history.last(n_val) if n_val else None
+        X_val, y_val = (val[0], val[1]) if val is not None else (X[:0], y[:0])
+        verdict = gate.accept(champion.estimator, estimator, X_val, y_val)
+        accepted = verdict.retrain
+        event["gate_reason"] = verdict.reason
+        event["n_val"] = len(y_val)
+    event["accepted"] = accepted
+    if accepted:
+        event["deploy_step"] = t + 1 + protocol.deploy_latency
+    return event, challenger
+
+
+def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **kwargs):
+    """Replay the same stream and seed through several triggers; one summary row each.
+
+    Parameters
+    ----------
+    stream, model
+        As for :func:`replay`.
+    triggers
+        ``{name: trigger}``.
+    seed
+        Seed shared by every replay, so every trigger sees the same samples and labels.
+    **kwargs
+        Passed to :func:`replay` (``gate``, ``cost``, protocol parameters).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trigger (indexed by name) with the scalar summary metrics and
+        ``accuracy_gap``, the mean accuracy lost against the best trigger.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim.streams import SEA
+    >>> from strategies import Never, Periodic
+    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
+    >>> table = compare(stream, LogisticRegression(),
+    ...                 {"never": Never(), "periodic": Periodic(every=5)}, seed=1)
+    >>> table["n_retrains"].to_dict()
+    {'never': 0, 'periodic': 7}
+    """
+    rows = {}
+    for name, trigger in triggers.items():
+        summary = replay(stream, model, trigger, seed=seed, **kwargs).summary
+        rows[name] = {k: v for k, v in summary.items() if np.isscalar(v) or v is None}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
+    return table

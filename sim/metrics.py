@@ -1,0 +1,166 @@
+"""Per-run metrics: accuracy, cost, and how each true drift was handled.
+
+:func:`summarize` turns a replay's timeline and events into the summary dict. Metrics
+that need ground truth (false retrains, missed drifts, detection delay, recovery) are
+None when the stream has no known drifts (real data), never a made-up number.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.types import Drift
+
+__all__ = ["per_drift", "summarize"]
+
+
+def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift, ...], *,
+              protocol, cost, first_step: int) -> dict:
+    """Summarise one replay.
+
+    Parameters
+    ----------
+    timeline, events
+        As built by :func:`sim.replay`.
+    drifts
+        The stream's true drifts (empty for real data).
+    protocol
+        The run's :class:`~sim.engine.Protocol`.
+    cost
+        The run's :class:`~sim.cost.Cost`.
+    first_step
+        The first scored step (the steps before trained the initial model).
+
+    Returns
+    -------
+    dict
+        ``mean_accuracy`` (prequential, over every scored sample), ``n_steps``,
+        ``n_samples``, ``n_retrains`` (models trained), ``n_accepted``, ``n_rejected``,
+        ``n_skipped`` (retrain decisions with nothing to train on), ``total_cost``,
+        ``cost_retrain``, ``cost_samples``, ``cost_labels``, ``fit_seconds``,
+        ``unneeded_retrains`` (benefit below ``min_benefit``), and with ground truth:
+        ``n_drifts``, ``false_retrains`` (no true drift since the previous model was
+        trained), ``missed_drifts``, ``detected_drifts``, ``precision``, ``recall``,
+        ``false_alarms_per_10k`` (false retrains per 10,000 scored samples),
+        ``mean_detection_delay``, ``mean_recovery_steps``, ``mean_accuracy_lost`` and
+        ``drifts`` (one dict per drift, see :func:`per_drift`).
+    """
+    n = timeline["n_samples"].to_numpy()
+    acc = timeline["accuracy"].to_numpy()
+    trained = events[events["model_id"] >= 0] if len(events) else events
+    cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
+    summary: dict = {
+        "mean_accuracy": float(np.sum(acc * n) / np.sum(n)) if len(n) else float("nan"),
+        "n_steps": len(timeline),
+        "n_samples": int(n.sum()),
+        "n_retrains": len(trained),
+        "n_accepted": int(trained["accepted"].sum()) if len(trained) else 0,
+        "n_rejected": int((~trained["accepted"].astype(bool)).sum()) if len(trained) else 0,
+        "n_skipped": len(events) - len(trained),
+        "cost_retrain": float(events["cost_retrain"].sum()) if len(events) else 0.0,
+        "cost_samples": float(events["cost_samples"].sum()) if len(events) else 0.0,
+        "cost_labels": cost_labels,
+        "fit_seconds": float(events["fit_seconds"].sum()) if len(events) else 0.0,
+    }
+    summary["total_cost"] = summary["cost_retrain"] + summary["cost_samples"] + cost_labels
+    benefit = trained["benefit"].to_numpy(dtype=float) if len(trained) else np.empty(0)
+    summary["unneeded_retrains"] = int(np.sum(benefit[~np.isnan(benefit)] < protocol.min_benefit))
+    summary["mean_benefit"] = float(np.nanmean(benefit)) if np.any(~np.isnan(benefit)) else None
+
+    keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
+            "recall", "false_alarms_per_10k", "mean_detection_delay", "mean_recovery_steps",
+            "mean_accuracy_lost")
+    drifts = tuple(d for d in drifts if d.step(protocol.step_size) >= first_step)
+    if not drifts:
+        summary.update(dict.fromkeys(keys))
+        summary["drifts"] = []
+        return summary
+
+    steps = timeline["step"].to_numpy()
+    retrain_steps = trained["step"].to_numpy() if len(trained) else np.empty(0, dtype=int)
+    drift_steps = np.array([d.step(protocol.step_size) for d in drifts])
+    # a retrain is false when no true drift started since the previous model was trained
+    previous = np.concatenate([[first_step - 1], retrain_steps[:-1]])
+    has_drift = np.array([np.any((drift_steps > p) & (drift_steps <= r))
+                          for p, r in zip(previous, retrain_steps, strict=False)], dtype=bool)
+    false_retrains = int(np.sum(~has_drift))
+    rows = per_drift(steps, acc, retrain_steps, drifts, protocol)
+    detected = sum(r["detection_delay"] is not None for r in rows)
+    summary.update(
+        n_drifts=len(drifts),
+        false_retrains=false_retrains,
+        missed_drifts=len(drifts) - detected,
+        detected_drifts=detected,
+        precision=float(1 - false_retrains / len(retrain_steps)) if len(retrain_steps) else None,
+        recall=detected / len(drifts),
+        false_alarms_per_10k=1e4 * false_retrains / max(int(n.sum()), 1),
+        mean_detection_delay=_mean(r["detection_delay"] for r in rows),
+        mean_recovery_steps=_mean(r["recovery_steps"] for r in rows),
+        mean_accuracy_lost=_mean(r["accuracy_lost"] for r in rows),
+        drifts=rows,
+    )
+    return summary
+
+
+def per_drift(steps, accuracy, retrain_steps, drifts: tuple[Drift, ...], protocol) -> list[dict]:
+    """How each true drift was handled.
+
+    For each drift, its segment runs from its start step to the next drift's start (or
+    the end of the run).
+
+    Returns
+    -------
+    list of dict
+        Per drift: ``start_step``, ``end_step``, ``kind``, ``shape``, ``recurring``,
+        ``pre_accuracy`` (mean over the ``recovery_window`` steps before it),
+        ``detection_delay`` (steps from its start to the first retrain in its segment;
+        None if missed), ``recovery_steps`` (steps from its start until the accuracy
+        averaged over the next ``recovery_window`` steps is within
+        ``recovery_tolerance`` of ``pre_accuracy``; 0 if it never dropped, None if it
+        did not recover within the segment) and ``accuracy_lost`` (``pre_accuracy``
+        minus the mean accuracy over the segment).
+
+    Examples
+    --------
+    >>> from sim.engine import Protocol
+    >>> acc = np.array([0.9] * 10 + [0.6] * 3 + [0.9] * 10)
+    >>> rows = per_drift(np.arange(23), acc, np.array([12]),
+    ...                  (Drift(start=10, end=10, kind="concept", shape="sudden"),),
+    ...                  Protocol(step_size=1, recovery_window=2))
+    >>> rows[0]["detection_delay"], rows[0]["recovery_steps"]
+    (2, 3)
+    """
+    w = protocol.recovery_window
+    starts = [d.step(protocol.step_size) for d in drifts]
+    stops = starts[1:] + [int(steps[-1]) + 1]
+    rows = []
+    for d, start, stop in zip(drifts, starts, stops, strict=False):
+        before = accuracy[(steps >= start - w) & (steps < start)]
+        seg = (steps >= start) & (steps < stop)
+        seg_acc = accuracy[seg]
+        pre = float(before.mean()) if len(before) else None
+        hits = retrain_steps[(retrain_steps >= start) & (retrain_steps < stop)]
+        recovery = None
+        if pre is not None and len(seg_acc) >= w:
+            forward = np.convolve(seg_acc, np.ones(w) / w, mode="valid")
+            ok = np.flatnonzero(forward >= pre - protocol.recovery_tolerance)
+            recovery = int(ok[0]) if len(ok) else None
+        rows.append({
+            "start_step": start,
+            "end_step": d.end // protocol.step_size,
+            "kind": d.kind,
+            "shape": d.shape,
+            "recurring": d.recurring,
+            "pre_accuracy": pre,
+            "detection_delay": int(hits[0] - start) if len(hits) else None,
+            "recovery_steps": recovery,
+            "accuracy_lost": (pre - float(seg_acc.mean())) if pre is not None and len(seg_acc)
+            else None,
+        })
+    return rows
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else None

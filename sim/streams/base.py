@@ -1,0 +1,121 @@
+"""The base class of every stream: what the engine relies on.
+
+A stream is a lazy, seeded source of :class:`~sim.types.Batch` objects cut into steps,
+with its ground-truth drifts. The engine reads only this interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from sim.types import Batch, Drift
+
+__all__ = ["Stream", "rechunk"]
+
+
+class Stream(BaseEstimator):
+    """Base class of streams.
+
+    Subclasses implement :meth:`_blocks` (or override :meth:`batches`), and the
+    properties :attr:`drifts` and :attr:`n_features`. ``__init__`` stores its arguments
+    unchanged (scikit-learn convention); validation happens in :meth:`batches`.
+
+    Attributes
+    ----------
+    version
+        Bumped whenever a subclass changes the data it generates for a given seed, so
+        that caches keyed by it miss.
+    task
+        ``"classification"`` or ``"regression"``.
+    """
+
+    version = "1"
+    task = "classification"
+
+    def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
+        """Yield the stream's steps in order.
+
+        Parameters
+        ----------
+        seed
+            Seed of the stream; the same seed gives identical arrays whatever the
+            ``step_size``.
+        step_size
+            Samples per step.
+        """
+        if not isinstance(step_size, (int, np.integer)) or step_size < 1:
+            raise ValueError(
+                f"The 'step_size' parameter must be an int >= 1. Got {step_size!r} instead."
+            )
+        return rechunk(self._blocks(seed), int(step_size))
+
+    def _blocks(self, seed: int) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]]:
+        """Yield ``(X, y, concept)`` blocks of any length, in stream order."""
+        raise NotImplementedError
+
+    @property
+    def drifts(self) -> tuple[Drift, ...]:
+        """The true drifts, in sample indices (ground truth)."""
+        return ()
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        raise NotImplementedError
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """The labels a classification stream can emit (None for regression)."""
+        return None
+
+
+def rechunk(
+    blocks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], step_size: int
+) -> Iterator[Batch]:
+    """Cut a sequence of ``(X, y, concept)`` blocks into batches of ``step_size`` samples.
+
+    The last batch may be shorter. Blocks may be of any length.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> blocks = iter([(np.zeros((5, 1)), np.arange(5), None),
+    ...                (np.zeros((4, 1)), np.arange(5, 9), None)])
+    >>> [b.y.tolist() for b in rechunk(blocks, 4)]
+    [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
+    """
+    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    n_pending = 0
+    t = 0
+    index = 0
+
+    def emit(parts):
+        X = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
+        y = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
+        has_concept = parts[0][2] is not None
+        concept = None
+        if has_concept:
+            concept = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
+        return X, y, concept
+
+    for X, y, concept in blocks:
+        start = 0
+        n = len(y)
+        while start < n:
+            take = min(step_size - n_pending, n - start)
+            c = None if concept is None else concept[start : start + take]
+            pending.append((X[start : start + take], y[start : start + take], c))
+            n_pending += take
+            start += take
+            if n_pending == step_size:
+                bX, by, bc = emit(pending)
+                yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+                t += 1
+                index += step_size
+                pending, n_pending = [], 0
+    if n_pending:
+        bX, by, bc = emit(pending)
+        yield Batch(t=t, X=bX, y=by, index=index, concept=bc)

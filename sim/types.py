@@ -1,0 +1,224 @@
+"""The central types that flow between streams, the engine and the strategies.
+
+All are frozen dataclasses: a value, once made, is never changed, so a trigger cannot
+tamper with what the engine keeps.
+
+- :class:`Drift`: one true drift of a stream (ground truth; never shown to a trigger
+  except the oracle).
+- :class:`Batch`: the samples of one step, as a stream yields them.
+- :class:`Labels`: labels that arrive at a step, with what the deployed model predicted.
+- :class:`Observation`: everything a trigger may see at one step.
+- :class:`Decision`: a trigger's (or a gate's) answer.
+- :class:`RunResult`: the outcome of one replay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["Batch", "Decision", "Drift", "Labels", "Observation", "RunResult"]
+
+DRIFT_KINDS = ("concept", "covariate", "prior")
+DRIFT_SHAPES = ("sudden", "gradual", "incremental")
+
+
+@dataclass(frozen=True)
+class Drift:
+    """One true drift of a stream, in sample indices (ground truth).
+
+    Parameters
+    ----------
+    start
+        Index of the first sample that may come from the new concept.
+    end
+        Index of the first sample fully from the new concept (``end == start`` for a
+        sudden drift).
+    kind
+        ``"concept"`` (P(y|X) changes), ``"covariate"`` (only P(X) changes) or
+        ``"prior"`` (only P(y) changes).
+    shape
+        ``"sudden"``, ``"gradual"`` (old and new concept mixed with a rising
+        probability) or ``"incremental"`` (the concept's parameters move continuously).
+    source, target
+        Concept indices before and after, where the stream has numbered concepts.
+    recurring
+        True when ``target`` is a concept the stream has been in before.
+    features
+        Indices of the features whose distribution or role changes (empty when not
+        meaningful, e.g. a pure prior shift).
+    """
+
+    start: int
+    end: int
+    kind: str
+    shape: str
+    source: int | None = None
+    target: int | None = None
+    recurring: bool = False
+    features: tuple[int, ...] = ()
+
+    def step(self, step_size: int) -> int:
+        """Return the step in which the drift starts."""
+        return self.start // step_size
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The samples of one step.
+
+    Parameters
+    ----------
+    t
+        Step index, counted from the first sample of the stream.
+    X
+        Features, shape ``(n, n_features)``.
+    y
+        Labels (or regression targets), shape ``(n,)``.
+    index
+        Index of the first sample of this batch in the stream.
+    time
+        Optional per-sample time stamps (tabular data with a time column).
+    concept
+        Optional per-sample ground truth for the metrics: the concept index, or a
+        fractional value between two concepts during an incremental drift. Never shown
+        to a trigger.
+    """
+
+    t: int
+    X: np.ndarray
+    y: np.ndarray
+    index: int = 0
+    time: np.ndarray | None = None
+    concept: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Labels that arrive at one step, in arrival order.
+
+    Parameters
+    ----------
+    X
+        Features of the labeled samples, shape ``(m, n_features)``.
+    y
+        Their true labels.
+    y_pred
+        What the model deployed at the time predicted for them.
+    model_id
+        Id of that model, per sample.
+    index
+        Sample indices in the stream.
+    step
+        Step in which each sample was predicted.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    y_pred: np.ndarray
+    model_id: np.ndarray
+    index: np.ndarray
+    step: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def errors(self) -> np.ndarray:
+        """0/1 error indicator per labeled sample (classification)."""
+        return (self.y_pred != self.y).astype(np.int8)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything a trigger may see at step ``t`` (and nothing it may not).
+
+    Parameters
+    ----------
+    t
+        The current step.
+    X
+        Features of step ``t`` (inputs are seen when they are predicted).
+    y_pred
+        The deployed model's predictions on ``X``.
+    labels
+        Labels that arrived at this step (possibly empty), with the predictions that
+        were made for them.
+    model_id
+        Id of the deployed model.
+    deployed_at
+        Step from which the deployed model has served.
+    reference
+        Features of the deployed model's training window (the reference for data-drift
+        tests); the same object until the deployed model changes.
+    sample_index
+        Index of the first sample of step ``t``.
+    """
+
+    t: int
+    X: np.ndarray
+    y_pred: np.ndarray
+    labels: Labels
+    model_id: int
+    deployed_at: int
+    reference: np.ndarray
+    sample_index: int
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A trigger's or gate's answer at one step.
+
+    Parameters
+    ----------
+    retrain
+        Whether to retrain now (for a gate: whether to accept the challenger).
+    reason
+        Why; required (non-empty) whenever ``retrain`` is True.
+    stats
+        Named statistics behind the decision; the engine records them in the timeline.
+    since
+        Optional sample index where the trigger estimates the change began; the
+        ``since_change`` training-window policy trains on the labeled samples from there.
+    """
+
+    retrain: bool = False
+    reason: str = ""
+    stats: Mapping[str, float] = field(default_factory=dict)
+    since: int | None = None
+
+    def __post_init__(self):
+        if self.retrain and not self.reason:
+            raise ValueError("A Decision with retrain=True must carry a non-empty reason.")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one replay.
+
+    Parameters
+    ----------
+    timeline
+        One row per scored step: ``step``, ``n_samples``, ``accuracy``, ``model_id``,
+        ``n_labels``, ``retrain``, ``cost`` (cumulative) and the trigger's statistics as
+        ``stat_<name>`` columns.
+    events
+        One row per retrain decision: ``step``, ``reason``, ``accepted``, ``train_start``,
+        ``train_end``, ``n_train``, ``cost``, ``fit_seconds``, ``benefit`` and more.
+    summary
+        Per-run metrics (see :func:`sim.metrics.summarize`).
+    config
+        The parameters the run was made with.
+    """
+
+    timeline: pd.DataFrame
+    events: pd.DataFrame
+    summary: dict[str, Any]
+    config: dict[str, Any]
