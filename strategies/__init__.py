@@ -1,0 +1,35 @@
+"""retrain-sim's strategies: triggers that decide when to retrain, and gates.
+
+>>> from strategies import Periodic, Performance, Cooldown, Holdout
+"""
+
+from strategies.base import Gate, Trigger
+from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
+from strategies.gates import AlwaysAccept, Holdout
+from strategies.triggers import (
+    AtTrueDrifts,
+    DataDrift,
+    ErrorDetector,
+    Never,
+    Performance,
+    Periodic,
+)
+
+__all__ = [
+    "AllOf",
+    "AlwaysAccept",
+    "AnyOf",
+    "AtTrueDrifts",
+    "Budget",
+    "Cooldown",
+    "DataDrift",
+    "ErrorDetector",
+    "Gate",
+    "Holdout",
+    "KOfN",
+    "Never",
+    "Performance",
+    "Periodic",
+    "Trigger",
+    "Warmup",
+]

@@ -1,0 +1,67 @@
+"""The base classes of the strategy families: triggers and gates.
+
+A :class:`Trigger` watches one :class:`~sim.types.Observation` per step and answers
+with a :class:`~sim.types.Decision`; a :class:`Gate` decides whether a freshly trained
+challenger replaces the deployed champion.
+"""
+
+from __future__ import annotations
+
+from sklearn.base import BaseEstimator
+
+from sim.types import Decision, Drift, Observation
+
+__all__ = ["Gate", "Trigger"]
+
+
+class Trigger(BaseEstimator):
+    """Base class of retraining triggers.
+
+    The engine clones the trigger, calls :meth:`reset` once, then :meth:`update` at
+    every step and :meth:`on_retrain` whenever a retrain it asked for was trained.
+    ``__init__`` stores its arguments unchanged; :meth:`reset` validates them and builds
+    the runtime state (``_underscored`` attributes).
+
+    Attributes
+    ----------
+    requires_ground_truth
+        Only a trigger that sets this to True (the oracle) is handed the stream's true
+        drifts, through :meth:`reveal`; no other trigger ever sees them.
+    """
+
+    requires_ground_truth = False
+
+    def reset(self, seed: int | None = None) -> Trigger:
+        """Validate the parameters and clear the state; return self."""
+        return self
+
+    def update(self, obs: Observation) -> Decision:
+        """Look at one step and decide whether to retrain."""
+        raise NotImplementedError
+
+    def on_retrain(self, t: int, accepted: bool) -> None:
+        """Hear that a retrain decided at step ``t`` was trained and whether it was accepted."""
+
+    def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
+        """Receive the ground truth (only when :attr:`requires_ground_truth` is True)."""
+
+
+class Gate(BaseEstimator):
+    """Base class of validation gates.
+
+    Attributes
+    ----------
+    n_val
+        How many of the most recent arrived labels the engine holds out of the
+        challenger's training set for :meth:`accept` (0: none).
+    """
+
+    n_val = 0
+
+    def check(self) -> Gate:
+        """Validate the parameters; return self."""
+        return self
+
+    def accept(self, champion, challenger, X_val, y_val) -> Decision:
+        """Decide whether ``challenger`` replaces ``champion``."""
+        raise NotImplementedError

@@ -1,0 +1,81 @@
+"""Validation gates: they decide whether a new challenger replaces the champion.
+
+The engine holds the gate's ``n_val`` most recent arrived labels out of the challenger's
+training set and hands them to :meth:`~strategies.base.Gate.accept`; a rejected
+challenger has still cost its training.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from sim.checks import check_number
+from sim.types import Decision
+from strategies.base import Gate
+
+__all__ = ["AlwaysAccept", "Holdout"]
+
+
+class AlwaysAccept(Gate):
+    """Accept every challenger (no validation).
+
+    Examples
+    --------
+    >>> AlwaysAccept().accept(None, None, None, None).retrain
+    True
+    """
+
+    def accept(self, champion, challenger, X_val, y_val) -> Decision:
+        """Accept."""
+        return Decision(True, "always accept")
+
+
+class Holdout(Gate):
+    """Accept the challenger only if it beats the champion by ``margin`` on held-out labels.
+
+    The held-out labels are the ``n_val`` most recent that have arrived; the challenger
+    did not train on them (the champion may have, if they predate its training, which
+    only favours the champion). With no held-out label the challenger is accepted.
+
+    Parameters
+    ----------
+    margin
+        Accuracy the challenger must gain over the champion (0: ties accept).
+    n_val
+        Most recent arrived labels held out for validation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> X, y = np.zeros((10, 1)), np.array([0] * 7 + [1] * 3)
+    >>> good = DummyClassifier(strategy="constant", constant=0).fit(X, y)
+    >>> bad = DummyClassifier(strategy="constant", constant=1).fit(X, y)
+    >>> Holdout(margin=0.01).check().accept(good, bad, X, y).reason
+    'challenger accuracy 0.300 < champion 0.700 + margin 0.01'
+    """
+
+    def __init__(self, margin: float = 0.0, n_val: int = 500):
+        self.margin = margin
+        self.n_val = n_val
+
+    def check(self) -> Holdout:
+        """Validate the parameters; return self."""
+        check_number(self, "margin", self.margin, low=-1, high=1)
+        check_number(self, "n_val", self.n_val, kind=numbers.Integral, low=1)
+        return self
+
+    def accept(self, champion, challenger, X_val, y_val) -> Decision:
+        """Compare the two models' accuracy on the held-out labels."""
+        if len(y_val) == 0:
+            return Decision(True, "no held-out labels: accepted unvalidated")
+        new = float(np.mean(challenger.predict(X_val) == y_val))
+        old = float(np.mean(champion.predict(X_val) == y_val))
+        stats = {"challenger": new, "champion": old}
+        if new >= old + self.margin:
+            return Decision(True, f"challenger accuracy {new:.3f} >= champion {old:.3f} "
+                                  f"+ margin {self.margin}", stats)
+        return Decision(False, f"challenger accuracy {new:.3f} < champion {old:.3f} "
+                               f"+ margin {self.margin}", stats)

@@ -1,0 +1,397 @@
+"""The basic retraining triggers: when to retrain, from what a production system sees.
+
+- :class:`Never` and :class:`Periodic`: the schedule baselines.
+- :class:`DataDrift`: a two-sample test between the deployed model's training inputs
+  and recent inputs (no labels needed).
+- :class:`Performance`: accuracy on arrived labels, against a threshold or a drop.
+- :class:`ErrorDetector`: a streaming detector (DDM, ADWIN, ...) on the error stream.
+- :class:`AtTrueDrifts`: the oracle that knows where the true drifts are.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+from sklearn.base import clone
+
+from sim.checks import check_number
+from sim.types import Decision, Drift, Observation
+from strategies.base import Trigger
+from strategies.detectors import KS, StreamingDetector, TwoSampleTest, adjust_p_values
+from strategies.detectors.base import CORRECTIONS
+
+__all__ = ["AtTrueDrifts", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
+
+
+class Never(Trigger):
+    """Never retrain: the model trained at the start serves the whole stream.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> replay(SEA(n_samples=10_000), LogisticRegression(), Never()).summary["n_retrains"]
+    0
+    """
+
+    def update(self, obs: Observation) -> Decision:
+        """Never ask for a retrain."""
+        return Decision(False)
+
+
+class Periodic(Trigger):
+    """Retrain every ``every`` steps (counted from the last retrain).
+
+    Parameters
+    ----------
+    every
+        Steps between retrains.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=4))
+    >>> result.events["step"].tolist()
+    [5, 9, 13, 17]
+    """
+
+    def __init__(self, every: int = 10):
+        self.every = every
+
+    def reset(self, seed=None) -> Periodic:
+        """Validate ``every`` and restart the count."""
+        check_number(self, "every", self.every, kind=numbers.Integral, low=1)
+        self._last: int | None = None
+        return self
+
+    def update(self, obs: Observation) -> Decision:
+        """Fire when ``every`` steps have passed since the last retrain."""
+        if self._last is None:
+            self._last = obs.t - 1
+        since = obs.t - self._last
+        if since >= self.every:
+            return Decision(True, f"{since} steps since the last retrain", {"steps": since})
+        return Decision(False, stats={"steps": since})
+
+    def on_retrain(self, t: int, accepted: bool) -> None:
+        """Restart the count."""
+        self._last = t
+
+
+class DataDrift(Trigger):
+    """Retrain when recent inputs differ from the deployed model's training inputs.
+
+    Every step, a two-sample test compares the reference (the deployed model's training
+    window) with the inputs of the last ``window`` steps, for every feature at once. It
+    needs no labels, and it sees only P(X): a concept drift that leaves P(X) alone is
+    invisible to it, and a covariate drift that a model handles well still fires it.
+
+    Parameters
+    ----------
+    test
+        A :class:`~strategies.detectors.TwoSampleTest`; KS by default.
+    alpha
+        Significance level, for tests with p-values.
+    threshold
+        Threshold on the statistic, for tests without p-values (None: the test's
+        ``default_threshold``).
+    correction
+        Multiple-testing correction across features: ``"none"``, ``"bonferroni"``,
+        ``"holm"`` or ``"bh"``.
+    share
+        None: drift when any feature drifts; a number in (0, 1]: when at least this
+        share of features drifts (Evidently's ``drift_share``).
+    window
+        Steps of recent inputs compared with the reference; checks start once the
+        deployed model has seen this many steps.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import Gaussian
+    >>> stream = Gaussian(n_samples=20_000, schedule=[{"at": 10_000, "to": 1}])
+    >>> result = replay(stream, LogisticRegression(), DataDrift(alpha=0.01), window="sliding")
+    >>> result.events["step"].tolist()[:1]
+    [20]
+    """
+
+    def __init__(self, test: TwoSampleTest | None = None, alpha: float = 0.05,
+                 threshold: float | None = None, correction: str = "bonferroni",
+                 share: float | None = None, window: int = 1):
+        self.test = test
+        self.alpha = alpha
+        self.threshold = threshold
+        self.correction = correction
+        self.share = share
+        self.window = window
+
+    def reset(self, seed=None) -> DataDrift:
+        """Validate the parameters and forget the reference."""
+        check_number(self, "alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
+        check_number(self, "threshold", self.threshold, none_ok=True)
+        check_number(self, "share", self.share, low=0, high=1, low_open=True, none_ok=True)
+        check_number(self, "window", self.window, kind=numbers.Integral, low=1)
+        if self.correction not in CORRECTIONS:
+            raise ValueError(f"The 'correction' parameter of DataDrift must be one of "
+                             f"{CORRECTIONS}. Got {self.correction!r} instead.")
+        test = self.test if self.test is not None else KS()
+        if not isinstance(test, TwoSampleTest):
+            raise ValueError("The 'test' parameter of DataDrift must be a TwoSampleTest "
+                             f"(KS, PSI, ...). Got {test!r} instead.")
+        self._test = clone(test)
+        self._model_id = None
+        self._recent: list[tuple[int, np.ndarray]] = []
+        return self
+
+    def update(self, obs: Observation) -> Decision:
+        """Test the last ``window`` steps of inputs against the reference."""
+        if obs.model_id != self._model_id:
+            self._model_id = obs.model_id
+            self._test.fit(obs.reference)
+            self._recent = []
+        self._recent.append((obs.sample_index, obs.X))
+        self._recent = self._recent[-self.window:]
+        if len(self._recent) < self.window:
+            return Decision(False)
+        current = self._recent[0][1] if self.window == 1 else np.concatenate(
+            [x for _, x in self._recent])
+        result = self._test.test(current)
+        stats = {f"statistic_{i}": float(s) for i, s in enumerate(result.statistic)}
+        if result.p_value is not None and self._test.has_p_value:
+            stats |= {f"p_value_{i}": float(p) for i, p in enumerate(result.p_value)}
+            drifted = adjust_p_values(result.p_value, self.correction) < self.alpha
+            rule = f"adjusted p < {self.alpha} ({self.correction})"
+        else:
+            threshold = self.threshold if self.threshold is not None else (
+                self._test.default_threshold)
+            drifted = result.statistic >= threshold
+            rule = f"statistic >= {threshold}"
+        n_drifted = int(drifted.sum())
+        stats["n_drifted"] = n_drifted
+        fired = n_drifted / len(drifted) >= self.share if self.share is not None else (
+            n_drifted > 0)
+        if not fired:
+            return Decision(False, stats=stats)
+        which = np.flatnonzero(drifted).tolist()
+        reason = (f"{type(self._test).__name__}: {rule} on feature"
+                  f"{'s' if n_drifted > 1 else ''} {which}")
+        return Decision(True, reason, stats, since=self._recent[0][0])
+
+
+class Performance(Trigger):
+    """Retrain when accuracy on arrived labels falls below a threshold or drops.
+
+    Only labels of predictions made by the deployed model count. Once ``min_labels`` of
+    them have arrived, their accuracy is the model's *baseline*; from then on the
+    accuracy over the last ``window`` labels is compared with ``threshold`` (absolute)
+    and with ``baseline - drop``. On firing it estimates where the change began (the
+    split that best separates a better part from a worse part of the deployed model's
+    labeled predictions, a standardised CUSUM), so the ``since_change`` window can train
+    on data of the new concept only.
+
+    Parameters
+    ----------
+    threshold
+        Retrain when monitored accuracy < threshold (None: no absolute threshold).
+    drop
+        Retrain when monitored accuracy < baseline - drop (None: no relative rule).
+    window
+        Number of most recent labels whose accuracy is monitored.
+    min_labels
+        Labels needed before the baseline is set and checks begin.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
+    >>> replay(stream, LogisticRegression(), Performance(drop=0.05)).events["step"].tolist()
+    [30]
+    """
+
+    def __init__(self, threshold: float | None = None, drop: float | None = 0.05,
+                 window: int = 500, min_labels: int = 200):
+        self.threshold = threshold
+        self.drop = drop
+        self.window = window
+        self.min_labels = min_labels
+
+    def reset(self, seed=None) -> Performance:
+        """Validate the parameters and clear the label history."""
+        check_number(self, "threshold", self.threshold, low=0, high=1, none_ok=True)
+        check_number(self, "drop", self.drop, low=0, high=1, low_open=True, none_ok=True)
+        check_number(self, "window", self.window, kind=numbers.Integral, low=1)
+        check_number(self, "min_labels", self.min_labels, kind=numbers.Integral, low=1)
+        if self.threshold is None and self.drop is None:
+            raise ValueError("Performance needs a rule: set 'threshold', 'drop' or both. "
+                             "Got threshold=None and drop=None.")
+        self._model_id = None
+        self._correct = np.empty(0, dtype=np.int8)
+        self._index = np.empty(0, dtype=np.int64)
+        self._baseline = None
+        return self
+
+    def update(self, obs: Observation) -> Decision:
+        """Add the arrived labels of the deployed model and check its accuracy."""
+        if obs.model_id != self._model_id:
+            self._model_id = obs.model_id
+            self._correct = self._correct[:0]
+            self._index = self._index[:0]
+            self._baseline = None
+        mine = obs.labels.model_id == obs.model_id
+        if mine.any():
+            correct = (obs.labels.y_pred[mine] == obs.labels.y[mine]).astype(np.int8)
+            keep = 20 * max(self.window, self.min_labels)  # bounded memory
+            self._correct = np.concatenate([self._correct, correct])[-keep:]
+            self._index = np.concatenate([self._index, obs.labels.index[mine]])[-keep:]
+        if len(self._correct) < self.min_labels:
+            return Decision(False)
+        if self._baseline is None:
+            self._baseline = float(self._correct[: self.min_labels].mean())
+        accuracy = float(self._correct[-self.window:].mean())
+        stats = {"accuracy": accuracy, "baseline": self._baseline}
+        if self.threshold is not None and accuracy < self.threshold:
+            reason = f"accuracy {accuracy:.3f} < threshold {self.threshold}"
+        elif self.drop is not None and accuracy < self._baseline - self.drop:
+            reason = (f"accuracy {accuracy:.3f} dropped more than {self.drop} below "
+                      f"its baseline {self._baseline:.3f}")
+        else:
+            return Decision(False, stats=stats)
+        return Decision(True, reason, stats, since=self._change_point())
+
+    def _change_point(self) -> int:
+        """Sample index where the deployed model's accuracy most likely fell.
+
+        The maximum of the standardised CUSUM of the correctness sequence: the split
+        that best separates a better part before from a worse part after (the maximum
+        likelihood change point for a shift in mean).
+        """
+        c = self._correct.astype(float)
+        n = len(c)
+        if n < 2:
+            return int(self._index[0])
+        split = np.arange(1, n)
+        s = np.cumsum(c - c.mean())[:-1] / np.sqrt(split * (n - split) / n)
+        return int(self._index[int(np.argmax(s)) + 1])
+
+
+class ErrorDetector(Trigger):
+    """Retrain when a streaming detector signals a change in the error stream.
+
+    The 0/1 errors of the deployed model's arrived labels are fed, in arrival order, to
+    ``detector`` (DDM, EDDM, Page-Hinkley, ADWIN, KSWIN, CUSUM, HDDM-A); it restarts with
+    every new model. The estimated change point is the start of the detector's warning
+    zone when it has one (``use_warning``), else the detection point itself.
+
+    Parameters
+    ----------
+    detector
+        A :class:`~strategies.detectors.StreamingDetector`.
+    use_warning
+        Start the ``since_change`` training window at the warning zone (DDM-style).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> from strategies.detectors import PageHinkley
+    >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
+    >>> trigger = ErrorDetector(PageHinkley())
+    >>> replay(stream, LogisticRegression(), trigger).events["step"].tolist()
+    [30]
+    """
+
+    def __init__(self, detector: StreamingDetector | None = None, use_warning: bool = True):
+        self.detector = detector
+        self.use_warning = use_warning
+
+    def reset(self, seed=None) -> ErrorDetector:
+        """Validate the detector and restart it."""
+        if not isinstance(self.detector, StreamingDetector):
+            raise ValueError("The 'detector' parameter of ErrorDetector must be a "
+                             "StreamingDetector (DDM, ADWIN, ...). "
+                             f"Got {self.detector!r} instead.")
+        self._detector = clone(self.detector).reset()
+        self._model_id = None
+        self._index = np.empty(0, dtype=np.int64)  # sample index of every error fed
+        self._dropped = 0
+        self._max_index = 100_000
+        return self
+
+    def update(self, obs: Observation) -> Decision:
+        """Feed the deployed model's arrived errors to the detector."""
+        if obs.model_id != self._model_id:
+            self._model_id = obs.model_id
+            self._detector.reset()
+            self._index = self._index[:0]
+            self._dropped = 0
+        mine = obs.labels.model_id == obs.model_id
+        if not mine.any():
+            return Decision(False)
+        errors = (obs.labels.y_pred[mine] != obs.labels.y[mine]).astype(np.int8)
+        self._index = np.concatenate([self._index, obs.labels.index[mine]])
+        if len(self._index) > self._max_index:  # bounded memory: keep the newest
+            self._dropped += len(self._index) - self._max_index
+            self._index = self._index[-self._max_index:]
+        det = self._detector.update(errors)
+        stats = {"warning": float(det.warning_detected)}
+        if not det.drift_detected:
+            return Decision(False, stats=stats)
+        at = int(det.drift_indices[-1])
+        start = det.warning_start if (self.use_warning and det.warning_start is not None) else at
+        since = int(self._index[min(max(start - self._dropped, 0), len(self._index) - 1)])
+        return Decision(True, f"{type(det).__name__} detected a drift at error #{at}",
+                        stats, since=since)
+
+
+class AtTrueDrifts(Trigger):
+    """The oracle: retrain ``delay`` steps after each true drift starts.
+
+    It alone receives the ground truth, through :meth:`reveal`, which the engine calls
+    for triggers whose ``requires_ground_truth`` is True. Its decisions carry the true
+    start of the drift as the change point, so with the ``since_change`` window it trains
+    on the new concept only. Use it as a ceiling, never as a production policy.
+
+    Parameters
+    ----------
+    delay
+        Steps to wait after a drift starts (labels of the new concept must arrive).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
+    >>> replay(stream, LogisticRegression(), AtTrueDrifts(delay=1)).events["step"].tolist()
+    [31]
+    """
+
+    requires_ground_truth = True
+
+    def __init__(self, delay: int = 1):
+        self.delay = delay
+
+    def reset(self, seed=None) -> AtTrueDrifts:
+        """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
+        check_number(self, "delay", self.delay, kind=numbers.Integral, low=0)
+        self._at: dict[int, int] = {}
+        return self
+
+    def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
+        """Receive the true drifts (sample indices) and the step size."""
+        self._at = {d.start // step_size + self.delay: d.start for d in drifts}
+
+    def update(self, obs: Observation) -> Decision:
+        """Fire ``delay`` steps after a true drift started."""
+        if obs.t in self._at:
+            start = self._at[obs.t]
+            return Decision(True, f"true drift at sample {start}", since=start)
+        return Decision(False)

