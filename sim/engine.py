@@ -84,12 +84,12 @@ class Protocol(BaseEstimator):
     def __init__(
         self,
         step_size: int = 500,
-        initial_train: int = 1000,
+        initial_train: int = 5000,
         label_delay: int = 0,
         label_rate: float = 1.0,
         window: str = "since_change",
-        train_window: int = 2000,
-        min_train: int = 200,
+        train_window: int = 5000,
+        min_train: int = 500,
         deploy_latency: int = 0,
         benefit_window: int = 10,
         min_benefit: float = 0.005,
@@ -268,9 +268,9 @@ def replay(
     >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
     >>> result = replay(stream, LogisticRegression(), Periodic(every=10), seed=1)
     >>> result.events["step"].tolist()
-    [11, 21, 31]
+    [19, 29, 39]
     >>> round(result.summary["mean_accuracy"], 2)
-    0.87
+    0.86
     """
     protocol = clone(protocol) if protocol is not None else Protocol()
     protocol.set_params(**protocol_params).check()
@@ -532,7 +532,7 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **k
     >>> table = compare(stream, LogisticRegression(),
     ...                 {"never": Never(), "periodic": Periodic(every=5)}, seed=1)
     >>> table["n_retrains"].to_dict()
-    {'never': 0, 'periodic': 7}
+    {'never': 0, 'periodic': 6}
     """
     rows = {}
     for name, trigger in triggers.items():

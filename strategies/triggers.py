@@ -24,6 +24,14 @@ from strategies.detectors.base import CORRECTIONS
 __all__ = ["AtTrueDrifts", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
 
 
+def _seeded(component, seed):
+    """Clone ``component``, giving it the trigger's seed if it takes one and has none."""
+    component = clone(component)
+    if component.get_params().get("seed", 0) is None:
+        component.set_params(seed=seed)
+    return component
+
+
 class Never(Trigger):
     """Never retrain: the model trained at the start serves the whole stream.
 
@@ -56,7 +64,7 @@ class Periodic(Trigger):
     >>> from sim.streams import SEA
     >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=4))
     >>> result.events["step"].tolist()
-    [5, 9, 13, 17]
+    [13, 17]
     """
 
     def __init__(self, every: int = 10):
@@ -82,7 +90,40 @@ class Periodic(Trigger):
         self._last = t
 
 
-class DataDrift(Trigger):
+class _Detecting(Trigger):
+    """A trigger that detects changes and may refit once more data of the new concept exists.
+
+    Right after a detection only a few labels of the new concept have arrived, so the
+    ``since_change`` window is short and the quick-fix model is weaker than it will be.
+    With ``refit_after`` set, the trigger asks once more, ``refit_after`` steps after a
+    detection that estimated a change point, for a retrain on everything since that
+    point. Subclasses implement :meth:`_detect`.
+    """
+
+    def _reset_refit(self) -> None:
+        check_number(self, "refit_after", self.refit_after, kind=numbers.Integral, low=1,
+                     none_ok=True)
+        self._refit_at: int | None = None
+        self._refit_since: int | None = None
+
+    def _detect(self, obs: Observation) -> Decision:
+        raise NotImplementedError
+
+    def update(self, obs: Observation) -> Decision:
+        """Detect; or, when a refit is due, ask for it."""
+        decision = self._detect(obs)
+        if decision.retrain:
+            if self.refit_after is not None and decision.since is not None:
+                self._refit_at, self._refit_since = obs.t + self.refit_after, decision.since
+            return decision
+        if self._refit_at is not None and obs.t >= self._refit_at:
+            since, self._refit_at = self._refit_since, None
+            return Decision(True, f"refit on the new concept since sample {since}",
+                            decision.stats, since=since)
+        return decision
+
+
+class DataDrift(_Detecting):
     """Retrain when recent inputs differ from the deployed model's training inputs.
 
     Every step, a two-sample test compares the reference (the deployed model's training
@@ -108,6 +149,9 @@ class DataDrift(Trigger):
     window
         Steps of recent inputs compared with the reference; checks start once the
         deployed model has seen this many steps.
+    refit_after
+        Steps after a detection at which to retrain once more on everything since the
+        drifted window began (None: no refit).
 
     Examples
     --------
@@ -122,13 +166,14 @@ class DataDrift(Trigger):
 
     def __init__(self, test: TwoSampleTest | None = None, alpha: float = 0.05,
                  threshold: float | None = None, correction: str = "bonferroni",
-                 share: float | None = None, window: int = 1):
+                 share: float | None = None, window: int = 1, refit_after: int | None = None):
         self.test = test
         self.alpha = alpha
         self.threshold = threshold
         self.correction = correction
         self.share = share
         self.window = window
+        self.refit_after = refit_after
 
     def reset(self, seed=None) -> DataDrift:
         """Validate the parameters and forget the reference."""
@@ -143,12 +188,13 @@ class DataDrift(Trigger):
         if not isinstance(test, TwoSampleTest):
             raise ValueError("The 'test' parameter of DataDrift must be a TwoSampleTest "
                              f"(KS, PSI, ...). Got {test!r} instead.")
-        self._test = clone(test)
+        self._test = _seeded(test, seed)
+        self._reset_refit()
         self._model_id = None
         self._recent: list[tuple[int, np.ndarray]] = []
         return self
 
-    def update(self, obs: Observation) -> Decision:
+    def _detect(self, obs: Observation) -> Decision:
         """Test the last ``window`` steps of inputs against the reference."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
@@ -183,7 +229,7 @@ class DataDrift(Trigger):
         return Decision(True, reason, stats, since=self._recent[0][0])
 
 
-class Performance(Trigger):
+class Performance(_Detecting):
     """Retrain when accuracy on arrived labels falls below a threshold or drops.
 
     Only labels of predictions made by the deployed model count. Once ``min_labels`` of
@@ -191,8 +237,10 @@ class Performance(Trigger):
     accuracy over the last ``window`` labels is compared with ``threshold`` (absolute)
     and with ``baseline - drop``. On firing it estimates where the change began (the
     split that best separates a better part from a worse part of the deployed model's
-    labeled predictions, a standardised CUSUM), so the ``since_change`` window can train
-    on data of the new concept only.
+    labeled predictions, a standardised CUSUM); when that split is significant the
+    ``since_change`` window trains on data of the new concept only, otherwise on the
+    full ``train_window``. ``refit_after`` steps later it retrains once more on all the
+    data since the change, now that more of it has arrived.
 
     Parameters
     ----------
@@ -204,6 +252,9 @@ class Performance(Trigger):
         Number of most recent labels whose accuracy is monitored.
     min_labels
         Labels needed before the baseline is set and checks begin.
+    refit_after
+        Steps after a detection at which to retrain once more on the data since the
+        estimated change (None: no refit).
 
     Examples
     --------
@@ -212,15 +263,16 @@ class Performance(Trigger):
     >>> from sim.streams import SEA
     >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
     >>> replay(stream, LogisticRegression(), Performance(drop=0.05)).events["step"].tolist()
-    [30]
+    [30, 34]
     """
 
     def __init__(self, threshold: float | None = None, drop: float | None = 0.05,
-                 window: int = 500, min_labels: int = 200):
+                 window: int = 500, min_labels: int = 500, refit_after: int | None = 4):
         self.threshold = threshold
         self.drop = drop
         self.window = window
         self.min_labels = min_labels
+        self.refit_after = refit_after
 
     def reset(self, seed=None) -> Performance:
         """Validate the parameters and clear the label history."""
@@ -231,13 +283,14 @@ class Performance(Trigger):
         if self.threshold is None and self.drop is None:
             raise ValueError("Performance needs a rule: set 'threshold', 'drop' or both. "
                              "Got threshold=None and drop=None.")
+        self._reset_refit()
         self._model_id = None
         self._correct = np.empty(0, dtype=np.int8)
         self._index = np.empty(0, dtype=np.int64)
         self._baseline = None
         return self
 
-    def update(self, obs: Observation) -> Decision:
+    def _detect(self, obs: Observation) -> Decision:
         """Add the arrived labels of the deployed model and check its accuracy."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
@@ -265,23 +318,27 @@ class Performance(Trigger):
             return Decision(False, stats=stats)
         return Decision(True, reason, stats, since=self._change_point())
 
-    def _change_point(self) -> int:
-        """Sample index where the deployed model's accuracy most likely fell.
+    def _change_point(self) -> int | None:
+        """Sample index where the deployed model's accuracy most likely fell, if it did.
 
-        The maximum of the standardised CUSUM of the correctness sequence: the split
+        The maximum of the standardised CUSUM of the correctness sequence is the split
         that best separates a better part before from a worse part after (the maximum
-        likelihood change point for a shift in mean).
+        likelihood change point for a shift in mean). It is returned only when the two
+        parts differ significantly (two-proportion z > 3); otherwise None.
         """
         c = self._correct.astype(float)
         n = len(c)
-        if n < 2:
-            return int(self._index[0])
+        p = c.mean()
+        if n < 2 or p in (0.0, 1.0):
+            return None
         split = np.arange(1, n)
-        s = np.cumsum(c - c.mean())[:-1] / np.sqrt(split * (n - split) / n)
-        return int(self._index[int(np.argmax(s)) + 1])
+        s = np.cumsum(c - p)[:-1] / np.sqrt(split * (n - split) / n)
+        k = int(np.argmax(s)) + 1
+        z = s[k - 1] / np.sqrt(p * (1 - p))  # = (mean before - mean after) / its SE
+        return int(self._index[k]) if z > 3 else None
 
 
-class ErrorDetector(Trigger):
+class ErrorDetector(_Detecting):
     """Retrain when a streaming detector signals a change in the error stream.
 
     The 0/1 errors of the deployed model's arrived labels are fed, in arrival order, to
@@ -295,6 +352,9 @@ class ErrorDetector(Trigger):
         A :class:`~strategies.detectors.StreamingDetector`.
     use_warning
         Start the ``since_change`` training window at the warning zone (DDM-style).
+    refit_after
+        Steps after a detection at which to retrain once more on the data since the
+        estimated change (None: no refit).
 
     Examples
     --------
@@ -304,13 +364,15 @@ class ErrorDetector(Trigger):
     >>> from strategies.detectors import PageHinkley
     >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
     >>> trigger = ErrorDetector(PageHinkley())
-    >>> replay(stream, LogisticRegression(), trigger).events["step"].tolist()
-    [30]
+    >>> replay(stream, LogisticRegression(), trigger).events["reason"].tolist()
+    ['PageHinkley detected a drift at error #...', 'refit on the new concept since sample ...']
     """
 
-    def __init__(self, detector: StreamingDetector | None = None, use_warning: bool = True):
+    def __init__(self, detector: StreamingDetector | None = None, use_warning: bool = True,
+                 refit_after: int | None = 4):
         self.detector = detector
         self.use_warning = use_warning
+        self.refit_after = refit_after
 
     def reset(self, seed=None) -> ErrorDetector:
         """Validate the detector and restart it."""
@@ -318,14 +380,15 @@ class ErrorDetector(Trigger):
             raise ValueError("The 'detector' parameter of ErrorDetector must be a "
                              "StreamingDetector (DDM, ADWIN, ...). "
                              f"Got {self.detector!r} instead.")
-        self._detector = clone(self.detector).reset()
+        self._detector = _seeded(self.detector, seed).reset()
+        self._reset_refit()
         self._model_id = None
         self._index = np.empty(0, dtype=np.int64)  # sample index of every error fed
         self._dropped = 0
         self._max_index = 100_000
         return self
 
-    def update(self, obs: Observation) -> Decision:
+    def _detect(self, obs: Observation) -> Decision:
         """Feed the deployed model's arrived errors to the detector."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
@@ -351,18 +414,23 @@ class ErrorDetector(Trigger):
                         stats, since=since)
 
 
-class AtTrueDrifts(Trigger):
-    """The oracle: retrain ``delay`` steps after each true drift starts.
+class AtTrueDrifts(_Detecting):
+    """The oracle: retrain as soon as labels of each new concept arrive (plus ``delay``).
 
     It alone receives the ground truth, through :meth:`reveal`, which the engine calls
     for triggers whose ``requires_ground_truth`` is True. Its decisions carry the true
     start of the drift as the change point, so with the ``since_change`` window it trains
-    on the new concept only. Use it as a ceiling, never as a production policy.
+    on the new concept only, and like the detecting triggers it refits ``refit_after``
+    steps later on the data gathered since. Use it as a reference, never as a
+    production policy.
 
     Parameters
     ----------
     delay
-        Steps to wait after a drift starts (labels of the new concept must arrive).
+        Steps to wait after the first label from after a drift's start has arrived.
+    refit_after
+        Steps after the first retrain at which to retrain once more on the data since
+        the drift (None: no refit).
 
     Examples
     --------
@@ -371,27 +439,32 @@ class AtTrueDrifts(Trigger):
     >>> from sim.streams import SEA
     >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
     >>> replay(stream, LogisticRegression(), AtTrueDrifts(delay=1)).events["step"].tolist()
-    [31]
+    [31, 35]
     """
 
     requires_ground_truth = True
 
-    def __init__(self, delay: int = 1):
+    def __init__(self, delay: int = 0, refit_after: int | None = 4):
         self.delay = delay
+        self.refit_after = refit_after
 
     def reset(self, seed=None) -> AtTrueDrifts:
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
         check_number(self, "delay", self.delay, kind=numbers.Integral, low=0)
-        self._at: dict[int, int] = {}
+        self._reset_refit()
+        self._starts: list[int] = []
+        self._due: list[tuple[int, int]] = []
         return self
 
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Receive the true drifts (sample indices) and the step size."""
-        self._at = {d.start // step_size + self.delay: d.start for d in drifts}
+        self._starts = sorted(d.start for d in drifts)
 
-    def update(self, obs: Observation) -> Decision:
-        """Fire ``delay`` steps after a true drift started."""
-        if obs.t in self._at:
-            start = self._at[obs.t]
+    def _detect(self, obs: Observation) -> Decision:
+        """Fire ``delay`` steps after the first label of a new concept arrived."""
+        while self._starts and len(obs.labels) and obs.labels.index.max() >= self._starts[0]:
+            self._due.append((obs.t + self.delay, self._starts.pop(0)))
+        if self._due and obs.t >= self._due[0][0]:
+            _, start = self._due.pop(0)
             return Decision(True, f"true drift at sample {start}", since=start)
         return Decision(False)

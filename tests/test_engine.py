@@ -284,7 +284,7 @@ def test_single_class_window_is_skipped_and_recorded():
             yield X, y, None
 
     result = replay(OnlyOnes(), LogisticRegression(), Periodic(every=3), window="sliding",
-                    train_window=500, min_train=100)
+                    initial_train=500, train_window=500, min_train=100)
     events = result.events
     assert (events["skipped"].str.contains("single class")).all()
     assert result.summary["n_retrains"] == 0

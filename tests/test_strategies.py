@@ -124,7 +124,7 @@ def test_holdout_rejects_a_worse_challenger():
 
 def test_periodic_golden_steps():
     steps, reasons = decisions(Periodic(every=10))
-    assert steps == [13, 23, 33, 43, 53]
+    assert steps == [29, 39, 49, 59]
     assert reasons[0] == "10 steps since the last retrain"
 
 
@@ -136,26 +136,35 @@ def test_combinators_combine():
     cooled = decisions(Cooldown(Periodic(every=1), min_gap=4))[0]
     assert np.all(np.diff(cooled) >= 4)
     warm = decisions(Warmup(Periodic(every=1), n_steps=20))[0]
-    assert warm[0] == 4 + 20  # the first scored step is 4 (initial_train 1000 / 250)
+    assert warm[0] == 20 + 20  # the first scored step is 20 (initial_train 5000 / 250)
     rolling = decisions(Budget(Periodic(every=1), max_retrains=2, period=10))[0]
     assert all(np.sum((np.array(rolling) > s - 10) & (np.array(rolling) <= s)) <= 2
                for s in rolling)
 
 
 def test_kofn_needs_k_votes():
+    # Periodic(2) keeps asking from its 2nd step on; Periodic(3) joins it at the 3rd
     steps = decisions(KOfN([Periodic(every=2), Periodic(every=3), Never()], k=2))[0]
-    assert steps and all(s in decisions(Periodic(every=2))[0] or True for s in steps)
+    assert steps == decisions(Periodic(every=3))[0]
+    assert decisions(KOfN([Periodic(every=2), Never(), Never()], k=2))[0] == []
     with pytest.raises(ValueError, match="'k' parameter of KOfN"):
         decisions(KOfN([Periodic(), Never()], k=3))
 
 
 def test_oracle_fires_at_the_true_drifts_only():
-    steps, reasons = decisions(AtTrueDrifts(delay=2))
+    steps, reasons = decisions(AtTrueDrifts(delay=2, refit_after=None))
     assert steps == [7_500 // 250 + 2]
     assert reasons == ["true drift at sample 7500"]
+    steps, reasons = decisions(AtTrueDrifts(delay=0, refit_after=3))
+    assert steps == [30, 33]
+    assert reasons[1] == "refit on the new concept since sample 7500"
+    # the oracle waits for labels of the new concept to arrive
+    late = replay(stream(), LogisticRegression(), AtTrueDrifts(refit_after=None),
+                  step_size=250, label_delay=3).events["step"].tolist()
+    assert late == [33]
     # inside a combinator the ground truth is passed on
     steps = decisions(Cooldown(AtTrueDrifts(delay=0), min_gap=1))[0]
-    assert steps == [7_500 // 250]
+    assert steps == [30, 34]
 
 
 def test_only_the_oracle_sees_the_ground_truth():
