@@ -19,7 +19,7 @@ __all__ = ["ADWIN", "KSWIN"]
 def _river_drift():
     try:
         from river import drift
-    except ImportError as error:  # pragma: no cover - exercised only without river
+    except ImportError as error:
         raise ImportError(
             "ADWIN and KSWIN wrap River's implementations; install the optional extra with "
             "`pip install retrain-sim[river]` (or `pip install river==0.26.*`)."
