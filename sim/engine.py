@@ -30,7 +30,7 @@ from sklearn.base import BaseEstimator, clone
 from sim.checks import check_choice, check_number
 from sim.cost import Cost
 from sim.metrics import summarize
-from sim.types import Decision, Labels, Observation, RunResult
+from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
 __all__ = ["WINDOWS", "Protocol", "compare", "replay"]
 
@@ -69,7 +69,8 @@ class Protocol(BaseEstimator):
         Steps over which a new model is scored against the model it replaced (or, for a
         rejected one, the model it challenged) to measure its ``benefit``.
     min_benefit
-        A retrain whose benefit (accuracy gain) is below this is counted as unneeded.
+        A retrain whose benefit (accuracy gain, or mean absolute error saved for
+        regression) is below this is counted as unneeded.
     recovery_window
         Steps averaged when judging recovery after a drift.
     recovery_tolerance
@@ -199,9 +200,14 @@ class _BenefitTrack:
     old: _Model
     start: int
     steps_left: int
-    correct_new: int = 0
-    correct_old: int = 0
+    loss_new: float = 0.0
+    loss_old: float = 0.0
     n: int = 0
+
+    @property
+    def benefit(self) -> float:
+        """Mean loss the new model saved over the old one (accuracy gained)."""
+        return (self.loss_old - self.loss_new) / self.n
 
 
 def _seeds(seed: int) -> dict[str, int]:
@@ -280,6 +286,8 @@ def replay(
     trigger = clone(trigger)
     trigger.reset(seed=seeds["trigger"])
     step_size = protocol.step_size
+    task = stream.task
+    check_choice(stream, "task", task, TASKS)
     if trigger.requires_ground_truth:
         trigger.reveal(tuple(stream.drifts), step_size)
 
@@ -306,7 +314,7 @@ def replay(
     idx0 = np.arange(initial[0].index, initial[0].index + len(y0))
     history.add(X0, y0, idx0)
     first_step = initial[-1].t + 1
-    if len(np.unique(y0)) < 2 and stream.task == "classification":
+    if task == "classification" and len(np.unique(y0)) < 2:
         raise ValueError(
             f"The initial training segment (first {n_initial} samples) has a single class "
             f"({y0[0]!r}); a classifier needs at least two. Increase initial_train."
@@ -325,9 +333,10 @@ def replay(
     last_retrain_index = int(idx0[0])
     tracks: list[_BenefitTrack] = []
 
+    metrics = ["mae", "rmse"] if task == "regression" else ["accuracy"]
     rows: dict[str, list] = {
-        "step": [], "n_samples": [], "accuracy": [], "model_id": [], "n_labels": [],
-        "retrain": [], "accepted": [], "cost": [],
+        "step": [], "n_samples": [], **{m: [] for m in metrics}, "model_id": [],
+        "n_labels": [], "retrain": [], "accepted": [], "cost": [],
     }
     stats_rows: list[Mapping[str, float]] = []
     events: list[dict] = []
@@ -340,7 +349,7 @@ def replay(
             deployed_at = t
         preds: dict[int, np.ndarray] = {deployed.id: deployed.estimator.predict(batch.X)}
         y_pred = preds[deployed.id]
-        correct = y_pred == batch.y
+        loss = sample_loss(batch.y, y_pred, task)
         n = len(batch)
 
         for track in tracks:
@@ -349,12 +358,12 @@ def replay(
             for m in (track.new, track.old):
                 if m.id not in preds:
                     preds[m.id] = m.estimator.predict(batch.X)
-            track.correct_new += int(np.sum(preds[track.new.id] == batch.y))
-            track.correct_old += int(np.sum(preds[track.old.id] == batch.y))
+            track.loss_new += float(sample_loss(batch.y, preds[track.new.id], task).sum())
+            track.loss_old += float(sample_loss(batch.y, preds[track.old.id], task).sum())
             track.n += n
             track.steps_left -= 1
             if track.steps_left == 0:
-                events[track.event]["benefit"] = (track.correct_new - track.correct_old) / track.n
+                events[track.event]["benefit"] = track.benefit
         tracks = [tr for tr in tracks if tr.steps_left > 0]
 
         mask = label_rng.random(n) < protocol.label_rate
@@ -374,13 +383,14 @@ def replay(
         obs = Observation(
             t=t, X=batch.X, y_pred=y_pred, labels=labels, model_id=deployed.id,
             deployed_at=deployed_at, reference=deployed.reference, sample_index=batch.index,
+            task=task,
         )
         decision = trigger.update(obs)
         accepted = False
         if decision.retrain:
             event, challenger = _retrain(
                 t, decision, model, model_seed, history, protocol, gate, cost, latest,
-                last_retrain_index, n_models,
+                last_retrain_index, n_models, task,
             )
             events.append(event)
             total_cost += event["cost"]
@@ -399,7 +409,11 @@ def replay(
                     latest = challenger
         rows["step"].append(t)
         rows["n_samples"].append(n)
-        rows["accuracy"].append(float(correct.mean()))
+        if task == "regression":
+            rows["mae"].append(float(loss.mean()))
+            rows["rmse"].append(float(np.sqrt(np.mean(loss**2))))
+        else:
+            rows["accuracy"].append(float(1.0 - loss.mean()))
         rows["model_id"].append(deployed.id)
         rows["n_labels"].append(len(labels))
         rows["retrain"].append(bool(decision.retrain))
@@ -411,7 +425,7 @@ def replay(
 
     for track in tracks:
         if track.n:
-            events[track.event]["benefit"] = (track.correct_new - track.correct_old) / track.n
+            events[track.event]["benefit"] = track.benefit
 
     timeline = pd.DataFrame(rows)
     stats = pd.DataFrame.from_records(stats_rows, index=timeline.index)
@@ -429,7 +443,7 @@ def replay(
     }
     summary = summarize(
         timeline, events_df, tuple(stream.drifts), protocol=protocol, cost=cost,
-        first_step=first_step,
+        first_step=first_step, task=task,
     )
     summary["initial_fit_seconds"] = initial_fit_seconds
     return RunResult(timeline=timeline, events=events_df, summary=summary, config=config)
@@ -453,7 +467,8 @@ def _concat_labels(arrived: list[Labels], n_features: int) -> Labels:
 
 
 def _retrain(t, decision: Decision, model, model_seed, history: _History, protocol: Protocol,
-             gate, cost: Cost, champion: _Model, last_retrain_index: int, n_models: int):
+             gate, cost: Cost, champion: _Model, last_retrain_index: int, n_models: int,
+             task: str):
     """Train a challenger on the window the policy picks; return its event row and model.
 
     The model is None when the retrain was skipped (a window with a single class, or no
@@ -480,7 +495,7 @@ def _retrain(t, decision: Decision, model, model_seed, history: _History, protoc
         return event, None
     X, y, index = window
     event.update(train_start=int(index[0]), train_end=int(index[-1]) + 1, n_train=len(y))
-    if len(np.unique(y)) < 2:
+    if task == "classification" and len(np.unique(y)) < 2:
         event["skipped"] = f"the training window has a single class ({y[0]!r})"
         return event, None
     t0 = time.process_time()
@@ -521,7 +536,8 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **k
     -------
     pandas.DataFrame
         One row per trigger (indexed by name) with the scalar summary metrics and
-        ``accuracy_gap``, the mean accuracy lost against the best trigger.
+        ``accuracy_gap``, the mean accuracy lost against the best trigger (for
+        regression ``mae_gap``, the mean absolute error above the best trigger's).
 
     Examples
     --------
@@ -539,5 +555,8 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **k
         summary = replay(stream, model, trigger, seed=seed, **kwargs).summary
         rows[name] = {k: v for k, v in summary.items() if np.isscalar(v) or v is None}
     table = pd.DataFrame.from_dict(rows, orient="index")
-    table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
+    if "mean_accuracy" in table:
+        table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
+    else:
+        table["mae_gap"] = table["mean_mae"] - table["mean_mae"].min()
     return table

@@ -16,7 +16,7 @@ __all__ = ["per_drift", "summarize"]
 
 
 def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift, ...], *,
-              protocol, cost, first_step: int) -> dict:
+              protocol, cost, first_step: int, task: str = "classification") -> dict:
     """Summarise one replay.
 
     Parameters
@@ -31,11 +31,16 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         The run's :class:`~sim.cost.Cost`.
     first_step
         The first scored step (the steps before trained the initial model).
+    task
+        ``"classification"`` (metric: accuracy) or ``"regression"`` (metric: mean
+        absolute error; the keys below named after accuracy are named after ``mae``,
+        e.g. ``mean_mae`` and ``mean_mae_lost``, and ``rmse`` is added).
 
     Returns
     -------
     dict
-        ``mean_accuracy`` (prequential, over every scored sample), ``n_steps``,
+        ``metric`` (``"accuracy"`` or ``"mae"``), ``mean_accuracy`` (prequential, over
+        every scored sample), ``n_steps``,
         ``n_samples``, ``n_retrains`` (models trained), ``n_accepted``, ``n_rejected``,
         ``n_skipped`` (retrain decisions with nothing to train on), ``total_cost``,
         ``cost_retrain``, ``cost_samples``, ``cost_labels``, ``fit_seconds``,
@@ -46,12 +51,19 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         ``mean_detection_delay``, ``mean_recovery_steps``, ``mean_accuracy_lost`` and
         ``drifts`` (one dict per drift, see :func:`per_drift`).
     """
+    metric = "mae" if task == "regression" else "accuracy"
     n = timeline["n_samples"].to_numpy()
-    acc = timeline["accuracy"].to_numpy()
+    values = timeline[metric].to_numpy()
     trained = events[events["model_id"] >= 0] if len(events) else events
     cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
     summary: dict = {
-        "mean_accuracy": float(np.sum(acc * n) / np.sum(n)) if len(n) else float("nan"),
+        "metric": metric,
+        f"mean_{metric}": float(np.sum(values * n) / np.sum(n)) if len(n) else float("nan"),
+    }
+    if task == "regression":
+        rmse = timeline["rmse"].to_numpy()
+        summary["rmse"] = float(np.sqrt(np.sum(rmse**2 * n) / np.sum(n))) if len(n) else None
+    summary |= {
         "n_steps": len(timeline),
         "n_samples": int(n.sum()),
         "n_retrains": len(trained),
@@ -70,7 +82,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
 
     keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
             "recall", "false_alarms_per_10k", "mean_detection_delay", "mean_recovery_steps",
-            "mean_accuracy_lost")
+            f"mean_{metric}_lost")
     drifts = tuple(d for d in drifts if d.step(protocol.step_size) >= first_step)
     if not drifts:
         summary.update(dict.fromkeys(keys))
@@ -85,7 +97,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     has_drift = np.array([np.any((drift_steps > p) & (drift_steps <= r))
                           for p, r in zip(previous, retrain_steps, strict=False)], dtype=bool)
     false_retrains = int(np.sum(~has_drift))
-    rows = per_drift(steps, acc, retrain_steps, drifts, protocol)
+    rows = per_drift(steps, values, retrain_steps, drifts, protocol, metric=metric)
     detected = sum(r["detection_delay"] is not None for r in rows)
     summary.update(
         n_drifts=len(drifts),
@@ -97,17 +109,20 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         false_alarms_per_10k=1e4 * false_retrains / max(int(n.sum()), 1),
         mean_detection_delay=_mean(r["detection_delay"] for r in rows),
         mean_recovery_steps=_mean(r["recovery_steps"] for r in rows),
-        mean_accuracy_lost=_mean(r["accuracy_lost"] for r in rows),
         drifts=rows,
     )
+    summary[f"mean_{metric}_lost"] = _mean(r[f"{metric}_lost"] for r in rows)
     return summary
 
 
-def per_drift(steps, accuracy, retrain_steps, drifts: tuple[Drift, ...], protocol) -> list[dict]:
+def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
+              metric: str = "accuracy") -> list[dict]:
     """How each true drift was handled.
 
     For each drift, its segment runs from its start step to the next drift's start (or
-    the end of the run).
+    the end of the run). ``values`` is the per-step metric: accuracy (higher is better)
+    or, with ``metric="mae"``, the mean absolute error (lower is better; the keys below
+    are then named after ``mae`` and "lost" means error gained).
 
     Returns
     -------
@@ -131,6 +146,8 @@ def per_drift(steps, accuracy, retrain_steps, drifts: tuple[Drift, ...], protoco
     >>> rows[0]["detection_delay"], rows[0]["recovery_steps"]
     (2, 3)
     """
+    sign = -1.0 if metric == "mae" else 1.0  # turn the metric into higher-is-better
+    accuracy = sign * np.asarray(values, dtype=float)
     w = protocol.recovery_window
     starts = [d.step(protocol.step_size) for d in drifts]
     stops = starts[1:] + [int(steps[-1]) + 1]
@@ -152,10 +169,10 @@ def per_drift(steps, accuracy, retrain_steps, drifts: tuple[Drift, ...], protoco
             "kind": d.kind,
             "shape": d.shape,
             "recurring": d.recurring,
-            "pre_accuracy": pre,
+            f"pre_{metric}": sign * pre if pre is not None else None,
             "detection_delay": int(hits[0] - start) if len(hits) else None,
             "recovery_steps": recovery,
-            "accuracy_lost": (pre - float(seg_acc.mean())) if pre is not None and len(seg_acc)
+            f"{metric}_lost": (pre - float(seg_acc.mean())) if pre is not None and len(seg_acc)
             else None,
         })
     return rows

@@ -21,10 +21,28 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Batch", "Decision", "Drift", "Labels", "Observation", "RunResult"]
+__all__ = ["Batch", "Decision", "Drift", "Labels", "Observation", "RunResult", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
+
+
+TASKS = ("classification", "regression")
+
+
+def sample_loss(y: np.ndarray, y_pred: np.ndarray, task: str = "classification") -> np.ndarray:
+    """Per-sample loss: 0/1 error for classification, absolute error for regression.
+
+    Examples
+    --------
+    >>> sample_loss(np.array([1, 0, 1]), np.array([1, 1, 1])).tolist()
+    [0.0, 1.0, 0.0]
+    >>> sample_loss(np.array([1.0, 2.0]), np.array([1.5, 1.0]), "regression").tolist()
+    [0.5, 1.0]
+    """
+    if task == "regression":
+        return np.abs(np.asarray(y, dtype=float) - y_pred)
+    return (y_pred != y).astype(float)
 
 
 @dataclass(frozen=True)
@@ -130,10 +148,9 @@ class Labels:
     def __len__(self) -> int:
         return len(self.y)
 
-    @property
-    def errors(self) -> np.ndarray:
-        """0/1 error indicator per labeled sample (classification)."""
-        return (self.y_pred != self.y).astype(np.int8)
+    def loss(self, task: str = "classification") -> np.ndarray:
+        """Per-sample loss: 0/1 error (classification) or absolute error (regression)."""
+        return sample_loss(self.y, self.y_pred, task)
 
 
 @dataclass(frozen=True)
@@ -160,6 +177,8 @@ class Observation:
         tests); the same object until the deployed model changes.
     sample_index
         Index of the first sample of step ``t``.
+    task
+        ``"classification"`` or ``"regression"``: how predictions are scored.
     """
 
     t: int
@@ -170,6 +189,7 @@ class Observation:
     deployed_at: int
     reference: np.ndarray
     sample_index: int
+    task: str = "classification"
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numbers
 
-import numpy as np
+from sklearn.base import is_regressor
 
 from sim.checks import check_number
-from sim.types import Decision
+from sim.types import Decision, sample_loss
 from strategies.base import Gate
 
 __all__ = ["AlwaysAccept", "Holdout"]
@@ -38,11 +38,13 @@ class Holdout(Gate):
     The held-out labels are the ``n_val`` most recent that have arrived; the challenger
     did not train on them (the champion may have, if they predate its training, which
     only favours the champion). With no held-out label the challenger is accepted.
+    Classifiers are compared by accuracy, regressors by mean absolute error.
 
     Parameters
     ----------
     margin
-        Accuracy the challenger must gain over the champion (0: ties accept).
+        Accuracy the challenger must gain over the champion, or for regressors mean
+        absolute error it must save (0: ties accept).
     n_val
         Most recent arrived labels held out for validation.
 
@@ -54,7 +56,7 @@ class Holdout(Gate):
     >>> good = DummyClassifier(strategy="constant", constant=0).fit(X, y)
     >>> bad = DummyClassifier(strategy="constant", constant=1).fit(X, y)
     >>> Holdout(margin=0.01).check().accept(good, bad, X, y).reason
-    'challenger accuracy 0.300 < champion 0.700 + margin 0.01'
+    'challenger accuracy 0.3 < champion 0.7 + margin 0.01'
     """
 
     def __init__(self, margin: float = 0.0, n_val: int = 500):
@@ -63,7 +65,7 @@ class Holdout(Gate):
 
     def check(self) -> Holdout:
         """Validate the parameters; return self."""
-        check_number(self, "margin", self.margin, low=-1, high=1)
+        check_number(self, "margin", self.margin)
         check_number(self, "n_val", self.n_val, kind=numbers.Integral, low=1)
         return self
 
@@ -71,11 +73,17 @@ class Holdout(Gate):
         """Compare the two models' accuracy on the held-out labels."""
         if len(y_val) == 0:
             return Decision(True, "no held-out labels: accepted unvalidated")
-        new = float(np.mean(challenger.predict(X_val) == y_val))
-        old = float(np.mean(champion.predict(X_val) == y_val))
+        task = "regression" if is_regressor(challenger) else "classification"
+        new = float(sample_loss(y_val, challenger.predict(X_val), task).mean())
+        old = float(sample_loss(y_val, champion.predict(X_val), task).mean())
+        if task == "classification":  # compare accuracies
+            name, new, old = "accuracy", 1 - new, 1 - old
+            wins = new >= old + self.margin
+            verdict, margin = (">=" if wins else "<"), f"+ margin {self.margin}"
+        else:
+            name = "mean absolute error"
+            wins = new <= old - self.margin
+            verdict, margin = ("<=" if wins else ">"), f"- margin {self.margin}"
         stats = {"challenger": new, "champion": old}
-        if new >= old + self.margin:
-            return Decision(True, f"challenger accuracy {new:.3f} >= champion {old:.3f} "
-                                  f"+ margin {self.margin}", stats)
-        return Decision(False, f"challenger accuracy {new:.3f} < champion {old:.3f} "
-                               f"+ margin {self.margin}", stats)
+        return Decision(bool(wins), f"challenger {name} {new:.4g} {verdict} champion "
+                                    f"{old:.4g} {margin}", stats)

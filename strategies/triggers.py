@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import clone
 
 from sim.checks import check_number
-from sim.types import Decision, Drift, Observation
+from sim.types import Decision, Drift, Observation, sample_loss
 from strategies.base import Trigger
 from strategies.detectors import KS, StreamingDetector, TwoSampleTest, adjust_p_values
 from strategies.detectors.base import CORRECTIONS
@@ -230,26 +230,33 @@ class DataDrift(_Detecting):
 
 
 class Performance(_Detecting):
-    """Retrain when accuracy on arrived labels falls below a threshold or drops.
+    """Retrain when the deployed model's measured performance falls below a rule.
 
     Only labels of predictions made by the deployed model count. Once ``min_labels`` of
-    them have arrived, their accuracy is the model's *baseline*; from then on the
-    accuracy over the last ``window`` labels is compared with ``threshold`` (absolute)
-    and with ``baseline - drop``. On firing it estimates where the change began (the
-    split that best separates a better part from a worse part of the deployed model's
-    labeled predictions, a standardised CUSUM); when that split is significant the
-    ``since_change`` window trains on data of the new concept only, otherwise on the
-    full ``train_window``. ``refit_after`` steps later it retrains once more on all the
-    data since the change, now that more of it has arrived.
+    them have arrived, their mean loss is the model's *baseline*; from then on the mean
+    loss over the last ``window`` labels is checked. For classification the loss is the
+    0/1 error and the rules read in accuracy: retrain when accuracy < ``threshold`` or
+    accuracy < baseline accuracy - ``drop``. For regression the loss is the absolute
+    error: retrain when the mean absolute error > ``threshold`` or > baseline + ``drop``.
+
+    On firing it estimates where the change began (the split that best separates a
+    better part from a worse part of the deployed model's labeled predictions, a
+    standardised CUSUM); when that split is significant the ``since_change`` window
+    trains on data of the new concept only, otherwise on the full ``train_window``.
+    ``refit_after`` steps later it retrains once more on all the data since the change,
+    now that more of it has arrived.
 
     Parameters
     ----------
     threshold
-        Retrain when monitored accuracy < threshold (None: no absolute threshold).
+        Classification: retrain when accuracy < threshold. Regression: when mean
+        absolute error > threshold. None: no absolute rule.
     drop
-        Retrain when monitored accuracy < baseline - drop (None: no relative rule).
+        Classification: retrain when accuracy falls more than this below its baseline.
+        Regression: when mean absolute error rises more than this above it. None: no
+        relative rule.
     window
-        Number of most recent labels whose accuracy is monitored.
+        Number of most recent labels whose performance is monitored.
     min_labels
         Labels needed before the baseline is set and checks begin.
     refit_after
@@ -276,8 +283,8 @@ class Performance(_Detecting):
 
     def reset(self, seed=None) -> Performance:
         """Validate the parameters and clear the label history."""
-        check_number(self, "threshold", self.threshold, low=0, high=1, none_ok=True)
-        check_number(self, "drop", self.drop, low=0, high=1, low_open=True, none_ok=True)
+        check_number(self, "threshold", self.threshold, low=0, none_ok=True)
+        check_number(self, "drop", self.drop, low=0, low_open=True, none_ok=True)
         check_number(self, "window", self.window, kind=numbers.Integral, low=1)
         check_number(self, "min_labels", self.min_labels, kind=numbers.Integral, low=1)
         if self.threshold is None and self.drop is None:
@@ -285,63 +292,73 @@ class Performance(_Detecting):
                              "Got threshold=None and drop=None.")
         self._reset_refit()
         self._model_id = None
-        self._correct = np.empty(0, dtype=np.int8)
+        self._loss = np.empty(0)
         self._index = np.empty(0, dtype=np.int64)
         self._baseline = None
         return self
 
     def _detect(self, obs: Observation) -> Decision:
-        """Add the arrived labels of the deployed model and check its accuracy."""
+        """Add the arrived labels of the deployed model and check its performance."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
-            self._correct = self._correct[:0]
+            self._loss = self._loss[:0]
             self._index = self._index[:0]
             self._baseline = None
         mine = obs.labels.model_id == obs.model_id
         if mine.any():
-            correct = (obs.labels.y_pred[mine] == obs.labels.y[mine]).astype(np.int8)
+            loss = sample_loss(obs.labels.y[mine], obs.labels.y_pred[mine], obs.task)
             keep = 20 * max(self.window, self.min_labels)  # bounded memory
-            self._correct = np.concatenate([self._correct, correct])[-keep:]
+            self._loss = np.concatenate([self._loss, loss])[-keep:]
             self._index = np.concatenate([self._index, obs.labels.index[mine]])[-keep:]
-        if len(self._correct) < self.min_labels:
+        if len(self._loss) < self.min_labels:
             return Decision(False)
         if self._baseline is None:
-            self._baseline = float(self._correct[: self.min_labels].mean())
-        accuracy = float(self._correct[-self.window:].mean())
-        stats = {"accuracy": accuracy, "baseline": self._baseline}
-        if self.threshold is not None and accuracy < self.threshold:
-            reason = f"accuracy {accuracy:.3f} < threshold {self.threshold}"
-        elif self.drop is not None and accuracy < self._baseline - self.drop:
-            reason = (f"accuracy {accuracy:.3f} dropped more than {self.drop} below "
-                      f"its baseline {self._baseline:.3f}")
+            self._baseline = float(self._loss[: self.min_labels].mean())
+        loss = float(self._loss[-self.window:].mean())
+        if obs.task == "regression":
+            stats = {"mae": loss, "baseline": self._baseline}
+            limit = self.threshold
+            text = f"mean absolute error {loss:.4g}"
+            above, over = "above", lambda x: x
+        else:
+            stats = {"accuracy": 1 - loss, "baseline": 1 - self._baseline}
+            limit = None if self.threshold is None else 1 - self.threshold
+            text = f"accuracy {1 - loss:.3f}"
+            above, over = "below", lambda x: 1 - x
+        if limit is not None and loss > limit:
+            reason = f"{text} {above} threshold {self.threshold}"
+        elif self.drop is not None and loss > self._baseline + self.drop:
+            reason = (f"{text} moved more than {self.drop} {above} its baseline "
+                      f"{over(self._baseline):.4g}")
         else:
             return Decision(False, stats=stats)
         return Decision(True, reason, stats, since=self._change_point())
 
     def _change_point(self) -> int | None:
-        """Sample index where the deployed model's accuracy most likely fell, if it did.
+        """Sample index where the deployed model's loss most likely rose, if it did.
 
-        The maximum of the standardised CUSUM of the correctness sequence is the split
-        that best separates a better part before from a worse part after (the maximum
+        The maximum of the standardised CUSUM of the loss sequence is the split that
+        best separates a better part before from a worse part after (the maximum
         likelihood change point for a shift in mean). It is returned only when the two
-        parts differ significantly (two-proportion z > 3); otherwise None.
+        parts differ significantly (z > 3); otherwise None.
         """
-        c = self._correct.astype(float)
+        c = -self._loss  # higher is better
         n = len(c)
-        p = c.mean()
-        if n < 2 or p in (0.0, 1.0):
+        sd = c.std()
+        if n < 2 or sd == 0:
             return None
         split = np.arange(1, n)
-        s = np.cumsum(c - p)[:-1] / np.sqrt(split * (n - split) / n)
+        s = np.cumsum(c - c.mean())[:-1] / np.sqrt(split * (n - split) / n)
         k = int(np.argmax(s)) + 1
-        z = s[k - 1] / np.sqrt(p * (1 - p))  # = (mean before - mean after) / its SE
+        z = s[k - 1] / sd  # = (mean before - mean after) / its standard error
         return int(self._index[k]) if z > 3 else None
 
 
 class ErrorDetector(_Detecting):
     """Retrain when a streaming detector signals a change in the error stream.
 
-    The 0/1 errors of the deployed model's arrived labels are fed, in arrival order, to
+    The losses (0/1 errors; absolute errors for regression) of the deployed model's
+    arrived labels are fed, in arrival order, to
     ``detector`` (DDM, EDDM, Page-Hinkley, ADWIN, KSWIN, CUSUM, HDDM-A); it restarts with
     every new model. The estimated change point is the start of the detector's warning
     zone when it has one (``use_warning``), else the detection point itself.
@@ -398,7 +415,7 @@ class ErrorDetector(_Detecting):
         mine = obs.labels.model_id == obs.model_id
         if not mine.any():
             return Decision(False)
-        errors = (obs.labels.y_pred[mine] != obs.labels.y[mine]).astype(np.int8)
+        errors = sample_loss(obs.labels.y[mine], obs.labels.y_pred[mine], obs.task)
         self._index = np.concatenate([self._index, obs.labels.index[mine]])
         if len(self._index) > self._max_index:  # bounded memory: keep the newest
             self._dropped += len(self._index) - self._max_index

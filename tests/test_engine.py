@@ -9,7 +9,7 @@ from sklearn.linear_model import LogisticRegression
 from sim import Cost, Protocol, compare, replay
 from sim.streams import SEA
 from sim.streams.base import Stream
-from sim.types import Decision
+from sim.types import Decision, Drift
 from strategies import (
     AnyOf,
     DataDrift,
@@ -331,3 +331,52 @@ def test_protocol_object_and_overrides():
     assert result.config["protocol"]["step_size"] == 250
     assert result.config["protocol"]["label_delay"] == 2
     assert protocol.label_delay == 1  # the caller's object is untouched
+
+
+class LinearDrift(Stream):
+    """y = w.x + noise, w changes at sample ``at`` (a regression stream with ground truth)."""
+
+    task = "regression"
+
+    def __init__(self, n_samples=40_000, at=20_000):
+        self.n_samples = n_samples
+        self.at = at
+
+    @property
+    def n_features(self):
+        return 3
+
+    @property
+    def drifts(self):
+        return (Drift(self.at, self.at, "concept", "sudden", 0, 1),)
+
+    def _blocks(self, seed):
+        rng = np.random.default_rng(seed)
+        X = rng.normal(size=(self.n_samples, 3))
+        w = np.where(np.arange(self.n_samples)[:, None] < self.at, [1.0, 2.0, 0.0],
+                     [1.0, -2.0, 1.0])
+        yield X, (X * w).sum(axis=1) + rng.normal(scale=0.1, size=self.n_samples), None
+
+
+def test_regression_streams_are_scored_by_absolute_error():
+    from sklearn.linear_model import LinearRegression
+
+    stream = LinearDrift()
+    never = replay(stream, LinearRegression(), Never(), seed=0)
+    assert {"mae", "rmse"} <= set(never.timeline.columns)
+    assert "accuracy" not in never.timeline.columns
+    s = never.summary
+    assert s["metric"] == "mae" and "mean_accuracy" not in s
+    assert s["rmse"] >= s["mean_mae"] > 0
+    assert s["drifts"][0]["pre_mae"] == pytest.approx(0.08, abs=0.01)  # noise sd 0.1
+    assert s["drifts"][0]["mae_lost"] > 1  # error rose after the drift
+    perf = replay(stream, LinearRegression(), Performance(drop=0.1), seed=0)
+    assert perf.events["step"].iloc[0] == 20_000 // 500
+    assert perf.summary["mean_mae"] < s["mean_mae"] / 5
+    assert perf.summary["drifts"][0]["recovery_steps"] is not None
+    assert perf.events["benefit"].iloc[0] > 1  # absolute error saved
+    gated = replay(stream, LinearRegression(), Periodic(every=3), seed=0,
+                   gate=Holdout(margin=0.01))
+    assert gated.events["gate_reason"].str.contains("mean absolute error").all()
+    table = compare(stream, LinearRegression(), {"never": Never(), "perf": Performance()})
+    assert table.loc["perf", "mae_gap"] == 0.0
