@@ -1,0 +1,127 @@
+"""The Hydra callback that follows a sweep with a progress bar and aggregates it at the end.
+
+``conf/config.yaml`` registers :class:`SweepReport` under ``hydra.callbacks``; Hydra
+calls ``on_multirun_start`` and ``on_multirun_end`` in the launching process, whatever
+the launcher. The outcome of the last sweep is kept for :func:`experiments.run.main`,
+which turns failed jobs into a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig
+
+from experiments import store
+
+__all__ = ["SweepReport", "count_jobs", "outcome", "record_outcome", "reset_outcome",
+           "stop_progress"]
+
+log = logging.getLogger(__name__)
+
+_OUTCOME: dict[str, Any] = {}
+_WATCHERS: dict[str, _Watcher] = {}
+
+
+def reset_outcome() -> None:
+    """Forget the outcome of the previous sweep."""
+    _OUTCOME.clear()
+
+
+def record_outcome(**fields: Any) -> None:
+    """Note the outcome of a run or sweep for :func:`experiments.run.main`."""
+    _OUTCOME.update(fields)
+
+
+def outcome() -> dict[str, Any]:
+    """Return the outcome of the last run or sweep in this process (empty if none)."""
+    return dict(_OUTCOME)
+
+
+def stop_progress() -> None:
+    """Stop every progress watcher (after a sweep, or when it was aborted)."""
+    for key in list(_WATCHERS):
+        _WATCHERS.pop(key).stop()
+
+
+def count_jobs(config: DictConfig) -> int | None:
+    """Count the jobs a multirun launches: the sweeper's params and the command line.
+
+    Later overrides of a key replace earlier ones, as in Hydra's basic sweeper.
+    """
+    try:
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+
+        params = config.hydra.sweeper.get("params") or {}
+        args = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
+        parsed = OverridesParser.create().parse_overrides(args)
+        return len(BasicSweeper.split_arguments(parsed, None)[0])
+    except Exception:  # a custom sweeper: no total
+        return None
+
+
+class _Watcher:
+    """A thread that counts finished jobs (their summary.json) into a tqdm bar."""
+
+    def __init__(self, sweep_dir: Path, total: int | None):
+        from tqdm.auto import tqdm
+
+        self.sweep_dir = sweep_dir
+        self.bar = tqdm(total=total, desc="jobs", unit="job", file=sys.stderr, disable=None,
+                        delay=1.0)  # after Hydra's launch messages
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+
+    def _count(self) -> int:
+        return sum(1 for _ in self.sweep_dir.glob(f"*/{store.SUMMARY}"))
+
+    def _loop(self) -> None:
+        while not self._stop.wait(0.5):
+            done = self._count()
+            if done != self.bar.n:
+                self.bar.update(done - self.bar.n)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(timeout=2)
+        done = self._count()
+        if done != self.bar.n:
+            self.bar.update(done - self.bar.n)
+        self.bar.close()
+
+
+class SweepReport(Callback):
+    """Show a jobs progress bar during a multirun and aggregate the sweep at its end.
+
+    Parameters
+    ----------
+    figures
+        Draw the report's figures (PNG) besides the tables.
+    """
+
+    def __init__(self, figures: bool = True):
+        self.figures = figures
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        """Start the progress bar (when ``progress`` is on and stderr is a terminal)."""
+        if not config.get("progress", True) or not sys.stderr.isatty():
+            return
+        sweep_dir = Path(config.hydra.sweep.dir)
+        _WATCHERS[str(sweep_dir)] = _Watcher(sweep_dir, count_jobs(config))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """Aggregate the sweep directory: summary.csv, configs.csv, report.md, figures."""
+        from experiments import report
+
+        stop_progress()
+        sweep_dir = Path(config.hydra.sweep.dir)
+        agg = report.aggregate(sweep_dir, figures=self.figures)
+        _OUTCOME.update(agg.outcome())
+        print(agg.digest())

@@ -1,0 +1,306 @@
+"""One-paragraph messages for configuration mistakes, instead of tracebacks.
+
+Each message names the key, the value given and what is allowed:
+
+- an unknown option of a group (``trigger=perfomance``): the group's options;
+- an unknown parameter (``trigger.evry=5``): the parameters of the chosen option;
+- a value out of range (``trigger.every=-1``): the component's own rule.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import inspect
+import re
+from pathlib import Path
+from typing import Any
+
+from omegaconf import OmegaConf
+
+from experiments import CONF_DIR, GROUPS
+
+__all__ = ["JobFailed", "check_overrides", "describe_job_error", "explain", "options"]
+
+SELECTABLE = (*GROUPS, "experiment")
+"""Groups whose option is chosen on the command line (``trigger=periodic``)."""
+
+# Hydra flags that take a value (the value is not an override)
+_FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "--config-name",
+                     "-cn", "--config-dir", "-cd", "--experimental-rerun", "--info", "-i"}
+
+
+class JobFailed(RuntimeError):
+    """A single run failed; the message says why and where its record is."""
+
+
+def options(group: str, conf_dir: Path = CONF_DIR) -> list[str]:
+    """Return the options of a config group: the names of its YAML files.
+
+    Examples
+    --------
+    >>> "periodic" in options("trigger")
+    True
+    """
+    return sorted(p.stem for p in (Path(conf_dir) / group).glob("*.yaml"))
+
+
+def _overrides(argv: list[str]) -> list[str]:
+    """Return the overrides among command-line arguments (not flags or their values)."""
+    out, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+            if arg.startswith("-") or "=" not in arg:
+                continue
+        if arg.startswith("-"):
+            skip = arg in _FLAGS_WITH_VALUE
+            continue
+        if "=" in arg:
+            out.append(arg)
+    return out
+
+
+def _parse(override: str):
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        return OverridesParser.create().parse_overrides([override])[0]
+    except Exception:  # Hydra reports syntax errors itself
+        return None
+
+
+def _values(parsed) -> list[str]:
+    if parsed.is_sweep_override():
+        try:
+            return [str(v) for v in parsed.sweep_string_iterator()]
+        except Exception:
+            return []
+    return [parsed.get_value_element_as_str()]
+
+
+def check_overrides(argv: list[str], conf_dir: Path = CONF_DIR) -> str | None:
+    """Return a message if an override picks an option a group does not have, else None.
+
+    Examples
+    --------
+    >>> print(check_overrides(["trigger=perfomance"]))  # doctest: +ELLIPSIS
+    Unknown option 'perfomance' for the config group 'trigger' (in 'trigger=perfomance'). \
+Did you mean 'performance'? Allowed: adwin, ...
+    """
+    for arg in _overrides(argv):
+        parsed = _parse(arg)
+        if parsed is None:
+            continue
+        key = parsed.get_key_element().lstrip("+~")
+        if key not in SELECTABLE or parsed.is_delete():
+            continue
+        allowed = options(key, conf_dir)
+        for value in _values(parsed):
+            if value in allowed or (key == "experiment" and value == "null"):
+                continue
+            close = difflib.get_close_matches(value, allowed, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            return (f"Unknown option '{value}' for the config group '{key}' (in '{arg}')."
+                    f"{hint} Allowed: {', '.join(allowed)}. Each option is a file "
+                    f"conf/{key}/<option>.yaml.")
+    return None
+
+
+# --------------------------------------------------------------------------------------
+# unknown parameters
+
+
+def _load(path: Path):
+    try:
+        return OmegaConf.load(path)
+    except Exception:
+        return None
+
+
+def _default_choice(cfg, group: str) -> str | None:
+    for entry in (cfg or {}).get("defaults", []) or []:
+        if isinstance(entry, str) or entry is None:
+            continue
+        for k, v in entry.items():
+            if str(k).replace("override ", "").strip().lstrip("/") == group:
+                return None if v is None else str(v)
+    return None
+
+
+def _sweep_choices(cfg, group: str) -> list[str] | None:
+    params = OmegaConf.select(cfg, "hydra.sweeper.params") if cfg is not None else None
+    if params is None or group not in params:
+        return None
+    parsed = _parse(f"{group}={params[group]}")
+    return _values(parsed) if parsed is not None else None
+
+
+def _choices(group: str, argv: list[str], conf_dir: Path) -> list[str]:
+    """Return the options of ``group`` a command line runs (over all jobs of its sweep)."""
+    primary = _load(Path(conf_dir) / "config.yaml")
+    preset = None
+    for arg in _overrides(argv):
+        parsed = _parse(arg)
+        if parsed is None:
+            continue
+        key = parsed.get_key_element().lstrip("+~")
+        if key == group:
+            return _values(parsed)
+        if key == "experiment":
+            values = _values(parsed)
+            if values and values[0] != "null":
+                preset = _load(Path(conf_dir) / "experiment" / f"{values[0]}.yaml")
+    for cfg in (preset, primary):
+        found = _sweep_choices(cfg, group)
+        if found:
+            return found
+    for cfg in (preset, primary):
+        found = _default_choice(cfg, group)
+        if found:
+            return [found]
+    return []
+
+
+def _keys(node) -> list[str]:
+    return [str(k) for k in node.keys() if not str(k).startswith("_")] if hasattr(
+        node, "keys") else []
+
+
+def _unknown_key(full_key: str, argv: list[str], conf_dir: Path) -> str | None:
+    group, _, rest = full_key.partition(".")
+    if group not in GROUPS or not rest:
+        return None
+    override = next((a for a in _overrides(argv) if a.lstrip("+~").split("=")[0] == full_key),
+                    full_key)
+    parent, _, leaf = rest.rpartition(".")
+    lines, suggestion = [], None
+    choices = _choices(group, argv, conf_dir)
+    for choice in choices:
+        cfg = _load(Path(conf_dir) / group / f"{choice}.yaml")
+        if cfg is None:
+            continue
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        if node is not None and hasattr(node, "keys") and leaf in node:
+            continue
+        target = OmegaConf.select(cfg, "_target_") or "?"
+        allowed = _keys(node) if node is not None else _keys(cfg)
+        where = f"{group}={choice} ({target})" + (f" at '{parent}'" if parent else "")
+        lines.append(f"{where} takes {', '.join(allowed) if allowed else 'no parameters'}.")
+        close = difflib.get_close_matches(leaf, allowed, n=1)
+        if close and suggestion is None:
+            suggestion = f"{group}.{parent + '.' if parent else ''}{close[0]}"
+    if not lines:
+        return None
+    text = f"Unknown parameter '{full_key}' (in '{override}'): " + " ".join(lines)
+    if suggestion:
+        text += f" Did you mean '{suggestion}'?"
+    if len(choices) > 1:
+        example = next((c for c in choices if c not in ("never", "oracle")), choices[0])
+        text += (f" This command runs {group}={','.join(choices)} (a sweep); pick the option "
+                 f"whose parameter you set, e.g. `{group}={example} {full_key}=...`.")
+    return text
+
+
+# --------------------------------------------------------------------------------------
+# errors raised while instantiating or running
+
+
+def _signature_keys(target: str) -> list[str] | None:
+    module, _, name = target.rpartition(".")
+    try:
+        obj = getattr(importlib.import_module(module), name)
+        return [p for p in inspect.signature(obj).parameters if p not in ("args", "kwargs")]
+    except Exception:
+        return None
+
+
+def _find(config: Any, owner: str, param: str, path: str = "") -> str | None:
+    """Path of the config node whose ``_target_`` class is ``owner`` and has ``param``."""
+    if isinstance(config, dict):
+        target = config.get("_target_")
+        if isinstance(target, str) and target.rpartition(".")[2] == owner and param in config:
+            return f"{path}.{param}" if path else param
+        for k, v in config.items():
+            found = _find(v, owner, param, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+    elif isinstance(config, list):
+        for i, v in enumerate(config):
+            found = _find(v, owner, param, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _get(config: Any, path: str) -> Any:
+    """Return the value at ``path`` (``a.b[0].c``) of nested dicts and lists, or None."""
+    node = config
+    for name, index in re.findall(r"(\w+)|\[(\d+)\]", path):
+        try:
+            node = node[int(index)] if index else node[name]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+_PARAM = re.compile(r"'(\w+)' parameter of (\w+)")
+
+
+def describe_job_error(ex: BaseException, config: dict | None) -> str:
+    """Say which config key a component's error is about, with the component's message.
+
+    Examples
+    --------
+    >>> ex = ValueError("The 'every' parameter of Periodic must be an int >= 1. "
+    ...                 "Got -1 instead.")
+    >>> config = {"trigger": {"_target_": "strategies.Periodic", "every": -1}}
+    >>> print(describe_job_error(ex, config))  # doctest: +ELLIPSIS
+    Invalid value for trigger.every (-1): The 'every' parameter of Periodic must be an int >= 1...
+    """
+    message = " ".join(str(ex).split())
+    match = _PARAM.search(message)
+    if match and config is not None:
+        path = _find(config, match.group(2), match.group(1))
+        if path is not None:
+            value = _get(config, path)
+            shown = f" ({value})" if isinstance(value, (int, float, str)) else ""
+            return f"Invalid value for {path}{shown}: {message}"
+    unexpected = re.search(r"unexpected keyword argument '(\w+)'", message)
+    target = re.search(r"target '([\w.]+)'", message)
+    if unexpected and target:
+        allowed = _signature_keys(target.group(1))
+        return (f"{target.group(1)} has no parameter '{unexpected.group(1)}'. Allowed: "
+                f"{', '.join(allowed) if allowed else 'none'}.")
+    return f"{type(ex).__name__}: {message}"
+
+
+def explain(ex: BaseException, argv: list[str], conf_dir: Path = CONF_DIR) -> str:
+    """Return a one-paragraph message for an error that ended ``retrain-sim``."""
+    if isinstance(ex, JobFailed):
+        return f"The run failed. {ex}"
+    chain = []
+    cur: BaseException | None = ex
+    while cur is not None and len(chain) < 5:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    text = " ".join(" ".join(str(e).split()) for e in chain)
+    found = re.search(r"Could not (?:override|append to) '([^']+)'", text) or re.search(
+        r"full_key: (\S+)", text)
+    if found and "not in struct" in text or found and "Could not override" in text:
+        message = _unknown_key(found.group(1), argv, conf_dir)
+        if message:
+            return message
+    missing = re.search(r"Could not find '([\w/]+)/([^'/]+)'", text)
+    if missing:
+        group, value = missing.groups()
+        allowed = options(group, conf_dir)
+        return (f"Unknown option '{value}' for the config group '{group}'. Allowed: "
+                f"{', '.join(allowed) if allowed else '(none found)'}.")
+    if "Error in call to target" in text or "Error locating target" in text:
+        described = describe_job_error(ex, None)
+        if not described.startswith(type(ex).__name__):
+            return described
+    first = " ".join(str(ex).split())
+    return (f"retrain-sim could not start: {first} (Set HYDRA_FULL_ERROR=1 for the full "
+            "traceback.)")

@@ -1,0 +1,258 @@
+"""The experiments layer: job records, sweep aggregation, reports, errors, the CLI end to end."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+
+from experiments import CONF_DIR, errors, report, store
+from experiments.plots import pareto_front
+
+ROOT = Path(__file__).resolve().parent.parent
+# a tiny stream with one covariate and one concept drift, in steps of 250 samples
+TINY = ["stream.n_samples=6000", "stream.schedule=[{at:2000,to:2},{at:4000,to:3}]",
+        "protocol.step_size=250", "protocol.initial_train=500", "protocol.train_window=1000",
+        "protocol.benefit_window=4", "progress=false"]
+
+
+def _cli(module: str, args: list[str], cwd: Path, timeout: float = 120):
+    env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    env.pop("HYDRA_FULL_ERROR", None)
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# ----------------------------------------------------------------------------------------
+# a fake sweep, written as jobs write it (no Hydra needed)
+
+
+def _fake_job(directory: Path, overrides: list[str], accuracy: float, *, status="ok",
+              retrain_steps=(5,), seed=0) -> None:
+    directory.mkdir(parents=True)
+    (directory / ".hydra").mkdir()
+    (directory / ".hydra" / "overrides.yaml").write_text(
+        "".join(f"- {o}\n" for o in overrides))
+    if status == "missing":
+        return
+    rng = np.random.default_rng(seed)
+    steps = np.arange(2, 30)
+    timeline = pd.DataFrame({"step": steps, "accuracy": np.clip(
+        accuracy + rng.normal(0, 0.01, len(steps)) - 0.3 * (steps == 10), 0, 1)})
+    events = pd.DataFrame({"step": list(retrain_steps), "model_id": range(1, 1 + len(
+        retrain_steps)), "accepted": [True] * len(retrain_steps)})
+    store.write_timeline(directory, timeline)
+    store.write_events(directory, events)
+    record = {
+        "status": status, "overrides": overrides,
+        "error": {"message": "Invalid value for trigger.every (-1): must be >= 1"}
+        if status == "failed" else None,
+        "config": {"trigger": {"_target_": "strategies.AtTrueDrifts"}
+                   if "trigger=oracle" in overrides else {"_target_": "strategies.Periodic"}},
+        "drifts": [{"start": 5000, "end": 5000, "kind": "concept", "shape": "sudden"}],
+        "step_size": 500,
+    }
+    if status == "ok":
+        record["summary"] = {
+            "mean_accuracy": float(timeline["accuracy"].mean()), "n_retrains": len(retrain_steps),
+            "total_cost": float(len(retrain_steps)), "false_retrains": 0, "precision": None,
+            "drifts": [{"start_step": 10, "end_step": 10, "kind": "concept", "shape": "sudden",
+                        "detection_delay": 1, "recovery_steps": 2, "accuracy_lost": 0.05}],
+        }
+    store.write_summary(directory, record)
+
+
+@pytest.fixture
+def fake_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    num = 0
+    for trigger, every, acc in (("periodic", 5, 0.9), ("periodic", 10, 0.85),
+                                ("periodic", 20, 0.8), ("oracle", 1, 0.95)):
+        for seed in (0, 1):
+            overrides = [f"trigger={trigger}", f"trigger.every={every}", f"seed={seed}"]
+            if trigger == "oracle":
+                overrides = [f"trigger={trigger}", f"seed={seed}"]
+            _fake_job(sweep / str(num), overrides, acc + 0.01 * seed, seed=seed,
+                      retrain_steps=tuple(range(3, 30, every)))
+            num += 1
+    _fake_job(sweep / str(num), ["trigger=periodic", "trigger.every=-1", "seed=0"], 0,
+              status="failed")
+    _fake_job(sweep / str(num + 1), ["trigger=periodic", "trigger.every=5", "seed=2"], 0,
+              status="missing")
+    return sweep
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    store.write_summary(tmp_path, {"a": np.float64(1.5), "b": float("nan")})
+    assert json.loads((tmp_path / "summary.json").read_text()) == {"a": 1.5, "b": None}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+    def broken(path):
+        path.write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        store.atomic_write(tmp_path / "summary.json", broken)
+    assert json.loads((tmp_path / "summary.json").read_text())["a"] == 1.5  # old file intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
+
+
+def test_ci95_is_t_based():
+    mean, half, n = report.ci95([1.0, 2.0, 3.0, None])
+    assert (mean, n) == (2.0, 3)
+    assert half == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
+    assert np.isnan(report.ci95([1.0])[1])
+
+
+def test_pareto_front():
+    front = pareto_front(np.array([0, 1, 1, 2, 5]), np.array([0.6, 0.8, 0.7, 0.8, 0.9]))
+    assert front.tolist() == [0, 1, 4]
+
+
+def test_aggregate_a_sweep(fake_sweep):
+    agg = report.aggregate(fake_sweep)
+    jobs = pd.read_csv(fake_sweep / "summary.csv")
+    assert len(jobs) == 10
+    assert list(jobs.columns[:4]) == ["job", "trigger", "trigger.every", "seed"]
+    assert jobs["status"].value_counts().to_dict() == {"ok": 8, "failed": 1, "missing": 1}
+    assert {"mean_accuracy", "n_retrains", "total_cost", "status", "error"} <= set(jobs.columns)
+    configs = pd.read_csv(fake_sweep / "configs.csv", index_col=0)
+    row = configs.loc["trigger=periodic, trigger.every=5"]
+    assert row["n_ok"] == 2 and row["n_missing"] == 1
+    assert row["mean_accuracy_ci95"] > 0
+    for name in ("accuracy_over_time.png", "accuracy_vs_cost.png",
+                 "sensitivity_trigger.every.png"):
+        assert (fake_sweep / name).stat().st_size > 10_000, name
+    text = (fake_sweep / "report.md").read_text()
+    assert "## Best configuration per metric" in text
+    assert "trigger=periodic, trigger.every=5" in text  # the best non-oracle accuracy
+    assert "## Failures" in text and "trigger.every (-1)" in text and "never finished" in text
+    assert agg.outcome()["n_failed"] == 1 and agg.outcome()["n_missing"] == 1
+    assert "oracle" in agg.oracle
+
+
+def test_report_cli_on_a_partial_sweep(fake_sweep, capsys):
+    shutil.rmtree(fake_sweep / "3")
+    report.main([str(fake_sweep), "--no-figures"])
+    jobs = pd.read_csv(fake_sweep / "summary.csv")
+    assert len(jobs) == 9 and "3" not in jobs["job"].astype(str).tolist()
+    assert "9 jobs" in capsys.readouterr().out
+
+
+def test_report_cli_rejects_an_empty_directory(tmp_path):
+    with pytest.raises(SystemExit) as info:
+        report.main([str(tmp_path)])
+    assert info.value.code == 2
+
+
+# ----------------------------------------------------------------------------------------
+# error messages
+
+
+def test_unknown_option_names_the_allowed_ones():
+    message = errors.check_overrides(["-m", "trigger=periodic,perfomance", "seed=0,1"])
+    assert "Unknown option 'perfomance'" in message and "'trigger'" in message
+    assert "Did you mean 'performance'?" in message and "never" in message
+    assert errors.check_overrides(["trigger=periodic", "experiment=threshold_sweep"]) is None
+
+
+def test_unknown_parameter_names_the_parameters():
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        with pytest.raises(Exception) as info:
+            compose("config", ["trigger=periodic", "trigger.evry=5"])
+    message = errors.explain(info.value, ["trigger=periodic", "trigger.evry=5"])
+    assert "Unknown parameter 'trigger.evry'" in message
+    assert "trigger=periodic (strategies.Periodic) takes every" in message
+    assert "Did you mean 'trigger.every'?" in message
+    # without a trigger chosen, the default sweep runs every family
+    message = errors.explain(info.value, ["trigger.evry=5"])
+    assert "trigger=never (strategies.Never) takes no parameters" in message
+    assert "pick the option" in message
+
+
+def test_out_of_range_value_names_the_key():
+    ex = ValueError("The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.")
+    config = {"trigger": {"_target_": "strategies.Cooldown", "min_gap": -3,
+                          "trigger": {"_target_": "strategies.Periodic", "every": 2}}}
+    message = errors.describe_job_error(ex, config)
+    assert message.startswith("Invalid value for trigger.min_gap (-3):")
+
+
+@pytest.mark.slow
+def test_cli_errors_are_one_paragraph(tmp_path):
+    cases = [
+        (["trigger=perfomance"], 2, ["Unknown option 'perfomance'", "Allowed:"]),
+        (["hydra.mode=RUN", "trigger=periodic", "trigger.evry=5"], 2,
+         ["Unknown parameter 'trigger.evry'", "takes every"]),
+        (["hydra.mode=RUN", "trigger=periodic", "trigger.every=-1", *TINY], 1,
+         ["trigger.every (-1)", "must be an int >= 1"]),
+    ]
+    for args, code, needles in cases:
+        done = _cli("experiments.run", args, tmp_path)
+        assert done.returncode == code, (args, done.stderr)
+        assert "Traceback" not in done.stderr, done.stderr
+        for needle in needles:
+            assert needle in done.stderr, (needle, done.stderr)
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ----------------------------------------------------------------------------------------
+# end to end
+
+
+@pytest.mark.slow
+def test_single_run_writes_its_record(tmp_path):
+    done = _cli("experiments.run", ["hydra.mode=RUN", "trigger=performance",
+                                    f"hydra.run.dir={tmp_path / 'run'}", *TINY], tmp_path)
+    assert done.returncode == 0, done.stderr
+    record = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert record["status"] == "ok" and len(record["config_hash"]) == 16
+    assert record["config"]["trigger"]["_target_"] == "strategies.Performance"
+    assert record["overrides"][:2] == ["hydra.mode=RUN", "trigger=performance"] or \
+        "trigger=performance" in record["overrides"]
+    assert pd.read_parquet(tmp_path / "run" / "timeline.parquet")["step"].is_monotonic_increasing
+    assert "mean accuracy" in done.stdout
+
+
+@pytest.mark.slow
+def test_multirun_with_joblib_then_report_on_a_partial_sweep(tmp_path):
+    sweep = tmp_path / "sweep"
+    done = _cli("experiments.run", [
+        "-m", "trigger=never,performance,oracle", "seed=0,1", "hydra.launcher.n_jobs=2",
+        f"hydra.sweep.dir={sweep}", *TINY], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Joblib.Parallel(n_jobs=2" in done.stdout + done.stderr
+    jobs = pd.read_csv(sweep / "summary.csv")
+    assert len(jobs) == 6 and (jobs["status"] == "ok").all()
+    assert set(jobs["trigger"]) == {"never", "performance", "oracle"}
+    for name in ("report.md", "configs.csv", "accuracy_over_time.png", "accuracy_vs_cost.png"):
+        assert (sweep / name).is_file(), name
+    for job in range(6):
+        assert {"timeline.parquet", "events.csv", "summary.json"} <= {
+            p.name for p in (sweep / str(job)).iterdir()}
+
+    shutil.rmtree(sweep / "4")
+    (sweep / "summary.csv").unlink()
+    done = _cli("experiments.report", [str(sweep)], tmp_path)
+    assert done.returncode == 0, done.stderr
+    jobs = pd.read_csv(sweep / "summary.csv")
+    assert len(jobs) == 5 and (jobs["status"] == "ok").all()
+
+
+@pytest.mark.slow
+def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
+    sweep = tmp_path / "sweep"
+    done = _cli("experiments.run", [
+        "-m", "trigger=periodic", "trigger.every=-1,5", "seed=0", "hydra.launcher.n_jobs=1",
+        f"hydra.sweep.dir={sweep}", *TINY], tmp_path)
+    assert done.returncode == 1
+    assert "1 of 2 jobs did not succeed" in done.stderr and "trigger.every (-1)" in done.stderr
+    jobs = pd.read_csv(sweep / "summary.csv")
+    assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "ok"}
+    assert "## Failures" in (sweep / "report.md").read_text()
