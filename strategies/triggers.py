@@ -435,11 +435,13 @@ class AtTrueDrifts(_Detecting):
     """The oracle: retrain as soon as labels of each new concept arrive (plus ``delay``).
 
     It alone receives the ground truth, through :meth:`reveal`, which the engine calls
-    for triggers whose ``requires_ground_truth`` is True. Its decisions carry the true
-    start of the drift as the change point, so with the ``since_change`` window it trains
-    on the new concept only, and like the detecting triggers it refits ``refit_after``
-    steps later on the data gathered since. Use it as a reference, never as a
-    production policy.
+    for triggers whose ``requires_ground_truth`` is True. It retrains once the first
+    label from after a drift's start has arrived, with the start as the change point
+    (so the ``since_change`` window trains on the new concept only); for a gradual or
+    incremental drift it retrains again once labels from after the drift's end arrive,
+    with the end as the change point; and like the detecting triggers it refits
+    ``refit_after`` steps after its last retrain on the data gathered since. Use it as
+    a reference, never as a production policy.
 
     Parameters
     ----------
@@ -469,19 +471,23 @@ class AtTrueDrifts(_Detecting):
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
         check_number(self, "delay", self.delay, kind=numbers.Integral, low=0)
         self._reset_refit()
-        self._starts: list[int] = []
-        self._due: list[tuple[int, int]] = []
+        self._marks: list[tuple[int, str]] = []
+        self._due: list[tuple[int, int, str]] = []
         return self
 
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Receive the true drifts (sample indices) and the step size."""
-        self._starts = sorted(d.start for d in drifts)
+        marks = [(d.start, f"true drift at sample {d.start}") for d in drifts]
+        marks += [(d.end, f"true drift complete at sample {d.end}") for d in drifts
+                  if d.end > d.start]
+        self._marks = sorted(marks)
 
     def _detect(self, obs: Observation) -> Decision:
-        """Fire ``delay`` steps after the first label of a new concept arrived."""
-        while self._starts and len(obs.labels) and obs.labels.index.max() >= self._starts[0]:
-            self._due.append((obs.t + self.delay, self._starts.pop(0)))
+        """Fire ``delay`` steps after the first label from past a drift's start or end."""
+        newest = obs.labels.index.max() if len(obs.labels) else -1
+        while self._marks and newest >= self._marks[0][0]:
+            self._due.append((obs.t + self.delay, *self._marks.pop(0)))
         if self._due and obs.t >= self._due[0][0]:
-            _, start = self._due.pop(0)
-            return Decision(True, f"true drift at sample {start}", since=start)
+            _, since, reason = self._due.pop(0)
+            return Decision(True, reason, since=since)
         return Decision(False)
