@@ -69,6 +69,12 @@ class Drift:
     features
         Indices of the features whose distribution or role changes (empty when not
         meaningful, e.g. a pure prior shift).
+
+    Examples
+    --------
+    >>> drift = Drift(start=10_000, end=12_000, kind="concept", shape="gradual")
+    >>> drift.step(step_size=500)
+    20
     """
 
     start: int
@@ -105,6 +111,12 @@ class Batch:
         Optional per-sample ground truth for the metrics: the concept index, or a
         fractional value between two concepts during an incremental drift. Never shown
         to a trigger.
+
+    Examples
+    --------
+    >>> batch = Batch(t=3, X=np.zeros((4, 2)), y=np.array([0, 1, 1, 0]), index=12)
+    >>> len(batch), batch.X.shape
+    (4, (4, 2))
     """
 
     t: int
@@ -136,6 +148,14 @@ class Labels:
         Sample indices in the stream.
     step
         Step in which each sample was predicted.
+
+    Examples
+    --------
+    >>> labels = Labels(X=np.zeros((3, 1)), y=np.array([1, 0, 1]),
+    ...                 y_pred=np.array([1, 1, 1]), model_id=np.zeros(3, dtype=int),
+    ...                 index=np.array([7, 8, 9]), step=np.array([2, 2, 2]))
+    >>> labels.loss().tolist()
+    [0.0, 1.0, 0.0]
     """
 
     X: np.ndarray
@@ -179,6 +199,19 @@ class Observation:
         Index of the first sample of step ``t``.
     task
         ``"classification"`` or ``"regression"``: how predictions are scored.
+
+    Examples
+    --------
+    The engine builds one per step; a trigger reads it, for instance the labels that
+    arrived and what the deployed model predicted for them:
+
+    >>> empty = np.empty(0, dtype=int)
+    >>> labels = Labels(np.empty((0, 2)), empty, empty, empty, empty, empty)
+    >>> obs = Observation(t=5, X=np.zeros((10, 2)), y_pred=np.zeros(10), labels=labels,
+    ...                   model_id=0, deployed_at=2, reference=np.zeros((100, 2)),
+    ...                   sample_index=2500)
+    >>> obs.t - obs.deployed_at, len(obs.labels)
+    (3, 0)
     """
 
     t: int
@@ -207,6 +240,15 @@ class Decision:
     since
         Optional sample index where the trigger estimates the change began; the
         ``since_change`` training-window policy trains on the labeled samples from there.
+
+    Examples
+    --------
+    >>> Decision(True, "accuracy fell below 0.8", {"accuracy": 0.78}, since=4_500).since
+    4500
+    >>> Decision(True)
+    Traceback (most recent call last):
+    ...
+    ValueError: A Decision with retrain=True must carry a non-empty reason.
     """
 
     retrain: bool = False
@@ -215,6 +257,7 @@ class Decision:
     since: int | None = None
 
     def __post_init__(self):
+        """Refuse a retrain without a reason."""
         if self.retrain and not self.reason:
             raise ValueError("A Decision with retrain=True must carry a non-empty reason.")
 
@@ -236,6 +279,16 @@ class RunResult:
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config
         The parameters the run was made with.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> from strategies import Periodic
+    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5))
+    >>> list(result.timeline.columns[:4]), len(result.events)
+    (['step', 'n_samples', 'accuracy', 'model_id'], 2)
     """
 
     timeline: pd.DataFrame
