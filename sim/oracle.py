@@ -1,0 +1,1040 @@
+"""Hindsight-optimal retraining schedules: the ceiling every trigger is measured against.
+
+A trigger decides *when* to retrain from what it has seen. The oracle here decides with
+hindsight: it trains candidate models at a grid of steps, scores every candidate on
+every later step, and finds by dynamic programming the schedule that
+
+(a) maximises mean accuracy - ``cost_weight`` x cost (:meth:`Frontier.best_for_cost_weight`), or
+(b) maximises mean accuracy with at most ``K`` retrains, for every ``K`` from 0 to
+    ``max_retrains`` (the frontier, :attr:`Frontier.frontier`; :meth:`Frontier.best`).
+
+Only *when* is chosen with hindsight. Every candidate obeys the engine's rules of
+information exactly (see :mod:`sim.engine`): the stream, the label masks and the
+model's ``random_state`` come from the same child seeds, drawn in the same order; a
+candidate decided at step ``t`` trains ``clone(model)`` on the training window of
+labels that have arrived by ``t`` and serves from step ``t + 1 + deploy_latency``. A
+candidate at step ``t`` is therefore the very model a replay would train if its trigger
+retrained at ``t`` (tests check this against :func:`sim.replay`).
+
+Training-window policies:
+
+``sliding``, ``expanding``
+    A candidate depends on its step only.
+``since_retrain``
+    A candidate depends on the previous retrain of the schedule, so the dynamic
+    programme runs over (previous, next) pairs; models with the same window are
+    trained once.
+``since_change``
+    The window depends on a trigger's change-point estimate, which the oracle does not
+    have: grid candidates are trained on the sliding window (the engine's fallback when
+    a trigger gives no estimate). Pass a run's ``events`` as ``extra_steps`` to add that
+    run's own models, with their exact windows, so that the optimum stays a ceiling for
+    that run.
+
+Cost is :class:`~sim.cost.Cost`'s: ``per_retrain`` plus ``per_sample`` x training
+samples for every retrain; the label cost is the same for every schedule (it is reported
+in ``total_cost`` so that figures compare with a run's ``total_cost``). A gate is not
+modelled (every retrain of a schedule is deployed), but its ``n_val`` held-out labels are
+left out of the training windows as the engine does.
+
+The accuracy matrix (candidate x step counts of correct predictions) is computed once
+and shared by every cost weight and every ``K``; :func:`accuracy_matrix` can cache it on
+disk (``cache_dir``) so that the jobs of a sweep compute it once per stream, seed, model
+and protocol.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import numbers
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from sim.checks import check_number
+from sim.cost import Cost
+from sim.engine import Protocol, _seeds, _with_seed
+
+__all__ = [
+    "AccuracyMatrix",
+    "Frontier",
+    "Schedule",
+    "accuracy_matrix",
+    "cache_key",
+    "hindsight",
+    "regret",
+]
+
+ORACLE_VERSION = "1"
+"""Bumped whenever the matrix computed for the same inputs changes (invalidates caches)."""
+
+_PREDICT_CHUNK = 1 << 20  # samples per predict call
+_POLICY = -1  # candidate `since`: the protocol's own window policy
+
+# candidate origins
+INITIAL, GRID, EXTRA, EVENT = 0, 1, 2, 3
+_ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event"}
+
+
+# ---------------------------------------------------------------------------------------
+# the replay's data, as the engine sees it
+# ---------------------------------------------------------------------------------------
+
+
+class _Data:
+    """The stream, its steps and the labels that arrive, reproduced from the run's seed."""
+
+    def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
+        seeds = _seeds(seed)
+        self.model_seed = seeds["model"]
+        batches = list(stream.batches(seeds["stream"], protocol.step_size))
+        if not batches:
+            raise ValueError("The stream yielded no samples.")
+        self.offsets = np.array([b.index for b in batches] + [batches[-1].index
+                                                              + len(batches[-1])], dtype=np.int64)
+        self.X = np.concatenate([b.X for b in batches])
+        self.y = np.concatenate([b.y for b in batches])
+        del batches
+        n_steps = len(self.offsets) - 1
+        sizes = np.diff(self.offsets)
+        done = np.flatnonzero(np.cumsum(sizes) >= protocol.initial_train)
+        if not len(done):
+            raise ValueError(
+                f"The stream has {len(self.y)} samples, fewer than initial_train="
+                f"{protocol.initial_train}: it must be longer than the initial training "
+                "segment.")
+        self.first_step = int(done[0]) + 1
+        n_initial = int(self.offsets[self.first_step])
+        task = getattr(stream, "task", "classification")
+        if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
+            raise ValueError(
+                f"The initial training segment (first {n_initial} samples) has a single class "
+                f"({self.y[0]!r}); a classifier needs at least two. Increase initial_train.")
+        self.n_cols = n_steps - self.first_step  # scored steps
+        self.n_per_step = sizes[self.first_step:].astype(np.int64)
+        # the label masks, drawn as the engine draws them: one call per scored step
+        label_rng = np.random.default_rng(seeds["labels"])
+        labeled = [np.arange(n_initial, dtype=np.int64)]
+        arrival = [np.full(n_initial, self.first_step - 1, dtype=np.int64)]
+        for t in range(self.first_step, n_steps):
+            n = int(sizes[t])
+            mask = label_rng.random(n) < protocol.label_rate
+            idx = np.flatnonzero(mask).astype(np.int64) + self.offsets[t]
+            labeled.append(idx)
+            arrival.append(np.full(len(idx), t + protocol.label_delay, dtype=np.int64))
+        self.lab = np.concatenate(labeled)
+        arrival = np.concatenate(arrival)
+        # labels arrived by the end of each scored step (delivered before the decision)
+        steps = np.arange(self.first_step, n_steps)
+        self.arrived = np.searchsorted(arrival, steps, side="right")
+        self.n_labels = int(np.sum((arrival >= self.first_step) & (arrival < n_steps)))
+        self.protocol = protocol
+        self.n_val = n_val
+        self.cap = None if protocol.window == "expanding" else protocol.train_window
+
+    def window(self, t: int, since: int | None) -> tuple[int, int]:
+        """Positions ``[lo, hi)`` into the labeled samples of the window of a retrain at ``t``.
+
+        ``since`` is a sample index (the window keeps labels from there on, at least
+        ``min_train``), or None for the sliding / expanding window.
+        """
+        hi = max(int(self.arrived[t - self.first_step]) - self.n_val, 0)
+        lo = 0 if self.cap is None else max(0, hi - self.cap)
+        if since is not None:
+            lo = max(lo, int(np.searchsorted(self.lab[:hi], since)))
+            if hi - lo < self.protocol.min_train:
+                lo = max(0, hi - self.protocol.min_train)
+        return lo, hi
+
+    def since_after(self, step: int) -> int:
+        """Return the ``since`` of a since-last-retrain window after a retrain at ``step``."""
+        return 0 if step < self.first_step else int(self.offsets[step + 1])
+
+    def fit(self, model, lo: int, hi: int):
+        """Train ``clone(model)`` on the window, or return None when the engine would skip it."""
+        if hi <= lo:
+            return None
+        idx = self.lab[lo:hi]
+        y = self.y[idx]
+        if len(np.unique(y)) < 2:
+            return None
+        return _with_seed(model, self.model_seed).fit(self.X[idx], y)
+
+    def fit_initial(self, model):
+        n = int(self.offsets[self.first_step])
+        return _with_seed(model, self.model_seed).fit(self.X[:n], self.y[:n])
+
+    def score(self, estimator, col: int) -> np.ndarray:
+        """Correct predictions per scored step, from scored step ``col`` on (zeros before).
+
+        Predicts over many whole steps per call (up to about a million samples) and
+        reduces per step with :func:`numpy.add.reduceat`.
+        """
+        out = np.zeros(self.n_cols, dtype=np.int64)
+        bounds = self.offsets[self.first_step:]  # n_cols + 1 step boundaries
+        c = col
+        while c < self.n_cols:
+            stop = int(np.searchsorted(bounds, bounds[c] + _PREDICT_CHUNK, side="right")) - 1
+            stop = min(max(stop, c + 1), self.n_cols)
+            s0, s1 = int(bounds[c]), int(bounds[stop])
+            correct = estimator.predict(self.X[s0:s1]) == self.y[s0:s1]
+            out[c:stop] = np.add.reduceat(correct, bounds[c:stop] - s0, dtype=np.int64)
+            c = stop
+        return out
+
+
+# ---------------------------------------------------------------------------------------
+# the accuracy matrix
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class AccuracyMatrix:
+    """Candidate models x scored steps: how many predictions each model got right.
+
+    Rows are distinct trained models (row 0 is the initial model), columns the scored
+    steps (column ``j`` is step ``first_step + j``). Candidates are retrain decisions
+    (candidate 0 is the initial model); a candidate's model is ``cand_row[c]``, or
+    ``pair_row[p, c]`` for the since-last-retrain window where it depends on the previous
+    retrain ``p``. Build it with :func:`accuracy_matrix`.
+
+    Attributes
+    ----------
+    first_step
+        The first scored step.
+    n_per_step
+        Samples per scored step.
+    correct
+        ``(n_rows, n_steps)`` correct predictions per model and step (0 before the model
+        could first serve).
+    row_col
+        First column each model is scored from.
+    row_train_start, row_train_end, row_n_train
+        Each model's training window: sample indices ``[start, end)`` and sample count.
+    cand_step
+        Step of each candidate's retrain decision (for the initial model, the step
+        before ``first_step``).
+    cand_col
+        First column each candidate serves (``step + 1 + deploy_latency - first_step``).
+    cand_origin
+        0 initial, 1 grid, 2 extra step, 3 a run's event.
+    cand_row
+        Model of each candidate (-1: nothing to train, as the engine would skip it), or
+        None when ``pair_row`` is used.
+    pair_row
+        ``(n_candidates, n_candidates)`` model of candidate ``c`` after ``p`` (-1: none),
+        or None.
+    n_labels
+        Labels that arrive during the scored steps (for the label cost).
+    key
+        The cache key it was computed for ("" when not cached).
+    """
+
+    first_step: int
+    n_per_step: np.ndarray
+    correct: np.ndarray
+    row_col: np.ndarray
+    row_train_start: np.ndarray
+    row_train_end: np.ndarray
+    row_n_train: np.ndarray
+    cand_step: np.ndarray
+    cand_col: np.ndarray
+    cand_origin: np.ndarray
+    cand_since: np.ndarray
+    cand_row: np.ndarray | None
+    pair_row: np.ndarray | None
+    n_labels: int
+    key: str = ""
+
+    @property
+    def n_steps(self) -> int:
+        """Number of scored steps."""
+        return len(self.n_per_step)
+
+    @property
+    def n_samples(self) -> int:
+        """Number of scored samples."""
+        return int(self.n_per_step.sum())
+
+    @property
+    def n_candidates(self) -> int:
+        """Number of candidates, the initial model included."""
+        return len(self.cand_step)
+
+    @property
+    def candidates(self) -> pd.DataFrame:
+        """One row per candidate: step, first serving step, origin, model row."""
+        return pd.DataFrame({
+            "step": self.cand_step,
+            "serves_from": self.cand_col + self.first_step,
+            "origin": [_ORIGINS[int(o)] for o in self.cand_origin],
+            "row": self.cand_row if self.cand_row is not None else -2,
+        })
+
+    def save(self, path) -> Path:
+        """Write the matrix to ``path`` (npz) atomically: temp file, then :func:`os.replace`."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {name: getattr(self, name) for name in _ARRAYS}
+        arrays["cand_row"] = self.cand_row if self.cand_row is not None else np.empty(0, int)
+        arrays["pair_row"] = self.pair_row if self.pair_row is not None else np.empty((0, 0),
+                                                                                      int)
+        arrays["scalars"] = np.array([self.first_step, self.n_labels,
+                                      self.cand_row is not None], dtype=np.int64)
+        arrays["key"] = np.array(self.key)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez(f, **arrays)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> AccuracyMatrix:
+        """Read a matrix written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as z:
+            first_step, n_labels, chain = (int(v) for v in z["scalars"])
+            kw = {name: z[name] for name in _ARRAYS}
+            return cls(first_step=first_step, n_labels=n_labels,
+                       cand_row=z["cand_row"] if chain else None,
+                       pair_row=None if chain else z["pair_row"], key=str(z["key"]), **kw)
+
+
+_ARRAYS = ("n_per_step", "correct", "row_col", "row_train_start", "row_train_end",
+           "row_n_train", "cand_step", "cand_col", "cand_origin", "cand_since")
+
+
+class _Builder:
+    """Trains and scores models, once per distinct training window."""
+
+    def __init__(self, data: _Data, model, base: AccuracyMatrix | None = None):
+        self.data = data
+        self.model = model
+        self.rows: list[np.ndarray] = []
+        self.meta: list[tuple[int, int, int, int]] = []  # col, start, end, n
+        self.by_window: dict[tuple[int, int], int] = {}
+        if base is not None:
+            for r in range(len(base.row_col)):
+                self.rows.append(base.correct[r])
+                self.meta.append((int(base.row_col[r]), int(base.row_train_start[r]),
+                                  int(base.row_train_end[r]), int(base.row_n_train[r])))
+                if r > 0:
+                    lo = int(np.searchsorted(data.lab, base.row_train_start[r]))
+                    self.by_window[(lo, lo + int(base.row_n_train[r]))] = r
+        else:
+            estimator = data.fit_initial(model)
+            n = int(data.offsets[data.first_step])
+            self.rows.append(data.score(estimator, 0))
+            self.meta.append((0, 0, n, n))
+        self.skipped: set[tuple[int, int]] = set()
+
+    def row(self, lo: int, hi: int, col: int) -> int:
+        key = (lo, hi)
+        if key in self.skipped:
+            return -1
+        r = self.by_window.get(key)
+        if r is not None and self.meta[r][0] <= col:
+            return r
+        estimator = self.data.fit(self.model, lo, hi)
+        if estimator is None:
+            self.skipped.add(key)
+            return -1
+        idx = self.data.lab
+        meta = (col, int(idx[lo]), int(idx[hi - 1]) + 1, hi - lo)
+        if r is not None:  # the same window needed earlier than scored: rescore
+            self.rows[r], self.meta[r] = self.data.score(estimator, col), meta
+            return r
+        self.rows.append(self.data.score(estimator, col))
+        self.meta.append(meta)
+        self.by_window[key] = len(self.rows) - 1
+        return len(self.rows) - 1
+
+
+def _candidates(data: _Data, every: int | None, extra_steps) -> list[tuple[int, int, int]]:
+    """(step, since, origin) of every candidate, the initial model first, sorted by step."""
+    last = data.first_step + data.n_cols - 1
+    latest = last - 1 - data.protocol.deploy_latency  # a later retrain never serves
+    out = {(data.first_step - 1, _POLICY): INITIAL}
+    if every is not None:
+        for t in range(data.first_step - 1 + every, latest + 1, every):
+            out.setdefault((t, _POLICY), GRID)
+    for t, since, origin in _extra(extra_steps):
+        if t < data.first_step or t > last:
+            raise ValueError(
+                f"The 'extra_steps' parameter must hold scored steps ({data.first_step} to "
+                f"{last}). Got {t} instead.")
+        if t <= latest:
+            out.setdefault((t, since), origin)
+    items = sorted(out.items(), key=lambda kv: (kv[0][0], kv[1] != INITIAL, kv[0][1]))
+    return [(t, since, origin) for (t, since), origin in items]
+
+
+def _extra(extra_steps) -> list[tuple[int, int, int]]:
+    """Normalise ``extra_steps`` (steps, or a run's events) to (step, since, origin)."""
+    if extra_steps is None:
+        return []
+    if isinstance(extra_steps, pd.DataFrame):
+        ev = extra_steps
+        if len(ev) and "model_id" in ev:
+            ev = ev[ev["model_id"] >= 0]
+        return [(int(s), int(a), EVENT) for s, a in zip(ev["step"], ev["train_start"],
+                                                        strict=True)]
+    out = []
+    for t in extra_steps:
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)):
+            raise ValueError(f"The 'extra_steps' parameter must hold int steps or be a run's "
+                             f"events DataFrame. Got {t!r} instead.")
+        out.append((int(t), _POLICY, EXTRA))
+    return out
+
+
+def _event_windows(extra_steps) -> dict[tuple[int, int], tuple[int, int]]:
+    if not isinstance(extra_steps, pd.DataFrame) or not len(extra_steps):
+        return {}
+    ev = extra_steps[extra_steps["model_id"] >= 0] if "model_id" in extra_steps else extra_steps
+    return {(int(s), int(a)): (int(e), int(n)) for s, a, e, n in
+            zip(ev["step"], ev["train_start"], ev["train_end"], ev["n_train"], strict=True)}
+
+
+def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> AccuracyMatrix:
+    builder = _Builder(data, model, base)
+    steps = np.array([c[0] for c in cands], dtype=np.int64)
+    since = np.array([c[1] for c in cands], dtype=np.int64)
+    origin = np.array([c[2] for c in cands], dtype=np.int64)
+    cols = steps + 1 + data.protocol.deploy_latency - data.first_step
+    cols[0] = 0
+    n = len(cands)
+    pair = data.protocol.window == "since_retrain" and bool(np.any(since[1:] == _POLICY))
+
+    def fixed_row(c):
+        lo, hi = data.window(int(steps[c]), int(since[c]))
+        r = builder.row(lo, hi, int(cols[c]))
+        expected = events.get((int(steps[c]), int(since[c])))
+        if expected is not None:
+            got = (builder.meta[r][2], builder.meta[r][3]) if r >= 0 else None
+            if got != expected:
+                raise ValueError(
+                    f"The run's retrain at step {steps[c]} trained on samples ending at "
+                    f"{expected[0]} ({expected[1]} samples), but this stream, seed and "
+                    f"protocol give {got}: the events come from a different run.")
+        return r
+
+    if not pair:
+        cand_row = np.empty(n, dtype=np.int64)
+        cand_row[0] = 0
+        for c in range(1, n):
+            if since[c] != _POLICY:
+                cand_row[c] = fixed_row(c)
+            else:
+                # sliding / expanding; since_change without an estimate is sliding
+                lo, hi = data.window(int(steps[c]), None)
+                cand_row[c] = builder.row(lo, hi, int(cols[c]))
+        pair_row = None
+    else:
+        cand_row = None
+        pair_row = np.full((n, n), -1, dtype=np.int64)
+        for c in range(1, n):
+            if since[c] != _POLICY:
+                pair_row[:c, c] = fixed_row(c)
+                continue
+            for p in range(c):
+                if steps[p] >= steps[c]:
+                    continue
+                lo, hi = data.window(int(steps[c]), data.since_after(int(steps[p])))
+                pair_row[p, c] = builder.row(lo, hi, int(cols[c]))
+        pair_row[:, :][steps[:, None] >= steps[None, :]] = -1
+    meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
+    return AccuracyMatrix(
+        first_step=data.first_step, n_per_step=data.n_per_step,
+        correct=np.vstack(builder.rows).astype(np.int64), row_col=meta[:, 0],
+        row_train_start=meta[:, 1], row_train_end=meta[:, 2], row_n_train=meta[:, 3],
+        cand_step=steps, cand_col=cols, cand_origin=origin, cand_since=since,
+        cand_row=cand_row, pair_row=pair_row, n_labels=data.n_labels,
+    )
+
+
+def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gate=None,
+              every: int | None = 10, extra_steps=()) -> str:
+    """Return a stable key of everything the accuracy matrix depends on.
+
+    The stream's class, parameters and ``version``, the seed, the model's class and
+    parameters, the protocol parameters that shape the matrix, the gate's ``n_val``,
+    the grid ``every`` and the extra steps (ints only: a run's events are never
+    cached), and :data:`ORACLE_VERSION`.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim.streams import SEA
+    >>> a = cache_key(SEA(n_samples=5000), LogisticRegression(), seed=0)
+    >>> b = cache_key(SEA(n_samples=5000), LogisticRegression(C=2.0), seed=0)
+    >>> len(a), a == b
+    (24, False)
+    """
+    protocol = protocol if protocol is not None else Protocol()
+    shaping = ("step_size", "initial_train", "label_delay", "label_rate", "window",
+               "train_window", "min_train", "deploy_latency")
+    spec = {
+        "oracle_version": ORACLE_VERSION,
+        "stream": {"class": f"{type(stream).__module__}.{type(stream).__qualname__}",
+                   "version": str(getattr(stream, "version", "")),
+                   "params": stream.get_params(deep=False)},
+        "seed": int(seed),
+        "model": {"class": f"{type(model).__module__}.{type(model).__qualname__}",
+                  "params": model.get_params(deep=True)},
+        "protocol": {k: protocol.get_params()[k] for k in shaping},
+        "n_val": int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0,
+        "every": every,
+        "extra_steps": sorted(int(t) for t in (extra_steps or ())),
+    }
+    text = json.dumps(spec, sort_keys=True, default=repr, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
+                    gate=None, every: int | None = 10, extra_steps=(),
+                    cache_dir=None) -> AccuracyMatrix:
+    """Train the candidates and score each on every later step.
+
+    Parameters
+    ----------
+    stream
+        A :class:`~sim.streams.base.Stream`.
+    model
+        A scikit-learn classifier; only clones are fitted, with the run's model seed.
+    seed
+        The run's seed (child seeds as in :func:`sim.replay`).
+    protocol
+        The :class:`~sim.engine.Protocol` of the runs the oracle is a ceiling for.
+    gate
+        The runs' gate, for its ``n_val`` (labels held out of training); None: none.
+    every
+        Grid spacing: candidates at steps ``first_step - 1 + every * i`` (the steps
+        ``Periodic(every)`` retrains at); None: no grid.
+    extra_steps
+        More candidate steps (ints, trained with the protocol's window), or a run's
+        ``events`` DataFrame: each trained event becomes a candidate with exactly the
+        window that run used (``train_start``), checked against its ``train_end`` and
+        ``n_train``.
+    cache_dir
+        Directory for an on-disk cache of the grid matrix (None: no cache). The grid
+        (``every`` and int ``extra_steps``) is cached under :func:`cache_key`; a run's
+        events are added on top, training only the models not in the cache. Writes
+        are atomic, so parallel jobs can share the directory.
+
+    Returns
+    -------
+    AccuracyMatrix
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import Protocol
+    >>> from sim.streams import SEA
+    >>> m = accuracy_matrix(SEA(n_samples=6000), LogisticRegression(), seed=0, every=4,
+    ...                     protocol=Protocol(step_size=500, initial_train=1000))
+    >>> m.cand_step.tolist(), m.correct.shape
+    ([1, 5, 9], (3, 10))
+    """
+    protocol = clone(protocol) if protocol is not None else Protocol()
+    protocol.check()
+    if every is not None:
+        check_number("hindsight", "every", every, kind=numbers.Integral, low=1)
+    n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
+    events = _event_windows(extra_steps)
+    int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
+    base = None
+    path = None
+    if cache_dir is not None:
+        key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
+                        extra_steps=int_extra)
+        path = Path(cache_dir) / f"oracle-{key}.npz"
+        try:
+            base = AccuracyMatrix.load(path)
+            if base.key != key:
+                base = None
+        except (OSError, ValueError, KeyError):
+            base = None
+        if base is not None and _covers(base, extra_steps, events):
+            return base
+    data = _Data(stream, seed, protocol, n_val)
+    if base is None:
+        grid = _build(data, model, _candidates(data, every, int_extra), None, {})
+        if path is not None:
+            grid.key = key
+            grid.save(path)
+        if not events:
+            return grid
+        base = grid
+    cands = _candidates(data, every, int_extra)
+    cands += [c for c in _candidates(data, None, extra_steps) if c[2] == EVENT]
+    cands = [cands[0]] + sorted(set(cands[1:]), key=lambda c: (c[0], c[1]))
+    out = _build(data, model, cands, base, events)
+    out.key = ""
+    return out
+
+
+def _covers(base: AccuracyMatrix, extra_steps, events) -> bool:
+    """Whether every event of a run is already a candidate of ``base`` with its window."""
+    if not events:
+        return True
+    if base.cand_row is None:
+        return False
+    have = {}
+    for c in range(1, base.n_candidates):
+        r = int(base.cand_row[c])
+        if r >= 0:
+            have[(int(base.cand_step[c]), int(base.row_train_start[r]))] = (
+                int(base.row_train_end[r]), int(base.row_n_train[r]))
+    return all(have.get(k) == v for k, v in events.items())
+
+
+# ---------------------------------------------------------------------------------------
+# dynamic programmes
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A retraining schedule and what it achieves.
+
+    Attributes
+    ----------
+    steps
+        Steps of the retrain decisions.
+    candidates
+        Their candidate indices in the :class:`AccuracyMatrix`.
+    accuracy
+        Mean prequential accuracy over every scored sample (exact: from counts).
+    cost
+        Retraining cost (``per_retrain`` and ``per_sample`` terms).
+    total_cost
+        ``cost`` plus the label cost (the same for every schedule): comparable with a
+        run's ``total_cost``.
+    n_retrains
+        ``len(steps)``.
+    """
+
+    steps: tuple[int, ...]
+    candidates: tuple[int, ...]
+    accuracy: float
+    cost: float
+    total_cost: float
+
+    @property
+    def n_retrains(self) -> int:
+        """Number of retrains."""
+        return len(self.steps)
+
+
+class Frontier:
+    """Hindsight-optimal schedules over one :class:`AccuracyMatrix`.
+
+    Parameters
+    ----------
+    matrix
+        The candidates' accuracy matrix (:func:`accuracy_matrix`).
+    cost
+        The :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
+    max_retrains
+        Largest ``K`` of the frontier; None: every candidate (the frontier is then
+        exact for every ``K``). The since-last-retrain window needs memory
+        O(``max_retrains`` x candidates^2).
+
+    Attributes
+    ----------
+    frontier
+        DataFrame, one row per ``K`` = 0 .. ``max_retrains``: ``K``, ``accuracy`` (the
+        best mean accuracy with at most ``K`` retrains; non-decreasing in ``K``),
+        ``n_retrains`` (retrains the optimum uses), ``cost``, ``total_cost`` and
+        ``steps``. Among schedules of equal accuracy the cheapest is chosen.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import Protocol
+    >>> from sim.streams import SEA
+    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
+    >>> frontier = hindsight(stream, LogisticRegression(), seed=1, every=2,
+    ...                      protocol=Protocol(window="sliding", train_window=2000))
+    >>> frontier.frontier[["K", "n_retrains", "steps"]].head(3)
+       K  n_retrains     steps
+    0  0           0        ()
+    1  1           1     (23,)
+    2  2           2  (21, 23)
+    >>> frontier.best(max_retrains=1).accuracy > frontier.best(max_retrains=0).accuracy
+    True
+    """
+
+    def __init__(self, matrix: AccuracyMatrix, cost: Cost | None = None,
+                 max_retrains: int | None = None):
+        self.matrix = matrix
+        self.cost = (clone(cost) if cost is not None else Cost()).check()
+        n_free = int(matrix.n_candidates - 1)
+        check_number("Frontier", "max_retrains", max_retrains, kind=numbers.Integral, low=0,
+                     none_ok=True)
+        self.max_retrains = n_free if max_retrains is None else min(int(max_retrains), n_free)
+        self._complete = self.max_retrains == n_free
+        m = matrix
+        self._P = np.concatenate([np.zeros((len(m.correct), 1), dtype=np.int64),
+                                  np.cumsum(m.correct, axis=1)], axis=1).astype(np.float64)
+        self._row_cost = (float(self.cost.per_retrain)
+                          + float(self.cost.per_sample) * m.row_n_train.astype(np.float64))
+        self._row_cost[0] = 0.0
+        self._label_cost = float(self.cost.per_label) * m.n_labels
+        self._frontier = self._solve_frontier()
+
+    # -- public ---------------------------------------------------------------------------
+
+    @property
+    def frontier(self) -> pd.DataFrame:
+        """The accuracy-vs-retrains frontier (see the class docstring)."""
+        rows = [{"K": k, "accuracy": s.accuracy, "n_retrains": s.n_retrains, "cost": s.cost,
+                 "total_cost": s.total_cost, "steps": s.steps}
+                for k, s in enumerate(self._frontier)]
+        return pd.DataFrame(rows)
+
+    def best(self, max_retrains: int) -> Schedule:
+        """Return the most accurate schedule with at most ``max_retrains`` retrains.
+
+        Beyond the computed ``max_retrains`` of the frontier, the last row is returned
+        when it covers every candidate (more retrains cannot help); otherwise a
+        ValueError is raised.
+        """
+        check_number("Frontier.best", "max_retrains", max_retrains, kind=numbers.Integral,
+                     low=0)
+        if max_retrains > self.max_retrains:
+            if not self._complete:
+                raise ValueError(
+                    f"The 'max_retrains' parameter of Frontier.best must be <= "
+                    f"{self.max_retrains} (the frontier's max_retrains). Got {max_retrains} "
+                    "instead.")
+            max_retrains = self.max_retrains
+        return self._frontier[int(max_retrains)]
+
+    def best_for_cost_weight(self, cost_weight: float) -> Schedule:
+        """Return the schedule maximising mean accuracy - ``cost_weight`` x cost per 10k samples.
+
+        ``cost_weight`` is in accuracy (fraction correct) per cost unit per 10,000 scored
+        samples: with ``Cost(per_retrain=1)`` and ``cost_weight=0.001`` a retrain every
+        10,000 samples must buy 0.1 points of accuracy. It is the same unit as
+        ``retrain-sim-advise --cost-weight``.
+        """
+        check_number("Frontier.best_for_cost_weight", "cost_weight", cost_weight, low=0)
+        w = 1e4 * float(cost_weight)
+        cands = self._dp_weighted(w)
+        return self._schedule(cands)
+
+    def evaluate(self, steps=None, *, candidates=None) -> Schedule:
+        """Score a given schedule on the matrix.
+
+        Parameters
+        ----------
+        steps
+            Retrain steps; at each the candidate trained with the protocol's window is
+            used (a run's event candidate when there is no other).
+        candidates
+            Candidate indices instead of steps.
+        """
+        if candidates is None:
+            candidates = [self._candidate_at(int(t)) for t in (steps or ())]
+        return self._schedule(tuple(int(c) for c in candidates))
+
+    def timeline(self, schedule: Schedule) -> pd.DataFrame:
+        """Per scored step: ``step``, ``n_samples``, ``accuracy`` and the serving ``row``."""
+        m = self.matrix
+        rows = self._serving_rows(schedule.candidates)
+        cols = np.arange(m.n_steps)
+        correct = m.correct[rows, cols]
+        return pd.DataFrame({"step": cols + m.first_step, "n_samples": m.n_per_step,
+                             "accuracy": correct / m.n_per_step, "row": rows})
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _candidate_at(self, t: int) -> int:
+        m = self.matrix
+        hits = np.flatnonzero(m.cand_step == t)
+        hits = [c for c in hits if c > 0]
+        if not hits:
+            raise ValueError(f"Step {t} is not a candidate of the matrix (a retrain there "
+                             "never serves, or it is off the grid; candidates: "
+                             f"{sorted(set(m.cand_step[1:].tolist()))}).")
+        policy = [c for c in hits if m.cand_origin[c] != EVENT]
+        return int((policy or hits)[0])
+
+    def _row(self, p: int, c: int) -> int:
+        m = self.matrix
+        return int(m.cand_row[c]) if m.cand_row is not None else int(m.pair_row[p, c])
+
+    def _serving_rows(self, cands) -> np.ndarray:
+        m = self.matrix
+        rows = np.zeros(m.n_steps, dtype=np.int64)
+        prev = 0
+        for c in cands:
+            if m.cand_step[c] <= m.cand_step[prev]:
+                raise ValueError("A schedule's steps must be strictly increasing.")
+            r = self._row(prev, c)
+            if r < 0:
+                raise ValueError(f"Candidate {c} (step {m.cand_step[c]}) has nothing to "
+                                 "train on; the engine would skip it.")
+            rows[m.cand_col[c]:] = r
+            prev = c
+        return rows
+
+    def _schedule(self, cands: tuple[int, ...]) -> Schedule:
+        m = self.matrix
+        rows = self._serving_rows(cands)
+        correct = int(m.correct[rows, np.arange(m.n_steps)].sum())
+        prev, cost = 0, 0.0
+        for c in cands:
+            cost += self._row_cost[self._row(prev, c)]
+            prev = c
+        return Schedule(steps=tuple(int(m.cand_step[c]) for c in cands), candidates=cands,
+                        accuracy=correct / m.n_samples, cost=cost,
+                        total_cost=cost + self._label_cost)
+
+    def _eps(self) -> float:
+        # a tie-breaker on cost that can never outweigh one correct prediction
+        return 0.5 / (float(self._row_cost.sum()) * max(self.matrix.n_candidates, 1) + 1.0)
+
+    def _solve_frontier(self) -> list[Schedule]:
+        eps = self._eps()
+        if self.matrix.cand_row is not None:
+            ends = self._chain_frontier(eps)
+        else:
+            ends = self._pair_frontier(eps)
+        out, best = [], None
+        for cands in ends:
+            s = self._schedule(cands) if cands is not None else None
+            if best is None or (s is not None and (s.accuracy > best.accuracy or (
+                    s.accuracy == best.accuracy and s.cost < best.cost))):
+                best = s
+            out.append(best)
+        return out
+
+    def _chain_tables(self):
+        m, P = self.matrix, self._P
+        rows, cols, steps = m.cand_row, m.cand_col, m.cand_step
+        valid = rows >= 0
+        r = np.where(valid, rows, 0)
+        at_own = P[r, cols]
+        seg = P[r[:, None], cols[None, :]] - at_own[:, None]
+        ok = (steps[:, None] < steps[None, :]) & valid[:, None] & valid[None, :]
+        seg = np.where(ok, seg, -np.inf)
+        end = np.where(valid, P[r, m.n_steps] - at_own, -np.inf)
+        return seg, end, np.where(valid, self._row_cost[r], 0.0)
+
+    def _chain_frontier(self, eps: float) -> list[tuple[int, ...] | None]:
+        seg, end, cost = self._chain_tables()
+        C = len(end)
+        V = np.full(C, -np.inf)
+        V[0] = 0.0
+        parents, out = [], [()]
+        for _ in range(self.max_retrains):
+            M = V[:, None] + seg
+            par = np.argmax(M, axis=0)
+            V = M[par, np.arange(C)] - eps * cost
+            parents.append(par)
+            tot = V + end
+            c = int(np.argmax(tot))
+            if not np.isfinite(tot[c]):
+                out.append(None)
+                continue
+            seq = [c]
+            for par_k in reversed(parents[1:]):
+                c = int(par_k[c])
+                seq.append(c)
+            out.append(tuple(reversed(seq)))
+        return out
+
+    def _dp_weighted(self, w: float) -> tuple[int, ...]:
+        if self.matrix.cand_row is not None:
+            return self._chain_weighted(w)
+        return self._pair_weighted(w)
+
+    def _chain_weighted(self, w: float) -> tuple[int, ...]:
+        seg, end, cost = self._chain_tables()
+        C = len(end)
+        V = np.full(C, -np.inf)
+        V[0] = 0.0
+        parent = np.zeros(C, dtype=np.int64)
+        for c in range(1, C):
+            M = V[:c] + seg[:c, c]
+            p = int(np.argmax(M))
+            V[c] = M[p] - w * cost[c]
+            parent[c] = p
+        tot = V + end
+        c = int(np.argmax(tot))
+        seq = []
+        while c != 0:
+            seq.append(c)
+            c = int(parent[c])
+        return tuple(reversed(seq))
+
+    def _pair_tables(self):
+        m = self.matrix
+        R = m.pair_row
+        valid = R >= 0
+        Rz = np.where(valid, R, 0)
+        pen = np.where(valid, self._row_cost[Rz], np.inf)
+        return R, valid, Rz, pen
+
+    def _pair_step(self, U_col, p_ok, c, R_col, pen_row):
+        """Best extension of the states (q, c), q in p_ok, to (c, d) for every d > c."""
+        m, P = self.matrix, self._P
+        cols = m.cand_col
+        d = np.arange(c + 1, m.n_candidates)
+        rows = R_col[p_ok]
+        G = P[rows[:, None], cols[None, d]] - P[rows, cols[c]][:, None]
+        M = U_col[p_ok][..., None] + G  # (..., q, d)
+        arg = np.argmax(M, axis=-2)
+        best = np.take_along_axis(M, arg[..., None, :], axis=-2)[..., 0, :] - pen_row[d]
+        return d, best, p_ok[arg]
+
+    def _pair_frontier(self, eps: float) -> list[tuple[int, ...] | None]:
+        m, P = self.matrix, self._P
+        C, K, cols, J = m.n_candidates, self.max_retrains, m.cand_col, m.n_steps
+        R, valid, Rz, pen = self._pair_tables()
+        pen = pen * eps
+        itype = np.int16 if C < 2**15 else np.int64
+        U = np.full((C, C), -np.inf)  # U[p, c]: k retrains, the last two p, c
+        U[0, 1:] = P[0, cols[1:]] - pen[0, 1:]
+        U[~valid] = -np.inf
+        end = np.where(valid, P[Rz, J] - P[Rz, cols[None, :]], -np.inf)
+        parents = np.zeros((max(K, 1), C, C), dtype=itype)
+        out: list[tuple[int, ...] | None] = [()]
+        for k in range(1, K + 1):
+            tot = U + end
+            p, c = np.unravel_index(int(np.argmax(tot)), tot.shape)
+            if np.isfinite(tot[p, c]):
+                seq, kk = [int(c), int(p)], k - 1
+                while kk > 0 and seq[-1] != 0:
+                    q = int(parents[kk, seq[-1], seq[-2]])
+                    seq.append(q)
+                    kk -= 1
+                out.append(tuple(reversed([s for s in seq if s != 0])))
+            else:
+                out.append(None)
+            if k == K:
+                break
+            nxt = np.full((C, C), -np.inf)
+            for c in range(1, C - 1):
+                p_ok = np.flatnonzero(np.isfinite(U[:c, c]))
+                if not len(p_ok):
+                    continue
+                d, best, arg = self._pair_step(U[:, c], p_ok, c, Rz[:, c], pen[c])
+                nxt[c, d] = best
+                parents[k, c, d] = arg
+            nxt[~valid] = -np.inf
+            U = nxt
+        return out
+
+    def _pair_weighted(self, w: float) -> tuple[int, ...]:
+        m, P = self.matrix, self._P
+        C, cols, J = m.n_candidates, m.cand_col, m.n_steps
+        R, valid, Rz, pen = self._pair_tables()
+        pen = pen * w if w > 0 else np.where(valid, 0.0, np.inf)
+        U = np.full((C, C), -np.inf)
+        U[0, 1:] = P[0, cols[1:]] - pen[0, 1:]
+        U[~valid] = -np.inf
+        parent = np.zeros((C, C), dtype=np.int64)
+        for c in range(1, C - 1):
+            p_ok = np.flatnonzero(np.isfinite(U[:c, c]))
+            if not len(p_ok):
+                continue
+            d, best, arg = self._pair_step(U[:, c], p_ok, c, Rz[:, c], pen[c])
+            best = np.where(valid[c, d], best, -np.inf)
+            U[c, d] = best
+            parent[c, d] = arg
+        end = np.where(valid, P[Rz, J] - P[Rz, cols[None, :]], -np.inf)
+        tot = U + end
+        p, c = np.unravel_index(int(np.argmax(tot)), tot.shape)
+        if not np.isfinite(tot[p, c]) or tot[p, c] <= P[0, J]:
+            return ()
+        seq = [int(c), int(p)]
+        while seq[-1] != 0:
+            seq.append(int(parent[seq[-1], seq[-2]]))
+        return tuple(reversed(seq[:-1]))
+
+
+def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
+              cost: Cost | None = None, gate=None, every: int | None = 10, extra_steps=(),
+              max_retrains: int | None = None, cache_dir=None) -> Frontier:
+    """Find the hindsight-optimal schedules of one stream, model, seed and protocol.
+
+    Parameters
+    ----------
+    stream, model, seed, protocol, gate, every, extra_steps, cache_dir
+        As for :func:`accuracy_matrix`. Pass a run's ``events`` as ``extra_steps`` to
+        make the optimum a ceiling for that run (its own models become candidates).
+    cost
+        The runs' :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
+    max_retrains
+        Largest ``K`` of the frontier; None: all the candidates.
+
+    Returns
+    -------
+    Frontier
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim.streams import SEA
+    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
+    >>> f = hindsight(stream, LogisticRegression(), seed=1, every=4, max_retrains=3)
+    >>> f.frontier["accuracy"].is_monotonic_increasing
+    True
+    >>> f.best_for_cost_weight(1.0).n_retrains  # a retrain costs far too much
+    0
+    """
+    matrix = accuracy_matrix(stream, model, seed=seed, protocol=protocol, gate=gate,
+                             every=every, extra_steps=extra_steps, cache_dir=cache_dir)
+    return Frontier(matrix, cost=cost, max_retrains=max_retrains)
+
+
+def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
+    """How far a run fell short of the hindsight optimum with as many retrains.
+
+    Parameters
+    ----------
+    summary
+        The run's summary (:func:`sim.metrics.summarize`): ``mean_accuracy`` and
+        ``n_accepted`` (models that served).
+    frontier
+        The :class:`Frontier` of the run's stream, model, seed and protocol, best built
+        with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
+
+    Returns
+    -------
+    dict
+        ``optimal_accuracy_same_retrains``: the frontier at the run's number of
+        accepted retrains; ``regret``: that minus the run's ``mean_accuracy``.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> from strategies import Periodic
+    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
+    >>> run = replay(stream, LogisticRegression(), Periodic(every=10), seed=1)
+    >>> f = hindsight(stream, LogisticRegression(), seed=1, every=5, extra_steps=run.events)
+    >>> r = regret(run.summary, f)
+    >>> r["regret"] >= 0
+    True
+    """
+    k = int(summary.get("n_accepted", summary.get("n_retrains", 0)) or 0)
+    best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
+    mean = float(summary["mean_accuracy"])
+    return {"optimal_accuracy_same_retrains": best.accuracy,
+            "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}

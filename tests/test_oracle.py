@@ -1,0 +1,264 @@
+"""The hindsight oracle: the engine's rules of information, brute force, the cache, regret."""
+
+import itertools
+import os
+
+import numpy as np
+import pytest
+from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import GaussianNB
+from sklearn.tree import DecisionTreeClassifier
+
+from sim import Cost, Protocol, replay
+from sim.oracle import (
+    AccuracyMatrix,
+    Frontier,
+    accuracy_matrix,
+    cache_key,
+    hindsight,
+    regret,
+)
+from sim.streams import SEA
+from sim.types import Decision
+from strategies import AtTrueDrifts, ErrorDetector, Holdout, Periodic, Trigger
+from strategies.detectors import DDM
+
+
+class AtSteps(Trigger):
+    """Retrains exactly at the given steps."""
+
+    def __init__(self, steps=()):
+        self.steps = steps
+
+    def update(self, obs):
+        if obs.t in set(self.steps):
+            return Decision(True, "scheduled")
+        return Decision(False)
+
+
+STREAM = SEA(n_samples=12_000, schedule=[{"at": 6_000, "to": 3}])
+HARD = dict(step_size=400, initial_train=1000, label_delay=2, label_rate=0.6,
+            train_window=1500, min_train=300, deploy_latency=1)
+
+
+def _frontier_for_run(run, stream, model, seed, protocol, gate=None, every=3):
+    return hindsight(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
+                     extra_steps=run.events, cost=Cost(per_retrain=1.0))
+
+
+@pytest.mark.parametrize("window", ["sliding", "expanding", "since_retrain", "since_change"])
+def test_candidates_are_the_engines_retrains(window):
+    """A candidate at step t trains on the engine's window at t and predicts the same."""
+    protocol = Protocol(window=window, **HARD)
+    model = LogisticRegression()
+    run = replay(STREAM, model, Periodic(every=4), seed=3, protocol=protocol)
+    events = run.events
+    assert len(events) >= 4
+    # the grid Periodic(every=4) uses: the candidates at its steps are its models
+    m = accuracy_matrix(STREAM, model, seed=3, protocol=protocol, every=4)
+    f = Frontier(m)
+    own = f.evaluate(events["step"].tolist())
+    rows = [f._row(p, c) for p, c in zip((0,) + own.candidates[:-1], own.candidates,
+                                         strict=True)]
+    assert m.row_train_start[rows].tolist() == events["train_start"].tolist()
+    assert m.row_train_end[rows].tolist() == events["train_end"].tolist()
+    assert m.row_n_train[rows].tolist() == events["n_train"].tolist()
+    # identical predictions: the same accuracy at every step, hence the same mean
+    timeline = f.timeline(own)
+    np.testing.assert_array_equal(timeline["step"], run.timeline["step"])
+    n = run.timeline["n_samples"].to_numpy()
+    np.testing.assert_array_equal(np.rint(timeline["accuracy"] * n),
+                                  np.rint(run.timeline["accuracy"] * n))
+    assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+    assert own.cost == run.summary["cost_retrain"]
+
+
+def test_gate_holds_out_the_same_labels():
+    protocol = Protocol(window="sliding", **HARD)
+    gate = Holdout(n_val=200, margin=-1.0)  # accepts everything, holds 200 labels out
+    run = replay(STREAM, GaussianNB(), Periodic(every=3), gate=gate, seed=5, protocol=protocol)
+    m = accuracy_matrix(STREAM, GaussianNB(), seed=5, protocol=protocol, gate=gate, every=3)
+    f = Frontier(m)
+    last = run.timeline["step"].iloc[-1]
+    served = run.events[run.events["step"] + 1 + HARD["deploy_latency"] <= last]
+    assert len(served) < len(run.events)  # the last retrain never serves: not a candidate
+    own = f.evaluate(served["step"].tolist())
+    assert m.row_n_train[list(m.cand_row[list(own.candidates)])].tolist() == \
+        served["n_train"].tolist()
+    assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+
+
+def test_model_random_state_is_the_runs():
+    protocol = Protocol(window="sliding", **HARD)
+    model = DecisionTreeClassifier(max_depth=4, max_features=1)  # random_state None: seeded
+    run = replay(STREAM, model, Periodic(every=5), seed=2, protocol=protocol)
+    f = hindsight(STREAM, model, seed=2, protocol=protocol, every=5)
+    assert f.evaluate(run.events["step"].tolist()).accuracy == pytest.approx(
+        run.summary["mean_accuracy"], abs=1e-12)
+
+
+def test_no_label_before_it_arrives():
+    """Labels of the last label_delay steps before t are not in a candidate's window."""
+    protocol = Protocol(window="expanding", **HARD)
+    m = accuracy_matrix(STREAM, LogisticRegression(), seed=0, protocol=protocol, every=2)
+    for c in range(1, m.n_candidates):
+        t = int(m.cand_step[c])
+        end = int(m.row_train_end[m.cand_row[c]])
+        # labels of step t - label_delay arrive at t: nothing from a later step
+        assert end <= (t - HARD["label_delay"] + 1) * HARD["step_size"]
+        assert m.cand_col[c] + m.first_step == t + 1 + HARD["deploy_latency"]
+
+
+# --- brute force ------------------------------------------------------------------------
+
+
+def _all_schedules(f: Frontier):
+    m = f.matrix
+    cands = [c for c in range(1, m.n_candidates)]
+    for k in range(len(cands) + 1):
+        for combo in itertools.combinations(cands, k):
+            steps = m.cand_step[list(combo)]
+            if len(set(steps.tolist())) < k:
+                continue
+            try:
+                yield f.evaluate(candidates=combo)
+            except ValueError:  # a candidate with nothing to train on
+                continue
+
+
+@pytest.mark.parametrize("window", ["sliding", "since_retrain"])
+@pytest.mark.parametrize("per_sample", [0.0, 0.002])
+def test_dp_matches_enumeration(window, per_sample):
+    protocol = Protocol(window=window, step_size=300, initial_train=900, label_delay=1,
+                        label_rate=0.7, train_window=900, min_train=200, deploy_latency=1)
+    stream = SEA(n_samples=6_000, schedule=[{"at": 2_400, "to": 3}, {"at": 4_200, "to": 1}])
+    f = hindsight(stream, GaussianNB(), seed=4, protocol=protocol, every=2,
+                  extra_steps=[6, 13], cost=Cost(per_retrain=1.0, per_sample=per_sample))
+    assert (f.matrix.cand_row is None) == (window == "since_retrain")
+    schedules = list(_all_schedules(f))
+    assert len(schedules) > 200
+    table = f.frontier
+    assert table["accuracy"].is_monotonic_increasing
+    for k in range(f.max_retrains + 1):
+        best = max(s.accuracy for s in schedules if s.n_retrains <= k)
+        assert f.best(k).accuracy == pytest.approx(best, abs=1e-12)
+        assert f.best(k).n_retrains <= k
+        cheapest = min(s.cost for s in schedules if s.n_retrains <= k
+                       and s.accuracy == pytest.approx(best, abs=1e-12))
+        assert f.best(k).cost == pytest.approx(cheapest)
+    n = f.matrix.n_samples
+    for lam in (0.0, 1e-4, 1e-3, 3e-3, 1e-2, 1.0):
+        def score(s, lam=lam):
+            return s.accuracy - lam * 1e4 * s.cost / n
+        got = f.best_for_cost_weight(lam)
+        assert score(got) == pytest.approx(max(score(s) for s in schedules), abs=1e-12)
+
+
+@pytest.mark.slow
+def test_dp_matches_brute_force_replays():
+    """The DP's optimum equals the best of replays of every schedule of the grid."""
+    protocol = Protocol(window="since_retrain", step_size=250, initial_train=500,
+                        label_delay=1, label_rate=0.8, train_window=750, min_train=200)
+    stream = SEA(n_samples=3_000, schedule=[{"at": 1_250, "to": 3}])
+    grid = [3, 5, 7, 9]
+    f = hindsight(stream, LogisticRegression(), seed=7, protocol=protocol, every=2)
+    assert [int(s) for s in f.matrix.cand_step[1:]] == grid
+    results = {}
+    for k in range(len(grid) + 1):
+        for steps in itertools.combinations(grid, k):
+            run = replay(stream, LogisticRegression(), AtSteps(list(steps)), seed=7,
+                         protocol=protocol)
+            results[steps] = run.summary["mean_accuracy"]
+            assert f.evaluate(list(steps)).accuracy == pytest.approx(results[steps], abs=1e-12)
+    for k in range(len(grid) + 1):
+        best = max(v for s, v in results.items() if len(s) <= k)
+        assert f.best(k).accuracy == pytest.approx(best, abs=1e-12)
+
+
+# --- since_change, events and regret ----------------------------------------------------
+
+
+@pytest.mark.parametrize("trigger", [AtTrueDrifts(refit_after=3),
+                                     ErrorDetector(DDM(), refit_after=None)])
+def test_a_runs_own_models_make_regret_non_negative(trigger):
+    protocol = Protocol(window="since_change", **HARD)
+    stream = SEA(n_samples=16_000, schedule=[{"at": 6_000, "to": 3}, {"at": 11_000, "to": 2}])
+    run = replay(stream, LogisticRegression(), trigger, seed=1, protocol=protocol)
+    assert run.summary["n_accepted"] >= 1
+    f = _frontier_for_run(run, stream, LogisticRegression(), 1, protocol)
+    events = [c for c in range(f.matrix.n_candidates) if f.matrix.cand_origin[c] == 3]
+    trained = run.events[run.events["model_id"] >= 0]
+    served = trained[trained["step"] + 1 + HARD["deploy_latency"]
+                     < run.timeline["step"].iloc[-1] + 1]
+    assert len(events) == len(served)
+    own = f.evaluate(candidates=events)
+    assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+    r = regret(run.summary, f)
+    assert r["regret"] >= -1e-12
+    assert r["optimal_accuracy_same_retrains"] == f.best(run.summary["n_accepted"]).accuracy
+
+
+def test_events_from_another_run_are_rejected():
+    protocol = Protocol(window="since_change", **HARD)
+    run = replay(STREAM, LogisticRegression(), AtTrueDrifts(), seed=1, protocol=protocol)
+    with pytest.raises(ValueError, match="different run"):
+        hindsight(STREAM, LogisticRegression(), seed=2, protocol=protocol,
+                  extra_steps=run.events)
+
+
+# --- cache ------------------------------------------------------------------------------
+
+
+def test_cache_round_trip_and_reuse(tmp_path):
+    protocol = Protocol(window="since_change", **HARD)
+    model = LogisticRegression()
+    run = replay(STREAM, model, AtTrueDrifts(), seed=1, protocol=protocol)
+    plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
+    cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
+                       extra_steps=run.events, cache_dir=tmp_path)
+    files = os.listdir(tmp_path)
+    assert len(files) == 1 and files[0].startswith("oracle-") and files[0].endswith(".npz")
+    key = cache_key(STREAM, model, seed=1, protocol=protocol, every=3)
+    grid = AccuracyMatrix.load(tmp_path / f"oracle-{key}.npz")
+    assert grid.key == key and (grid.cand_origin != 3).all()
+    again = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
+                      extra_steps=run.events, cache_dir=tmp_path)
+    for f in (cached, again):
+        assert f.frontier["accuracy"].tolist() == plain.frontier["accuracy"].tolist()
+        np.testing.assert_array_equal(f.matrix.cand_step, plain.matrix.cand_step)
+    # a grid-only request is served from the cache, untouched
+    assert hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
+                     cache_dir=tmp_path).matrix.key == key
+
+
+def test_cache_key_separates_what_matters():
+    p = Protocol(**HARD)
+    base = cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3)
+    assert base == cache_key(STREAM, LogisticRegression(), seed=0,
+                             protocol=p.set_params(min_benefit=0.5), every=3)
+    others = [
+        cache_key(STREAM, LogisticRegression(), seed=1, protocol=p, every=3),
+        cache_key(STREAM, LogisticRegression(), seed=0, protocol=Protocol(**HARD | {
+            "label_delay": 0}), every=3),
+        cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=4),
+        cache_key(SEA(n_samples=12_000), LogisticRegression(), seed=0, protocol=p, every=3),
+        cache_key(STREAM, GaussianNB(), seed=0, protocol=p, every=3),
+        cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3, gate=Holdout()),
+    ]
+    assert len({base, *others}) == len(others) + 1
+
+
+# --- parameters -------------------------------------------------------------------------
+
+
+def test_errors_name_the_parameter():
+    with pytest.raises(ValueError, match="'every' parameter"):
+        hindsight(STREAM, LogisticRegression(), every=0)
+    f = hindsight(STREAM, LogisticRegression(), every=4, max_retrains=2,
+                  protocol=Protocol(**HARD))
+    with pytest.raises(ValueError, match="'max_retrains' parameter of Frontier.best"):
+        f.best(5)
+    with pytest.raises(ValueError, match="'cost_weight' parameter"):
+        f.best_for_cost_weight(-1)
+    with pytest.raises(ValueError, match="'extra_steps' parameter"):
+        hindsight(STREAM, LogisticRegression(), extra_steps=[10_000])
