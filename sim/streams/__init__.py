@@ -8,8 +8,19 @@ Every generator takes ``n_samples`` and a composable drift ``schedule`` (see
 from sim.streams.base import Stream
 from sim.streams.gaussian import Gaussian
 from sim.streams.hyperplane import RotatingHyperplane
+from sim.streams.inject import Injection
 from sim.streams.prior import PriorShift
 from sim.streams.sea import SEA
 from sim.streams.stagger import Stagger
+from sim.streams.tabular import Tabular
 
-__all__ = ["SEA", "Gaussian", "PriorShift", "RotatingHyperplane", "Stagger", "Stream"]
+__all__ = [
+    "SEA",
+    "Gaussian",
+    "Injection",
+    "PriorShift",
+    "RotatingHyperplane",
+    "Stagger",
+    "Stream",
+    "Tabular",
+]

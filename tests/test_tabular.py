@@ -1,0 +1,422 @@
+"""Tests of the tabular replay (sim.streams.Tabular) and drift injection (sim.streams.Injection)."""
+
+from __future__ import annotations
+
+import functools
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
+
+from sim import replay
+from sim.streams import SEA, Injection, Tabular
+from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
+from strategies import DataDrift, Never
+
+# ---------------------------------------------------------------------------------------
+# helpers
+
+
+def make_frame(n=1000, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    return pd.DataFrame({
+        "ts": pd.date_range("2024-01-01", periods=n, freq="1h"),
+        "x": x,
+        "z": rng.uniform(size=n),
+        "colour": rng.choice(["red", "green", "blue"], size=n),
+        "label": np.where(x > 0, "pos", "neg"),
+    })
+
+
+def collect(stream, seed=0, step_size=100):
+    batches = list(stream.batches(seed, step_size))
+    X = np.concatenate([b.X for b in batches])
+    y = np.concatenate([b.y for b in batches])
+    return X, y, batches
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return make_frame()
+
+
+@pytest.fixture(scope="module", params=["frame", "csv", "csv.gz", "parquet", "callable"])
+def source(request, frame, tmp_path_factory):
+    """The same data as a DataFrame, a CSV, a gzipped CSV, a parquet file and a callable."""
+    kind = request.param
+    if kind == "frame":
+        return frame
+    if kind == "callable":
+        return functools.partial(make_frame)
+    path = tmp_path_factory.mktemp("data") / f"data.{kind}"
+    if kind == "parquet":
+        frame.to_parquet(path)
+    else:
+        frame.to_csv(path, index=False)
+    return str(path)
+
+
+# ---------------------------------------------------------------------------------------
+# Tabular
+
+
+def test_every_source_replays_the_same_arrays(source, frame):
+    stream = Tabular(source, target="label", features=["x", "z", "colour"],
+                     categorical=["colour"], chunksize=128)
+    X, y, batches = collect(stream, step_size=64)
+    assert X.shape == (1000, 3) and X.dtype == np.float64
+    np.testing.assert_allclose(X[:, 0], frame["x"].to_numpy(), rtol=1e-12)
+    assert y.tolist() == frame["label"].tolist()
+    codes = {c: i for i, c in enumerate(pd.unique(frame["colour"]))}
+    assert X[:, 2].tolist() == [float(codes[c]) for c in frame["colour"]]
+    assert [b.t for b in batches] == list(range(len(batches)))
+    assert [b.index for b in batches] == [64 * t for t in range(len(batches))]
+    assert len(batches[-1]) == 1000 - 64 * 15
+    assert all(isinstance(b, Batch) for b in batches)
+
+
+def test_chunksize_and_step_size_do_not_change_the_data(tmp_path, frame):
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    a = collect(Tabular(path, target="label", time="ts", categorical=["colour"], chunksize=7),
+                0, 33)
+    b = collect(Tabular(path, target="label", time="ts", categorical=["colour"],
+                        chunksize=5000), 5, 1)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_defaults_and_properties(frame):
+    stream = Tabular(frame, target="label", time="ts", categorical=["colour"])
+    assert stream.feature_names == ["x", "z", "colour"]
+    assert stream.n_features == 3
+    assert stream.categorical_features == [2]
+    assert stream.classes.tolist() == ["neg", "pos"]
+    assert stream.drifts == () and stream.task == "classification"
+    batch = next(stream.batches(0, 10))
+    assert batch.time.dtype.kind == "M" and len(batch.time) == 10
+
+
+def test_sorted_by_time_stably(frame, tmp_path):
+    shuffled = frame.sample(frac=1.0, random_state=1)
+    shuffled.loc[shuffled.index[:10], "ts"] = frame["ts"].iloc[0]  # ties keep their order
+    path = tmp_path / "shuffled.csv"
+    shuffled.to_csv(path, index=False)
+    expected = shuffled.sort_values("ts", kind="stable")
+    for data in (shuffled, path):
+        X, y, batches = collect(Tabular(data, target="label", time="ts",
+                                        features=["x"]), step_size=100)
+        np.testing.assert_allclose(X[:, 0], expected["x"].to_numpy())
+        times = np.concatenate([b.time for b in batches])
+        assert (np.diff(times.astype("int64")) >= 0).all()
+
+
+def test_daily_buckets_ignore_step_size(frame):
+    stream = Tabular(frame, target="label", time="ts", features=["x"], step="1D")
+    batches = list(stream.batches(0, step_size=7))
+    assert [len(b) for b in batches[:-1]] == [24] * (len(batches) - 1)
+    assert [b.t for b in batches] == list(range(len(batches)))
+    assert sum(len(b) for b in batches) == 1000
+    # 12-hour buckets and lazily read CSV chunks that split buckets
+    stream.set_params(step="12h", chunksize=50)
+    assert [len(b) for b in stream.batches(0, 999)][:3] == [12, 12, 12]
+
+
+def test_empty_buckets_leave_gaps_in_t(frame):
+    gappy = frame[(frame["ts"] < "2024-01-03") | (frame["ts"] >= "2024-01-05")]
+    batches = list(Tabular(gappy, target="label", time="ts", features=["x"],
+                           step="1D").batches(0))
+    assert [b.t for b in batches[:4]] == [0, 1, 4, 5]
+    assert [b.index for b in batches[:3]] == [0, 24, 48]
+
+
+def test_numeric_time_buckets():
+    data = pd.DataFrame({"sec": [0, 10, 86_399, 86_400, 200_000], "x": range(5),
+                         "y": [0, 1, 0, 1, 1]})
+    batches = list(Tabular(data, target="y", time="sec", step=86_400).batches(0))
+    assert [(b.t, len(b)) for b in batches] == [(0, 3), (1, 1), (2, 1)]
+
+
+def test_weekly_periods(frame):
+    batches = list(Tabular(frame, target="label", time="ts", features=["x"],
+                           step="W").batches(0))
+    # 2024-01-01 is a Monday: five full weeks of 168 hours, then 160 hours of the sixth
+    assert [len(b) for b in batches] == [168] * 5 + [160]
+
+
+def test_n_samples_limits_the_replay(frame, tmp_path):
+    path = tmp_path / "d.csv"
+    frame.to_csv(path, index=False)
+    for data in (frame, path):
+        X, _, _ = collect(Tabular(data, target="label", features=["x"], n_samples=250,
+                                  chunksize=100))
+        assert len(X) == 250
+
+
+def test_regression_target(frame):
+    stream = Tabular(frame, target="z", features=["x"], task="regression")
+    _, y, _ = collect(stream)
+    assert y.dtype == np.float64 and stream.classes is None
+
+
+def test_replay_runs_through_the_engine(frame):
+    stream = Tabular(frame, target="label", categorical=["colour"], time="ts")
+    result = replay(stream, LogisticRegression(), Never(), step_size=100, initial_train=200)
+    assert result.summary["n_samples"] == 800
+    assert result.summary["mean_accuracy"] > 0.95
+    assert result.summary["n_drifts"] is None and result.summary["mean_detection_delay"] is None
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"data": None}, "'data' parameter of Tabular must be a DataFrame"),
+    ({"data": "x.xlsx"}, "'data' parameter"),
+    ({"data": 3}, "'data' parameter"),
+    ({"target": None}, "'target' parameter of Tabular must be the name"),
+    ({"target": "klass"}, r"'target' parameter of Tabular names column\(s\) \['klass'\]"),
+    ({"features": ["x", "nope"]}, r"'features' parameter .* \['nope'\]"),
+    ({"features": ["x", "label"]}, "'features' parameter of Tabular must be a list of "
+                                   "columns without the target"),
+    ({"features": []}, "'features' parameter"),
+    ({"categorical": ["z2"]}, "'categorical' parameter"),
+    ({"time": "when"}, r"'time' parameter .* \['when'\]"),
+    ({"step": "1D"}, "'step' parameter of Tabular buckets rows by the 'time' column"),
+    ({"time": "ts", "step": "fortnightly"}, "'step' parameter"),
+    ({"time": "ts", "step": -1}, "'step' parameter"),
+    ({"n_samples": 0}, "'n_samples' parameter of Tabular must be None or an int >= 1. "
+                       "Got 0 instead."),
+    ({"task": "ranking"}, "'task' parameter"),
+    ({"chunksize": 0}, "'chunksize' parameter"),
+])
+def test_bad_parameters_raise_at_the_call(frame, params, message):
+    stream = Tabular(**({"data": frame, "target": "label"} | params))
+    assert stream.get_params()["data"] is (params["data"] if "data" in params else frame)
+    with pytest.raises(ValueError, match=message):
+        stream.batches(seed=0, step_size=10)  # raises now, not at the first next()
+
+
+def test_missing_file_and_bad_seed(frame):
+    with pytest.raises(FileNotFoundError, match="'data' parameter of Tabular names a file"):
+        Tabular("no/such.csv", target="y").batches(0, 10)
+    with pytest.raises(ValueError, match="'seed'"):
+        Tabular(frame, target="label").batches(-1, 10)
+    with pytest.raises(ValueError, match="'step_size'"):
+        Tabular(frame, target="label").batches(0, 0)
+
+
+def test_missing_values_are_named(frame, tmp_path):
+    broken = frame.copy()
+    broken.loc[123, "z"] = np.nan
+    with pytest.raises(ValueError, match=r"Column 'z' of the DataFrame has a missing value "
+                                         r"at row 123"):
+        collect(Tabular(broken, target="label", time="ts", categorical=["colour"]))
+    no_label = frame.copy()
+    no_label.loc[7, "label"] = None
+    path = tmp_path / "nolabel.csv"
+    no_label.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"Column 'label' of .* missing value at row 7"):
+        collect(Tabular(path, target="label", features=["x"], chunksize=5))
+
+
+def test_non_numeric_feature_must_be_declared_categorical(frame):
+    with pytest.raises(ValueError, match="Feature 'colour' .* not numeric .* 'categorical'"):
+        collect(Tabular(frame, target="label", time="ts"))
+    with pytest.raises(ValueError, match="regression target must be"):
+        collect(Tabular(frame, target="label", features=["x"], task="regression"))
+
+
+def test_estimator_conventions(frame):
+    stream = Tabular(frame, target="label", time="ts", categorical=["colour"])
+    copy = clone(stream)
+    assert copy.get_params()["target"] == "label"
+    np.testing.assert_array_equal(collect(copy)[0], collect(stream)[0])
+    again = pickle.loads(pickle.dumps(stream))
+    np.testing.assert_array_equal(collect(again)[0], collect(stream)[0])
+    assert "Tabular" in repr(Tabular(target="y"))
+
+
+# ---------------------------------------------------------------------------------------
+# Injection
+
+
+def base_stream(frame):
+    return Tabular(frame, target="label", features=["x", "z"])
+
+
+def test_no_schedule_is_the_wrapped_stream(frame):
+    a = collect(base_stream(frame))
+    b = collect(Injection(base_stream(frame), schedule=[]))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+
+
+def test_covariate_shift_and_scale(frame):
+    schedule = [{"kind": "covariate", "at": 500, "features": ["z"], "shift": 2.0, "scale": 3.0}]
+    stream = Injection(base_stream(frame), schedule=schedule)
+    X, y, batches = collect(stream, step_size=128)
+    X0, y0, _ = collect(base_stream(frame), step_size=128)
+    mean = X0[:500, 1].mean()
+    np.testing.assert_array_equal(X[:500], X0[:500])
+    np.testing.assert_allclose(X[500:, 1], mean + 3.0 * (X0[500:, 1] - mean) + 2.0)
+    np.testing.assert_array_equal(X[:, 0], X0[:, 0])
+    np.testing.assert_array_equal(y, y0)  # labels kept
+    assert stream.drifts == (Drift(start=500, end=500, kind="covariate", shape="sudden",
+                                   features=(1,)),)
+    concept = np.concatenate([b.concept for b in batches])
+    assert concept[:500].sum() == 0 and (concept[500:] == 1).all()
+
+
+def test_gradual_and_incremental_windows(frame):
+    base = base_stream(frame)
+    X0 = collect(base)[0]
+    gradual = Injection(base, schedule=[{"kind": "covariate", "at": 200, "features": [0],
+                                         "shift": 100.0, "shape": "gradual", "width": 400}])
+    X = collect(gradual, seed=3)[0]
+    changed = X[:, 0] != X0[:, 0]
+    assert not changed[:200].any() and changed[600:].all()
+    assert 0.3 < changed[200:600].mean() < 0.7
+    assert changed[200:300].mean() < changed[500:600].mean()
+    X_again = collect(gradual, seed=3, step_size=7)[0]  # same seed: same mix, any step
+    np.testing.assert_array_equal(X, X_again)
+    assert not np.array_equal(X, collect(gradual, seed=4)[0])
+    incremental = Injection(base, schedule=[{"kind": "covariate", "at": 200, "features": [0],
+                                             "shift": 1.0, "shape": "incremental",
+                                             "width": 400}])
+    delta = collect(incremental)[0][:, 0] - X0[:, 0]
+    np.testing.assert_allclose(delta[[199, 400, 600, 900]], [0.0, 0.5, 1.0, 1.0])
+
+
+def test_concept_flip_in_a_region(frame):
+    schedule = [{"kind": "concept", "at": 300, "mode": "flip", "region": {"z": [0.5, None]}}]
+    stream = Injection(base_stream(frame), schedule=schedule)
+    X, y, _ = collect(stream)
+    y0 = frame["label"].to_numpy()
+    inside = (np.arange(1000) >= 300) & (X[:, 1] >= 0.5)
+    assert (y[inside] != y0[inside]).all() and (y[~inside] == y0[~inside]).all()
+    np.testing.assert_array_equal(X, collect(base_stream(frame))[0])  # inputs unchanged
+    assert stream.drifts[0].features == (1,) and stream.drifts[0].kind == "concept"
+
+
+def test_concept_permute_and_swap():
+    sea = SEA(n_samples=3000)
+    X0, y0, _ = collect(sea, seed=1)
+    permuted = Injection(sea, schedule=[{"kind": "concept", "at": 1000, "mode": "permute",
+                                         "mapping": {0: 1, 1: 0}}])
+    _, y, _ = collect(permuted, seed=1)
+    assert (y[1000:] == 1 - y0[1000:]).all() and (y[:1000] == y0[:1000]).all()
+    swapped = Injection(sea, schedule=[{"kind": "concept", "at": 1000, "mode": "swap",
+                                        "features": [0, 2]}])
+    X, y, _ = collect(swapped, seed=1)
+    np.testing.assert_array_equal(X[1000:, [0, 2]], X0[1000:, [2, 0]])
+    np.testing.assert_array_equal(y, y0)
+    kinds = [(d.kind, d.features) for d in swapped.drifts]
+    assert kinds == [("concept", (0, 2))]
+
+
+def test_prior_shift_changes_proportions_only(frame):
+    n = 1000
+    schedule = [{"kind": "prior", "at": 500, "proportions": {"pos": 0.9, "neg": 0.1}}]
+    stream = Injection(base_stream(frame), schedule=schedule)
+    X, y, _ = collect(stream, seed=2, step_size=100)
+    assert abs((y[:500] == "pos").mean() - 0.5) < 0.1
+    assert abs((y[500:] == "pos").mean() - 0.9) < 0.05
+    assert ((X[500:, 0] > 0) == (y[500:] == "pos")).all()  # P(X|y) kept: the rule holds
+    assert len(y) == n
+    np.testing.assert_array_equal(y, collect(stream, seed=2, step_size=100)[1])
+
+
+def test_injected_drift_is_measured_by_the_engine():
+    sea = SEA(n_samples=20_000)
+    stream = Injection(sea, schedule=[{"kind": "covariate", "at": 10_000, "features": [2],
+                                       "shift": 5.0}])
+    result = replay(stream, LogisticRegression(), DataDrift(alpha=0.01), seed=0,
+                    step_size=500, initial_train=1000, window="sliding")
+    assert result.summary["n_drifts"] == 1
+    assert result.summary["detected_drifts"] == 1
+    assert result.summary["mean_detection_delay"] <= 1
+
+
+def test_wrapped_drifts_are_kept():
+    sea = SEA(n_samples=10_000, schedule=[{"at": 5000, "to": 1}])
+    stream = Injection(sea, schedule=[{"kind": "prior", "at": 2000, "proportions": [0.2, 0.8],
+                                       "shape": "gradual", "width": 1000}])
+    drifts = stream.drifts
+    assert [(d.start, d.kind) for d in drifts] == [(2000, "prior"), (5000, "concept")]
+    for d in drifts:
+        assert d.kind in DRIFT_KINDS and d.shape in DRIFT_SHAPES
+    X, y, _ = collect(stream)
+    assert len(y) == 10_000
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"kind": "seasonal", "at": 10}, "'kind' must be one of"),
+    ({"kind": "covariate", "at": 0, "features": [0], "shift": 1.0}, "'at' must be an int >= 1"),
+    ({"kind": "covariate", "at": 10, "features": [0]}, "changes nothing"),
+    ({"kind": "covariate", "at": 10, "features": ["nope"], "shift": 1.0}, "does not have"),
+    ({"kind": "covariate", "at": 10, "features": [5], "shift": 1.0}, r"indices in \[0, 1\]"),
+    ({"kind": "covariate", "at": 10, "features": [0], "shift": [1.0, 2.0]}, "'shift' must"),
+    ({"kind": "covariate", "at": 10, "features": [0], "shift": 1.0, "colour": 1},
+     r"unknown key\(s\) \['colour'\]"),
+    ({"kind": "covariate", "at": 10, "features": [0], "shift": 1.0, "shape": "gradual"},
+     "'width' must be an int >= 1"),
+    ({"kind": "concept", "at": 10, "mode": "rotate"}, "'mode' must be one of"),
+    ({"kind": "concept", "at": 10, "mode": "swap", "features": [0]}, "two different"),
+    ({"kind": "concept", "at": 10, "mode": "flip", "region": {"x": [1.0, 0.0]}}, "low < high"),
+    ({"kind": "concept", "at": 10, "mode": "flip", "shape": "incremental", "width": 5},
+     "cannot be 'incremental'"),
+    ({"kind": "prior", "at": 10, "proportions": [0.5, 0.6]}, "sum to 1"),
+])
+def test_bad_events_raise(frame, event, message):
+    stream = Injection(base_stream(frame), schedule=[event])
+    assert stream.get_params()["schedule"][0] is event
+    with pytest.raises(ValueError, match=message):
+        stream.drifts  # noqa: B018
+    with pytest.raises(ValueError, match="Event 0 of the 'schedule' parameter of Injection"):
+        stream.batches(0, 10)
+
+
+def test_bad_injection_parameters(frame):
+    with pytest.raises(ValueError, match="'stream' parameter of Injection must be a Stream"):
+        Injection(stream=frame).batches(0, 10)
+    too_late = Injection(SEA(n_samples=3000), schedule=[{"kind": "prior", "at": 5000,
+                                                         "proportions": [0.5, 0.5]}])
+    with pytest.raises(ValueError, match="n_samples = 3000"):
+        too_late.drifts  # noqa: B018
+    late = Injection(base_stream(frame), schedule=[{"kind": "covariate", "at": 5000,
+                                                    "features": [0], "shift": 1.0}])
+    with pytest.raises(ValueError, match="must end by the end of the stream, which has 1000"):
+        collect(late)
+    flip3 = Injection(Tabular(frame, target="colour", features=["x"]),
+                      schedule=[{"kind": "concept", "at": 10, "mode": "flip"}])
+    with pytest.raises(ValueError, match="mode 'flip' needs two classes"):
+        flip3.batches(0, 10)
+
+
+def test_injection_estimator_conventions(frame):
+    stream = Injection(base_stream(frame), schedule=[{"kind": "covariate", "at": 100,
+                                                      "features": [0], "shift": 1.0}])
+    copy = clone(stream)
+    np.testing.assert_array_equal(collect(copy)[0], collect(stream)[0])
+    again = pickle.loads(pickle.dumps(stream))
+    np.testing.assert_array_equal(collect(again)[0], collect(stream)[0])
+    assert stream.get_params()["stream__target"] == "label"
+    assert stream.n_features == 2 and stream.feature_names == ["x", "z"]
+
+
+def test_tree_pipeline_config_handles_the_categorical_column(frame):
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    from experiments import CONF_DIR
+
+    model = instantiate(OmegaConf.load(CONF_DIR / "model" / "elec2_tree.yaml"), _convert_="all")
+    stream = Tabular(frame, target="label", features=["colour", "x", "z"],
+                     categorical=["colour"])
+    assert stream.categorical_features == [0]
+    result = replay(stream, clone(model), Never(), step_size=100, initial_train=200)
+    assert result.summary["mean_accuracy"] > 0.9
+    assert isinstance(model.steps[-1][1], DecisionTreeClassifier)
