@@ -2,76 +2,226 @@
 
 Errors name the parameter, the owner, the rule and the value given, e.g.
 "The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead."
+
+A component declares its rules in a class attribute ``_constraints`` (parameter name ->
+constraint) and calls :func:`validate` when it is used (``reset``, ``fit``, ``check``);
+the contract tests read the same table to build one invalid value per parameter, so a
+new member is covered without new test code. Rules that depend on other parameters are
+checked with :func:`check`.
 """
 
 from __future__ import annotations
 
+import math
 import numbers
+from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["check_choice", "check_number"]
+__all__ = [
+    "Instance",
+    "Interval",
+    "Options",
+    "check",
+    "is_int",
+    "is_real",
+    "param_error",
+    "validate",
+]
 
 
-def check_number(
-    owner,
-    name,
-    value,
-    *,
-    kind=numbers.Real,
-    low=None,
-    high=None,
-    low_open=False,
-    high_open=False,
-    none_ok=False,
-):
-    """Raise a ValueError unless ``value`` is a number of ``kind`` within the bounds.
+def is_int(value: Any) -> bool:
+    """Return whether ``value`` is an integer (not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
-    The message names the parameter, the rule and the value given.
+
+def is_real(value: Any) -> bool:
+    """Return whether ``value`` is a real number (not a bool)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def param_error(owner: Any, name: str, rule: str, value: Any) -> ValueError:
+    """Build the error for parameter ``name`` of ``owner`` breaking ``rule``.
 
     Examples
     --------
-    >>> check_number("Cooldown", "min_gap", -3, kind=numbers.Integral, low=0)
+    >>> print(param_error("Cooldown", "min_gap", "an int >= 0", -3))
+    The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
+    """
+    owner = owner if isinstance(owner, str) else type(owner).__name__
+    return ValueError(f"The {name!r} parameter of {owner} must be {rule}. Got {value!r} instead.")
+
+
+def _fmt(x: float) -> str:
+    return repr(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A finite number in a range.
+
+    Parameters
+    ----------
+    kind
+        ``"int"`` or ``"float"`` (a float range accepts ints too).
+    low, high
+        Bounds; None for none.
+    closed
+        Which bounds are included: ``"both"``, ``"left"``, ``"right"`` or ``"neither"``.
+    allow_none
+        Whether None is accepted too.
+
+    Examples
+    --------
+    >>> rule = Interval("float", 0, 1, closed="right")
+    >>> rule.describe(), rule.accepts(0.0), rule.accepts(1)
+    ('a float in (0, 1]', False, True)
+    """
+
+    kind: str
+    low: float | None = None
+    high: float | None = None
+    closed: str = "both"
+    allow_none: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        """Return True when ``value`` satisfies the rule."""
+        if value is None:
+            return self.allow_none
+        if not (is_int(value) if self.kind == "int" else is_real(value)):
+            return False
+        if not math.isfinite(value):
+            return False
+        low_ok = self.low is None or (
+            value >= self.low if self.closed in ("both", "left") else value > self.low
+        )
+        high_ok = self.high is None or (
+            value <= self.high if self.closed in ("both", "right") else value < self.high
+        )
+        return low_ok and high_ok
+
+    def describe(self) -> str:
+        """Say the rule, e.g. ``an int >= 2`` or ``a float in (0, 1)``."""
+        noun = "an int" if self.kind == "int" else "a float"
+        if self.low is not None and self.high is not None:
+            left = "[" if self.closed in ("both", "left") else "("
+            right = "]" if self.closed in ("both", "right") else ")"
+            rule = f"{noun} in {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
+        elif self.low is not None:
+            op = ">=" if self.closed in ("both", "left") else ">"
+            rule = f"{noun} {op} {_fmt(self.low)}"
+        elif self.high is not None:
+            op = "<=" if self.closed in ("both", "right") else "<"
+            rule = f"{noun} {op} {_fmt(self.high)}"
+        else:
+            rule = f"a finite {'int' if self.kind == 'int' else 'float'}"
+        return rule + (" or None" if self.allow_none else "")
+
+    def invalid_example(self) -> Any:
+        """Return a value that breaks the rule (for the contract tests)."""
+        if self.low is not None:
+            return (int(self.low) - 1) if self.kind == "int" else self.low - 1.0
+        if self.high is not None:
+            return (int(self.high) + 1) if self.kind == "int" else self.high + 1.0
+        return "not-a-number"
+
+
+@dataclass(frozen=True)
+class Options:
+    """One of a fixed set of values.
+
+    Examples
+    --------
+    >>> Options(("sliding", "expanding")).describe()
+    "one of 'sliding', 'expanding'"
+    """
+
+    values: tuple
+
+    def accepts(self, value: Any) -> bool:
+        """Return True when ``value`` is one of the options (bools never match ints)."""
+        return any(value is v or (type(value) is type(v) and value == v) for v in self.values)
+
+    def describe(self) -> str:
+        """Say the rule."""
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+    def invalid_example(self) -> Any:
+        """Return a value that breaks the rule."""
+        return "not-an-option"
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An object of one of ``classes`` with all of ``methods`` and one of ``any_of``.
+
+    Examples
+    --------
+    >>> rule = Instance("a scikit-learn classifier", methods=("fit", "predict"))
+    >>> rule.accepts(object()), rule.describe()
+    (False, 'a scikit-learn classifier')
+    """
+
+    what: str
+    classes: tuple = ()
+    methods: tuple = ()
+    any_of: tuple = ()
+    allow_none: bool = False
+
+    def accepts(self, value: Any) -> bool:
+        """Return True when ``value`` is of the classes and has the methods."""
+        if value is None:
+            return self.allow_none
+        if self.classes and not isinstance(value, self.classes):
+            return False
+        has = [callable(getattr(value, m, None)) for m in self.any_of]
+        return all(callable(getattr(value, m, None)) for m in self.methods) and (
+            not has or any(has))
+
+    def describe(self) -> str:
+        """Say the rule."""
+        return self.what + (" or None" if self.allow_none else "")
+
+    def invalid_example(self) -> Any:
+        """Return a value that breaks the rule."""
+        return "not-an-object"
+
+
+def check(owner: Any, name: str, value: Any, constraint) -> Any:
+    """Return ``value`` if it satisfies ``constraint``, else raise the standard error.
+
+    Examples
+    --------
+    >>> check("Cooldown", "min_gap", -3, Interval("int", 0))
     Traceback (most recent call last):
     ...
     ValueError: The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
     """
-    if value is None and none_ok:
-        return
-    kind_name = "an int" if kind is numbers.Integral else "a number"
-    rules = []
-    if low is not None:
-        rules.append(f"{'>' if low_open else '>='} {low}")
-    if high is not None:
-        rules.append(f"{'<' if high_open else '<='} {high}")
-    rule = kind_name + (" " + " and ".join(rules) if rules else "")
-    if none_ok:
-        rule += " or None"
-    ok = isinstance(value, kind) and not isinstance(value, bool)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value < high if high_open else value <= high
-    if not ok:
-        owner = owner if isinstance(owner, str) else type(owner).__name__
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must be {rule}. Got {value!r} instead."
-        )
+    if not constraint.accepts(value):
+        raise param_error(owner, name, constraint.describe(), value)
+    return value
+
+
+def validate(obj: Any) -> None:
+    """Check every parameter of ``obj`` against ``type(obj)._constraints``.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, the rule and the value given.
+    """
+    for name, constraint in type(obj)._constraints.items():
+        check(obj, name, getattr(obj, name), constraint)
+
+
+def check_number(owner, name, value, *, kind=numbers.Real, low=None, high=None,
+                 low_open=False, high_open=False, none_ok=False):
+    """Check a number against bounds (the functional form of :class:`Interval`)."""
+    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
+              (True, True): "neither"}[(low_open, high_open)]
+    check(owner, name, value, Interval("int" if kind is numbers.Integral else "float", low,
+                                       high, closed, none_ok))
 
 
 def check_choice(owner, name, value, allowed):
-    """Raise a ValueError naming the parameter and the allowed values.
-
-    Raised when ``value`` is not one of ``allowed``.
-
-    Examples
-    --------
-    >>> check_choice("Protocol", "window", "slide", ("sliding", "expanding"))
-    Traceback (most recent call last):
-    ...
-    ValueError: The 'window' parameter of Protocol must be one of 'sliding', 'expanding'. Got...
-    """
-    if value not in allowed:
-        owner = owner if isinstance(owner, str) else type(owner).__name__
-        choices = ", ".join(repr(a) for a in allowed)
-        raise ValueError(
-            f"The '{name}' parameter of {owner} must be one of {choices}. Got {value!r} instead."
-        )
+    """Check that ``value`` is one of ``allowed`` (the functional form of :class:`Options`)."""
+    check(owner, name, value, Options(tuple(allowed)))

@@ -6,9 +6,9 @@ measures fit CPU seconds beside them to keep comparisons honest.
 
 from __future__ import annotations
 
-import numbers
-
 from sklearn.base import BaseEstimator
+
+from sim.checks import Interval, validate
 
 __all__ = ["Cost"]
 
@@ -33,6 +33,9 @@ class Cost(BaseEstimator):
     {'cost_retrain': 1.0, 'cost_samples': 2.0}
     """
 
+    _constraints = {name: Interval("float", 0) for name in
+                    ("per_retrain", "per_sample", "per_label")}
+
     def __init__(self, per_retrain: float = 1.0, per_sample: float = 0.0, per_label: float = 0.0):
         self.per_retrain = per_retrain
         self.per_sample = per_sample
@@ -40,16 +43,7 @@ class Cost(BaseEstimator):
 
     def check(self) -> Cost:
         """Validate the parameters; return self."""
-        for name in ("per_retrain", "per_sample", "per_label"):
-            value = getattr(self, name)
-            if (
-                not isinstance(value, numbers.Real)
-                or isinstance(value, bool)
-                or not value >= 0
-            ):
-                raise ValueError(
-                    f"The '{name}' parameter of Cost must be a number >= 0. Got {value!r} instead."
-                )
+        validate(self)
         return self
 
     def retrain(self, n_train: int) -> dict[str, float]:

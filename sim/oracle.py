@@ -48,7 +48,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import numbers
 import os
 import tempfile
 from dataclasses import dataclass
@@ -58,7 +57,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from sim.checks import check_number
+from sim.checks import Interval, check
 from sim.cost import Cost
 from sim.engine import Protocol, _seeds, _with_seed
 
@@ -549,7 +548,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     protocol = clone(protocol) if protocol is not None else Protocol()
     protocol.check()
     if every is not None:
-        check_number("hindsight", "every", every, kind=numbers.Integral, low=1)
+        check("hindsight", "every", every, Interval("int", 1))
     n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
     events = _event_windows(extra_steps)
     int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
@@ -681,8 +680,7 @@ class Frontier:
         self.matrix = matrix
         self.cost = (clone(cost) if cost is not None else Cost()).check()
         n_free = int(matrix.n_candidates - 1)
-        check_number("Frontier", "max_retrains", max_retrains, kind=numbers.Integral, low=0,
-                     none_ok=True)
+        check("Frontier", "max_retrains", max_retrains, Interval("int", 0, allow_none=True))
         self.max_retrains = n_free if max_retrains is None else min(int(max_retrains), n_free)
         self._complete = self.max_retrains == n_free
         m = matrix
@@ -711,8 +709,7 @@ class Frontier:
         when it covers every candidate (more retrains cannot help); otherwise a
         ValueError is raised.
         """
-        check_number("Frontier.best", "max_retrains", max_retrains, kind=numbers.Integral,
-                     low=0)
+        check("Frontier.best", "max_retrains", max_retrains, Interval("int", 0))
         if max_retrains > self.max_retrains:
             if not self._complete:
                 raise ValueError(
@@ -730,7 +727,7 @@ class Frontier:
         10,000 samples must buy 0.1 points of accuracy. It is the same unit as
         ``retrain-sim-advise --cost-weight``.
         """
-        check_number("Frontier.best_for_cost_weight", "cost_weight", cost_weight, low=0)
+        check("Frontier.best_for_cost_weight", "cost_weight", cost_weight, Interval("float", 0))
         w = 1e4 * float(cost_weight)
         cands = self._dp_weighted(w)
         return self._schedule(cands)

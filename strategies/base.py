@@ -30,6 +30,7 @@ class Trigger(BaseEstimator):
     """
 
     requires_ground_truth = False
+    _constraints: dict = {}
 
     def reset(self, seed: int | None = None) -> Trigger:
         """Validate the parameters and clear the state; return self."""
@@ -57,6 +58,7 @@ class Gate(BaseEstimator):
     """
 
     n_val = 0
+    _constraints: dict = {}
 
     def check(self) -> Gate:
         """Validate the parameters; return self."""

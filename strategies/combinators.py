@@ -6,12 +6,11 @@ retrain, whichever child asked for it.
 
 from __future__ import annotations
 
-import numbers
 from collections import deque
 
 from sklearn.base import clone
 
-from sim.checks import check_number
+from sim.checks import Instance, Interval, check, validate
 from sim.types import Decision, Drift, Observation
 from strategies.base import Trigger
 
@@ -42,7 +41,7 @@ class _Vote(Trigger):
     def reset(self, seed=None):
         """Validate the parameters and reset every child."""
         self._children = _check_children(self, self.triggers)
-        check_number(self, "within", self.within, kind=numbers.Integral, low=1)
+        validate(self)
         for child in self._children:
             child.reset(seed)
         self._prefixes = _names(self._children)
@@ -86,6 +85,9 @@ class _Vote(Trigger):
         return any(t.requires_ground_truth for t in self.triggers)
 
 
+_TRIGGER = Instance("a trigger", classes=(Trigger,))
+
+
 class AnyOf(_Vote):
     """Retrain when any child fires.
 
@@ -107,6 +109,8 @@ class AnyOf(_Vote):
     >>> replay(stream, LogisticRegression(), trigger).events["step"].tolist()
     [30, 34, 59]
     """
+
+    _constraints = {"within": Interval("int", 1)}
 
     def __init__(self, triggers: list[Trigger] = (), within: int = 1):
         self.triggers = triggers
@@ -137,6 +141,8 @@ class AllOf(_Vote):
     >>> replay(stream, LogisticRegression(), trigger).events["step"].tolist()
     [30, 35]
     """
+
+    _constraints = {"within": Interval("int", 1)}
 
     def __init__(self, triggers: list[Trigger] = (), within: int = 1):
         self.triggers = triggers
@@ -170,6 +176,8 @@ class KOfN(_Vote):
     [...]
     """
 
+    _constraints = {"within": Interval("int", 1)}
+
     def __init__(self, triggers: list[Trigger] = (), k: int = 2, within: int = 1):
         self.triggers = triggers
         self.k = k
@@ -178,7 +186,7 @@ class KOfN(_Vote):
     def reset(self, seed=None) -> KOfN:
         """Validate ``k`` against the number of children, then reset them."""
         super().reset(seed)
-        check_number(self, "k", self.k, kind=numbers.Integral, low=1, high=len(self._children))
+        check(self, "k", self.k, Interval("int", 1, len(self._children)))
         return self
 
     def _needed(self) -> int:
@@ -190,9 +198,7 @@ class _Wrapper(Trigger):
 
     def reset(self, seed=None):
         """Validate the child and reset it."""
-        if not isinstance(self.trigger, Trigger):
-            raise ValueError(f"The 'trigger' parameter of {type(self).__name__} must be a "
-                             f"trigger. Got {self.trigger!r} instead.")
+        validate(self)
         self._child = clone(self.trigger).reset(seed)
         return self
 
@@ -235,6 +241,8 @@ class Cooldown(_Wrapper):
     [10, 14, 18]
     """
 
+    _constraints = {"trigger": _TRIGGER, "min_gap": Interval("int", 0)}
+
     def __init__(self, trigger: Trigger | None = None, min_gap: int = 5):
         self.trigger = trigger
         self.min_gap = min_gap
@@ -242,7 +250,6 @@ class Cooldown(_Wrapper):
     def reset(self, seed=None) -> Cooldown:
         """Validate ``min_gap`` and reset the child."""
         super().reset(seed)
-        check_number(self, "min_gap", self.min_gap, kind=numbers.Integral, low=0)
         self._last: int | None = None
         return self
 
@@ -280,6 +287,8 @@ class Warmup(_Wrapper):
     [17, 18, 19]
     """
 
+    _constraints = {"trigger": _TRIGGER, "n_steps": Interval("int", 0)}
+
     def __init__(self, trigger: Trigger | None = None, n_steps: int = 10):
         self.trigger = trigger
         self.n_steps = n_steps
@@ -287,7 +296,6 @@ class Warmup(_Wrapper):
     def reset(self, seed=None) -> Warmup:
         """Validate ``n_steps`` and reset the child."""
         super().reset(seed)
-        check_number(self, "n_steps", self.n_steps, kind=numbers.Integral, low=0)
         self._first: int | None = None
         return self
 
@@ -324,6 +332,12 @@ class Budget(_Wrapper):
     [11, 13, 15]
     """
 
+    _constraints = {
+        "trigger": _TRIGGER,
+        "max_retrains": Interval("int", 0),
+        "period": Interval("int", 1, allow_none=True),
+    }
+
     def __init__(self, trigger: Trigger | None = None, max_retrains: int = 10,
                  period: int | None = None):
         self.trigger = trigger
@@ -333,8 +347,6 @@ class Budget(_Wrapper):
     def reset(self, seed=None) -> Budget:
         """Validate the budget and reset the child."""
         super().reset(seed)
-        check_number(self, "max_retrains", self.max_retrains, kind=numbers.Integral, low=0)
-        check_number(self, "period", self.period, kind=numbers.Integral, low=1, none_ok=True)
         self._spent: deque[int] = deque()
         return self
 

@@ -7,11 +7,9 @@ challenger has still cost its training.
 
 from __future__ import annotations
 
-import numbers
-
 from sklearn.base import is_regressor
 
-from sim.checks import check_number
+from sim.checks import Interval, validate
 from sim.types import Decision, sample_loss
 from strategies.base import Gate
 
@@ -59,14 +57,15 @@ class Holdout(Gate):
     'challenger accuracy 0.3 < champion 0.7 + margin 0.01'
     """
 
+    _constraints = {"margin": Interval("float"), "n_val": Interval("int", 1)}
+
     def __init__(self, margin: float = 0.0, n_val: int = 500):
         self.margin = margin
         self.n_val = n_val
 
     def check(self) -> Holdout:
         """Validate the parameters; return self."""
-        check_number(self, "margin", self.margin)
-        check_number(self, "n_val", self.n_val, kind=numbers.Integral, low=1)
+        validate(self)
         return self
 
     def accept(self, champion, challenger, X_val, y_val) -> Decision:

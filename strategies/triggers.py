@@ -10,12 +10,10 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 from sklearn.base import clone
 
-from sim.checks import check_number
+from sim.checks import Instance, Interval, Options, validate
 from sim.types import Decision, Drift, Observation, sample_loss
 from strategies.base import Trigger
 from strategies.detectors import KS, StreamingDetector, TwoSampleTest, adjust_p_values
@@ -67,12 +65,14 @@ class Periodic(Trigger):
     [13, 17]
     """
 
+    _constraints = {"every": Interval("int", 1)}
+
     def __init__(self, every: int = 10):
         self.every = every
 
     def reset(self, seed=None) -> Periodic:
         """Validate ``every`` and restart the count."""
-        check_number(self, "every", self.every, kind=numbers.Integral, low=1)
+        validate(self)
         self._last: int | None = None
         return self
 
@@ -100,9 +100,9 @@ class _Detecting(Trigger):
     point. Subclasses implement :meth:`_detect`.
     """
 
-    def _reset_refit(self) -> None:
-        check_number(self, "refit_after", self.refit_after, kind=numbers.Integral, low=1,
-                     none_ok=True)
+    def _start(self) -> None:
+        """Validate the parameters and clear the refit schedule."""
+        validate(self)
         self._refit_at: int | None = None
         self._refit_since: int | None = None
 
@@ -164,6 +164,17 @@ class DataDrift(_Detecting):
     [20]
     """
 
+    _constraints = {
+        "test": Instance("a TwoSampleTest (KS, PSI, ...)", classes=(TwoSampleTest,),
+                         allow_none=True),
+        "alpha": Interval("float", 0, 1, closed="neither"),
+        "threshold": Interval("float", allow_none=True),
+        "correction": Options(CORRECTIONS),
+        "share": Interval("float", 0, 1, closed="right", allow_none=True),
+        "window": Interval("int", 1),
+        "refit_after": Interval("int", 1, allow_none=True),
+    }
+
     def __init__(self, test: TwoSampleTest | None = None, alpha: float = 0.05,
                  threshold: float | None = None, correction: str = "bonferroni",
                  share: float | None = None, window: int = 1, refit_after: int | None = None):
@@ -177,19 +188,8 @@ class DataDrift(_Detecting):
 
     def reset(self, seed=None) -> DataDrift:
         """Validate the parameters and forget the reference."""
-        check_number(self, "alpha", self.alpha, low=0, high=1, low_open=True, high_open=True)
-        check_number(self, "threshold", self.threshold, none_ok=True)
-        check_number(self, "share", self.share, low=0, high=1, low_open=True, none_ok=True)
-        check_number(self, "window", self.window, kind=numbers.Integral, low=1)
-        if self.correction not in CORRECTIONS:
-            raise ValueError(f"The 'correction' parameter of DataDrift must be one of "
-                             f"{CORRECTIONS}. Got {self.correction!r} instead.")
-        test = self.test if self.test is not None else KS()
-        if not isinstance(test, TwoSampleTest):
-            raise ValueError("The 'test' parameter of DataDrift must be a TwoSampleTest "
-                             f"(KS, PSI, ...). Got {test!r} instead.")
-        self._test = _seeded(test, seed)
-        self._reset_refit()
+        self._start()
+        self._test = _seeded(self.test if self.test is not None else KS(), seed)
         self._model_id = None
         self._recent: list[tuple[int, np.ndarray]] = []
         return self
@@ -273,6 +273,14 @@ class Performance(_Detecting):
     [30, 34]
     """
 
+    _constraints = {
+        "threshold": Interval("float", 0, allow_none=True),
+        "drop": Interval("float", 0, closed="neither", allow_none=True),
+        "window": Interval("int", 1),
+        "min_labels": Interval("int", 1),
+        "refit_after": Interval("int", 1, allow_none=True),
+    }
+
     def __init__(self, threshold: float | None = None, drop: float | None = 0.05,
                  window: int = 500, min_labels: int = 500, refit_after: int | None = 4):
         self.threshold = threshold
@@ -283,14 +291,10 @@ class Performance(_Detecting):
 
     def reset(self, seed=None) -> Performance:
         """Validate the parameters and clear the label history."""
-        check_number(self, "threshold", self.threshold, low=0, none_ok=True)
-        check_number(self, "drop", self.drop, low=0, low_open=True, none_ok=True)
-        check_number(self, "window", self.window, kind=numbers.Integral, low=1)
-        check_number(self, "min_labels", self.min_labels, kind=numbers.Integral, low=1)
+        self._start()
         if self.threshold is None and self.drop is None:
             raise ValueError("Performance needs a rule: set 'threshold', 'drop' or both. "
                              "Got threshold=None and drop=None.")
-        self._reset_refit()
         self._model_id = None
         self._loss = np.empty(0)
         self._index = np.empty(0, dtype=np.int64)
@@ -385,6 +389,13 @@ class ErrorDetector(_Detecting):
     ['PageHinkley detected a drift at error #...', 'refit on the new concept since sample ...']
     """
 
+    _constraints = {
+        "detector": Instance("a StreamingDetector (DDM, ADWIN, ...)",
+                             classes=(StreamingDetector,)),
+        "use_warning": Options((False, True)),
+        "refit_after": Interval("int", 1, allow_none=True),
+    }
+
     def __init__(self, detector: StreamingDetector | None = None, use_warning: bool = True,
                  refit_after: int | None = 4):
         self.detector = detector
@@ -393,12 +404,8 @@ class ErrorDetector(_Detecting):
 
     def reset(self, seed=None) -> ErrorDetector:
         """Validate the detector and restart it."""
-        if not isinstance(self.detector, StreamingDetector):
-            raise ValueError("The 'detector' parameter of ErrorDetector must be a "
-                             "StreamingDetector (DDM, ADWIN, ...). "
-                             f"Got {self.detector!r} instead.")
+        self._start()
         self._detector = _seeded(self.detector, seed).reset()
-        self._reset_refit()
         self._model_id = None
         self._index = np.empty(0, dtype=np.int64)  # sample index of every error fed
         self._dropped = 0
@@ -463,14 +470,18 @@ class AtTrueDrifts(_Detecting):
 
     requires_ground_truth = True
 
+    _constraints = {
+        "delay": Interval("int", 0),
+        "refit_after": Interval("int", 1, allow_none=True),
+    }
+
     def __init__(self, delay: int = 0, refit_after: int | None = 4):
         self.delay = delay
         self.refit_after = refit_after
 
     def reset(self, seed=None) -> AtTrueDrifts:
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
-        check_number(self, "delay", self.delay, kind=numbers.Integral, low=0)
-        self._reset_refit()
+        self._start()
         self._marks: list[tuple[int, str]] = []
         self._due: list[tuple[int, int, str]] = []
         return self

@@ -89,6 +89,13 @@ class TestTriggerContract:
         assert first == decisions(make(name), seed=1)
         assert all(isinstance(r, str) and r for r in first[1])
 
+    def test_bad_parameters_are_named(self, name):
+        trigger = make(name)
+        for param, constraint in type(trigger)._constraints.items():
+            bad = clone(trigger).set_params(**{param: constraint.invalid_example()})
+            with pytest.raises(ValueError, match=f"The '{param}' parameter of {name} must be"):
+                bad.reset(seed=0)
+
     def test_reset_restores(self, name):
         trigger = make(name)
         replay(stream(), LogisticRegression(), trigger, seed=2, step_size=250)
@@ -108,6 +115,10 @@ def test_gate_contract(name):
     assert verdict.retrain and verdict.reason
     assert pickle.loads(pickle.dumps(gate)).get_params() == gate.get_params()
     assert isinstance(gate.n_val, int) and gate.n_val >= 0
+    for param, constraint in type(gate)._constraints.items():
+        bad = clone(gate).set_params(**{param: constraint.invalid_example()})
+        with pytest.raises(ValueError, match=f"The '{param}' parameter of {name} must be"):
+            bad.check()
 
 
 def test_holdout_rejects_a_worse_challenger():

@@ -7,15 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from sim.streams.schedule import (
-    FeatureCountMixin,
-    SyntheticStream,
-    check_float,
-    check_int,
-    is_real,
-    is_sequence,
-    param_error,
-)
+from sim.checks import Interval, check, is_real, param_error
+from sim.streams.schedule import FeatureCountMixin, SyntheticStream, is_sequence
 
 __all__ = ["Gaussian"]
 
@@ -160,8 +153,8 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
 
     def _check_params(self):
         owner = type(self).__name__
-        knee = check_float(self.knee, "knee", owner)
-        bend = check_float(self.bend, "bend", owner)
+        knee = check(owner, "knee", self.knee, Interval("float"))
+        bend = check(owner, "bend", self.bend, Interval("float"))
         concepts = default_concepts(knee, bend) if self.concepts is None else self.concepts
         rule = f"None or a non-empty list of mappings with keys among {list(_DEFAULTS)}"
         if not is_sequence(concepts) or len(concepts) == 0:
@@ -178,8 +171,8 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         return {
             "n_concepts": len(table),
             "table": table,
-            "noise": check_float(self.noise, "noise", owner, 0.0, 1.0, closed_high=False),
-            "d": check_int(self.n_features, "n_features", owner, 2),
+            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
+            "d": check(owner, "n_features", self.n_features, Interval("int", 2)),
             "knee": knee,
             "bend": bend,
         }

@@ -6,12 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.streams.schedule import (
-    FeatureCountMixin,
-    SyntheticStream,
-    check_float,
-    check_int,
-)
+from sim.checks import Interval, check
+from sim.streams.schedule import FeatureCountMixin, SyntheticStream
 from sim.types import Drift
 
 __all__ = ["RotatingHyperplane"]
@@ -141,14 +137,15 @@ class RotatingHyperplane(FeatureCountMixin, SyntheticStream):
 
     def _check_params(self):
         owner = type(self).__name__
-        d = check_int(self.n_features, "n_features", owner, 1)
+        d = check(owner, "n_features", self.n_features, Interval("int", 1))
         return {
             "d": d,
-            "n_drift": check_int(self.n_drift_features, "n_drift_features", owner, 0, d),
-            "mag": check_float(self.mag_change, "mag_change", owner, 0.0),
-            "sigma": check_float(self.sigma, "sigma", owner, 0.0, 1.0),
-            "noise": check_float(self.noise, "noise", owner, 0.0, 1.0, closed_high=False),
-            "n_concepts": check_int(self.n_concepts, "n_concepts", owner, 1),
+            "n_drift": check(owner, "n_drift_features", self.n_drift_features,
+                             Interval("int", 0, d)),
+            "mag": check(owner, "mag_change", self.mag_change, Interval("float", 0.0)),
+            "sigma": check(owner, "sigma", self.sigma, Interval("float", 0.0, 1.0)),
+            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
+            "n_concepts": check(owner, "n_concepts", self.n_concepts, Interval("int", 1)),
         }
 
     def _concept_table(self, spec, make_rng):

@@ -68,15 +68,9 @@ from typing import Any
 
 import numpy as np
 
+from sim.checks import is_int, is_real, param_error
 from sim.streams.base import Stream
-from sim.streams.schedule import (
-    BLOCK_SIZE,
-    gradual_probability,
-    is_int,
-    is_real,
-    is_sequence,
-    param_error,
-)
+from sim.streams.schedule import BLOCK_SIZE, gradual_probability, is_sequence
 from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
 
 __all__ = ["Injection"]

@@ -6,15 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.streams.schedule import (
-    FeatureCountMixin,
-    SyntheticStream,
-    check_float,
-    check_int,
-    is_real,
-    is_sequence,
-    param_error,
-)
+from sim.checks import Interval, check, is_real, param_error
+from sim.streams.schedule import FeatureCountMixin, SyntheticStream, is_sequence
 
 __all__ = ["PriorShift"]
 
@@ -100,8 +93,8 @@ class PriorShift(FeatureCountMixin, SyntheticStream):
             raise param_error(owner, "priors", rule, pr)
         table = np.array(pr, dtype=float)
         table /= table.sum(axis=1, keepdims=True)
-        d = check_int(self.n_features, "n_features", owner, 2)
-        sep = check_float(self.separation, "separation", owner, 0.0)
+        d = check(owner, "n_features", self.n_features, Interval("int", 2))
+        sep = check(owner, "separation", self.separation, Interval("float", 0.0))
         angles = 2 * np.pi * np.arange(k) / k
         means = np.zeros((k, d))
         means[:, 0], means[:, 1] = np.cos(angles), np.sin(angles)

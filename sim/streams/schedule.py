@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import bisect
 import math
-import numbers
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -56,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.checks import Interval, check, is_int, param_error
 from sim.streams.base import Stream
 from sim.types import DRIFT_SHAPES, Drift
 
@@ -100,64 +100,6 @@ def gradual_probability(index: np.ndarray, at: int, width: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------
 # validation helpers (messages name the parameter, the rule and the value)
-
-
-def is_int(value: Any) -> bool:
-    """Whether ``value`` is an integer (not a bool)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_real(value: Any) -> bool:
-    """Whether ``value`` is a real number (not a bool)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
-
-
-def param_error(owner: str, name: str, rule: str, value: Any) -> ValueError:
-    """Build the error for parameter ``name`` of ``owner`` breaking ``rule``."""
-    return ValueError(f"The {name!r} parameter of {owner} must be {rule}. Got {value!r} instead.")
-
-
-def check_int(value: Any, name: str, owner: str, low: int, high: int | None = None) -> int:
-    """Return ``value`` as an int if it is an int in ``[low, high]``, else raise."""
-    rule = f"an int >= {low}" if high is None else f"an int in [{low}, {high}]"
-    if not is_int(value) or value < low or (high is not None and value > high):
-        raise param_error(owner, name, rule, value)
-    return int(value)
-
-
-def check_float(
-    value: Any,
-    name: str,
-    owner: str,
-    low: float = -math.inf,
-    high: float = math.inf,
-    *,
-    closed_high: bool = True,
-    closed_low: bool = True,
-) -> float:
-    """Return ``value`` as a float if it is a finite real in the interval, else raise."""
-    if low == -math.inf and high == math.inf:
-        rule = "a finite float"
-    elif high == math.inf:
-        rule = f"a float {'>=' if closed_low else '>'} {low:g}"
-    else:
-        left = "[" if closed_low else "("
-        right = "]" if closed_high else ")"
-        rule = f"a float in {left}{low:g}, {high:g}{right}"
-    ok = is_real(value) and math.isfinite(value)
-    if ok:
-        v = float(value)
-        ok = (v >= low if closed_low else v > low) and (v <= high if closed_high else v < high)
-    if not ok:
-        raise param_error(owner, name, rule, value)
-    return float(value)
-
-
-def check_bool(value: Any, name: str, owner: str) -> bool:
-    """Return ``value`` if it is a bool, else raise."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise param_error(owner, name, "a bool", value)
-    return bool(value)
 
 
 def is_sequence(value: Any) -> bool:
@@ -337,10 +279,10 @@ class SyntheticStream(Stream):
     # ----- validation ---------------------------------------------------------------
     def _spec(self) -> SimpleNamespace:
         owner = type(self).__name__
-        n_samples = check_int(self.n_samples, "n_samples", owner, 1)
+        n_samples = check(owner, "n_samples", self.n_samples, Interval("int", 1))
         spec = self._check_params()
         n_concepts = spec["n_concepts"]
-        concept = check_int(self.concept, "concept", owner, 0, n_concepts - 1)
+        concept = check(owner, "concept", self.concept, Interval("int", 0, n_concepts - 1))
         events = _parse_schedule(
             self.schedule, owner, n_samples, n_concepts, concept, self._interpolable
         )

@@ -6,14 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.streams.schedule import (
-    SyntheticStream,
-    check_float,
-    flip_labels,
-    is_real,
-    is_sequence,
-    param_error,
-)
+from sim.checks import Interval, check, is_real, param_error
+from sim.streams.schedule import SyntheticStream, flip_labels, is_sequence
 
 __all__ = ["SEA"]
 
@@ -87,7 +81,7 @@ class SEA(SyntheticStream):
             or not all(is_real(t) and np.isfinite(t) for t in th)
         ):
             raise param_error(owner, "thresholds", rule, th)
-        noise = check_float(self.noise, "noise", owner, 0.0, 1.0, closed_high=False)
+        noise = check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left"))
         return {"n_concepts": len(th), "thresholds": [float(t) for t in th], "noise": noise}
 
     def _concept_table(self, spec, make_rng):

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.streams.schedule import SyntheticStream, check_bool, check_float, flip_labels
+from sim.checks import Interval, Options, check
+from sim.streams.schedule import SyntheticStream, flip_labels
 
 __all__ = ["Stagger"]
 
@@ -111,8 +112,9 @@ class Stagger(SyntheticStream):
         owner = type(self).__name__
         return {
             "n_concepts": 3,
-            "balance": check_bool(self.balance_classes, "balance_classes", owner),
-            "noise": check_float(self.noise, "noise", owner, 0.0, 1.0, closed_high=False),
+            "balance": check(owner, "balance_classes", self.balance_classes,
+                             Options((False, True))),
+            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
         }
 
     def _concept_table(self, spec, make_rng):

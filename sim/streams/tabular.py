@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.checks import is_int, is_real, param_error
 from sim.streams.base import Stream
-from sim.streams.schedule import is_int, is_real, is_sequence, param_error
+from sim.streams.schedule import is_sequence
 from sim.types import Batch, Drift
 
 __all__ = ["Tabular"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import Interval, validate
+from sim.checks import Interval, validate
+
 from .streaming import _Stream
 
 __all__ = ["ADWIN", "KSWIN"]

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from ._validation import Interval, Options, validate
+from sim.checks import Interval, Options, validate
+
 from .base import StreamingDetector
 
 __all__ = ["CUSUM", "DDM", "EDDM", "HDDMA", "PageHinkley"]
