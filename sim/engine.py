@@ -20,16 +20,19 @@ from __future__ import annotations
 import numbers
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from sim.cache import RunKeys, Uncacheable, as_cache
 from sim.checks import check_choice, check_number
 from sim.cost import Cost
 from sim.metrics import summarize
+from sim.streams.base import Stream
+from sim.streams.schedule import SyntheticStream
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
 __all__ = ["WINDOWS", "Protocol", "compare", "replay"]
@@ -189,6 +192,11 @@ class _Model:
     estimator: object
     reference: np.ndarray  # features it was trained on (for data-drift triggers)
     trained_at: int  # step of the decision that trained it (-1: the initial model)
+    key: str | None = None  # its fit's cache key (None: not cached)
+    horizon: int = 0  # rows it predicts ahead (see _predict)
+
+    def __post_init__(self):
+        self.horizon = max(self.horizon, _FIRST_HORIZON)
 
 
 @dataclass
@@ -225,6 +233,118 @@ def _with_seed(model, seed: int):
     return model
 
 
+# ---------------------------------------------------------------------------------------
+# chunks: the stream is read, and each deployed model predicts, a chunk of steps at a time
+
+#: samples per chunk (at most); a chunk's features are also kept under _CHUNK_BYTES
+_CHUNK_SAMPLES = 1 << 16
+_CHUNK_BYTES = 1 << 23
+#: rows a newly deployed model predicts ahead at first
+_FIRST_HORIZON = 1 << 12
+
+
+class _Chunk:
+    """Consecutive steps of the stream: their samples and the predictions made on them.
+
+    ``steps`` holds ``(t, lo, hi, index)`` per step: rows ``lo:hi`` of ``X``/``y``, the
+    first of which is sample ``index`` of the stream. ``preds`` maps a model id to
+    ``(first row, predictions of the rows from it)``: a model predicts many steps in one
+    call (predictions are per sample), see :func:`_predict`.
+    """
+
+    __slots__ = ("X", "y", "start", "steps", "preds", "u", "u_lo")
+
+    def __init__(self, X, y, start, steps):
+        self.X, self.y, self.start, self.steps = X, y, start, steps
+        self.preds: dict[int, tuple[int, np.ndarray]] = {}
+        self.u = None  # the label draws of the chunk's scored rows (label_rate < 1)
+        self.u_lo = 0
+
+
+def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
+    """Yield the stream's steps grouped in chunks of whole steps.
+
+    Streams that cut their steps with :class:`~sim.streams.base.Stream`'s own
+    ``batches`` (every synthetic stream) give the same arrays whatever the step size, so
+    they are read one chunk per batch; other streams (which may cut their own steps, e.g.
+    by time) are read step by step and grouped.
+    """
+    try:
+        n_features = max(1, int(stream.n_features))
+    except Exception:
+        n_features = 1
+    k = max(1, min(_CHUNK_SAMPLES // step_size, _CHUNK_BYTES // (8 * n_features * step_size)))
+    if type(stream).batches in (Stream.batches, SyntheticStream.batches):
+        for batch in stream.batches(seed, k * step_size):
+            n = len(batch)
+            steps = [(batch.index // step_size + j, lo, min(lo + step_size, n), batch.index + lo)
+                     for j, lo in enumerate(range(0, n, step_size))]
+            yield _Chunk(batch.X, batch.y, batch.index, steps)
+        return
+    group: list = []
+    for batch in stream.batches(seed, step_size):
+        group.append(batch)
+        if len(group) == k:
+            yield _group(group)
+            group = []
+    if group:
+        yield _group(group)
+
+
+def _group(batches: list) -> _Chunk:
+    steps, lo = [], 0
+    for b in batches:
+        steps.append((b.t, lo, lo + len(b), b.index))
+        lo += len(b)
+    if len(batches) == 1:
+        X, y = batches[0].X, batches[0].y
+    else:
+        X = np.concatenate([b.X for b in batches])
+        y = np.concatenate([b.y for b in batches])
+    return _Chunk(X, y, batches[0].index, steps)
+
+
+def _predict(chunk: _Chunk, model: _Model, lo: int, hi: int, cache) -> np.ndarray:
+    """Predictions of ``model`` on rows ``lo:hi`` of the chunk.
+
+    A model predicts ahead of the step it is asked about: ``model.horizon`` rows (at
+    least the step), up to the end of the chunk; the horizon doubles every time a
+    model is asked again, so a model that stays deployed soon predicts whole chunks,
+    and one replaced soon after it is deployed wasted few predictions.
+    """
+    entry = chunk.preds.get(model.id)
+    if entry is None or entry[0] > lo or entry[0] + len(entry[1]) < hi:
+        stop = min(len(chunk.y), max(hi, lo + model.horizon))
+        model.horizon = min(2 * model.horizon, _CHUNK_SAMPLES)
+        entry = None
+        key = None
+        if cache is not None and model.key is not None:
+            key = RunKeys.predictions(model.key, chunk.start + lo, chunk.start + stop)
+            found = cache.get_predictions(key)
+            entry = None if found is None else (lo, found)
+        if entry is None:
+            entry = (lo, model.estimator.predict(chunk.X[lo:stop]))
+            if key is not None:
+                cache.put_predictions(key, entry[1])
+        chunk.preds[model.id] = entry
+    first, values = entry
+    return values[lo - first : hi - first]
+
+
+def _fit(seeded, X, y, key: str | None, cache):
+    """Fit ``clone(seeded)`` on ``X, y`` or take it from the cache; return it and its seconds."""
+    if key is not None:
+        found = cache.get_fit(key)
+        if found is not None:
+            return found
+    t0 = time.process_time()
+    estimator = clone(seeded).fit(X, y)
+    seconds = time.process_time() - t0
+    if key is not None:
+        cache.put_fit(key, estimator, seconds)
+    return estimator, seconds
+
+
 def replay(
     stream,
     model,
@@ -235,6 +355,7 @@ def replay(
     seed: int = 0,
     protocol: Protocol | None = None,
     callback: Callable[[int], None] | None = None,
+    cache=None,
     **protocol_params,
 ) -> RunResult:
     """Replay ``stream`` through ``model`` under ``trigger`` and report what happened.
@@ -258,6 +379,11 @@ def replay(
         A :class:`Protocol`; keyword arguments override its parameters.
     callback
         Called with the step index after every scored step (progress bars).
+    cache
+        Reuse fits and predictions made by other runs on the same stream and seed (see
+        :mod:`sim.cache`): None (no cache), ``"memory"``, a directory for an on-disk
+        cache, or a :class:`~sim.cache.Cache`. The result is the same with or without
+        it; a reused fit reports the CPU seconds of the original fit.
     **protocol_params
         Parameters of :class:`Protocol` (``step_size``, ``label_delay``, ...).
 
@@ -265,6 +391,13 @@ def replay(
     -------
     RunResult
         The per-step timeline, the retrain events and the summary metrics.
+
+    Notes
+    -----
+    The engine reads the stream and lets the deployed model predict a chunk of steps at
+    a time (up to 65,536 samples), so a model's predictions must not depend on which
+    other samples it predicts with (true of scikit-learn's estimators). The trigger
+    still sees one step at a time, and nothing about the rules of time changes.
 
     Examples
     --------
@@ -282,6 +415,7 @@ def replay(
     protocol.set_params(**protocol_params).check()
     cost = (clone(cost) if cost is not None else Cost()).check()
     gate = clone(gate).check() if gate is not None else None
+    cache = as_cache(cache)
     seeds = _seeds(seed)
     trigger = clone(trigger)
     trigger.reset(seed=seeds["trigger"])
@@ -292,16 +426,30 @@ def replay(
         trigger.reveal(tuple(stream.drifts), step_size)
 
     label_rng = np.random.default_rng(seeds["labels"])
-    batches = stream.batches(seeds["stream"], step_size)
+    label_rate = protocol.label_rate
+    label_delay = protocol.label_delay
+    chunks = _chunks(stream, seeds["stream"], step_size)
     n_val = gate.n_val if gate is not None else 0
     capacity = None if protocol.window == "expanding" else protocol.train_window + n_val
     history = _History(capacity)
 
-    initial = []
+    # the initial segment: whole steps until initial_train samples
+    parts = []  # (chunk, first row, last row) of the initial samples in each chunk
     n_initial = 0
-    for batch in batches:
-        initial.append(batch)
-        n_initial += len(batch)
+    chunk = None
+    rest: list = []  # the steps of the current chunk after the initial segment
+    first_index = last_t = None
+    for chunk in chunks:
+        lo = chunk.steps[0][1]
+        for j, (t, _, hi, index) in enumerate(chunk.steps):
+            if first_index is None:
+                first_index = index
+            n_initial += hi - chunk.steps[j][1]
+            last_t = t
+            if n_initial >= protocol.initial_train:
+                rest = chunk.steps[j + 1 :]
+                break
+        parts.append((chunk, lo, hi))
         if n_initial >= protocol.initial_train:
             break
     if n_initial < protocol.initial_train:
@@ -309,22 +457,34 @@ def replay(
             f"The stream has {n_initial} samples, fewer than initial_train="
             f"{protocol.initial_train}: it must be longer than the initial training segment."
         )
-    X0 = np.concatenate([b.X for b in initial])
-    y0 = np.concatenate([b.y for b in initial])
-    idx0 = np.arange(initial[0].index, initial[0].index + len(y0))
+    if len(parts) == 1:
+        X0, y0 = parts[0][0].X[parts[0][1] : parts[0][2]], parts[0][0].y[parts[0][1] : parts[0][2]]
+    else:
+        X0 = np.concatenate([c.X[a:b] for c, a, b in parts])
+        y0 = np.concatenate([c.y[a:b] for c, a, b in parts])
+    idx0 = np.arange(first_index, first_index + len(y0))
     history.add(X0, y0, idx0)
-    first_step = initial[-1].t + 1
+    first_step = last_t + 1
     if task == "classification" and len(np.unique(y0)) < 2:
         raise ValueError(
             f"The initial training segment (first {n_initial} samples) has a single class "
             f"({y0[0]!r}); a classifier needs at least two. Increase initial_train."
         )
-    model_seed = seeds["model"]
-    t0 = time.process_time()
-    estimator = _with_seed(model, model_seed).fit(X0, y0)
-    initial_fit_seconds = time.process_time() - t0
+    seeded = _with_seed(model, seeds["model"])  # what every fit clones
+    keys = None
+    if cache is not None:
+        first_scored = rest[0][3] if rest else first_index + n_initial
+        mask = ("all",) if label_rate == 1 else (seeds["labels"], float(label_rate),
+                                                 int(first_scored))
+        try:
+            keys = RunKeys(stream, seeds["stream"], seeded, mask)
+        except Uncacheable:
+            cache.stats["uncacheable_runs"] += 1
+            cache = None
+    key0 = keys.fit(idx0[0], idx0[-1] + 1, len(y0)) if keys is not None else None
+    estimator, initial_fit_seconds = _fit(seeded, X0, y0, key0, cache)
     reference = X0[-protocol.train_window :]
-    deployed = _Model(0, estimator, reference, first_step - 1)
+    deployed = _Model(0, estimator, reference, first_step - 1, key0)
     latest = deployed  # the newest accepted model (champion of the next gate)
     deployed_at = first_step
     n_models = 1
@@ -332,103 +492,135 @@ def replay(
     pending_labels: deque[tuple[int, Labels]] = deque()
     last_retrain_index = int(idx0[0])
     tracks: list[_BenefitTrack] = []
+    classification = task != "regression"
 
     metrics = ["mae", "rmse"] if task == "regression" else ["accuracy"]
     rows: dict[str, list] = {
         "step": [], "n_samples": [], **{m: [] for m in metrics}, "model_id": [],
         "n_labels": [], "retrain": [], "accepted": [], "cost": [],
     }
+    row_step, row_n, row_model = rows["step"].append, rows["n_samples"].append, \
+        rows["model_id"].append
+    row_labels, row_retrain = rows["n_labels"].append, rows["retrain"].append
+    row_accepted, row_cost = rows["accepted"].append, rows["cost"].append
     stats_rows: list[Mapping[str, float]] = []
+    row_stats = stats_rows.append
     events: list[dict] = []
     total_cost = 0.0
+    per_label = cost.labels
 
-    for batch in batches:
-        t = batch.t
-        while pending_deploy and pending_deploy[0][0] <= t:
-            _, deployed = pending_deploy.popleft()
-            deployed_at = t
-        preds: dict[int, np.ndarray] = {deployed.id: deployed.estimator.predict(batch.X)}
-        y_pred = preds[deployed.id]
-        loss = sample_loss(batch.y, y_pred, task)
-        n = len(batch)
+    def scored(first=chunk):
+        """(chunk, steps to score) in stream order."""
+        if rest:
+            yield first, rest
+        for c in chunks:
+            yield c, c.steps
 
-        for track in tracks:
-            if track.start > t:
-                continue
-            for m in (track.new, track.old):
-                if m.id not in preds:
-                    preds[m.id] = m.estimator.predict(batch.X)
-            track.loss_new += float(sample_loss(batch.y, preds[track.new.id], task).sum())
-            track.loss_old += float(sample_loss(batch.y, preds[track.old.id], task).sum())
-            track.n += n
-            track.steps_left -= 1
-            if track.steps_left == 0:
-                events[track.event]["benefit"] = track.benefit
-        tracks = [tr for tr in tracks if tr.steps_left > 0]
+    for chunk, steps in scored():
+        Xc, yc = chunk.X, chunk.y
+        if label_rate < 1:  # the same draws, in the same order, as one per step
+            chunk.u_lo = steps[0][1]
+            chunk.u = label_rng.random(steps[-1][2] - chunk.u_lo)
+        for t, lo, hi, index in steps:
+            while pending_deploy and pending_deploy[0][0] <= t:
+                _, deployed = pending_deploy.popleft()
+                deployed_at = t
+            y_pred = _predict(chunk, deployed, lo, hi, cache)
+            X = Xc[lo:hi]
+            y = yc[lo:hi]
+            n = hi - lo
 
-        mask = label_rng.random(n) < protocol.label_rate
-        index = np.arange(batch.index, batch.index + n)
-        pending_labels.append((t, Labels(
-            X=batch.X[mask], y=batch.y[mask], y_pred=y_pred[mask],
-            model_id=np.full(int(mask.sum()), deployed.id), index=index[mask],
-            step=np.full(int(mask.sum()), t),
-        )))
-        arrived = []
-        while pending_labels and pending_labels[0][0] <= t - protocol.label_delay:
-            arrived.append(pending_labels.popleft()[1])
-        labels = _concat_labels(arrived, batch.X.shape[1])
-        history.add(labels.X, labels.y, labels.index)
-        total_cost += cost.labels(len(labels))
+            if tracks:
+                for track in tracks:
+                    if track.start > t:
+                        continue
+                    p_new = _predict(chunk, track.new, lo, hi, cache)
+                    p_old = _predict(chunk, track.old, lo, hi, cache)
+                    track.loss_new += float(sample_loss(y, p_new, task).sum())
+                    track.loss_old += float(sample_loss(y, p_old, task).sum())
+                    track.n += n
+                    track.steps_left -= 1
+                    if track.steps_left == 0:
+                        events[track.event]["benefit"] = track.benefit
+                tracks = [tr for tr in tracks if tr.steps_left > 0]
 
-        obs = Observation(
-            t=t, X=batch.X, y_pred=y_pred, labels=labels, model_id=deployed.id,
-            deployed_at=deployed_at, reference=deployed.reference, sample_index=batch.index,
-            task=task,
-        )
-        decision = trigger.update(obs)
-        accepted = False
-        if decision.retrain:
-            event, challenger = _retrain(
-                t, decision, model, model_seed, history, protocol, gate, cost, latest,
-                last_retrain_index, n_models, task,
+            if label_rate < 1:
+                mask = chunk.u[lo - chunk.u_lo : hi - chunk.u_lo] < label_rate
+                k = int(np.count_nonzero(mask))
+                new_labels = Labels(
+                    X=X[mask], y=y[mask], y_pred=y_pred[mask],
+                    model_id=np.full(k, deployed.id), index=np.arange(index, index + n)[mask],
+                    step=np.full(k, t),
+                )
+            else:  # every label arrives (the same values as masking with all True)
+                new_labels = Labels(
+                    X=X, y=y, y_pred=y_pred, model_id=np.full(n, deployed.id),
+                    index=np.arange(index, index + n), step=np.full(n, t),
+                )
+            if label_delay == 0 and not pending_labels:
+                labels = new_labels
+            else:
+                pending_labels.append((t, new_labels))
+                arrived = []
+                while pending_labels and pending_labels[0][0] <= t - label_delay:
+                    arrived.append(pending_labels.popleft()[1])
+                labels = _concat_labels(arrived, X.shape[1])
+            n_labels = len(labels.y)
+            history.add(labels.X, labels.y, labels.index)
+            total_cost += per_label(n_labels)
+
+            obs = Observation(
+                t=t, X=X, y_pred=y_pred, labels=labels, model_id=deployed.id,
+                deployed_at=deployed_at, reference=deployed.reference, sample_index=index,
+                task=task,
             )
-            events.append(event)
-            total_cost += event["cost"]
-            last_retrain_index = batch.index + n
-            if challenger is not None:
-                n_models += 1
-                accepted = event["accepted"]
-                trigger.on_retrain(t, accepted)
-                start = t + 1 + protocol.deploy_latency
-                # an accepted model is scored against the one it replaces, a rejected one
-                # against the champion it failed to beat
-                tracks.append(_BenefitTrack(len(events) - 1, challenger, latest, start,
-                                            protocol.benefit_window))
-                if accepted:
-                    pending_deploy.append((start, challenger))
-                    latest = challenger
-        rows["step"].append(t)
-        rows["n_samples"].append(n)
-        if task == "regression":
-            rows["mae"].append(float(loss.mean()))
-            rows["rmse"].append(float(np.sqrt(np.mean(loss**2))))
-        else:
-            rows["accuracy"].append(float(1.0 - loss.mean()))
-        rows["model_id"].append(deployed.id)
-        rows["n_labels"].append(len(labels))
-        rows["retrain"].append(bool(decision.retrain))
-        rows["accepted"].append(accepted)
-        rows["cost"].append(total_cost)
-        stats_rows.append(decision.stats)
-        if callback is not None:
-            callback(t)
+            decision = trigger.update(obs)
+            accepted = False
+            if decision.retrain:
+                event, challenger = _retrain(
+                    t, decision, seeded, history, protocol, gate, cost, latest,
+                    last_retrain_index, n_models, task, keys, cache,
+                )
+                events.append(event)
+                total_cost += event["cost"]
+                last_retrain_index = index + n
+                if challenger is not None:
+                    n_models += 1
+                    accepted = event["accepted"]
+                    trigger.on_retrain(t, accepted)
+                    start = t + 1 + protocol.deploy_latency
+                    # an accepted model is scored against the one it replaces, a rejected one
+                    # against the champion it failed to beat
+                    tracks.append(_BenefitTrack(len(events) - 1, challenger, latest, start,
+                                                protocol.benefit_window))
+                    if accepted:
+                        pending_deploy.append((start, challenger))
+                        latest = challenger
+            row_step(t)
+            row_n(n)
+            if classification:
+                # 0/1 losses sum exactly in any order: the same value as 1 - loss.mean()
+                rows["accuracy"].append(float(1.0 - np.count_nonzero(y_pred != y) / n))
+            else:
+                loss = sample_loss(y, y_pred, task)
+                rows["mae"].append(float(loss.mean()))
+                rows["rmse"].append(float(np.sqrt(np.mean(loss**2))))
+            row_model(deployed.id)
+            row_labels(n_labels)
+            row_retrain(bool(decision.retrain))
+            row_accepted(accepted)
+            row_cost(total_cost)
+            row_stats(decision.stats)
+            if callback is not None:
+                callback(t)
+        chunk.preds.clear()
 
     for track in tracks:
         if track.n:
             events[track.event]["benefit"] = track.benefit
 
     timeline = pd.DataFrame(rows)
-    stats = pd.DataFrame.from_records(stats_rows, index=timeline.index)
+    stats = _stats_frame(stats_rows, timeline.index)
     if len(stats.columns):
         timeline = pd.concat([timeline, stats.add_prefix("stat_")], axis=1)
     events_df = pd.DataFrame(events, columns=EVENT_COLUMNS)
@@ -449,6 +641,11 @@ def replay(
     return RunResult(timeline=timeline, events=events_df, summary=summary, config=config)
 
 
+def _stats_frame(stats_rows: list[Mapping[str, float]], index) -> pd.DataFrame:
+    """Build the frame of the trigger statistics, one row per step."""
+    return pd.DataFrame.from_records(stats_rows, index=index)
+
+
 EVENT_COLUMNS = [
     "step", "reason", "accepted", "skipped", "model_id", "deploy_step", "train_start",
     "train_end", "n_train", "n_val", "cost", "cost_retrain", "cost_samples", "fit_seconds",
@@ -466,9 +663,16 @@ def _concat_labels(arrived: list[Labels], n_features: int) -> Labels:
                     ("X", "y", "y_pred", "model_id", "index", "step")))
 
 
-def _retrain(t, decision: Decision, model, model_seed, history: _History, protocol: Protocol,
+def _single_class(y: np.ndarray) -> bool:
+    """``len(np.unique(y)) < 2``, without sorting integer labels."""
+    if y.dtype.kind in "biu":
+        return not (y != y[0]).any()
+    return len(np.unique(y)) < 2
+
+
+def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protocol,
              gate, cost: Cost, champion: _Model, last_retrain_index: int, n_models: int,
-             task: str):
+             task: str, keys: RunKeys | None = None, cache=None):
     """Train a challenger on the window the policy picks; return its event row and model.
 
     The model is None when the retrain was skipped (a window with a single class, or no
@@ -495,15 +699,14 @@ def _retrain(t, decision: Decision, model, model_seed, history: _History, protoc
         return event, None
     X, y, index = window
     event.update(train_start=int(index[0]), train_end=int(index[-1]) + 1, n_train=len(y))
-    if task == "classification" and len(np.unique(y)) < 2:
+    if task == "classification" and _single_class(y):
         event["skipped"] = f"the training window has a single class ({y[0]!r})"
         return event, None
-    t0 = time.process_time()
-    estimator = _with_seed(model, model_seed).fit(X, y)
-    event["fit_seconds"] = time.process_time() - t0
+    key = keys.fit(index[0], index[-1] + 1, len(y)) if keys is not None else None
+    estimator, event["fit_seconds"] = _fit(seeded, X, y, key, cache)
     terms = cost.retrain(len(y))
     event.update(terms, cost=sum(terms.values()), model_id=n_models)
-    challenger = _Model(n_models, estimator, X, t)
+    challenger = _Model(n_models, estimator, X, t, key)
     accepted = True
     if gate is not None:
         val = history.last(n_val) if n_val else None
@@ -518,7 +721,8 @@ def _retrain(t, decision: Decision, model, model_seed, history: _History, protoc
     return event, challenger
 
 
-def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **kwargs):
+def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cache=None,
+            **kwargs):
     """Replay the same stream and seed through several triggers; one summary row each.
 
     Parameters
@@ -529,6 +733,10 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **k
         ``{name: trigger}``.
     seed
         Seed shared by every replay, so every trigger sees the same samples and labels.
+    cache
+        As for :func:`replay`; one cache is shared by all the replays (``"memory"``: a
+        new in-memory cache for this call), so a model trained on the same window, and
+        its predictions, are computed once. The table is the same with or without it.
     **kwargs
         Passed to :func:`replay` (``gate``, ``cost``, protocol parameters).
 
@@ -550,9 +758,10 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, **k
     >>> table["n_retrains"].to_dict()
     {'never': 0, 'periodic': 6}
     """
+    cache = as_cache(cache)
     rows = {}
     for name, trigger in triggers.items():
-        summary = replay(stream, model, trigger, seed=seed, **kwargs).summary
+        summary = replay(stream, model, trigger, seed=seed, cache=cache, **kwargs).summary
         rows[name] = {k: v for k, v in summary.items() if np.isscalar(v) or v is None}
     table = pd.DataFrame.from_dict(rows, orient="index")
     if "mean_accuracy" in table:

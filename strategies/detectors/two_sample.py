@@ -13,7 +13,8 @@ import numpy as np
 from scipy import special, stats
 from sklearn.exceptions import NotFittedError
 
-from ._validation import Estimator, Interval, validate
+from sim.checks import Instance, Interval, validate
+
 from .base import TestResult, TwoSampleTest
 
 __all__ = [
@@ -84,6 +85,39 @@ def _pooled_ecdfs(ref_sorted: np.ndarray, current: np.ndarray):
     return values, cum_ref, cum_cur, last_of_tie
 
 
+_MEMO_SIZE = 100_000
+
+
+def _ks_statistic(ref_rows: np.ndarray, cur_sorted: np.ndarray) -> np.ndarray:
+    """Largest distance between the two ECDFs of each feature.
+
+    ``ref_rows`` holds each feature's sorted reference values as a contiguous row;
+    ``cur_sorted`` is the current sample sorted along axis 0. Between two consecutive
+    distinct current values the current ECDF is constant and the reference ECDF rises,
+    so the distance is largest at a current value (both ECDFs taken at it) or just below
+    one (both taken below it). Those pairs of counts are a subset, holding the maximum,
+    of the pooled points :func:`_pooled_ecdfs` evaluates, and the distance is computed
+    with the same arithmetic, so the statistic is identical; ranks are found by binary
+    search (O(m log n) per feature, one ``searchsorted`` per side and feature) instead
+    of merging the samples (O(n + m) with a larger constant).
+    """
+    d, n = ref_rows.shape
+    m = cur_sorted.shape[0]
+    cur = np.ascontiguousarray(cur_sorted.T)
+    at_or_below = np.empty((d, m), dtype=np.intp)
+    below = np.empty((d, m), dtype=np.intp)
+    for f in range(d):  # no vectorised searchsorted across rows in numpy
+        at_or_below[f] = np.searchsorted(ref_rows[f], cur[f], side="right")
+        below[f] = np.searchsorted(ref_rows[f], cur[f], side="left")
+    at = np.abs(at_or_below / n - np.arange(1, m + 1) / m)
+    before = np.abs(below / n - np.arange(m) / m)
+    tie = cur[:, 1:] == cur[:, :-1]  # ties: only the last (at) / first (before) counts
+    if tie.any():
+        at[:, :-1][tie] = 0.0
+        before[:, 1:][tie] = 0.0
+    return np.maximum(at.max(axis=1), before.max(axis=1))
+
+
 class KS(_Fitted):
     """Two-sample Kolmogorov-Smirnov test on every feature.
 
@@ -93,8 +127,9 @@ class KS(_Fitted):
     ``round(n m / (n + m))``), which needs no per-feature loop and is accurate at the
     sample sizes drift monitoring uses. With ties (discrete features) it is conservative.
 
-    The reference is sorted once in :meth:`fit`; :meth:`test` merges the sorted current
-    sample into it.
+    The reference is sorted once in :meth:`fit`; :meth:`test` sorts the current sample
+    and finds its values' ranks in the reference by binary search. P-values already
+    computed by the test object are remembered (the statistic takes few distinct values).
 
     References
     ----------
@@ -115,19 +150,36 @@ class KS(_Fitted):
         """Sort the reference once."""
         X = self._start_fit(reference)
         self._ref_sorted = np.sort(X, axis=0)
+        self._ref_rows = np.ascontiguousarray(self._ref_sorted.T)
         return self
 
     def test(self, current) -> TestResult:
         """KS statistic and asymptotic p-value of each feature."""
         X = self._start_test(current)
         n, m = self._n_reference, X.shape[0]
-        _, cum_ref, cum_cur, last = _pooled_ecdfs(self._ref_sorted, X)
-        diff = np.abs(cum_ref / n - cum_cur / m)
-        statistic = np.max(np.where(last, diff, 0.0), axis=0)
+        statistic = _ks_statistic(self._ref_rows, np.sort(X, axis=0))
         big, small = max(n, m), min(n, m)
         en = np.round(big * small / (big + small))
-        p_value = np.clip(stats.kstwo.sf(statistic, en), 0.0, 1.0)
-        return TestResult(statistic=statistic, p_value=p_value)
+        return TestResult(statistic=statistic, p_value=self._p_values(statistic, en))
+
+    def _p_values(self, statistic: np.ndarray, en: float) -> np.ndarray:
+        """``clip(kstwo.sf(statistic, en), 0, 1)``, remembering values already computed.
+
+        The statistic takes few distinct values (differences of multiples of 1/n and
+        1/m), and scipy's ``kstwo.sf`` costs about 0.1 ms per value, so each
+        ``(en, statistic)`` is computed once per test object (``sf`` is elementwise, so
+        the values are those of one call on the whole array).
+        """
+        memo = self.__dict__.setdefault("_sf_memo", {})
+        en = float(en)
+        values = statistic.tolist()
+        missing = [v for v in dict.fromkeys(values) if (en, v) not in memo]
+        if missing:
+            if len(memo) > _MEMO_SIZE:
+                memo.clear()
+            computed = np.clip(stats.kstwo.sf(np.array(missing), en), 0.0, 1.0)
+            memo.update(zip(((en, v) for v in missing), computed.tolist(), strict=True))
+        return np.array([memo[(en, v)] for v in values])
 
 
 class Wasserstein(_Fitted):
@@ -512,7 +564,8 @@ class DomainClassifier(_Fitted):
     has_p_value = False
     default_threshold = 0.55
     _constraints = {
-        "estimator": Estimator(allow_none=True),
+        "estimator": Instance("a scikit-learn classifier", methods=("fit",),
+                              any_of=("predict_proba", "decision_function"), allow_none=True),
         "n_splits": Interval("int", 2, None),
         "max_samples": Interval("int", 2, None),
         "seed": Interval("int", 0, None, allow_none=True),

@@ -1,0 +1,92 @@
+"""A 20-threshold DataDrift sweep with and without the caches of sim.cache.
+
+On one SEA stream with a sudden drift (200,000 samples, logistic regression, step 500),
+the KS ``alpha`` of ``DataDrift`` takes 20 values. Timed (median of 3):
+
+- one run (``alpha=0.05``, no cache);
+- the sweep as 20 independent replays (no cache);
+- the sweep as one ``compare(..., cache="memory")``;
+- the sweep as 20 separate replays sharing an on-disk cache (each with its own
+  ``DiskCache`` object, as separate jobs would): a cold pass on an empty directory, then
+  a warm pass (a re-run of the sweep).
+
+The results with and without the cache are checked to be identical. Goal: the sweep in
+one process costs <= 3x one run.
+
+    python benchmarks/sweep.py [--n-samples 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+
+import numpy as np
+from common import median_time, sea, versions  # first: limits BLAS threads
+from sklearn.linear_model import LogisticRegression
+
+from sim import compare, replay
+from sim.cache import DiskCache, MemoryCache
+from strategies import DataDrift
+
+ALPHAS = [float(a) for a in np.geomspace(1e-4, 0.2, 20)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=200_000)
+    args = parser.parse_args()
+    print(versions())
+    stream, model = sea(args.n_samples), LogisticRegression()
+    triggers = {f"alpha={a:.2g}": DataDrift(alpha=a) for a in ALPHAS}
+    print(f"SEA {args.n_samples:,} samples, sudden drift at half; DataDrift(alpha) for 20 "
+          f"alphas from {ALPHAS[0]:g} to {ALPHAS[-1]:g}; median of 3\n")
+
+    one, _ = median_time(lambda: replay(stream, model, DataDrift(alpha=0.05), seed=0))
+    plain, table = median_time(lambda: compare(stream, model, triggers, seed=0))
+    caches = []
+
+    def cached():
+        caches.append(MemoryCache())
+        return compare(stream, model, triggers, seed=0, cache=caches[-1])
+
+    memory, table_cached = median_time(cached)
+    fit_cols = [c for c in table.columns if "seconds" in c]
+    same = table.drop(columns=fit_cols).equals(table_cached.drop(columns=fit_cols))
+    stats = caches[-1].stats
+    print("| sweep of 20 | seconds | x one run |")
+    print("|---|---|---|")
+    print(f"| one run (alpha=0.05, no cache) | {one:.2f} | 1.0 |")
+    print(f"| 20 independent runs, no cache | {plain:.2f} | {plain / one:.1f} |")
+    print(f"| compare(cache='memory') | {memory:.2f} | {memory / one:.1f} |")
+
+    def disk_pass(path):
+        results = []
+        for trigger in triggers.values():
+            results.append(replay(stream, model, trigger, seed=0, cache=DiskCache(path)))
+        return results
+
+    cold, warm = [], []
+    for _ in range(3):
+        path = tempfile.mkdtemp(prefix="retrain-sim-cache-")
+        try:
+            c, _ = median_time(lambda p=path: disk_pass(p), repeats=1)
+            w, results = median_time(lambda p=path: disk_pass(p), repeats=1)
+            cold.append(c)
+            warm.append(w)
+        finally:
+            shutil.rmtree(path)
+    cold_s, warm_s = float(np.median(cold)), float(np.median(warm))
+    print(f"| 20 replays, shared disk cache, cold | {cold_s:.2f} | {cold_s / one:.1f} |")
+    print(f"| 20 replays, shared disk cache, warm (re-run) | {warm_s:.2f} | "
+          f"{warm_s / one:.1f} |")
+    retrains = table["n_retrains"]
+    print(f"\nretrains per run: {retrains.min()}-{retrains.max()} (total {retrains.sum()}); "
+          f"memory cache: {stats['fit_hits']} fit hits, {stats['fit_misses']} misses, "
+          f"{stats['prediction_hits']} prediction hits, {stats['prediction_misses']} misses")
+    print(f"results identical with and without the cache: {same}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,379 @@
+"""Caches of fitted models and of their predictions, shared by the replays of a sweep.
+
+In a sweep, runs that train on the same labeled window of the same stream train the
+same model, and a deployed model predicts the same thing on a step whatever trigger
+deployed it. :func:`~sim.replay` and :func:`~sim.compare` take a ``cache`` argument so
+that such work is done once:
+
+- ``cache=None`` (the default): no cache, every fit and prediction is computed.
+- ``cache="memory"`` or a :class:`MemoryCache`: in this process (``compare`` shares
+  one across the triggers it replays).
+- a directory (``str`` or ``os.PathLike``, e.g. ``"results/.cache"``) or a
+  :class:`DiskCache`: on disk, shared by the jobs of a Hydra multirun, also when they run
+  in parallel (every file is written to a temporary file and renamed into place with
+  ``os.replace``, so a reader sees a whole entry or none).
+
+What is cached, and under which key
+-----------------------------------
+A **fit** is keyed by everything that determines the training set and the fit: the
+stream (class, parameters, ``version``; for a file, its size and modification time),
+the stream's seed, the label mask (all labeled, or the labels seed, ``label_rate`` and
+the first scored sample), the training window (first and last sample index and the
+number of samples), the model (class and parameters, nested estimators included, with
+the ``random_state`` the engine gave it) and the versions of scikit-learn, numpy and
+Python. Any change to one of them misses. Components whose parameters cannot be
+fingerprinted (an unnamed function, an object that cannot be pickled) make the run
+uncacheable: it computes everything, and :attr:`Cache.stats` counts it.
+
+**Predictions** are keyed by the fit's key and the range of samples predicted.
+
+A cache hit returns the stored model and the CPU seconds of the *original* fit: the
+events' ``fit_seconds`` (and the summary's) report what the retrain costs, whether or
+not this run paid it, so results are the same with and without a cache. How much was
+reused is in :attr:`Cache.stats`.
+
+Cached models and prediction arrays are shared, not copied: predictions are stored
+read-only, and a trigger or gate must not modify a model it is shown (none does).
+A disk cache unpickles what it finds: point it only at a directory you trust. Nothing
+is evicted; delete the directory to reclaim the space.
+
+Examples
+--------
+>>> from sklearn.linear_model import LogisticRegression
+>>> from sim import compare
+>>> from sim.streams import SEA
+>>> from strategies import Periodic
+>>> cache = MemoryCache()
+>>> table = compare(SEA(n_samples=20_000), LogisticRegression(),
+...                 {"every 5": Periodic(every=5), "every 10": Periodic(every=10)},
+...                 cache=cache)
+>>> cache.stats["fit_hits"] > 0
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import platform
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+from sklearn.base import BaseEstimator
+
+__all__ = ["Cache", "DiskCache", "MemoryCache", "as_cache", "default_cache_dir", "fingerprint"]
+
+#: bumped whenever what the cache stores, or how keys are made, changes
+FORMAT = "1"
+
+
+class Uncacheable(Exception):
+    """A component's parameters cannot be fingerprinted reliably."""
+
+
+def _canonical(obj: Any, stream: bool = False) -> Any:
+    """Return a nested tuple of plain values, equal to another's iff the objects are the same."""
+    if isinstance(obj, BaseEstimator):
+        cls = type(obj)
+        is_stream = stream or hasattr(obj, "batches")
+        params = obj.get_params(deep=False)
+        return ("estimator", cls.__module__, cls.__qualname__, str(getattr(obj, "version", "")),
+                tuple((k, _canonical(v, is_stream)) for k, v in sorted(params.items())))
+    if obj is None or isinstance(obj, (bool, int, float, complex, bytes)):
+        return (type(obj).__name__, repr(obj))
+    if isinstance(obj, str):
+        if stream and os.path.isfile(obj):  # a data file: its content may change
+            st = os.stat(obj)
+            return ("file", obj, st.st_size, st.st_mtime_ns)
+        return ("str", obj)
+    if isinstance(obj, os.PathLike):
+        return ("path", _canonical(os.fspath(obj), stream))
+    if isinstance(obj, np.generic):
+        return ("numpy", obj.dtype.str, repr(obj.item()))
+    if isinstance(obj, np.ndarray):
+        data = np.ascontiguousarray(obj)
+        if data.dtype.hasobject:
+            raise Uncacheable("an object array")
+        return ("ndarray", data.dtype.str, data.shape, hashlib.sha256(data.view(np.uint8)
+                                                                        .ravel()).hexdigest())
+    if isinstance(obj, Mapping):
+        return ("mapping", tuple(sorted((repr(k), _canonical(v, stream))
+                                        for k, v in obj.items())))
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, tuple(_canonical(v, stream) for v in obj))
+    if isinstance(obj, (set, frozenset)):
+        return ("set", tuple(sorted(repr(_canonical(v, stream)) for v in obj)))
+    if isinstance(obj, type):
+        return ("class", obj.__module__, obj.__qualname__)
+    try:
+        import pandas as pd
+
+        if isinstance(obj, (pd.DataFrame, pd.Series)):
+            hashed = pd.util.hash_pandas_object(obj, index=True).to_numpy()
+            columns = list(obj.columns) if isinstance(obj, pd.DataFrame) else [obj.name]
+            dtypes = [str(d) for d in np.atleast_1d(obj.dtypes)]
+            return ("pandas", repr(columns), repr(dtypes), hashlib.sha256(hashed).hexdigest())
+    except ImportError:  # pragma: no cover
+        pass
+    if callable(obj) and hasattr(obj, "__qualname__"):
+        name = obj.__qualname__
+        if "<lambda>" in name or "<locals>" in name:
+            raise Uncacheable(f"an unnamed function ({name})")
+        return ("callable", getattr(obj, "__module__", ""), name)
+    try:
+        return ("pickle", type(obj).__qualname__,
+                hashlib.sha256(pickle.dumps(obj, protocol=5)).hexdigest())
+    except Exception as error:
+        raise Uncacheable(f"an object that cannot be pickled ({type(obj).__name__})") from error
+
+
+def fingerprint(*parts: Any) -> str:
+    """Hex digest identifying ``parts`` (estimators by class and parameters).
+
+    Raises :class:`Uncacheable` when a part cannot be fingerprinted reliably.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> fingerprint(LogisticRegression(C=1.0)) == fingerprint(LogisticRegression())
+    True
+    >>> fingerprint(LogisticRegression(C=0.5)) == fingerprint(LogisticRegression())
+    False
+    """
+    text = repr(tuple(_canonical(p) for p in parts))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _environment() -> tuple[str, ...]:
+    return (FORMAT, sklearn.__version__, np.__version__, platform.python_version())
+
+
+class RunKeys:
+    """Builds the keys of one replay's fits and predictions (used by the engine).
+
+    Parameters
+    ----------
+    stream
+        The replayed stream.
+    stream_seed
+        The seed its batches are generated with.
+    model
+        The model as the engine fits it (cloned, ``random_state`` set).
+    mask
+        Identity of the label mask: ``("all",)`` when every label arrives, else the
+        labels seed, ``label_rate`` and the first scored sample index.
+    """
+
+    def __init__(self, stream, stream_seed: int, model, mask: tuple):
+        self._base = fingerprint(("stream", stream), ("seed", int(stream_seed)),
+                                 ("model", model), ("mask", mask), ("env", _environment()))
+
+    def fit(self, start: int, end: int, n: int) -> str:
+        """Key of a model trained on the labeled samples with index in ``[start, end)``."""
+        return _digest(self._base, "fit", int(start), int(end), int(n))
+
+    @staticmethod
+    def predictions(fit_key: str, start: int, stop: int) -> str:
+        """Key of a model's predictions on the samples with index in ``[start, stop)``."""
+        return _digest(fit_key, "predictions", int(start), int(stop))
+
+
+def _digest(*parts) -> str:
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class Cache:
+    """Base class of the caches: fitted models and prediction arrays by key.
+
+    Subclasses implement :meth:`_load` and :meth:`_store`. :attr:`stats` counts hits,
+    misses and uncacheable runs.
+    """
+
+    def __init__(self):
+        self.stats = {"fit_hits": 0, "fit_misses": 0, "prediction_hits": 0,
+                      "prediction_misses": 0, "uncacheable_runs": 0}
+
+    def get_fit(self, key: str):
+        """Return ``(estimator, fit_seconds)`` stored under ``key``, or None."""
+        value = self._load("fit", key)
+        self.stats["fit_hits" if value is not None else "fit_misses"] += 1
+        return value
+
+    def put_fit(self, key: str, estimator, fit_seconds: float) -> None:
+        """Store a fitted model and the CPU seconds its fit took."""
+        self._store("fit", key, (estimator, float(fit_seconds)))
+
+    def get_predictions(self, key: str) -> np.ndarray | None:
+        """Return the predictions stored under ``key`` (read-only), or None."""
+        value = self._load("predictions", key)
+        self.stats["prediction_hits" if value is not None else "prediction_misses"] += 1
+        return value
+
+    def put_predictions(self, key: str, predictions: np.ndarray) -> None:
+        """Store a model's predictions on a range of samples (made read-only)."""
+        predictions.flags.writeable = False
+        self._store("predictions", key, predictions)
+
+    def _load(self, kind: str, key: str):
+        raise NotImplementedError
+
+    def _store(self, kind: str, key: str, value) -> None:
+        raise NotImplementedError
+
+
+class MemoryCache(Cache):
+    """A cache in this process's memory (what ``cache="memory"`` makes).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> from strategies import Periodic
+    >>> cache = MemoryCache()
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    ...                cache=cache)
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    ...                cache=cache)
+    >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
+    (7, 7)
+    >>> first.timeline.equals(again.timeline)
+    True
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._entries: dict[tuple[str, str], Any] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _load(self, kind, key):
+        return self._entries.get((kind, key))
+
+    def _store(self, kind, key, value):
+        self._entries[(kind, key)] = value
+
+
+class DiskCache(Cache):
+    """A cache in a directory, safe for parallel jobs (e.g. a Hydra multirun).
+
+    Each entry is one pickle file, ``<path>/<kind>/<key[:2]>/<key>.pkl``, written to a
+    temporary file in the same directory and renamed into place (``os.replace``), so
+    concurrent jobs never read a partial entry; two jobs computing the same entry write
+    the same content. Entries read or written are also kept in memory for this process.
+    An unreadable entry counts as a miss. Only use a directory you trust: entries are
+    unpickled.
+
+    Parameters
+    ----------
+    path
+        The cache directory (created when needed), e.g. ``results/.cache``.
+    predictions
+        Also store predictions on disk (about 8 bytes per predicted sample and model);
+        fits are always stored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> from strategies import Periodic
+    >>> path = tempfile.mkdtemp()
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    ...                cache=path)
+    >>> cache = DiskCache(path)  # e.g. another job of the sweep
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    ...                cache=cache)
+    >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
+    (7, 0)
+    >>> first.events.equals(again.events)  # fit_seconds too: a hit reports the original's
+    True
+    """
+
+    def __init__(self, path: str | os.PathLike, predictions: bool = True):
+        super().__init__()
+        self.path = Path(path)
+        self.predictions = predictions
+        self._memory: dict[tuple[str, str], Any] = {}
+
+    def _file(self, kind: str, key: str) -> Path:
+        return self.path / kind / key[:2] / f"{key}.pkl"
+
+    def _load(self, kind, key):
+        value = self._memory.get((kind, key))
+        if value is not None or (kind == "predictions" and not self.predictions):
+            return value
+        try:
+            with open(self._file(kind, key), "rb") as f:
+                value = pickle.load(f)
+        except FileNotFoundError:
+            return None
+        except Exception:  # a damaged or incompatible entry: recompute it
+            return None
+        if kind == "predictions":
+            value.flags.writeable = False
+        self._memory[(kind, key)] = value
+        return value
+
+    def _store(self, kind, key, value):
+        self._memory[(kind, key)] = value
+        if kind == "predictions" and not self.predictions:
+            return
+        target = self._file(kind, key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=5)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+
+def default_cache_dir(results: str | os.PathLike = "results") -> Path:
+    """Return the on-disk cache directory of a results directory: ``<results>/.cache``.
+
+    Examples
+    --------
+    >>> default_cache_dir().as_posix()
+    'results/.cache'
+    """
+    return Path(results) / ".cache"
+
+
+def as_cache(cache) -> Cache | None:
+    """Turn a ``cache`` argument into a :class:`Cache` (or None).
+
+    Parameters
+    ----------
+    cache
+        None or ``False`` (no cache), ``"memory"`` (a new :class:`MemoryCache`),
+        ``"disk"`` (a :class:`DiskCache` in :func:`default_cache_dir`), a directory path,
+        or a :class:`Cache` (returned as is).
+
+    Examples
+    --------
+    >>> type(as_cache("memory")).__name__, as_cache(None)
+    ('MemoryCache', None)
+    """
+    if cache is None or cache is False:
+        return None
+    if isinstance(cache, Cache):
+        return cache
+    if isinstance(cache, str) and cache == "memory":
+        return MemoryCache()
+    if isinstance(cache, str) and cache == "disk":
+        return DiskCache(default_cache_dir())
+    if isinstance(cache, (str, os.PathLike)) and os.fspath(cache):
+        return DiskCache(cache)
+    raise ValueError("The 'cache' parameter must be None, 'memory', 'disk', a directory path "
+                     f"or a Cache. Got {cache!r} instead.")
