@@ -29,7 +29,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from sim import replay
-from sim.engine import _seeds, _with_seed
+from sim.engine import child_seeds, seeded_clone
 from strategies import DataDrift, ErrorDetector, Never, Performance, Periodic
 from strategies.detectors import ADWIN, KS
 
@@ -51,7 +51,7 @@ def _timed(work) -> float:
 
 def floor_parts(stream, result, name: str, model) -> dict[str, float]:
     """Seconds of each unavoidable part of the run ``result`` made."""
-    seeds = _seeds(SEED)
+    seeds = child_seeds(SEED)
     parts = {}
     blocks = []
     parts["generate"] = _timed(lambda: blocks.extend(stream.batches(seeds["stream"], 1 << 16)))
@@ -69,7 +69,7 @@ def floor_parts(stream, result, name: str, model) -> dict[str, float]:
 
     def fit_all():
         for i, (a, b) in windows.items():
-            models[i] = _with_seed(clone(model), seeds["model"]).fit(X[a:b], y[a:b])
+            models[i] = seeded_clone(clone(model), seeds["model"]).fit(X[a:b], y[a:b])
 
     parts["fits"] = _timed(fit_all)
 

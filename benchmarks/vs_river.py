@@ -39,7 +39,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from sim import replay
-from sim.engine import _seeds, _with_seed
+from sim.engine import child_seeds, seeded_clone
 from strategies import DataDrift, ErrorDetector
 from strategies.detectors import ADWIN
 
@@ -47,7 +47,7 @@ STEP, SEED = 500, 0
 
 
 def stream_arrays(stream):
-    batches = list(stream.batches(_seeds(SEED)["stream"], 1 << 16))
+    batches = list(stream.batches(child_seeds(SEED)["stream"], 1 << 16))
     return np.concatenate([b.X for b in batches]), np.concatenate([b.y for b in batches])
 
 
@@ -71,10 +71,10 @@ def river_loop(X, y, make_model) -> tuple[float, int]:
 
 def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05) -> tuple[float, list[int]]:
     """A per-step loop: predict, ks_2samp per feature, retrain on the last ``window``."""
-    seed = _seeds(SEED)["model"]
+    seed = child_seeds(SEED)["model"]
     start = time.perf_counter()
     first = -(-initial // STEP)
-    model = _with_seed(LogisticRegression(), seed).fit(X[: first * STEP], y[: first * STEP])
+    model = seeded_clone(LogisticRegression(), seed).fit(X[: first * STEP], y[: first * STEP])
     reference = X[: first * STEP][-window:]
     retrains, accuracy = [], []
     for t in range(first, -(-len(y) // STEP)):
@@ -85,7 +85,7 @@ def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05) -> tuple[float, l
         if np.any(np.minimum(p * X.shape[1], 1.0) < alpha):
             end = (t + 1) * STEP
             reference = X[end - window:end]
-            model = _with_seed(LogisticRegression(), seed).fit(reference, y[end - window:end])
+            model = seeded_clone(LogisticRegression(), seed).fit(reference, y[end - window:end])
             retrains.append(t)
     return time.perf_counter() - start, retrains
 

@@ -246,10 +246,11 @@ def baselines(stream, result) -> dict[str, float]:
     """
     if getattr(stream, "task", "classification") != "classification":
         return {}
-    from sim.engine import _seeds
+    from sim.engine import child_seeds
 
     protocol = result.config["protocol"]
-    batches = stream.batches(_seeds(result.config["seed"])["stream"], protocol["step_size"])
+    seed = child_seeds(result.config["seed"])["stream"]
+    batches = stream.batches(seed, protocol["step_size"])
     y = np.concatenate([b.y for b in batches])
     n_scored = int(result.summary["n_samples"])
     first = len(y) - n_scored

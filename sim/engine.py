@@ -17,7 +17,6 @@ No label is used — by the trigger, the training set or the gate — before it 
 
 from __future__ import annotations
 
-import numbers
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
@@ -28,14 +27,14 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
 from sim.cache import RunKeys, Uncacheable, as_cache
-from sim.checks import check_choice, check_number
+from sim.checks import Interval, Options, check, validate
 from sim.cost import Cost
 from sim.metrics import summarize
 from sim.streams.base import Stream
 from sim.streams.schedule import SyntheticStream
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
-__all__ = ["WINDOWS", "Protocol", "compare", "replay"]
+__all__ = ["WINDOWS", "Protocol", "child_seeds", "compare", "replay", "seeded_clone"]
 
 WINDOWS = ("sliding", "expanding", "since_retrain", "since_change")
 
@@ -85,6 +84,21 @@ class Protocol(BaseEstimator):
     2
     """
 
+    _constraints = {
+        "step_size": Interval("int", 1),
+        "initial_train": Interval("int", 1),
+        "label_delay": Interval("int", 0),
+        "label_rate": Interval("float", 0, 1, closed="right"),
+        "window": Options(WINDOWS),
+        "train_window": Interval("int", 1),
+        "min_train": Interval("int", 1),
+        "deploy_latency": Interval("int", 0),
+        "benefit_window": Interval("int", 1),
+        "min_benefit": Interval("float"),
+        "recovery_window": Interval("int", 1),
+        "recovery_tolerance": Interval("float", 0),
+    }
+
     def __init__(
         self,
         step_size: int = 500,
@@ -115,19 +129,7 @@ class Protocol(BaseEstimator):
 
     def check(self) -> Protocol:
         """Validate the parameters; return self."""
-        integral = numbers.Integral
-        check_number(self, "step_size", self.step_size, kind=integral, low=1)
-        check_number(self, "initial_train", self.initial_train, kind=integral, low=1)
-        check_number(self, "label_delay", self.label_delay, kind=integral, low=0)
-        check_number(self, "label_rate", self.label_rate, low=0, high=1, low_open=True)
-        check_choice(self, "window", self.window, WINDOWS)
-        check_number(self, "train_window", self.train_window, kind=integral, low=1)
-        check_number(self, "min_train", self.min_train, kind=integral, low=1)
-        check_number(self, "deploy_latency", self.deploy_latency, kind=integral, low=0)
-        check_number(self, "benefit_window", self.benefit_window, kind=integral, low=1)
-        check_number(self, "min_benefit", self.min_benefit)
-        check_number(self, "recovery_window", self.recovery_window, kind=integral, low=1)
-        check_number(self, "recovery_tolerance", self.recovery_tolerance, low=0)
+        validate(self)
         if self.min_train > self.train_window:
             raise ValueError(
                 "The 'min_train' parameter of Protocol must be <= train_window "
@@ -218,19 +220,40 @@ class _BenefitTrack:
         return (self.loss_old - self.loss_new) / self.n
 
 
-def _seeds(seed: int) -> dict[str, int]:
-    """Independent child seeds for the stream, labels, model and trigger."""
+def child_seeds(seed: int) -> dict[str, int]:
+    """Return the independent child seeds of a run: stream, labels, model and trigger.
+
+    Everything that must reproduce a run's data (the oracle, baselines, benchmarks)
+    derives its seeds from here.
+
+    Examples
+    --------
+    >>> sorted(child_seeds(0))
+    ['labels', 'model', 'stream', 'trigger']
+    >>> child_seeds(0) == child_seeds(0)
+    True
+    """
     children = np.random.SeedSequence(seed).spawn(4)
     names = ("stream", "labels", "model", "trigger")
-    return {name: int(c.generate_state(1)[0]) for name, c in zip(names, children, strict=False)}
+    return {name: int(c.generate_state(1)[0]) for name, c in zip(names, children, strict=True)}
 
 
-def _with_seed(model, seed: int):
-    """Clone ``model``, fixing its ``random_state`` to ``seed`` when it has one."""
+def seeded_clone(model, seed: int):
+    """Clone ``model``, setting every unset ``random_state`` in it (nested too) to ``seed``.
+
+    Examples
+    --------
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> pipe = seeded_clone(make_pipeline(StandardScaler(), DecisionTreeClassifier()), 7)
+    >>> pipe.get_params()["decisiontreeclassifier__random_state"]
+    7
+    """
     model = clone(model)
-    if "random_state" in model.get_params() and model.get_params()["random_state"] is None:
-        model.set_params(random_state=seed)
-    return model
+    unset = {k: seed for k, v in model.get_params(deep=True).items()
+             if (k == "random_state" or k.endswith("__random_state")) and v is None}
+    return model.set_params(**unset) if unset else model
 
 
 # ---------------------------------------------------------------------------------------
@@ -416,12 +439,12 @@ def replay(
     cost = (clone(cost) if cost is not None else Cost()).check()
     gate = clone(gate).check() if gate is not None else None
     cache = as_cache(cache)
-    seeds = _seeds(seed)
+    seeds = child_seeds(seed)
     trigger = clone(trigger)
     trigger.reset(seed=seeds["trigger"])
     step_size = protocol.step_size
     task = stream.task
-    check_choice(stream, "task", task, TASKS)
+    check(stream, "task", task, Options(TASKS))
     if trigger.requires_ground_truth:
         trigger.reveal(tuple(stream.drifts), step_size)
 
@@ -470,7 +493,7 @@ def replay(
             f"The initial training segment (first {n_initial} samples) has a single class "
             f"({y0[0]!r}); a classifier needs at least two. Increase initial_train."
         )
-    seeded = _with_seed(model, seeds["model"])  # what every fit clones
+    seeded = seeded_clone(model, seeds["model"])  # what every fit clones
     keys = None
     if cache is not None:
         first_scored = rest[0][3] if rest else first_index + n_initial
@@ -496,7 +519,8 @@ def replay(
 
     metrics = ["mae", "rmse"] if task == "regression" else ["accuracy"]
     rows: dict[str, list] = {
-        "step": [], "n_samples": [], **{m: [] for m in metrics}, "model_id": [],
+        "step": [], "sample_index": [], "n_samples": [], **{m: [] for m in metrics},
+        "model_id": [],
         "n_labels": [], "retrain": [], "accepted": [], "cost": [],
     }
     row_step, row_n, row_model = rows["step"].append, rows["n_samples"].append, \
@@ -597,6 +621,7 @@ def replay(
                         pending_deploy.append((start, challenger))
                         latest = challenger
             row_step(t)
+            rows["sample_index"].append(index)
             row_n(n)
             if classification:
                 # 0/1 losses sum exactly in any order: the same value as 1 - loss.mean()
@@ -647,9 +672,9 @@ def _stats_frame(stats_rows: list[Mapping[str, float]], index) -> pd.DataFrame:
 
 
 EVENT_COLUMNS = [
-    "step", "reason", "accepted", "skipped", "model_id", "deploy_step", "train_start",
-    "train_end", "n_train", "n_val", "cost", "cost_retrain", "cost_samples", "fit_seconds",
-    "benefit", "gate_reason",
+    "step", "reason", "follow_up", "accepted", "skipped", "model_id", "deploy_step",
+    "train_start", "train_end", "n_train", "n_val", "cost", "cost_retrain", "cost_samples",
+    "fit_seconds", "benefit", "gate_reason",
 ]
 
 
@@ -689,7 +714,8 @@ def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protoco
     if since is not None and (window is None or len(window[1]) < protocol.min_train):
         window = history.last(protocol.min_train, skip=n_val)
     event = {
-        "step": t, "reason": decision.reason, "accepted": False, "skipped": "",
+        "step": t, "reason": decision.reason, "follow_up": decision.follow_up,
+        "accepted": False, "skipped": "",
         "model_id": -1, "deploy_step": -1, "train_start": -1, "train_end": -1, "n_train": 0,
         "n_val": 0, "cost": 0.0, "cost_retrain": 0.0, "cost_samples": 0.0,
         "fit_seconds": 0.0, "benefit": np.nan, "gate_reason": "",

@@ -83,28 +83,37 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
             "recall", "false_alarms_per_10k", "mean_detection_delay", "mean_recovery_steps",
             f"mean_{metric}_lost")
-    drifts = tuple(d for d in drifts if d.step(protocol.step_size) >= first_step)
+    follow_up = trained["follow_up"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
+    summary["n_follow_ups"] = int(follow_up.sum())
+    steps = timeline["step"].to_numpy()
+    starts = timeline["sample_index"].to_numpy()
+    # the step whose samples hold a drift's start (steps may be time buckets of any size)
+    step_of = {d: int(steps[np.searchsorted(starts, d.start, side="right") - 1])
+               for d in drifts if len(starts) and d.start >= starts[0]}
+    drifts = tuple(d for d in drifts if d in step_of)
     if not drifts:
         summary.update(dict.fromkeys(keys))
         summary["drifts"] = []
         return summary
 
-    steps = timeline["step"].to_numpy()
     retrain_steps = trained["step"].to_numpy() if len(trained) else np.empty(0, dtype=int)
-    drift_steps = np.array([d.step(protocol.step_size) for d in drifts])
-    # a retrain is false when no true drift started since the previous model was trained
-    previous = np.concatenate([[first_step - 1], retrain_steps[:-1]])
+    drift_steps = np.array([step_of[d] for d in drifts])
+    # a retrain is false when no true drift started since the previous model was trained;
+    # a follow-up (a planned refit) is judged with the detection it follows
+    previous = np.concatenate([[first_step - 1], retrain_steps])[: len(retrain_steps)]
     has_drift = np.array([np.any((drift_steps > p) & (drift_steps <= r))
-                          for p, r in zip(previous, retrain_steps, strict=False)], dtype=bool)
-    false_retrains = int(np.sum(~has_drift))
-    rows = per_drift(steps, values, retrain_steps, drifts, protocol, metric=metric)
+                          for p, r in zip(previous, retrain_steps, strict=True)], dtype=bool)
+    false_retrains = int(np.sum(~has_drift & ~follow_up))
+    rows = per_drift(steps, values, retrain_steps, drifts, protocol, metric=metric,
+                     sample_index=starts)
     detected = sum(r["detection_delay"] is not None for r in rows)
     summary.update(
         n_drifts=len(drifts),
         false_retrains=false_retrains,
         missed_drifts=len(drifts) - detected,
         detected_drifts=detected,
-        precision=float(1 - false_retrains / len(retrain_steps)) if len(retrain_steps) else None,
+        precision=(float(1 - false_retrains / (~follow_up).sum())
+                   if (~follow_up).sum() else None),
         recall=detected / len(drifts),
         false_alarms_per_10k=1e4 * false_retrains / max(int(n.sum()), 1),
         mean_detection_delay=_mean(r["detection_delay"] for r in rows),
@@ -116,13 +125,15 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
 
 
 def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
-              metric: str = "accuracy") -> list[dict]:
+              metric: str = "accuracy", sample_index=None) -> list[dict]:
     """How each true drift was handled.
 
     For each drift, its segment runs from its start step to the next drift's start (or
     the end of the run). ``values`` is the per-step metric: accuracy (higher is better)
     or, with ``metric="mae"``, the mean absolute error (lower is better; the keys below
-    are then named after ``mae`` and "lost" means error gained).
+    are then named after ``mae`` and "lost" means error gained). ``sample_index`` is the
+    first sample of each step (default: ``steps * step_size``); a drift belongs to the
+    step whose samples hold its start.
 
     Returns
     -------
@@ -149,10 +160,17 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
     sign = -1.0 if metric == "mae" else 1.0  # turn the metric into higher-is-better
     accuracy = sign * np.asarray(values, dtype=float)
     w = protocol.recovery_window
-    starts = [d.step(protocol.step_size) for d in drifts]
+    steps = np.asarray(steps)
+    if sample_index is None:
+        sample_index = steps * protocol.step_size
+
+    def step_of(sample: int) -> int:
+        return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
+
+    starts = [step_of(d.start) for d in drifts]
     stops = starts[1:] + [int(steps[-1]) + 1]
     rows = []
-    for d, start, stop in zip(drifts, starts, stops, strict=False):
+    for d, start, stop in zip(drifts, starts, stops, strict=True):
         before = accuracy[(steps >= start - w) & (steps < start)]
         seg = (steps >= start) & (steps < stop)
         seg_acc = accuracy[seg]
@@ -165,7 +183,7 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
             recovery = int(ok[0]) if len(ok) else None
         rows.append({
             "start_step": start,
-            "end_step": d.end // protocol.step_size,
+            "end_step": step_of(d.end),
             "kind": d.kind,
             "shape": d.shape,
             "recurring": d.recurring,

@@ -59,7 +59,7 @@ from sklearn.base import clone
 
 from sim.checks import Interval, check
 from sim.cost import Cost
-from sim.engine import Protocol, _seeds, _with_seed
+from sim.engine import Protocol, child_seeds, seeded_clone
 
 __all__ = [
     "AccuracyMatrix",
@@ -91,7 +91,7 @@ class _Data:
     """The stream, its steps and the labels that arrive, reproduced from the run's seed."""
 
     def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
-        seeds = _seeds(seed)
+        seeds = child_seeds(seed)
         self.model_seed = seeds["model"]
         batches = list(stream.batches(seeds["stream"], protocol.step_size))
         if not batches:
@@ -164,11 +164,11 @@ class _Data:
         y = self.y[idx]
         if len(np.unique(y)) < 2:
             return None
-        return _with_seed(model, self.model_seed).fit(self.X[idx], y)
+        return seeded_clone(model, self.model_seed).fit(self.X[idx], y)
 
     def fit_initial(self, model):
         n = int(self.offsets[self.first_step])
-        return _with_seed(model, self.model_seed).fit(self.X[:n], self.y[:n])
+        return seeded_clone(model, self.model_seed).fit(self.X[:n], self.y[:n])
 
     def score(self, estimator, col: int) -> np.ndarray:
         """Correct predictions per scored step, from scored step ``col`` on (zeros before).

@@ -240,6 +240,10 @@ class Decision:
     since
         Optional sample index where the trigger estimates the change began; the
         ``since_change`` training-window policy trains on the labeled samples from there.
+    follow_up
+        True for a retrain planned as the follow-up of an earlier detection (a refit
+        once more data of the new concept has arrived): the metrics judge it with that
+        detection, not as a false alarm of its own.
 
     Examples
     --------
@@ -255,6 +259,7 @@ class Decision:
     reason: str = ""
     stats: Mapping[str, float] = field(default_factory=dict)
     since: int | None = None
+    follow_up: bool = False
 
     def __post_init__(self):
         """Refuse a retrain without a reason."""
@@ -269,12 +274,14 @@ class RunResult:
     Parameters
     ----------
     timeline
-        One row per scored step: ``step``, ``n_samples``, ``accuracy``, ``model_id``,
+        One row per scored step: ``step``, ``sample_index`` (its first sample),
+        ``n_samples``, ``accuracy``, ``model_id``,
         ``n_labels``, ``retrain``, ``cost`` (cumulative) and the trigger's statistics as
         ``stat_<name>`` columns.
     events
-        One row per retrain decision: ``step``, ``reason``, ``accepted``, ``train_start``,
-        ``train_end``, ``n_train``, ``cost``, ``fit_seconds``, ``benefit`` and more.
+        One row per retrain decision: ``step``, ``reason``, ``follow_up``, ``accepted``,
+        ``train_start``, ``train_end``, ``n_train``, ``cost``, ``fit_seconds``,
+        ``benefit`` and more.
     summary
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config
@@ -288,7 +295,7 @@ class RunResult:
     >>> from strategies import Periodic
     >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5))
     >>> list(result.timeline.columns[:4]), len(result.events)
-    (['step', 'n_samples', 'accuracy', 'model_id'], 2)
+    (['step', 'sample_index', 'n_samples', 'accuracy'], 2)
     """
 
     timeline: pd.DataFrame

@@ -119,7 +119,7 @@ class _Detecting(Trigger):
         if self._refit_at is not None and obs.t >= self._refit_at:
             since, self._refit_at = self._refit_since, None
             return Decision(True, f"refit on the new concept since sample {since}",
-                            decision.stats, since=since)
+                            decision.stats, since=since, follow_up=True)
         return decision
 
 
@@ -445,8 +445,8 @@ class AtTrueDrifts(_Detecting):
     for triggers whose ``requires_ground_truth`` is True. It retrains once the first
     label from after a drift's start has arrived, with the start as the change point
     (so the ``since_change`` window trains on the new concept only); for a gradual or
-    incremental drift it retrains again once labels from after the drift's end arrive,
-    with the end as the change point; and like the detecting triggers it refits
+    incremental drift it retrains again (a follow-up) once labels from after the drift's
+    end arrive, with the end as the change point; and like the detecting triggers it refits
     ``refit_after`` steps after its last retrain on the data gathered since. Use it as
     a reference, never as a production policy.
 
@@ -482,14 +482,14 @@ class AtTrueDrifts(_Detecting):
     def reset(self, seed=None) -> AtTrueDrifts:
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
         self._start()
-        self._marks: list[tuple[int, str]] = []
-        self._due: list[tuple[int, int, str]] = []
+        self._marks: list[tuple[int, str, bool]] = []
+        self._due: list[tuple[int, int, str, bool]] = []
         return self
 
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Receive the true drifts (sample indices) and the step size."""
-        marks = [(d.start, f"true drift at sample {d.start}") for d in drifts]
-        marks += [(d.end, f"true drift complete at sample {d.end}") for d in drifts
+        marks = [(d.start, f"true drift at sample {d.start}", False) for d in drifts]
+        marks += [(d.end, f"true drift complete at sample {d.end}", True) for d in drifts
                   if d.end > d.start]
         self._marks = sorted(marks)
 
@@ -499,6 +499,6 @@ class AtTrueDrifts(_Detecting):
         while self._marks and newest >= self._marks[0][0]:
             self._due.append((obs.t + self.delay, *self._marks.pop(0)))
         if self._due and obs.t >= self._due[0][0]:
-            _, since, reason = self._due.pop(0)
-            return Decision(True, reason, since=since)
+            _, since, reason, follow_up = self._due.pop(0)
+            return Decision(True, reason, since=since, follow_up=follow_up)
         return Decision(False)

@@ -380,3 +380,47 @@ def test_regression_streams_are_scored_by_absolute_error():
     assert gated.events["gate_reason"].str.contains("mean absolute error").all()
     table = compare(stream, LinearRegression(), {"never": Never(), "perf": Performance()})
     assert table.loc["perf", "mae_gap"] == 0.0
+
+
+def test_follow_up_refits_are_not_false_retrains():
+    result = run(trigger=Performance(refit_after=3), seed=0)
+    events = result.events
+    assert events["follow_up"].tolist() == [False, True]
+    assert events["reason"].iloc[1].startswith("refit")
+    s = result.summary
+    assert s["n_follow_ups"] == 1
+    assert s["false_retrains"] == 0 and s["precision"] == 1.0
+
+
+def test_drifts_map_to_the_step_that_holds_them_when_steps_are_time_buckets():
+    from sim.streams import Injection, Tabular
+
+    rng = np.random.default_rng(0)
+    n = 12_000
+    days = np.sort(rng.integers(0, 60, n))  # days of uneven size
+    frame = pd.DataFrame({"time": pd.to_datetime("2024-01-01") + pd.to_timedelta(days, "D")
+                          + pd.to_timedelta(rng.uniform(0, 23, n), "h"),
+                          "a": rng.normal(size=n), "b": rng.normal(size=n)})
+    frame = frame.sort_values("time", ignore_index=True)
+    frame["y"] = (frame["a"] + frame["b"] > 0).astype(int)
+    stream = Injection(Tabular(frame, target="y", time="time", step="1D"),
+                       schedule=[{"kind": "concept", "at": 7_100, "mode": "flip"}])
+    result = replay(stream, LogisticRegression(), Never(), initial_train=2000)
+    tl = result.timeline
+    holder = tl.loc[tl["sample_index"] <= 7_100, "step"].iloc[-1]
+    assert tl.loc[tl["step"] == holder, "sample_index"].iloc[0] + \
+        tl.loc[tl["step"] == holder, "n_samples"].iloc[0] > 7_100
+    drift = result.summary["drifts"][0]
+    assert drift["start_step"] == holder == days[7_100]
+    assert drift["start_step"] != 7_100 // 500  # what a fixed step size would have said
+
+
+def test_nested_random_states_are_seeded():
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    model = make_pipeline(StandardScaler(), DecisionTreeClassifier(max_features=1))
+    first = replay(sea(), model, Periodic(every=5), seed=3).timeline["accuracy"]
+    second = replay(sea(), model, Periodic(every=5), seed=3).timeline["accuracy"]
+    pd.testing.assert_series_equal(first, second)
