@@ -110,10 +110,15 @@ class SweepReport(Callback):
         self.figures = figures
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Start the progress bar (when ``progress`` is on and stderr is a terminal)."""
+        """Note the sweep directory, clear a fail-fast mark, start the progress bar.
+
+        The bar shows when ``progress`` is on and stderr is a terminal.
+        """
+        sweep_dir = Path(config.hydra.sweep.dir)
+        _OUTCOME.update(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")))
+        (sweep_dir / store.FAIL_FAST_MARK).unlink(missing_ok=True)  # a resumed sweep runs again
         if not config.get("progress", True) or not sys.stderr.isatty():
             return
-        sweep_dir = Path(config.hydra.sweep.dir)
         _WATCHERS[str(sweep_dir)] = _Watcher(sweep_dir, count_jobs(config))
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
@@ -122,6 +127,6 @@ class SweepReport(Callback):
 
         stop_progress()
         sweep_dir = Path(config.hydra.sweep.dir)
-        agg = report.aggregate(sweep_dir, figures=self.figures)
+        agg = report.aggregate(sweep_dir, figures=self.figures, expected=count_jobs(config))
         _OUTCOME.update(agg.outcome())
         print(agg.digest())

@@ -20,7 +20,8 @@ from omegaconf import OmegaConf
 
 from experiments import CONF_DIR, GROUPS
 
-__all__ = ["JobFailed", "check_overrides", "describe_job_error", "explain", "options"]
+__all__ = ["JobFailed", "check_overrides", "check_runtime_keys", "describe_job_error", "explain",
+           "options"]
 
 SELECTABLE = (*GROUPS, "experiment")
 """Groups whose option is chosen on the command line (``trigger=periodic``)."""
@@ -104,6 +105,35 @@ Did you mean 'performance'? Allowed: adwin, ...
             return (f"Unknown option '{value}' for the config group '{key}' (in '{arg}')."
                     f"{hint} Allowed: {', '.join(allowed)}. Each option is a file "
                     f"conf/{key}/<option>.yaml.")
+    return None
+
+
+_RUNTIME_VALUES = {
+    "resume": ("auto", "true", "false"),
+    "fail_fast": ("true", "false"),
+    "progress": ("true", "false"),
+}
+
+
+def check_runtime_keys(argv: list[str]) -> str | None:
+    """Return a message if ``resume``, ``fail_fast`` or ``progress`` gets a bad value.
+
+    Examples
+    --------
+    >>> print(check_runtime_keys(["fail_fast=maybe"]))
+    Invalid value for fail_fast ('maybe' in 'fail_fast=maybe'): allowed: true, false.
+    >>> check_runtime_keys(["resume=true", "fail_fast=false"]) is None
+    True
+    """
+    for arg in _overrides(argv):
+        key, _, value = arg.partition("=")
+        key = key.lstrip("+~")
+        allowed = _RUNTIME_VALUES.get(key)
+        if allowed is None:
+            continue
+        if value.strip().lower() not in allowed:
+            return (f"Invalid value for {key} ('{value}' in '{arg}'): allowed: "
+                    f"{', '.join(allowed)}.")
     return None
 
 
@@ -202,6 +232,23 @@ def _unknown_key(full_key: str, argv: list[str], conf_dir: Path) -> str | None:
     return text
 
 
+def _unknown_top_key(key: str, argv: list[str], conf_dir: Path) -> str | None:
+    """Message for an unknown top-level key (``sede=3``): the keys the config has."""
+    if "." in key:
+        return None
+    primary = _load(Path(conf_dir) / "config.yaml")
+    if primary is None:
+        return None
+    allowed = [k for k in primary.keys() if k not in ("defaults", "hydra")]
+    allowed += [g for g in (*GROUPS, "experiment") if g not in allowed]
+    override = next((a for a in _overrides(argv) if a.lstrip("+~").split("=")[0] == key), key)
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    return (f"Unknown key '{key}' (in '{override}').{hint} Top-level keys: "
+            f"{', '.join(allowed)}; a component's parameters go under its group "
+            "(e.g. trigger.every=5).")
+
+
 # --------------------------------------------------------------------------------------
 # errors raised while instantiating or running
 
@@ -228,6 +275,18 @@ def _find(config: Any, owner: str, param: str, path: str = "") -> str | None:
     elif isinstance(config, list):
         for i, v in enumerate(config):
             found = _find(v, owner, param, f"{path}[{i}]")
+            if found:
+                return found
+    return None
+
+
+def _find_key(config: Any, key: str, path: str = "") -> str | None:
+    """Path of the first scalar entry named ``key`` in nested dicts (depth first)."""
+    if isinstance(config, dict):
+        if key in config and not isinstance(config[key], (dict, list)):
+            return f"{path}.{key}" if path else key
+        for k, v in config.items():
+            found = _find_key(v, key, f"{path}.{k}" if path else str(k))
             if found:
                 return found
     return None
@@ -262,10 +321,19 @@ def describe_job_error(ex: BaseException, config: dict | None) -> str:
     match = _PARAM.search(message)
     if match and config is not None:
         path = _find(config, match.group(2), match.group(1))
+        if path is None and match.group(1) in config and not isinstance(
+                config[match.group(1)], (dict, list)):
+            path = match.group(1)  # a top-level key, e.g. seed
         if path is not None:
             value = _get(config, path)
-            shown = f" ({value})" if isinstance(value, (int, float, str)) else ""
+            shown = f" ({value!r})" if isinstance(value, str) else (
+                f" ({value})" if isinstance(value, (int, float)) else "")
             return f"Invalid value for {path}{shown}: {message}"
+    named = re.search(r"\b(\w+)=(\S+?)[:;,]?(?:\s|$)", message)
+    if named and config is not None:
+        path = _find_key(config, named.group(1))
+        if path is not None:
+            return f"Invalid value for {path} ({named.group(2)}): {message}"
     unexpected = re.search(r"unexpected keyword argument '(\w+)'", message)
     target = re.search(r"target '([\w.]+)'", message)
     if unexpected and target:
@@ -288,7 +356,8 @@ def explain(ex: BaseException, argv: list[str], conf_dir: Path = CONF_DIR) -> st
     found = re.search(r"Could not (?:override|append to) '([^']+)'", text) or re.search(
         r"full_key: (\S+)", text)
     if found and "not in struct" in text or found and "Could not override" in text:
-        message = _unknown_key(found.group(1), argv, conf_dir)
+        message = _unknown_key(found.group(1), argv, conf_dir) or _unknown_top_key(
+            found.group(1), argv, conf_dir)
         if message:
             return message
     missing = re.search(r"Could not find '([\w/]+)/([^'/]+)'", text)

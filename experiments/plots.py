@@ -178,11 +178,14 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
 
 
 def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = frozenset(),
-                     cost_label: str = "total retraining cost (nominal units)") -> Path:
+                     cost_label: str = "total retraining cost (nominal units)",
+                     max_labels: int = 20) -> Path:
     """Mean accuracy against total cost, one point per configuration, Pareto front drawn.
 
     ``configs`` is indexed by configuration with columns ``mean_accuracy_mean``,
-    ``mean_accuracy_ci95``, ``total_cost_mean`` and ``total_cost_ci95``.
+    ``mean_accuracy_ci95``, ``total_cost_mean`` and ``total_cost_ci95``. Beyond
+    ``max_labels`` configurations, only those on the front (and the oracle) are named;
+    the others are drawn as one grey cloud.
     """
     fig, ax = plt.subplots(figsize=(9, 5.2))
     palette = colors(len(configs))
@@ -200,12 +203,26 @@ def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = fr
         fx, fy = x[front], y[front]
         ax.step(fx, fy, where="post", color="0.35", ls="--", lw=1.2, zorder=1,
                 label="Pareto front (no strategy is cheaper and more accurate)")
-    for i, label in enumerate(labels):
+    on_front_set = set(front.tolist())
+    many = len(labels) > max_labels
+    if many:  # one grey cloud; only the front and the oracle get a colour and a label
+        rest = [i for i in range(len(labels)) if i not in on_front_set and real[i]]
+        ax.errorbar(x[rest], y[rest], xerr=xerr[:, rest], yerr=yerr[:, rest], fmt="o", ms=4,
+                    color="0.6", capsize=0, lw=0.6, alpha=0.7, zorder=2,
+                    label=f"{len(rest)} other configurations")
+        shown = [i for i in range(len(labels)) if i in on_front_set or not real[i]]
+        shown = shown[:max_labels]
+        palette = colors(len(shown))
+    else:
+        shown = list(range(len(labels)))
+    for k, i in enumerate(shown):
+        label = labels[i]
+        color = palette[k] if many else palette[i]
         is_oracle = label in oracle
-        on_front = i in set(front.tolist())
+        on_front = i in on_front_set
         ax.errorbar(x[i], y[i], xerr=xerr[:, i:i + 1], yerr=yerr[:, i:i + 1],
-                    fmt="*" if is_oracle else "o", ms=14 if is_oracle else 7, color=palette[i],
-                    capsize=3, lw=1.2, mec="black" if on_front or is_oracle else palette[i],
+                    fmt="*" if is_oracle else "o", ms=14 if is_oracle else 7, color=color,
+                    capsize=3, lw=1.2, mec="black" if on_front or is_oracle else color,
                     zorder=4 if is_oracle else 3,
                     label=label + (" (knows the true drifts)" if is_oracle else "")
                     + (" - on the front" if on_front else ""))

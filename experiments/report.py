@@ -19,7 +19,9 @@ finished) and writes, into the sweep directory:
 from __future__ import annotations
 
 import argparse
+import json
 import math
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -32,6 +34,10 @@ import pandas as pd
 from scipy import stats
 
 from experiments import store
+
+NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
+           "resume=true to run it)")
+NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still running)"
 
 __all__ = ["Aggregate", "aggregate", "ci95", "find_jobs", "main", "markdown_table"]
 
@@ -76,26 +82,60 @@ def _natural(path: Path) -> list:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", str(path))]
 
 
+def _is_job(entries: set[str]) -> bool:
+    return store.SUMMARY in entries or ".hydra" in entries
+
+
 def find_jobs(sweep_dir: Path) -> list[Path]:
-    """Return the job directories under ``sweep_dir`` (with a summary.json or .hydra/)."""
+    """Return the job directories under ``sweep_dir`` (with a summary.json or .hydra/).
+
+    Walks the directory tree without entering a job directory or a hidden one
+    (``.submitit/``, ``.hydra/``), so it lists thousands of jobs in a fraction of a second.
+    ``sweep_dir`` itself counts only when it holds no job below it (a single run).
+    """
     sweep_dir = Path(sweep_dir)
-    dirs = {p.parent for p in sweep_dir.rglob(store.SUMMARY)}
-    dirs |= {p.parent for p in sweep_dir.rglob(".hydra") if p.is_dir()}
-    if len(dirs) > 1:
-        dirs.discard(sweep_dir)
-    return sorted(dirs, key=_natural)
+    found: list[Path] = []
+    root_is_job = False
+    for here, dirs, files in os.walk(sweep_dir):
+        entries = set(files) | set(dirs)
+        if _is_job(entries):
+            if Path(here) != sweep_dir:
+                found.append(Path(here))
+                dirs[:] = []  # a job holds no jobs
+                continue
+            root_is_job = True
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    if not found and root_is_job:
+        found = [sweep_dir]
+    return sorted(found, key=_natural)
 
 
 def _overrides_of(job: Path, record: dict | None) -> list[str]:
+    """Return the job's overrides that name what it computes (runtime keys left out)."""
     if record is not None and record.get("overrides") is not None:
-        return list(record["overrides"])
-    path = job / ".hydra" / "overrides.yaml"
-    try:
-        from omegaconf import OmegaConf
+        overrides = [str(o) for o in record["overrides"]]
+    else:
+        overrides = _hydra_overrides(job / ".hydra" / "overrides.yaml")
+    return [o for o in overrides
+            if o.partition("=")[0].lstrip("+~") not in store.RUNTIME_KEYS]
 
-        return [str(o) for o in OmegaConf.load(path)]
-    except Exception:
+
+def _hydra_overrides(path: Path) -> list[str]:
+    """Read Hydra's ``overrides.yaml`` (a YAML list of strings) without OmegaConf."""
+    try:
+        text = path.read_text()
+    except OSError:
         return []
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("- "):
+            value = line[2:].strip()
+            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+                value = value[1:-1].replace("''", "'") if value[0] == "'" else \
+                    json.loads(value)
+            out.append(value)
+    return out
 
 
 def _is_scalar(value: Any) -> bool:
@@ -140,6 +180,7 @@ class Aggregate:
     oracle: set[str] = field(default_factory=set)
     figures: dict[str, Path] = field(default_factory=dict)
     report: Path | None = None
+    drawn: tuple[int, int] | None = None  # configurations drawn over time, of how many
 
     @property
     def counts(self) -> dict[str, int]:
@@ -217,7 +258,8 @@ def _display_table(configs: pd.DataFrame, metrics=None) -> pd.DataFrame:
     return out
 
 
-def _load_job(job: Path, sweep_dir: Path) -> tuple[dict, dict | None]:
+def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
+              ) -> tuple[dict, dict | None]:
     record = store.read_summary(job)
     row: dict[str, Any] = {"job": str(job.relative_to(sweep_dir)) if job != sweep_dir else "."}
     for o in _overrides_of(job, record):
@@ -225,7 +267,7 @@ def _load_job(job: Path, sweep_dir: Path) -> tuple[dict, dict | None]:
         row[key.lstrip("+~")] = value
     if record is None:
         row["status"] = "missing"
-        row["error"] = "no summary.json: the job never finished (interrupted or still running)"
+        row["error"] = missing
         return row, None
     summary = record.get("summary") or {}
     for k, v in summary.items():
@@ -237,14 +279,33 @@ def _load_job(job: Path, sweep_dir: Path) -> tuple[dict, dict | None]:
     return row, record
 
 
-def aggregate(sweep_dir: Path, figures: bool = True) -> Aggregate:
-    """Aggregate the jobs under ``sweep_dir`` and write the tables, report and figures."""
+def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None) -> Aggregate:
+    """Aggregate the jobs under ``sweep_dir`` and write the tables, report and figures.
+
+    Reads each job's ``summary.json`` (and ``.hydra/overrides.yaml`` when it has none);
+    timelines and events only of the configurations drawn in the figures.
+
+    Parameters
+    ----------
+    sweep_dir
+        The sweep directory.
+    figures
+        Draw the figures.
+    expected
+        The number of jobs of the sweep just run (job directories ``0`` to
+        ``expected - 1``): directories of other numbers, left by an earlier, larger
+        sweep in the same directory, are left out. None: every job directory counts.
+    """
     sweep_dir = Path(sweep_dir)
     jobs_dirs = find_jobs(sweep_dir)
+    if expected is not None and all(j.parent == sweep_dir and j.name.isdigit()
+                                    for j in jobs_dirs):
+        jobs_dirs = [j for j in jobs_dirs if int(j.name) < expected]
+    missing = NOT_RUN if (sweep_dir / store.FAIL_FAST_MARK).exists() else NEVER_FINISHED
     rows, records = [], {}
     override_keys: list[str] = []
     for job in jobs_dirs:
-        row, record = _load_job(job, sweep_dir)
+        row, record = _load_job(job, sweep_dir, missing)
         rows.append(row)
         records[row["job"]] = (job, record)
         for o in _overrides_of(job, record):
@@ -283,31 +344,71 @@ def aggregate(sweep_dir: Path, figures: bool = True) -> Aggregate:
 
 
 def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str]):
+    """One row per configuration: job counts, then mean, CI half-width and n per metric.
+
+    Vectorised over configurations (a groupby), as :func:`ci95` computes them one by one.
+    """
     numeric = [m for m in metric_keys if pd.api.types.is_numeric_dtype(jobs[m])
                or pd.api.types.is_bool_dtype(jobs[m])]
-    out = []
-    for label, group in jobs.groupby("config", sort=False):
-        ok = group[group["status"] == "ok"]
-        row: dict[str, Any] = {"config": label}
-        for k in label_keys:
-            row[k] = group[k].iloc[0]
-        row.update(n_jobs=len(group), n_ok=len(ok), n_failed=int((group["status"] == "failed")
-                                                                 .sum()),
-                   n_missing=int((group["status"] == "missing").sum()))
-        for m in numeric:
-            mean, half, n = ci95(ok[m])
-            row[f"{m}_mean"], row[f"{m}_ci95"], row[f"{m}_n"] = mean, half, n
-        out.append(row)
-    if not out:
+    if not len(jobs):
         return pd.DataFrame(columns=["n_jobs", "n_ok"]).rename_axis("config")
-    return pd.DataFrame(out).set_index("config")
+    by = jobs.groupby("config", sort=False)
+    out = pd.DataFrame(index=pd.Index(list(by.groups), name="config"))
+    order = list(dict.fromkeys(jobs["config"]))  # first-seen order, as the jobs ran
+    out = out.loc[order]
+    for k in label_keys:
+        out[k] = by[k].first()
+    status = jobs["status"]
+    out["n_jobs"] = by.size()
+    for name, value in (("n_ok", "ok"), ("n_failed", "failed"), ("n_missing", "missing")):
+        out[name] = (status == value).groupby(jobs["config"], sort=False).sum().astype(int)
+    ok = jobs[status == "ok"]
+    values = ok[numeric].astype(float) if numeric else pd.DataFrame(index=ok.index)
+    grouped = values.groupby(ok["config"], sort=False)
+    mean, std, count = grouped.mean(), grouped.std(ddof=1), grouped.count()
+    columns = {}
+    for m in numeric:
+        n = count[m].reindex(out.index).fillna(0).astype(int) if m in count else \
+            pd.Series(0, index=out.index)
+        mu = mean[m].reindex(out.index) if m in mean else pd.Series(np.nan, index=out.index)
+        sd = std[m].reindex(out.index) if m in std else pd.Series(np.nan, index=out.index)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            tq = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+            half = np.where(n >= 2, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
+        columns[f"{m}_mean"] = mu.astype(float)
+        columns[f"{m}_ci95"] = pd.Series(half, index=out.index, dtype=float)
+        columns[f"{m}_n"] = n
+    return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
-def _series(agg: Aggregate, records: dict):
+MAX_PANELS = 12
+"""Most configurations drawn in ``accuracy_over_time.png`` (the most accurate; the
+oracle too): a sweep of thousands of jobs reads the timelines of these only."""
+
+MAX_LINES = 10
+"""Most lines in a sensitivity figure (the groups with the best accuracy)."""
+
+
+def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
+    """Return the configurations drawn over time: all, or the :data:`MAX_PANELS` best."""
+    labels = list(ok.index)
+    if len(labels) <= MAX_PANELS or "mean_accuracy_mean" not in ok:
+        return labels
+    oracle = [c for c in labels if c in agg.oracle][:1]
+    real = ok[[c not in agg.oracle for c in labels]]
+    best = real["mean_accuracy_mean"].sort_values(ascending=False, kind="stable")
+    keep = set(best.index[:MAX_PANELS - len(oracle)]) | set(oracle)
+    return [c for c in labels if c in keep]
+
+
+def _series(agg: Aggregate, records: dict, labels: list[str] | None = None):
     from experiments.plots import Series
 
     out = []
+    wanted = None if labels is None else set(labels)
     for label, group in agg.jobs.groupby("config", sort=False):
+        if wanted is not None and label not in wanted:
+            continue
         timelines, retrains, drifts, step_size = [], [], [], 1
         for job_name in group.loc[group["status"] == "ok", "job"]:
             job, record = records[job_name]
@@ -337,11 +438,13 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
     from experiments import plots
 
     out: dict[str, Path] = {}
-    series = _series(agg, records)
+    ok = agg.configs[agg.configs["n_ok"] > 0] if "n_ok" in agg.configs else agg.configs
+    drawn = _drawn(agg, ok)
+    agg.drawn = (len(drawn), len(ok))
+    series = _series(agg, records, drawn)
     if series:
         out["accuracy_over_time"] = plots.accuracy_over_time(
             series, agg.sweep_dir / "accuracy_over_time.png")
-    ok = agg.configs[agg.configs["n_ok"] > 0] if "n_ok" in agg.configs else agg.configs
     if len(ok) and "total_cost_mean" in ok and "mean_accuracy_mean" in ok:
         out["accuracy_vs_cost"] = plots.accuracy_vs_cost(
             ok, agg.sweep_dir / "accuracy_vs_cost.png", oracle=agg.oracle)
@@ -356,6 +459,10 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
             frame["_by"] = [", ".join(f"{k}={r[k]}" for k in others) for _, r in
                             frame.iterrows()] if len(others) > 1 else frame[others[0]]
             by = "_by" if len(others) > 1 else others[0]
+            if frame[by].nunique() > MAX_LINES and "mean_accuracy_mean" in frame:
+                best = frame.groupby(by, sort=False)["mean_accuracy_mean"].max()
+                keep = best.sort_values(ascending=False, kind="stable").index[:MAX_LINES]
+                frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
         out[f"sensitivity_{param}"] = plots.sensitivity(
             frame, param, agg.sweep_dir / f"sensitivity_{name}.png", by=by)
@@ -470,6 +577,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             "accuracy_vs_cost": "Mean accuracy against total cost, 95% confidence bars; the "
             "dashed line is the Pareto front.",
         }
+        if agg.drawn and agg.drawn[0] < agg.drawn[1]:
+            captions["accuracy_over_time"] += (
+                f" The {agg.drawn[0]} most accurate of {agg.drawn[1]} configurations "
+                "(the oracle included); every configuration is in the tables.")
         for name, path in agg.figures.items():
             caption = captions.get(name, f"Accuracy, retrains and cost against "
                                          f"{name.removeprefix('sensitivity_')}.")

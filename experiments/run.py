@@ -5,12 +5,25 @@
 is the same. Every job writes ``timeline.parquet``, ``events.csv`` and ``summary.json``
 into its Hydra output directory (see :mod:`experiments.store`). A job that raises is
 recorded as ``status: failed`` with its error, and the sweep goes on.
+
+Resume: a job whose directory already holds an ``ok`` record of the same resolved config
+is skipped (``resume=auto``, the default), so rerunning a sweep into its directory
+(``hydra.sweep.dir=...``) runs only what is missing; ``resume=true`` also finds that
+directory: the latest sweep under ``results/multirun`` run with the same overrides.
+``resume=false`` reruns every job.
+
+Exit status of ``retrain-sim`` (see :data:`EXIT_CODES`): 0 when every job of the sweep
+ran (failed jobs are recorded, listed in ``report.md`` and named on stderr), 1 when
+``fail_fast=true`` and a job failed, when the sweep stopped before all its jobs finished,
+when no job succeeded, or when a single run (``hydra.mode=RUN``) failed; 2 for a bad
+configuration caught before any job ran; 130 when interrupted.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import numbers
 import os
 import platform
 import sys
@@ -29,7 +42,19 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments import CONF_DIR, GROUPS, callbacks, errors, store
 
-__all__ = ["build", "main", "run_job"]
+__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_sizes", "main", "previous_sweep",
+           "run_job"]
+
+EXIT_CODES = {
+    0: "the run, or every job of the sweep, ran; failed jobs are recorded and named",
+    1: "fail_fast=true and a job failed; the sweep stopped before all its jobs finished; "
+       "no job of the sweep succeeded; or a single run failed",
+    2: "a bad configuration, caught before any job ran",
+    130: "interrupted (Ctrl-C)",
+}
+"""The exit status of ``retrain-sim``, by code."""
+
+FAIL_FAST_MARK = store.FAIL_FAST_MARK
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +69,39 @@ def build(cfg: DictConfig) -> dict[str, Any]:
         group: instantiate(cfg[group], _convert_="all") if cfg.get(group) is not None else None
         for group in GROUPS
     }
+
+
+def check_sizes(stream, protocol) -> None:
+    """Raise a ValueError when the protocol's windows do not fit in the stream.
+
+    The engine does not check these yet: a ``train_window`` longer than the stream,
+    and an ``initial_train`` (rounded up to whole steps) that leaves no step to score.
+    Streams without a known ``n_samples`` are not checked.
+
+    Examples
+    --------
+    >>> from sim import Protocol
+    >>> from sim.streams import SEA
+    >>> check_sizes(SEA(n_samples=6000), Protocol(step_size=500, initial_train=6000))
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'initial_train' parameter of Protocol must leave at least one step of \
+the stream to score: <= 5500 for a stream of 6000 samples in steps of 500. Got 6000 instead.
+    """
+    n = getattr(stream, "n_samples", None)
+    if protocol is None or not isinstance(n, numbers.Integral) or isinstance(n, bool):
+        return
+    protocol.check()
+    step = protocol.step_size
+    if protocol.train_window > n:
+        raise ValueError(f"The 'train_window' parameter of Protocol must be <= the stream's "
+                         f"n_samples ({n}). Got {protocol.train_window!r} instead.")
+    first = math.ceil(protocol.initial_train / step) * step
+    if first >= n:
+        last = (math.ceil(n / step) - 1) * step
+        raise ValueError(f"The 'initial_train' parameter of Protocol must leave at least one "
+                         f"step of the stream to score: <= {last} for a stream of {n} samples "
+                         f"in steps of {step}. Got {protocol.initial_train!r} instead.")
 
 
 def _versions() -> dict[str, str]:
@@ -80,6 +138,26 @@ def run_job(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
+    resolved = None
+    with_fail_fast = multirun and bool(cfg.get("fail_fast", False))
+    try:
+        resolved = OmegaConf.to_container(cfg, resolve=True)
+        hash_ = store.job_hash(resolved)
+    except Exception:  # an interpolation that does not resolve: the job fails below
+        hash_ = None
+    if hash_ is not None and _resume_mode(cfg.get("resume", "auto")) != "off":
+        done = store.finished(out, hash_)
+        if done is not None:
+            log.info("skipped: %s already holds the result of this config (resume)", out)
+            if not multirun:
+                callbacks.record_outcome(single_run=True)
+                _print_run(done, out)
+            return {"status": "ok", "dir": str(out), "skipped": True}
+    sweep_dir = Path(str(hc.sweep.dir)) if multirun else None
+    if with_fail_fast and (sweep_dir / FAIL_FAST_MARK).exists():
+        log.warning("not run: fail_fast=true and an earlier job of this sweep failed")
+        return {"status": "not run", "dir": str(out)}
+    store.clear_mark(out)  # from here on the directory is a job in progress
     started = time.perf_counter()
     record: dict[str, Any] = {
         "status": "failed",
@@ -93,13 +171,19 @@ def run_job(cfg: DictConfig) -> dict:
     }
     bar = None
     try:
-        resolved = OmegaConf.to_container(cfg, resolve=True)
+        if resolved is None:
+            resolved = OmegaConf.to_container(cfg, resolve=True)
         record["config"] = resolved
-        record["config_hash"] = store.config_hash(resolved)
-        record["config_id"] = store.config_hash({k: v for k, v in resolved.items() if k != "seed"})
+        record["config_hash"] = store.job_hash(resolved)
+        record["config_id"] = store.job_hash({k: v for k, v in resolved.items() if k != "seed"})
+        seed = resolved.get("seed")
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"The 'seed' parameter of the run must be an int >= 0. Got {seed!r} "
+                             "instead.")
         components = build(cfg)
         stream = components["stream"]
         protocol = components["protocol"]
+        check_sizes(stream, protocol)
         record["drifts"] = [vars(d) | {"features": list(d.features)} for d in stream.drifts]
         record["step_size"] = protocol.step_size
         show = bool(cfg.get("progress", True)) and not multirun and sys.stderr.isatty()
@@ -129,12 +213,16 @@ def run_job(cfg: DictConfig) -> dict:
     record["job"]["elapsed_seconds"] = round(time.perf_counter() - started, 3)
     record["versions"] = _versions()
     store.write_summary(out, record)
+    if with_fail_fast and record["status"] != "ok":
+        store.atomic_write(sweep_dir / FAIL_FAST_MARK,
+                           lambda p: p.write_text(f"{out}\n{record['error']['message']}\n"))
     if not multirun:
         if record["status"] != "ok":  # main() reports it and exits 1
             callbacks.record_outcome(message=f"The run failed. {record['error']['message']} "
                                              f"(the run's record: {out / store.SUMMARY})",
-                                     n_failed=1)
+                                     n_failed=1, single_run=True)
         else:
+            callbacks.record_outcome(single_run=True)
             _print_run(record, out)
     return {"status": record["status"], "dir": str(out)}
 
@@ -155,11 +243,92 @@ def _app(cfg: DictConfig) -> dict:
     return run_job(cfg)
 
 
+def _resume_mode(value: Any) -> str:
+    """Map the ``resume`` key to ``"off"``, ``"auto"`` or ``"latest"``."""
+    text = str(value).strip().lower()
+    if text in ("false", "0", "no", "off"):
+        return "off"
+    if text in ("true", "1", "yes", "on", "latest"):
+        return "latest"
+    if text == "auto":
+        return "auto"
+    raise ValueError(f"The 'resume' parameter must be one of auto, true, false. Got {value!r} "
+                     "instead.")
+
+
+def _last_value(argv: list[str], key: str) -> str | None:
+    value = None
+    for arg in errors._overrides(argv):
+        k, _, v = arg.partition("=")
+        if k.lstrip("+~") == key:
+            value = v
+    return value
+
+
+def _task_overrides(overrides: list[str]) -> list[str]:
+    """Return the overrides that decide the jobs of a sweep (no hydra.*, no runtime keys)."""
+    out = []
+    for arg in overrides:
+        key = arg.partition("=")[0].lstrip("+~")
+        if key.startswith("hydra") or key in store.RUNTIME_KEYS:
+            continue
+        out.append(arg)
+    return out
+
+
+def previous_sweep(argv: list[str], root: Path | None = None) -> Path | None:
+    """Return the latest sweep directory under ``root`` run with the same overrides.
+
+    ``root`` defaults to the fixed part of ``hydra.sweep.dir`` in ``conf/config.yaml``
+    (``results/multirun``, relative to the working directory). Overrides of ``hydra.*``
+    (e.g. the launcher) and of :data:`experiments.store.RUNTIME_KEYS` do not count.
+    """
+    if root is None:
+        primary = OmegaConf.to_container(OmegaConf.load(CONF_DIR / "config.yaml"),
+                                         resolve=False)
+        template = str(primary["hydra"]["sweep"]["dir"])
+        root = Path(template.split("${")[0] or ".")
+    wanted = _task_overrides(errors._overrides(argv))
+    found = []
+    for path in Path(root).glob("**/multirun.yaml"):
+        try:
+            saved = OmegaConf.to_container(OmegaConf.load(path), resolve=False)
+            task = list(saved["hydra"]["overrides"]["task"])
+        except Exception:
+            continue
+        if _task_overrides([str(t) for t in task]) == wanted:
+            found.append(path)
+    if not found:
+        return None
+    return max(found, key=lambda p: p.stat().st_mtime).parent
+
+
+def _exit_after_sweep(outcome: dict) -> None:
+    """Print the failures of a finished sweep; exit 1 only as :data:`EXIT_CODES` says."""
+    if not outcome.get("n_jobs"):
+        return
+    if outcome.get("message"):
+        print(outcome["message"], file=sys.stderr)
+    missing, failed = outcome.get("n_missing", 0), outcome.get("n_failed", 0)
+    if outcome.get("fail_fast") and (failed or missing):
+        print("retrain-sim: fail_fast=true and a job failed: exit status 1. Rerun the same "
+              "command with resume=true to run the rest.", file=sys.stderr)
+        sys.exit(1)
+    if missing:
+        print(f"retrain-sim: {missing} jobs never finished: exit status 1. Rerun the same "
+              "command with resume=true to run them.", file=sys.stderr)
+        sys.exit(1)
+    if not outcome.get("n_ok"):
+        print("retrain-sim: no job succeeded: exit status 1.", file=sys.stderr)
+        sys.exit(1)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the ``retrain-sim`` app; print a one-paragraph message on a bad configuration.
 
-    Exits 2 on a configuration error (unknown option, unknown parameter, bad value
-    caught while composing), 1 when a run, or any job of a sweep, failed.
+    Exit status: see :data:`EXIT_CODES` (0: done, failed jobs recorded and named; 1:
+    ``fail_fast`` and a job failed, the sweep stopped part-way, no job succeeded, or a
+    single run failed; 2: a bad configuration; 130: interrupted).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if not (CONF_DIR / "config.yaml").is_file():
@@ -168,29 +337,69 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us; we explain them
-    problem = errors.check_overrides(argv)
+    problem = errors.check_overrides(argv) or errors.check_runtime_keys(argv)
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
+    resume = _last_value(argv, "resume")
+    if resume is not None and _resume_mode(resume) == "latest" \
+            and _last_value(argv, "hydra.sweep.dir") is None:
+        found = previous_sweep(argv)
+        if found is not None:
+            n_done = sum(1 for _ in found.glob(f"*/{store.SUMMARY}"))
+            print(f"Resuming the sweep in {found} ({n_done} job records there; the jobs done "
+                  "with the same config are skipped).", file=sys.stderr)
+            argv.append(f"hydra.sweep.dir={found}")
+        else:
+            print("resume=true: no earlier sweep with these overrides under "
+                  "results/multirun; starting a new one.", file=sys.stderr)
     callbacks.reset_outcome()
     sys.argv = [sys.argv[0], *argv]
     try:
         _app()
     except KeyboardInterrupt:
         print("Interrupted. The jobs that finished are on disk; aggregate them with "
-              "`retrain-sim-report <sweep dir>`.", file=sys.stderr)
+              "`retrain-sim-report <sweep dir>`, or finish the sweep by rerunning the same "
+              "command with resume=true.", file=sys.stderr)
         sys.exit(130)
     except Exception as ex:
         if full_error:
             raise
+        started = callbacks.outcome().get("sweep_dir")
+        if started and not callbacks.outcome().get("n_jobs"):
+            # the launcher raised part-way (a worker killed, a cluster lost): keep what ran
+            _report_broken_sweep(Path(started), ex)
+            sys.exit(1)
         print(errors.explain(ex, argv), file=sys.stderr)
         sys.exit(1 if isinstance(ex, errors.JobFailed) else 2)
     finally:
         callbacks.stop_progress()
     outcome = callbacks.outcome()
-    if outcome.get("n_failed") or outcome.get("n_missing"):
-        print(outcome["message"], file=sys.stderr)
-        sys.exit(1)
+    if outcome.get("single_run"):
+        if outcome.get("n_failed"):
+            print(outcome["message"], file=sys.stderr)
+            sys.exit(1)
+        return
+    _exit_after_sweep(outcome)
+
+
+def _report_broken_sweep(sweep_dir: Path, ex: BaseException) -> None:
+    """Aggregate the jobs of a sweep the launcher gave up on, and say how to finish it."""
+    from experiments import report
+
+    cause = " ".join(f"{type(ex).__name__}: {ex}".split())
+    if len(cause) > 300:
+        cause = cause[:300] + "..."
+    try:
+        agg = report.aggregate(sweep_dir, figures=False)
+        c = agg.counts
+        done = (f"{c['ok'] + c['failed']} of {len(agg.jobs)} job directories hold a record "
+                f"({c['ok']} ok, {c['failed']} failed); summary.csv and report.md are written.")
+    except Exception as agg_error:  # pragma: no cover - the message must still go out
+        done = f"(aggregation failed too: {agg_error})"
+    print(f"The sweep stopped before all its jobs finished: the launcher raised {cause} "
+          f"{done} Finish it with the same command plus resume=true (or "
+          f"hydra.sweep.dir={sweep_dir}): the jobs done are skipped.", file=sys.stderr)
 
 
 if __name__ == "__main__":

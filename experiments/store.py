@@ -4,6 +4,13 @@ A job directory holds ``timeline.parquet`` (one row per step), ``events.csv`` (o
 per retrain decision) and ``summary.json``, written last, which marks the job as
 finished: its ``status`` is ``"ok"`` or ``"failed"`` (then ``error`` says why). A
 directory with Hydra's ``.hydra/`` but no ``summary.json`` is a job that never finished.
+
+Resume: ``summary.json`` holds ``config_hash``, a hash of the job's resolved config
+without the keys that only steer the run (:data:`RUNTIME_KEYS`). A job whose directory
+already holds an ``ok`` record with the same hash and its files (:func:`finished`) is
+done and is skipped when a sweep is rerun; a job that starts for real first removes any
+older ``summary.json`` (:func:`clear_mark`), so that a job killed part-way is never read
+as finished.
 """
 
 from __future__ import annotations
@@ -20,11 +27,16 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "RUNTIME_KEYS",
     "SUMMARY",
     "EVENTS",
+    "FAIL_FAST_MARK",
     "TIMELINE",
     "atomic_write",
+    "clear_mark",
     "config_hash",
+    "finished",
+    "job_hash",
     "jsonable",
     "read_summary",
     "write_events",
@@ -35,6 +47,14 @@ __all__ = [
 SUMMARY = "summary.json"
 EVENTS = "events.csv"
 TIMELINE = "timeline.parquet"
+
+FAIL_FAST_MARK = ".fail_fast"
+"""File a failed job leaves in the sweep directory under ``fail_fast=true``: the jobs
+that start after it do not run (a resumed sweep runs them)."""
+
+RUNTIME_KEYS = ("progress", "resume", "fail_fast")
+"""Top-level keys that steer how a job runs, not what it computes: left out of its hash
+and of the override columns of ``summary.csv``."""
 
 
 def jsonable(value: Any) -> Any:
@@ -73,6 +93,43 @@ def config_hash(config: Any) -> str:
     """
     text = json.dumps(jsonable(config), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def job_hash(resolved: dict) -> str:
+    """Return the hash that identifies a job's result (its config without runtime keys).
+
+    The resolved config is hashed without :data:`RUNTIME_KEYS`.
+
+    Examples
+    --------
+    >>> job_hash({"seed": 1, "progress": True}) == job_hash({"seed": 1, "resume": "auto"})
+    True
+    """
+    return config_hash({k: v for k, v in resolved.items() if k not in RUNTIME_KEYS})
+
+
+def finished(directory: Path, hash_: str) -> dict | None:
+    """Return the record of a job already done in ``directory`` for the config ``hash_``.
+
+    Done means: ``summary.json`` reads, its ``status`` is ``ok``, its ``config_hash``
+    equals ``hash_`` and the timeline and events it goes with exist. Otherwise None
+    (the job must run).
+    """
+    directory = Path(directory)
+    record = read_summary(directory)
+    if (record is None or record.get("status") != "ok" or record.get("config_hash") != hash_
+            or not (directory / TIMELINE).is_file() or not (directory / EVENTS).is_file()):
+        return None
+    return record
+
+
+def clear_mark(directory: Path) -> None:
+    """Remove a job's ``summary.json`` before the job writes anything anew.
+
+    Until the new record is written, the directory reads as a job that never finished,
+    not as the old result beside half-written new files.
+    """
+    (Path(directory) / SUMMARY).unlink(missing_ok=True)
 
 
 def atomic_write(path: Path, write) -> Path:

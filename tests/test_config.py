@@ -14,7 +14,7 @@ import sim
 import strategies
 import strategies.detectors
 from experiments import CONF_DIR, GROUPS
-from experiments.run import build
+from experiments.run import build, check_sizes
 from sim.streams import Stream
 from strategies import Gate, Trigger
 from strategies.detectors import StreamingDetector, TwoSampleTest
@@ -147,6 +147,7 @@ def test_default_job_is_a_multirun_over_the_families(hydra_conf):
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
     assert cfg.hydra.launcher.n_jobs == -1
     assert "report" in cfg.hydra.callbacks
+    assert cfg.resume == "auto" and cfg.fail_fast is False
     assert str(cfg.hydra.sweep.dir).startswith("results/")
     kinds = {d.kind for d in build(cfg)["stream"].drifts}
     assert {"covariate", "concept"} <= kinds
@@ -162,6 +163,7 @@ def test_preset_composes(hydra_conf, name):
     cfg = compose("config", [f"experiment={name}"], return_hydra_config=True)
     components = build(cfg)
     assert all(components[g] is not None for g in GROUPS)
+    check_sizes(components["stream"], components["protocol"])  # its windows fit its stream
     # every option the preset's sweep picks composes too
     for key, value in cfg.hydra.sweeper.params.items():
         if key in GROUPS:

@@ -145,6 +145,57 @@ def test_report_cli_on_a_partial_sweep(fake_sweep, capsys):
     assert "9 jobs" in capsys.readouterr().out
 
 
+def _many_jobs(sweep: Path, n_configs: int, n_seeds: int) -> None:
+    """Write ``n_configs * n_seeds`` small job directories fast (files copied, not rebuilt)."""
+    template = sweep.parent / "template"
+    _fake_job(template, ["trigger=periodic", "trigger.every=1", "seed=0"], 0.8)
+    timeline = (template / store.TIMELINE).read_bytes()
+    events = (template / store.EVENTS).read_bytes()
+    record = json.loads((template / store.SUMMARY).read_text())
+    num = 0
+    for every in range(1, n_configs + 1):
+        for seed in range(n_seeds):
+            job = sweep / str(num)
+            (job / ".hydra").mkdir(parents=True)
+            overrides = ["trigger=periodic", f"trigger.every={every}", f"seed={seed}"]
+            (job / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+            (job / store.TIMELINE).write_bytes(timeline)
+            (job / store.EVENTS).write_bytes(events)
+            record["overrides"] = overrides
+            record["summary"] = {**record["summary"], "mean_accuracy": 0.8 + every / 10_000
+                                 + seed / 1000, "n_retrains": every % 7, "total_cost": every % 7}
+            (job / store.SUMMARY).write_text(json.dumps(record))
+            num += 1
+
+
+def test_two_thousand_jobs_aggregate_in_seconds(tmp_path):
+    import time
+
+    sweep = tmp_path / "sweep"
+    _many_jobs(sweep, n_configs=400, n_seeds=5)
+    started = time.perf_counter()
+    agg = report.aggregate(sweep)
+    elapsed = time.perf_counter() - started
+    assert len(agg.jobs) == 2000 and (agg.jobs["status"] == "ok").all()
+    assert len(agg.configs) == 400 and (agg.configs["n_ok"] == 5).all()
+    assert agg.drawn == (report.MAX_PANELS, 400)  # timelines read for 12 configurations only
+    assert "most accurate of 400 configurations" in (sweep / "report.md").read_text()
+    for name in ("accuracy_over_time.png", "accuracy_vs_cost.png",
+                 "sensitivity_trigger.every.png"):
+        assert (sweep / name).is_file()
+    # measured: 2.4 s on a 2-core machine (0.4 s without the figures)
+    assert elapsed < 20, f"aggregating 2,000 jobs took {elapsed:.1f} s"
+
+
+def test_aggregate_ignores_jobs_beyond_the_sweep_and_runtime_keys(fake_sweep):
+    record = store.read_summary(fake_sweep / "0")
+    record["overrides"] += ["resume=true", "progress=false"]
+    store.write_summary(fake_sweep / "0", record)
+    agg = report.aggregate(fake_sweep, figures=False, expected=6)
+    assert len(agg.jobs) == 6  # 6 to 9: left by an earlier, larger sweep in the directory
+    assert "resume" not in agg.jobs and "progress" not in agg.jobs
+
+
 def test_report_cli_rejects_an_empty_directory(tmp_path):
     with pytest.raises(SystemExit) as info:
         report.main([str(tmp_path)])
@@ -248,11 +299,22 @@ def test_multirun_with_joblib_then_report_on_a_partial_sweep(tmp_path):
 @pytest.mark.slow
 def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     sweep = tmp_path / "sweep"
-    done = _cli("experiments.run", [
-        "-m", "trigger=periodic", "trigger.every=-1,5", "seed=0", "hydra.launcher.n_jobs=1",
-        f"hydra.sweep.dir={sweep}", *TINY], tmp_path)
-    assert done.returncode == 1
+    args = ["-m", "trigger=periodic", "trigger.every=-1,5", "seed=0", "hydra.launcher.n_jobs=1",
+            f"hydra.sweep.dir={sweep}", *TINY]
+    done = _cli("experiments.run", args, tmp_path)
+    # not asked to fail fast: every job ran, the failure is named, exit status 0
+    assert done.returncode == 0, done.stderr
     assert "1 of 2 jobs did not succeed" in done.stderr and "trigger.every (-1)" in done.stderr
     jobs = pd.read_csv(sweep / "summary.csv")
     assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "ok"}
     assert "## Failures" in (sweep / "report.md").read_text()
+
+    # fail_fast=true: the job after the failure does not run, exit status 1
+    fast = tmp_path / "fast"
+    done = _cli("experiments.run", [*args, f"hydra.sweep.dir={fast}", "fail_fast=true"],
+                tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "fail_fast=true and a job failed" in done.stderr
+    jobs = pd.read_csv(fast / "summary.csv")
+    assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "missing"}
+    assert "not run: fail_fast" in jobs.set_index("trigger.every").loc[5, "error"]
