@@ -486,8 +486,10 @@ def plot_advice(advice: Advice, path, *, frontier: pd.DataFrame | None = None,
                 label="Pareto front (nothing cheaper is more accurate)")
     if len(c) <= 30:  # one note per position: configurations with equal results share it
         notes: dict[tuple[float, float], list[str]] = {}
+        named = {advice.recommended, advice.runner_up}  # they are named in the legend
         for label, xi, yi in zip(c.index, x, y, strict=True):
-            notes.setdefault((round(xi, 9), round(yi, 9)), []).append(_short(label))
+            if label not in named:
+                notes.setdefault((round(xi, 9), round(yi, 9)), []).append(_short(label))
         for (xi, yi), labels in notes.items():
             ax.annotate(" / ".join(labels), (xi, yi), xytext=(6, -12),
                         textcoords="offset points", fontsize=7.5, color="0.25")
@@ -509,10 +511,12 @@ def plot_advice(advice: Advice, path, *, frontier: pd.DataFrame | None = None,
         u = c.loc[advice.runner_up]
         ax.plot(u[xcol], u["accuracy"], marker="o", ms=15, mfc="none", mec="darkorange",
                 mew=2, zorder=4, ls="none", label=f"runner-up: {advice.runner_up}")
-    if frontier is not None and len(frontier) and xcol in ("cost", "cost_per_10k"):
-        scale = PER / n_samples if xcol == "cost_per_10k" and n_samples else 1.0
-        shown = frontier[frontier["total_cost"] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
-        draw_frontier(ax, shown, scale=scale)
+    if frontier is not None and len(frontier):
+        # the frontier's K retrains are its x when the budget is in retrains per 10k
+        fx = "K" if xcol == "retrains_per_10k" else "total_cost"
+        scale = PER / n_samples if xcol != "cost" and n_samples else 1.0
+        shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
+        draw_frontier(ax, shown, x=fx, scale=scale)
     top = float(np.nanmax(y + yerr[1]))
     bottom = float(np.nanmin(y - yerr[0]))
     pad = max(0.01, 0.05 * (top - bottom))

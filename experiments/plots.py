@@ -179,13 +179,15 @@ def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
 
 def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = frozenset(),
                      cost_label: str = "total retraining cost (nominal units)",
-                     max_labels: int = 20) -> Path:
+                     max_labels: int = 20, frontier: pd.DataFrame | None = None) -> Path:
     """Mean accuracy against total cost, one point per configuration, Pareto front drawn.
 
     ``configs`` is indexed by configuration with columns ``mean_accuracy_mean``,
     ``mean_accuracy_ci95``, ``total_cost_mean`` and ``total_cost_ci95``. Beyond
     ``max_labels`` configurations, only those on the front (and the oracle) are named;
-    the others are drawn as one grey cloud.
+    the others are drawn as one grey cloud. ``frontier`` (columns ``K``, ``accuracy``,
+    ``total_cost``), when given, is the hindsight-optimal accuracy for each number of
+    retrains, drawn as a line up to the costliest configuration.
     """
     fig, ax = plt.subplots(figsize=(9, 5.2))
     palette = colors(len(configs))
@@ -226,6 +228,12 @@ def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = fr
                     zorder=4 if is_oracle else 3,
                     label=label + (" (knows the true drifts)" if is_oracle else "")
                     + (" - on the front" if on_front else ""))
+    if frontier is not None and len(frontier):
+        from experiments.advise import draw_frontier
+
+        reach = np.nanmax(x + xci) if len(x) else 0.0
+        shown = frontier[frontier["total_cost"] <= max(reach, 0) * 1.05]
+        draw_frontier(ax, shown if len(shown) > 1 else frontier.head(2))
     ax.set_xlabel(cost_label)
     ax.set_ylabel("mean accuracy (prequential, fraction correct)")
     ax.set_title("Accuracy against retraining cost\n(mean and 95% CI over seeds, bars clipped "

@@ -41,7 +41,7 @@ NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still 
 
 __all__ = ["Aggregate", "aggregate", "ci95", "find_jobs", "main", "markdown_table"]
 
-# metric, heading, better ("max" / "min"), format
+# metric, heading, better ("max" / "min"; None: a reference, never ranked), format
 METRICS = (
     ("mean_accuracy", "accuracy", "max", "{:.3f}"),
     ("n_retrains", "retrains", "min", "{:.1f}"),
@@ -52,6 +52,9 @@ METRICS = (
     ("mean_recovery_steps", "recovery (steps)", "min", "{:.1f}"),
     ("mean_accuracy_lost", "accuracy lost per drift", "min", "{:.3f}"),
     ("fit_seconds", "fit CPU (s)", "min", "{:.2f}"),
+    ("regret", "regret vs hindsight optimum", "min", "{:.3f}"),
+    ("optimal_accuracy_same_retrains", "hindsight optimum, same retrains", None, "{:.3f}"),
+    ("persistence_accuracy", "persistence (previous label)", None, "{:.3f}"),
 )
 
 
@@ -434,6 +437,42 @@ def _series(agg: Aggregate, records: dict, labels: list[str] | None = None):
     return out
 
 
+def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
+    """Return the hindsight-optimal frontier averaged over seeds, if one setting ran.
+
+    Only when every finished job replays the same stream, model, protocol, gate and
+    cost (a sweep over triggers and seeds); per seed, the best accuracy any job's
+    frontier reached at each number of retrains (each job adds its own retrains as
+    candidates), then the mean over seeds.
+    """
+    from experiments.advise import mean_frontier
+
+    per_seed: dict = {}
+    settings = set()
+    for name in agg.jobs.loc[agg.jobs["status"] == "ok", "job"]:
+        job, record = records[name]
+        config = record.get("config") or {}
+        settings.add(json.dumps({k: config.get(k) for k in
+                                 ("stream", "model", "protocol", "gate", "cost")},
+                                sort_keys=True, default=str))
+        try:
+            frame = pd.read_csv(job / store.FRONTIER)
+        except (OSError, ValueError):
+            continue
+        per_seed.setdefault(config.get("seed"), []).append(frame)
+    if len(settings) != 1 or not per_seed:
+        return None
+    # "at most K retrains": a frontier holds its last value beyond its own largest K
+    ks = pd.Index(range(max(int(f["K"].max()) for fs in per_seed.values() for f in fs) + 1),
+                  name="K")
+    best = []
+    for frames in per_seed.values():
+        both = pd.concat([f.set_index("K")[["accuracy", "total_cost"]].reindex(ks).ffill()
+                          .reset_index() for f in frames], ignore_index=True)
+        best.append(both.loc[both.groupby("K")["accuracy"].idxmax()])
+    return mean_frontier(best)
+
+
 def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
     from experiments import plots
 
@@ -446,8 +485,11 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         out["accuracy_over_time"] = plots.accuracy_over_time(
             series, agg.sweep_dir / "accuracy_over_time.png")
     if len(ok) and "total_cost_mean" in ok and "mean_accuracy_mean" in ok:
+        frontier = _frontier(agg, records)
+        if frontier is not None:  # retrain-sim-advise draws it too
+            store.write_frontier(agg.sweep_dir, frontier)
         out["accuracy_vs_cost"] = plots.accuracy_vs_cost(
-            ok, agg.sweep_dir / "accuracy_vs_cost.png", oracle=agg.oracle)
+            ok, agg.sweep_dir / "accuracy_vs_cost.png", oracle=agg.oracle, frontier=frontier)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
         if col is None or not pd.api.types.is_numeric_dtype(col) or col.nunique() < 2:
@@ -475,7 +517,7 @@ def _best(agg: Aggregate) -> pd.DataFrame:
     real = configs[[c not in agg.oracle for c in configs.index]]
     for metric, heading, better, fmt in METRICS:
         col = f"{metric}_mean"
-        if col not in real or real[col].isna().all() or len(real) < 2:
+        if better is None or col not in real or real[col].isna().all() or len(real) < 2:
             continue
         best = real[col].max() if better == "max" else real[col].min()
         winners = real.index[np.isclose(real[col], best, rtol=0, atol=1e-12)].tolist()

@@ -47,6 +47,7 @@ __all__ = [
 SUMMARY = "summary.json"
 EVENTS = "events.csv"
 TIMELINE = "timeline.parquet"
+FRONTIER = "oracle_frontier.csv"
 
 FAIL_FAST_MARK = ".fail_fast"
 """File a failed job leaves in the sweep directory under ``fail_fast=true``: the jobs
@@ -171,6 +172,11 @@ def write_timeline(directory: Path, timeline: pd.DataFrame) -> Path:
 def write_events(directory: Path, events: pd.DataFrame) -> Path:
     """Write the retrain events as ``events.csv`` (atomically)."""
     return atomic_write(Path(directory) / EVENTS, lambda p: events.to_csv(p, index=False))
+
+
+def write_frontier(directory: Path, frontier: pd.DataFrame) -> Path:
+    """Write the run's hindsight-optimal frontier as ``oracle_frontier.csv`` (atomically)."""
+    return atomic_write(Path(directory) / FRONTIER, lambda p: frontier.to_csv(p, index=False))
 
 
 def read_summary(directory: Path) -> dict | None:

@@ -211,17 +211,3 @@ def validate(obj: Any) -> None:
     """
     for name, constraint in type(obj)._constraints.items():
         check(obj, name, getattr(obj, name), constraint)
-
-
-def check_number(owner, name, value, *, kind=numbers.Real, low=None, high=None,
-                 low_open=False, high_open=False, none_ok=False):
-    """Check a number against bounds (the functional form of :class:`Interval`)."""
-    closed = {(False, False): "both", (False, True): "left", (True, False): "right",
-              (True, True): "neither"}[(low_open, high_open)]
-    check(owner, name, value, Interval("int" if kind is numbers.Integral else "float", low,
-                                       high, closed, none_ok))
-
-
-def check_choice(owner, name, value, allowed):
-    """Check that ``value`` is one of ``allowed`` (the functional form of :class:`Options`)."""
-    check(owner, name, value, Options(tuple(allowed)))

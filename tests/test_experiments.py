@@ -285,8 +285,13 @@ def test_multirun_with_joblib_then_report_on_a_partial_sweep(tmp_path):
     for name in ("report.md", "configs.csv", "accuracy_over_time.png", "accuracy_vs_cost.png"):
         assert (sweep / name).is_file(), name
     for job in range(6):
-        assert {"timeline.parquet", "events.csv", "summary.json"} <= {
+        assert {"timeline.parquet", "events.csv", "summary.json", "oracle_frontier.csv"} <= {
             p.name for p in (sweep / str(job)).iterdir()}
+    # every run is measured against the hindsight optimum with as many retrains
+    assert (jobs["regret"] >= -1e-9).all()
+    assert (jobs["optimal_accuracy_same_retrains"] >= jobs["mean_accuracy"] - 1e-9).all()
+    assert jobs.loc[jobs["trigger"] == "never", "regret"].abs().max() < 1e-9
+    assert len(list((sweep / ".oracle_cache").glob("*.npz"))) == 2  # one per seed, shared
 
     shutil.rmtree(sweep / "4")
     (sweep / "summary.csv").unlink()
