@@ -96,3 +96,26 @@ def test_holdout_gate_rejects_bad_challengers_from_tiny_windows():
         assert gated["n_rejected"] > 0.5 * gated["n_retrains"]
         assert gated["mean_accuracy"] >= plain["mean_accuracy"]
         assert gated["total_cost"] == plain["total_cost"]  # rejected retrains still cost
+
+
+def test_the_hindsight_frontier_is_a_ceiling_on_sea():
+    """Issue 5's acceptance: monotone frontier, regret >= 0, the oracle near K = 1."""
+    from sim.oracle import hindsight, regret
+    from strategies import AnyOf, Cooldown
+
+    sea = SEA(n_samples=N, schedule=[{"at": N // 2, "to": 3}])
+    triggers = {"never": Never(), "periodic": Periodic(), "ks": DataDrift(),
+                "performance": Performance(),
+                "combined": Cooldown(AnyOf([DataDrift(), Performance()]), min_gap=5),
+                "oracle": AtTrueDrifts(delay=2, refit_after=None)}
+    for seed in SEEDS:
+        for name, trigger in triggers.items():
+            run = replay(sea, LogisticRegression(), trigger, seed=seed)
+            frontier = hindsight(sea, LogisticRegression(), seed=seed, every=10,
+                                 extra_steps=run.events)
+            accuracy = frontier.frontier["accuracy"].to_numpy()
+            assert np.all(np.diff(accuracy) >= -1e-12)
+            r = regret(run.summary, frontier)["regret"]
+            assert r >= -1e-9, (name, seed, r)
+            if name == "oracle":  # one retrain, two steps after the drift
+                assert run.summary["n_accepted"] == 1 and r <= 0.01
