@@ -13,6 +13,14 @@ the KS ``alpha`` of ``DataDrift`` takes 20 values. Timed (median of 3):
 The results with and without the cache are checked to be identical. Goal: the sweep in
 one process costs <= 3x one run.
 
+Besides fits and predictions, the cache shares ``DataDrift``'s two-sample tests: runs at
+different alphas deploy the same model (so test against the same reference) until
+their decisions diverge, and a test's result does not depend on alpha (see
+``sim.cache.ReferenceMemo``). What no cache can share is the *distinct* work of the
+grid: every distinct model must be fitted once and every test against a distinct
+reference made once. The script prints those counts next to one run's, which bound what
+sharing can reach.
+
     python benchmarks/sweep.py [--n-samples 200000]
 """
 
@@ -43,7 +51,8 @@ def main() -> None:
     print(f"SEA {args.n_samples:,} samples, sudden drift at half; DataDrift(alpha) for 20 "
           f"alphas from {ALPHAS[0]:g} to {ALPHAS[-1]:g}; median of 3\n")
 
-    one, _ = median_time(lambda: replay(stream, model, DataDrift(alpha=0.05), seed=0))
+    one, one_result = median_time(lambda: replay(stream, model, DataDrift(alpha=0.05),
+                                                 seed=0))
     plain, table = median_time(lambda: compare(stream, model, triggers, seed=0))
     caches = []
 
@@ -82,9 +91,16 @@ def main() -> None:
     print(f"| 20 replays, shared disk cache, warm (re-run) | {warm_s:.2f} | "
           f"{warm_s / one:.1f} |")
     retrains = table["n_retrains"]
-    print(f"\nretrains per run: {retrains.min()}-{retrains.max()} (total {retrains.sum()}); "
-          f"memory cache: {stats['fit_hits']} fit hits, {stats['fit_misses']} misses, "
-          f"{stats['prediction_hits']} prediction hits, {stats['prediction_misses']} misses")
+    steps = len(one_result.timeline)
+    print(f"\nretrains per run: {retrains.min()}-{retrains.max()} (total {retrains.sum()}; "
+          f"one run at alpha=0.05: {one_result.summary['n_retrains']}); memory cache: "
+          f"{stats['fit_hits']} fit hits, {stats['fit_misses']} misses, "
+          f"{stats['prediction_hits']} prediction hits, {stats['prediction_misses']} misses, "
+          f"{stats['result_hits']} test hits, {stats['result_misses']} misses")
+    fits_one = one_result.summary["n_retrains"] + 1
+    print(f"distinct work of the grid: {stats['fit_misses']} fits and "
+          f"{stats['result_misses']} KS tests, against {fits_one} and {steps} in one run "
+          f"({stats['fit_misses'] / fits_one:.1f}x and {stats['result_misses'] / steps:.1f}x)")
     print(f"results identical with and without the cache: {same}")
 
 

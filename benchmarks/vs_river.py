@@ -14,15 +14,21 @@ contestant), in one process, BLAS limited to one thread (see common.py).
   under ``ErrorDetector(ADWIN())`` and under ``DataDrift()`` (KS), and a
   ``DecisionTreeClassifier`` under ``ErrorDetector(ADWIN())``; whole stream.
 - Naive: a per-step loop (``predict`` per step, ``scipy.stats.ks_2samp`` per feature per
-  step, Bonferroni, retrain on the last 5,000 samples) against our ``DataDrift()`` with
-  ``window="sliding"``, which makes the same decisions (checked).
+  step, Bonferroni, retrain on the last 5,000 samples) against our ``DataDrift(alpha)``
+  with ``window="sliding"``, which makes the same decisions (checked). The issue's naive
+  job spends ~90% of its time in the KS calls, i.e. it retrains rarely: that is the job
+  at ``--naive-alpha`` (default 0.001 with Bonferroni over 3 features; SEA's drift is a
+  concept drift, invisible to a test on P(X), so every retrain is a false alarm). The
+  job at ``alpha=0.05`` (about 5% of steps fire, so fits dominate both sides) is
+  reported too. The share of time in the KS test is measured for both sides: the naive
+  loop's by timing its ``ks_2samp`` calls, ours from a cProfile run (not the timed one).
 
 Ours is timed as the median of 3 runs. Goals: >= 30x River (stretch 50x) with logistic
 regression for both triggers, >= 20x River's Hoeffding tree with a decision tree,
 >= 10x the naive loop.
 
     python benchmarks/vs_river.py [--n-samples 2000000] [--river-samples 100000]
-                                  [--naive-samples 500000]
+                                  [--naive-samples 500000] [--naive-alpha 0.001]
 """
 
 from __future__ import annotations
@@ -69,9 +75,14 @@ def river_loop(X, y, make_model) -> tuple[float, int]:
     return time.perf_counter() - start, drifts
 
 
-def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05) -> tuple[float, list[int]]:
-    """A per-step loop: predict, ks_2samp per feature, retrain on the last ``window``."""
+def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05):
+    """A per-step loop: predict, ks_2samp per feature, retrain on the last ``window``.
+
+    Returns its seconds, the retrain steps and the seconds spent in ``ks_2samp``.
+    """
     seed = child_seeds(SEED)["model"]
+    clock = time.perf_counter
+    in_ks = 0.0
     start = time.perf_counter()
     first = -(-initial // STEP)
     model = seeded_clone(LogisticRegression(), seed).fit(X[: first * STEP], y[: first * STEP])
@@ -80,25 +91,55 @@ def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05) -> tuple[float, l
     for t in range(first, -(-len(y) // STEP)):
         Xt, yt = X[t * STEP:(t + 1) * STEP], y[t * STEP:(t + 1) * STEP]
         accuracy.append(np.mean(model.predict(Xt) == yt))
+        t0 = clock()
         p = np.array([stats.ks_2samp(reference[:, f], Xt[:, f], method="asymp").pvalue
                       for f in range(X.shape[1])])
+        in_ks += clock() - t0
         if np.any(np.minimum(p * X.shape[1], 1.0) < alpha):
             end = (t + 1) * STEP
             reference = X[end - window:end]
             model = seeded_clone(LogisticRegression(), seed).fit(reference, y[end - window:end])
             retrains.append(t)
-    return time.perf_counter() - start, retrains
+    return time.perf_counter() - start, retrains, in_ks
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-samples", type=int, default=2_000_000)
-    parser.add_argument("--river-samples", type=int, default=100_000)
-    parser.add_argument("--naive-samples", type=int, default=500_000)
-    args = parser.parse_args()
+def ks_share(work) -> float:
+    """Share of ``work``'s profiled time inside the KS trigger's test (cProfile)."""
+    import cProfile
+    import pstats
+
+    profile = cProfile.Profile()
+    profile.runcall(work)
+    table = pstats.Stats(profile).stats
+    total = sum(v[2] for v in table.values())  # own time of every function
+    ks = [v[3] for k, v in table.items() if k[2] == "_test_current"]
+    return sum(ks) / total if total else float("nan")
+
+
+def naive_comparison(m: int, alpha: float) -> None:
+    """The naive loop against our replay of the same job at ``alpha``."""
+    small = sea(m)
+    Xs, ys = stream_arrays(small)
+    runs = [naive_ks_loop(Xs, ys, alpha=alpha) for _ in range(3)]
+    naive_seconds = float(np.median([r[0] for r in runs]))
+    naive_retrains, naive_ks = runs[0][1], float(np.median([r[2] / r[0] for r in runs]))
+
+    def ours():
+        return replay(small, LogisticRegression(), DataDrift(alpha=alpha), seed=SEED,
+                      step_size=STEP, window="sliding")
+
+    seconds, result = median_time(ours)
+    share = ks_share(ours)
+    same = result.events["step"].tolist() == naive_retrains
+    print(f"| {alpha:g} | {len(naive_retrains)} | {m / naive_seconds:,.0f} | {naive_ks:.0%} | "
+          f"{m / seconds:,.0f} | {share:.0%} | {naive_seconds / seconds:.1f}x | {same} |",
+          flush=True)
+
+
+def river_comparison(args) -> None:
+    """River's loop against our replays of the same jobs."""
     from river import linear_model, preprocessing, tree
 
-    print(versions())
     n = args.n_samples
     stream = sea(n)
     X, y = stream_arrays(stream)
@@ -135,18 +176,27 @@ def main() -> None:
         print(f"| {name} | {result.summary['n_retrains']} | {seconds:.2f} | {rate:,.0f} | "
               f"{river_rate:,.0f} | {rate / river_rate:.1f}x | >= {goal}x |", flush=True)
 
-    m = args.naive_samples
-    small = sea(m)
-    Xs, ys = stream_arrays(small)
-    naive_seconds, naive_retrains = naive_ks_loop(Xs, ys)
-    seconds, result = median_time(lambda: replay(
-        small, LogisticRegression(), DataDrift(), seed=SEED, step_size=STEP, window="sliding"))
-    same = result.events["step"].tolist() == naive_retrains
-    print(f"\nNaive per-step loop (ks_2samp per feature per step) on {m:,} samples: "
-          f"{m / naive_seconds:,.0f} samples/s, {len(naive_retrains)} retrains; ours "
-          f"(DataDrift(), window='sliding'): {m / seconds:,.0f} samples/s; ratio "
-          f"{naive_seconds / seconds:.1f}x (goal >= 10x); identical decisions: {same}")
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-samples", type=int, default=2_000_000)
+    parser.add_argument("--river-samples", type=int, default=100_000)
+    parser.add_argument("--naive-samples", type=int, default=500_000)
+    parser.add_argument("--naive-alpha", type=float, default=0.001)
+    parser.add_argument("--skip-river", action="store_true", help="only the naive loop")
+    args = parser.parse_args()
+    print(versions())
+    if not args.skip_river:
+        river_comparison(args)
+
+    m = args.naive_samples
+    print(f"\nNaive per-step loop (ks_2samp per feature per step, Bonferroni) vs ours "
+          f"(DataDrift(alpha), window='sliding') on {m:,} samples, medians of 3 (goal >= 10x)")
+    print("| alpha | retrains | naive samples/s | naive: share in ks_2samp | ours samples/s | "
+          "ours: share in KS | ratio | identical decisions |")
+    print("|---|---|---|---|---|---|---|---|")
+    for alpha in dict.fromkeys([args.naive_alpha, 0.05]):
+        naive_comparison(m, alpha)
 
 if __name__ == "__main__":
     main()

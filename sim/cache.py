@@ -27,6 +27,16 @@ uncacheable: it computes everything, and :attr:`Cache.stats` counts it.
 
 **Predictions** are keyed by the fit's key and the range of samples predicted.
 
+**Step results** of a trigger (e.g. :class:`~strategies.DataDrift`'s two-sample test of a
+step's inputs against the deployed model's training inputs) are kept in a
+:class:`ReferenceMemo`, one per deployed model's *reference* (its training inputs), keyed
+by :meth:`RunKeys.reference` (the fit's key and the number of reference rows) and, inside
+it, by whatever the trigger names (for ``DataDrift``: the test's class and parameters
+and the current window's first sample and length). The runs of a sweep deploy the same
+model until their decisions diverge, so they compute each of these results once. The
+engine hands the memo to the trigger as :attr:`~sim.types.Observation.memo` (None when
+the run has no cache).
+
 A cache hit returns the stored model and the CPU seconds of the *original* fit: the
 events' ``fit_seconds`` (and the summary's) report what the retrain costs, whether or
 not this run paid it, so results are the same with and without a cache. How much was
@@ -66,7 +76,8 @@ import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator
 
-__all__ = ["Cache", "DiskCache", "MemoryCache", "as_cache", "default_cache_dir", "fingerprint"]
+__all__ = ["Cache", "DiskCache", "MemoryCache", "ReferenceMemo", "as_cache", "default_cache_dir",
+           "fingerprint"]
 
 #: bumped whenever what the cache stores, or how keys are made, changes
 FORMAT = "1"
@@ -182,21 +193,93 @@ class RunKeys:
         """Key of a model's predictions on the samples with index in ``[start, stop)``."""
         return _digest(fit_key, "predictions", int(start), int(stop))
 
+    @staticmethod
+    def reference(fit_key: str, n_rows: int) -> str:
+        """Key of a model's reference: the last ``n_rows`` inputs of its training window.
+
+        The fit's key fixes the training window's inputs (stream, seed, label mask,
+        window), so this fixes the reference whatever ``train_window`` cut it.
+        """
+        return _digest(fit_key, "reference", int(n_rows))
+
 
 def _digest(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
+class ReferenceMemo:
+    """Step results that depend only on a reference and a step's inputs, shared by runs.
+
+    A trigger reads it as :attr:`~sim.types.Observation.memo`: ``get(key)`` returns what
+    some run stored under ``key`` for this reference (None if nothing), ``put(key,
+    value)`` stores it. ``key`` must name everything the result depends on besides the
+    reference (the stream, its seed and the label mask are in the reference's key): for a
+    two-sample test, the test's class and parameters and the current window's samples.
+    Only results that are a pure function of those may be stored, and values are shared,
+    not copied: do not modify them.
+
+    Examples
+    --------
+    >>> memo = MemoryCache().reference_memo("a reference key")
+    >>> memo.get(("KS", 1000, 500)) is None
+    True
+    >>> memo.put(("KS", 1000, 500), 0.25)
+    >>> memo.get(("KS", 1000, 500)), memo.get(("KS", 1500, 500))
+    (0.25, None)
+    """
+
+    __slots__ = ("key", "_table", "_cache", "dirty")
+
+    def __init__(self, cache: Cache, key: str, table: dict):
+        self.key = key
+        self._table = table
+        self._cache = cache
+        self.dirty = False
+
+    def get(self, key) -> Any:
+        """Return the value stored under ``key`` for this reference, or None."""
+        value = self._table.get(key)
+        self._cache.stats["result_hits" if value is not None else "result_misses"] += 1
+        return value
+
+    def put(self, key, value) -> None:
+        """Store ``value`` under ``key`` for this reference."""
+        self._table[key] = value
+        self.dirty = True
+
+    def flush(self) -> None:
+        """Write what was stored since the last flush (a disk cache; no-op in memory)."""
+        if self.dirty:
+            self._cache._flush_table(self.key, self._table)
+            self.dirty = False
+
+
 class Cache:
     """Base class of the caches: fitted models and prediction arrays by key.
 
-    Subclasses implement :meth:`_load` and :meth:`_store`. :attr:`stats` counts hits,
-    misses and uncacheable runs.
+    Subclasses implement :meth:`_load` and :meth:`_store` (and, for step results kept
+    beyond the process, :meth:`_load_table` and :meth:`_flush_table`). :attr:`stats`
+    counts hits, misses and uncacheable runs.
     """
 
     def __init__(self):
         self.stats = {"fit_hits": 0, "fit_misses": 0, "prediction_hits": 0,
-                      "prediction_misses": 0, "uncacheable_runs": 0}
+                      "prediction_misses": 0, "result_hits": 0, "result_misses": 0,
+                      "uncacheable_runs": 0}
+        self._tables: dict[str, dict] = {}
+
+    def reference_memo(self, key: str) -> ReferenceMemo:
+        """Return the :class:`ReferenceMemo` of the reference with key ``key`` (see RunKeys)."""
+        table = self._tables.get(key)
+        if table is None:
+            table = self._tables[key] = self._load_table(key)
+        return ReferenceMemo(self, key, table)
+
+    def _load_table(self, key: str) -> dict:
+        return {}
+
+    def _flush_table(self, key: str, table: dict) -> None:
+        pass
 
     def get_fit(self, key: str):
         """Return ``(estimator, fit_seconds)`` stored under ``key``, or None."""
@@ -268,7 +351,10 @@ class DiskCache(Cache):
     concurrent jobs never read a partial entry; two jobs computing the same entry write
     the same content. Entries read or written are also kept in memory for this process.
     An unreadable entry counts as a miss. Only use a directory you trust: entries are
-    unpickled.
+    unpickled. The step results of a reference (see :class:`ReferenceMemo`) are one file
+    per reference, ``<path>/results/...``, read when a run first deploys a model with
+    that reference and written (merged with the file's current content) at the end of
+    the run.
 
     Parameters
     ----------
@@ -306,6 +392,42 @@ class DiskCache(Cache):
     def _file(self, kind: str, key: str) -> Path:
         return self.path / kind / key[:2] / f"{key}.pkl"
 
+    def _read_table(self, key: str) -> dict:
+        try:
+            with open(self._file("results", key), "rb") as f:
+                table = pickle.load(f)
+        except Exception:  # missing, damaged or incompatible: nothing stored
+            return {}
+        return table if isinstance(table, dict) else {}
+
+    def _load_table(self, key):
+        return self._read_table(key)
+
+    def _flush_table(self, key, table):
+        """Merge the table with what other jobs stored meanwhile and write it atomically.
+
+        Two jobs flushing at once may each miss the other's new entries (the last rename
+        wins); those are then recomputed by a later run: a lost entry costs time, never a
+        wrong result, since every job stores the same value under the same key.
+        """
+        on_disk = self._read_table(key)
+        if on_disk:
+            for k, v in on_disk.items():
+                table.setdefault(k, v)
+        self._write(self._file("results", key), table)
+
+    def _write(self, target: Path, value) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(value, f, protocol=5)
+            os.replace(tmp, target)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
     def _load(self, kind, key):
         value = self._memory.get((kind, key))
         if value is not None or (kind == "predictions" and not self.predictions):
@@ -326,17 +448,7 @@ class DiskCache(Cache):
         self._memory[(kind, key)] = value
         if kind == "predictions" and not self.predictions:
             return
-        target = self._file(kind, key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(value, f, protocol=5)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        self._write(self._file(kind, key), value)
 
 
 def default_cache_dir(results: str | os.PathLike = "results") -> Path:

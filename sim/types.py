@@ -199,6 +199,12 @@ class Observation:
         Index of the first sample of step ``t``.
     task
         ``"classification"`` or ``"regression"``: how predictions are scored.
+    memo
+        When the run has a cache (see :mod:`sim.cache`): the
+        :class:`~sim.cache.ReferenceMemo` of ``reference``, where a trigger may keep
+        results that depend only on the reference and the inputs it is shown (e.g. a
+        two-sample test's), shared with the other runs of a sweep that deploy a model
+        with the same reference. None without a cache.
 
     Examples
     --------
@@ -223,6 +229,7 @@ class Observation:
     reference: np.ndarray
     sample_index: int
     task: str = "classification"
+    memo: Any = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import clone
 
+from sim.cache import Uncacheable, fingerprint
 from sim.checks import Instance, Interval, Options, validate
 from sim.types import Decision, Drift, Observation, sample_loss
 from strategies.base import Trigger
@@ -191,25 +192,24 @@ class DataDrift(_Detecting):
         self._start()
         self._test = _seeded(self.test if self.test is not None else KS(), seed)
         self._model_id = None
+        self._reference = None  # fitted lazily: with a shared memo most steps need no fit
         self._recent: list[tuple[int, np.ndarray]] = []
+        self._memo_name = _memo_name(self._test)
         return self
 
     def _detect(self, obs: Observation) -> Decision:
         """Test the last ``window`` steps of inputs against the reference."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
-            self._test.fit(obs.reference)
+            self._reference = obs.reference
             self._recent = []
         self._recent.append((obs.sample_index, obs.X))
         self._recent = self._recent[-self.window:]
         if len(self._recent) < self.window:
             return Decision(False)
-        current = self._recent[0][1] if self.window == 1 else np.concatenate(
-            [x for _, x in self._recent])
-        result = self._test.test(current)
-        stats = {f"statistic_{i}": float(s) for i, s in enumerate(result.statistic)}
+        result, stats = self._test_current(obs)
+        stats = dict(stats)
         if result.p_value is not None and self._test.has_p_value:
-            stats |= {f"p_value_{i}": float(p) for i, p in enumerate(result.p_value)}
             drifted = adjust_p_values(result.p_value, self.correction) < self.alpha
             rule = f"adjusted p < {self.alpha} ({self.correction})"
         else:
@@ -227,6 +227,52 @@ class DataDrift(_Detecting):
         reason = (f"{type(self._test).__name__}: {rule} on feature"
                   f"{'s' if n_drifted > 1 else ''} {which}")
         return Decision(True, reason, stats, since=self._recent[0][0])
+
+    def _test_current(self, obs: Observation):
+        """Test the last ``window`` steps against the reference; return result and statistics.
+
+        With a cache (``obs.memo``) and a test that is a pure function of the reference
+        and the current sample, the result is shared by every run that deploys a model
+        with the same reference: it is keyed by the test (class and parameters) and the
+        current window (first sample index and length), the reference's identity being
+        the memo's. Its statistics do not depend on ``alpha``, ``threshold``,
+        ``correction`` or ``share``, so runs differing only in those share every check
+        until their deployed models differ.
+        """
+        memo = obs.memo if self._memo_name is not None else None
+        if memo is not None:
+            n = sum(len(x) for _, x in self._recent)
+            key = (self._memo_name, self._recent[0][0], n)
+            found = memo.get(key)
+            if found is not None:
+                return found
+        if self._reference is not None:  # the first test since the deployed model changed
+            self._test.fit(self._reference)
+            self._reference = None
+        current = self._recent[0][1] if self.window == 1 else np.concatenate(
+            [x for _, x in self._recent])
+        result = self._test.test(current)
+        stats = {f"statistic_{i}": float(s) for i, s in enumerate(result.statistic)}
+        if result.p_value is not None and self._test.has_p_value:
+            stats |= {f"p_value_{i}": float(p) for i, p in enumerate(result.p_value)}
+        if memo is not None:
+            memo.put(key, (result, stats))
+        return result, stats
+
+
+def _memo_name(test) -> tuple | None:
+    """Identity of a two-sample test for shared results; None when it may not be shared.
+
+    Only tests that declare themselves pure functions of (reference, current)
+    (``_memoisable``: KS, PSI, ...; not the seeded, stateful MMD or domain classifier)
+    and whose parameters can be fingerprinted are shared.
+    """
+    if not getattr(type(test), "_memoisable", False):
+        return None
+    try:
+        return ("DataDrift.test", fingerprint(test))
+    except Uncacheable:
+        return None
 
 
 class Performance(_Detecting):

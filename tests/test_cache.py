@@ -11,6 +11,7 @@ from sim import compare, replay
 from sim.cache import DiskCache, MemoryCache, as_cache, fingerprint
 from sim.streams import SEA
 from strategies import DataDrift, Performance, Periodic
+from strategies.detectors import KS
 
 
 def sea(n=20_000, **kw):
@@ -140,3 +141,73 @@ def test_fingerprint_sees_nested_parameters():
     b = make_pipeline(StandardScaler(with_mean=False), LogisticRegression())
     assert fingerprint(a) != fingerprint(b)
     assert fingerprint(a) == fingerprint(make_pipeline(StandardScaler(), LogisticRegression()))
+
+
+# -- shared step results of DataDrift (sim.cache.ReferenceMemo) ------------------------
+
+def _results(cache):
+    return cache.stats["result_hits"], cache.stats["result_misses"]
+
+
+def test_data_drift_shares_its_tests_and_keeps_the_results(tmp_path):
+    """Runs at other thresholds reuse every test made against the same reference."""
+    plain = replay(sea(), LogisticRegression(), DataDrift(alpha=0.2), seed=1)
+    cache = MemoryCache()
+    first = replay(sea(), LogisticRegression(), DataDrift(alpha=1e-9), seed=1, cache=cache)
+    hits, misses = _results(cache)
+    assert hits == 0 and misses == len(first.timeline)
+    again = replay(sea(), LogisticRegression(), DataDrift(alpha=0.2), seed=1, cache=cache)
+    assert_same(plain, again)
+    # the runs share the initial model until alpha=0.2 first fires
+    first_retrain = int(again.events["step"].iloc[0])
+    first_step = int(again.timeline["step"].iloc[0])
+    assert cache.stats["result_hits"] - hits >= first_retrain - first_step + 1
+    # on disk, for separate jobs: the second job's tests all hit
+    replay(sea(), LogisticRegression(), DataDrift(alpha=1e-9), seed=1, cache=tmp_path)
+    disk = DiskCache(tmp_path)
+    result = replay(sea(), LogisticRegression(), DataDrift(alpha=1e-8), seed=1, cache=disk)
+    assert _results(disk) == (len(result.timeline), 0)
+
+
+@pytest.mark.parametrize("change, shared", [
+    (dict(train_window=4000), False),  # same initial fit (and fit key), shorter reference
+    (dict(trigger=DataDrift(alpha=1e-9, window=2)), False),  # other current windows
+    (dict(seed=3), False),
+    (dict(step_size=400), False),  # other current windows
+    (dict(trigger=DataDrift(alpha=1e-3, test=KS(), share=0.5)), True),  # same tests
+], ids=["reference", "window", "seed", "step", "same-tests"])
+def test_a_changed_reference_or_window_misses(change, shared):
+    """Hits only when the reference and the current window are the same."""
+    base = dict(trigger=DataDrift(alpha=1e-9), seed=0, train_window=5000, step_size=500)
+    cache = MemoryCache()
+    run = dict(base)
+    replay(sea(), LogisticRegression(), run.pop("trigger"), cache=cache, **run)
+    hits, _ = _results(cache)
+    changed = base | change
+    trigger = changed.pop("trigger")
+    result = replay(sea(), LogisticRegression(), trigger, cache=cache, **changed)
+    assert_same(replay(sea(), LogisticRegression(), trigger, **changed), result)
+    new_hits = cache.stats["result_hits"] - hits
+    if shared:  # every step until the first retrain (after it: another reference)
+        steps = result.timeline["step"]
+        until = result.events["step"].iloc[0] if len(result.events) else steps.iloc[-1]
+        assert new_hits >= int((steps <= until).sum())
+    else:
+        assert new_hits == 0
+
+
+def test_other_tests_and_stateful_tests_are_not_shared():
+    from strategies.detectors import MMD, PSI
+
+    cache = MemoryCache()
+    replay(sea(), LogisticRegression(), DataDrift(alpha=1e-9), seed=0, cache=cache)
+    hits, misses = _results(cache)
+    replay(sea(), LogisticRegression(), DataDrift(PSI(), threshold=9.0), seed=0, cache=cache)
+    assert cache.stats["result_hits"] == hits and cache.stats["result_misses"] > misses
+    hits, misses = _results(cache)
+    trigger = DataDrift(MMD(n_permutations=20, max_samples=200), alpha=1e-9)
+    plain = replay(sea(n=8_000), LogisticRegression(), trigger, seed=0)
+    for _ in range(2):
+        assert_same(plain, replay(sea(n=8_000), LogisticRegression(), trigger, seed=0,
+                                  cache=cache))
+    assert _results(cache) == (hits, misses)  # MMD's random state moves: never shared
