@@ -32,7 +32,7 @@ except ImportError:  # pragma: no cover (Windows)
     _resource = None
 
 from sim.cache import RunKeys, Uncacheable, as_cache
-from sim.checks import Interval, Options, check, validate
+from sim.checks import Interval, Options, check, is_int, validate
 from sim.cost import Cost
 from sim.metrics import summarize
 from sim.streams.base import Stream
@@ -456,6 +456,7 @@ def replay(
     >>> round(result.summary["mean_accuracy"], 2)
     0.86
     """
+    check("replay", "seed", seed, Interval("int", 0))
     protocol = clone(protocol) if protocol is not None else Protocol()
     protocol.set_params(**protocol_params).check()
     cost = (clone(cost) if cost is not None else Cost()).check()
@@ -465,6 +466,17 @@ def replay(
     trigger = clone(trigger)
     trigger.reset(seed=seeds["trigger"])
     step_size = protocol.step_size
+    n_samples = stream.get_params().get("n_samples")
+    if is_int(n_samples):  # a stream of known length: the windows must fit in it
+        n_scored = -(-n_samples // step_size) - -(-protocol.initial_train // step_size)
+        if n_scored < 1:
+            raise ValueError(
+                f"The 'initial_train' parameter of Protocol must leave at least one step to "
+                f"score: the stream has {n_samples} samples, fewer than initial_train="
+                f"{protocol.initial_train} plus a step of {step_size}. Got "
+                f"{protocol.initial_train!r} instead.")
+        check(protocol, "train_window", protocol.train_window, Interval("int", 1, n_samples))
+        trigger.check_stream(n_scored, step_size)
     task = stream.task
     check(stream, "task", task, Options(TASKS))
     if trigger.requires_ground_truth:
@@ -669,6 +681,11 @@ def replay(
                 callback(t)
         chunk.preds.clear()
 
+    if not rows["step"]:  # a stream of unknown length ended within the initial segment
+        raise ValueError(
+            f"The 'initial_train' parameter of Protocol must leave at least one step of the "
+            f"stream to score; the stream ended after {n_initial} samples. Got "
+            f"{protocol.initial_train!r} instead.")
     for track in tracks:
         if track.n:
             events[track.event]["benefit"] = track.benefit

@@ -43,6 +43,12 @@ class Trigger(BaseEstimator):
     def on_retrain(self, t: int, accepted: bool) -> None:
         """Hear that a retrain decided at step ``t`` was trained and whether it was accepted."""
 
+    def check_stream(self, n_steps: int, step_size: int) -> None:
+        """Raise a ValueError if the trigger could never fire on ``n_steps`` scored steps.
+
+        The engine calls it, after :meth:`reset`, when the stream's length is known.
+        """
+
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Receive the ground truth (only when :attr:`requires_ground_truth` is True)."""
 

@@ -74,6 +74,11 @@ class _Vote(Trigger):
             child.on_retrain(t, accepted)
             fired.clear()
 
+    def check_stream(self, n_steps: int, step_size: int) -> None:
+        """Let every child check the stream."""
+        for child in self._children:
+            child.check_stream(n_steps, step_size)
+
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth to the children that require it."""
         for child in self._children:
@@ -205,6 +210,10 @@ class _Wrapper(Trigger):
     def on_retrain(self, t: int, accepted: bool) -> None:
         """Tell the child."""
         self._child.on_retrain(t, accepted)
+
+    def check_stream(self, n_steps: int, step_size: int) -> None:
+        """Let the child check the stream."""
+        self._child.check_stream(n_steps, step_size)
 
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth on to the child."""

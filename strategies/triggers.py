@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.base import clone
 
 from sim.cache import Uncacheable, fingerprint
-from sim.checks import Instance, Interval, Options, validate
+from sim.checks import Instance, Interval, Options, check, validate
 from sim.types import Decision, Drift, Observation, sample_loss
 from strategies.base import Trigger
 from strategies.detectors import KS, StreamingDetector, TwoSampleTest, adjust_p_values
@@ -197,6 +197,10 @@ class DataDrift(_Detecting):
         self._memo_name = _memo_name(self._test)
         return self
 
+    def check_stream(self, n_steps: int, step_size: int) -> None:
+        """Refuse a window longer than the scored part of the stream."""
+        check(self, "window", self.window, Interval("int", 1, n_steps))
+
     def _detect(self, obs: Observation) -> Decision:
         """Test the last ``window`` steps of inputs against the reference."""
         if obs.model_id != self._model_id:
@@ -346,6 +350,12 @@ class Performance(_Detecting):
         self._index = np.empty(0, dtype=np.int64)
         self._baseline = None
         return self
+
+    def check_stream(self, n_steps: int, step_size: int) -> None:
+        """Refuse a window or a baseline needing more labels than the stream can deliver."""
+        most = n_steps * step_size
+        check(self, "window", self.window, Interval("int", 1, most))
+        check(self, "min_labels", self.min_labels, Interval("int", 1, most))
 
     def _detect(self, obs: Observation) -> Decision:
         """Add the arrived labels of the deployed model and check its performance."""

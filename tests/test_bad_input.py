@@ -3,9 +3,7 @@ behaviour where an error would be wrong.
 
 Each mistake is checked through the command line (``retrain-sim``'s ``main``, in this
 process: the same code as the console script, without a Python start-up per case) and,
-where it is the library's, through Python (``sim.replay``). Checks the library does not
-make yet are marked ``xfail(strict=True)`` with the check it lacks: they turn into
-failures, to be unmarked, the day the library adds them.
+where it is the library's, through Python (``sim.replay``).
 """
 
 import logging
@@ -172,9 +170,6 @@ def test_python_component_errors():
         _replay(PriorShift(n_samples=6000, priors=[[1.0, 0.0]], schedule=[]))
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sim.replay does not check that train_window <= the stream's n_samples; "
-    "experiments.run.check_sizes does, for the command line"))
 def test_python_window_larger_than_the_stream():
     try:
         _replay(train_window=100_000)
@@ -184,9 +179,6 @@ def test_python_window_larger_than_the_stream():
         raise AssertionError("no error")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sim.replay accepts an initial_train that leaves no step to score (an empty timeline); "
-    "experiments.run.check_sizes rejects it, for the command line"))
 def test_python_initial_segment_leaving_no_step():
     try:
         result = _replay(initial_train=5900)  # rounded up to 6000: every sample
@@ -196,9 +188,6 @@ def test_python_initial_segment_leaving_no_step():
         assert len(result.timeline) > 0, "an empty timeline, no error"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "sim.replay does not check its seed: a str reaches numpy.random.SeedSequence, whose "
-    "TypeError names neither the parameter nor the rule"))
 def test_python_seed_not_an_int():
     try:
         replay(Gaussian(n_samples=6000), LogisticRegression(), Never(), seed="abc",
@@ -209,9 +198,6 @@ def test_python_seed_not_an_int():
         raise AssertionError(f"TypeError: {ex}") from ex
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "no check that a trigger's window fits in the stream: DataDrift(window) in steps, "
-    "Performance(window, min_labels) in labels; such a trigger can never fire"))
 def test_python_trigger_window_larger_than_the_stream():
     for trigger in (DataDrift(window=1000), Performance(window=100_000, min_labels=100_000)):
         try:
