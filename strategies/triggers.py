@@ -23,6 +23,50 @@ from strategies.detectors.base import CORRECTIONS
 __all__ = ["AtTrueDrifts", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
 
 
+class _Tail:
+    """The newest ``capacity`` values appended so far, in order, in O(1) amortised per value.
+
+    Appending to a NumPy array copies it; this keeps a buffer of twice the capacity and
+    moves the newest values to its front only when it fills.
+    """
+
+    def __init__(self, capacity: int, dtype):
+        self.capacity = capacity
+        self._buf = np.empty(2 * capacity, dtype=dtype)
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every value."""
+        self._start = self._end = 0
+        self.n_seen = 0
+
+    def extend(self, values: np.ndarray) -> None:
+        """Append ``values`` (oldest first)."""
+        self.n_seen += len(values)
+        values = values[-self.capacity:]
+        n = len(values)
+        if self._end + n > len(self._buf):
+            keep = min(self._end - self._start, self.capacity - n)
+            self._buf[:keep] = self._buf[self._end - keep : self._end]
+            self._start, self._end = 0, keep
+        self._buf[self._end : self._end + n] = values
+        self._end += n
+        self._start = max(self._start, self._end - self.capacity)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The kept values, oldest first (a view)."""
+        return self._buf[self._start : self._end]
+
+    @property
+    def dropped(self) -> int:
+        """How many of the values appended are no longer kept."""
+        return self.n_seen - (self._end - self._start)
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+
 def _seeded(component, seed):
     """Clone ``component``, giving it the trigger's seed if it takes one and has none."""
     component = clone(component)
@@ -346,8 +390,9 @@ class Performance(_Detecting):
             raise ValueError("Performance needs a rule: set 'threshold', 'drop' or both. "
                              "Got threshold=None and drop=None.")
         self._model_id = None
-        self._loss = np.empty(0)
-        self._index = np.empty(0, dtype=np.int64)
+        keep = 20 * max(self.window, self.min_labels)  # bounded memory
+        self._loss = _Tail(keep, float)
+        self._index = _Tail(keep, np.int64)
         self._baseline = None
         return self
 
@@ -361,20 +406,19 @@ class Performance(_Detecting):
         """Add the arrived labels of the deployed model and check its performance."""
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
-            self._loss = self._loss[:0]
-            self._index = self._index[:0]
+            self._loss.clear()
+            self._index.clear()
             self._baseline = None
         mine = obs.labels.model_id == obs.model_id
         if mine.any():
-            loss = sample_loss(obs.labels.y[mine], obs.labels.y_pred[mine], obs.task)
-            keep = 20 * max(self.window, self.min_labels)  # bounded memory
-            self._loss = np.concatenate([self._loss, loss])[-keep:]
-            self._index = np.concatenate([self._index, obs.labels.index[mine]])[-keep:]
+            self._loss.extend(sample_loss(obs.labels.y[mine], obs.labels.y_pred[mine],
+                                          obs.task))
+            self._index.extend(obs.labels.index[mine])
         if len(self._loss) < self.min_labels:
             return Decision(False)
         if self._baseline is None:
-            self._baseline = float(self._loss[: self.min_labels].mean())
-        loss = float(self._loss[-self.window:].mean())
+            self._baseline = float(self._loss.values[: self.min_labels].mean())
+        loss = float(self._loss.values[-self.window:].mean())
         if obs.task == "regression":
             stats = {"mae": loss, "baseline": self._baseline}
             limit = self.threshold
@@ -402,7 +446,7 @@ class Performance(_Detecting):
         likelihood change point for a shift in mean). It is returned only when the two
         parts differ significantly (z > 3); otherwise None.
         """
-        c = -self._loss  # higher is better
+        c = -self._loss.values  # higher is better
         n = len(c)
         sd = c.std()
         if n < 2 or sd == 0:
@@ -411,7 +455,7 @@ class Performance(_Detecting):
         s = np.cumsum(c - c.mean())[:-1] / np.sqrt(split * (n - split) / n)
         k = int(np.argmax(s)) + 1
         z = s[k - 1] / sd  # = (mean before - mean after) / its standard error
-        return int(self._index[k]) if z > 3 else None
+        return int(self._index.values[k]) if z > 3 else None
 
 
 class ErrorDetector(_Detecting):
@@ -463,9 +507,7 @@ class ErrorDetector(_Detecting):
         self._start()
         self._detector = _seeded(self.detector, seed).reset()
         self._model_id = None
-        self._index = np.empty(0, dtype=np.int64)  # sample index of every error fed
-        self._dropped = 0
-        self._max_index = 100_000
+        self._index = _Tail(100_000, np.int64)  # sample index of the errors fed (newest)
         return self
 
     def _detect(self, obs: Observation) -> Decision:
@@ -473,23 +515,20 @@ class ErrorDetector(_Detecting):
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
             self._detector.reset()
-            self._index = self._index[:0]
-            self._dropped = 0
+            self._index.clear()
         mine = obs.labels.model_id == obs.model_id
         if not mine.any():
             return Decision(False)
         errors = sample_loss(obs.labels.y[mine], obs.labels.y_pred[mine], obs.task)
-        self._index = np.concatenate([self._index, obs.labels.index[mine]])
-        if len(self._index) > self._max_index:  # bounded memory: keep the newest
-            self._dropped += len(self._index) - self._max_index
-            self._index = self._index[-self._max_index:]
+        self._index.extend(obs.labels.index[mine])
         det = self._detector.update(errors)
         stats = {"warning": float(det.warning_detected)}
         if not det.drift_detected:
             return Decision(False, stats=stats)
         at = int(det.drift_indices[-1])
         start = det.warning_start if (self.use_warning and det.warning_start is not None) else at
-        since = int(self._index[min(max(start - self._dropped, 0), len(self._index) - 1)])
+        kept = self._index.values
+        since = int(kept[min(max(start - self._index.dropped, 0), len(kept) - 1)])
         return Decision(True, f"{type(det).__name__} detected a drift at error #{at}",
                         stats, since=since)
 

@@ -209,3 +209,18 @@ def test_performance_needs_a_rule_and_estimates_the_change():
     replay(SEA(n_samples=40_000, schedule=[{"at": 20_000, "to": 3}]), LogisticRegression(),
            Recorder(drop=0.05), seed=0, step_size=500)
     assert seen and abs(seen[0] - 20_000) < 500
+
+
+def test_tail_keeps_the_newest_values_like_a_slice():
+    from strategies.triggers import _Tail
+
+    rng = np.random.default_rng(0)
+    tail, naive = _Tail(50, np.int64), np.empty(0, dtype=np.int64)
+    for _ in range(300):
+        chunk = rng.integers(0, 1000, rng.integers(0, 80))
+        tail.extend(chunk)
+        naive = np.concatenate([naive, chunk])
+        np.testing.assert_array_equal(tail.values, naive[-50:])
+        assert tail.dropped == len(naive) - len(tail)
+    tail.clear()
+    assert len(tail) == 0 and tail.dropped == 0
