@@ -192,6 +192,7 @@ def run_job(cfg: DictConfig) -> dict:
         result = sim.replay(
             stream, components["model"], components["trigger"], gate=components["gate"],
             cost=components["cost"], protocol=protocol, seed=cfg.seed,
+            cache=cfg.get("cache"),
             callback=(lambda t: bar.update(t + 1 - bar.n)) if bar is not None else None,
         )
         summary = dict(result.summary)

@@ -53,7 +53,7 @@ FAIL_FAST_MARK = ".fail_fast"
 """File a failed job leaves in the sweep directory under ``fail_fast=true``: the jobs
 that start after it do not run (a resumed sweep runs them)."""
 
-RUNTIME_KEYS = ("progress", "resume", "fail_fast")
+RUNTIME_KEYS = ("progress", "resume", "fail_fast", "cache")
 """Top-level keys that steer how a job runs, not what it computes: left out of its hash
 and of the override columns of ``summary.csv``."""
 

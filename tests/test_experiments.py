@@ -323,3 +323,19 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     jobs = pd.read_csv(fast / "summary.csv")
     assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "missing"}
     assert "not run: fail_fast" in jobs.set_index("trigger.every").loc[5, "error"]
+
+
+@pytest.mark.slow
+def test_a_disk_cache_changes_nothing_but_time(tmp_path):
+    args = ["-m", "trigger=data_drift", "trigger.alpha=0.01,0.2", "seed=0",
+            "hydra.launcher.n_jobs=1", *TINY]
+    plain = _cli("experiments.run", [*args, f"hydra.sweep.dir={tmp_path / 'plain'}"], tmp_path)
+    cached = _cli("experiments.run", [*args, f"hydra.sweep.dir={tmp_path / 'cached'}",
+                                      f"cache={tmp_path / 'cache'}"], tmp_path)
+    assert plain.returncode == 0 and cached.returncode == 0, cached.stderr
+    a = pd.read_csv(tmp_path / "plain" / "summary.csv")
+    b = pd.read_csv(tmp_path / "cached" / "summary.csv")
+    metrics = ["mean_accuracy", "n_retrains", "total_cost", "false_retrains", "regret"]
+    pd.testing.assert_frame_equal(a[metrics], b[metrics])
+    assert "cache" not in b.columns  # how a job runs, not what it computes
+    assert any((tmp_path / "cache").rglob("*"))
