@@ -6,6 +6,8 @@ retrains than steps, no label reaches the trigger or a training set before it ar
 and the same seed gives the same results.
 """
 
+import os
+
 import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
@@ -82,9 +84,10 @@ def configurations(draw):
     step_size = draw(st.sampled_from([100, 200, 250]))
     n_steps = draw(st.integers(8, 30))
     initial_steps = draw(st.integers(1, 3))
+    n_samples = step_size * (n_steps + initial_steps)
     return {
         "stream": draw(st.sampled_from(sorted(STREAMS))),
-        "n_samples": step_size * (n_steps + initial_steps),
+        "n_samples": n_samples,
         "trigger": draw(st.sampled_from(sorted(TRIGGERS))),
         "gate": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31 - 1)),
@@ -95,7 +98,8 @@ def configurations(draw):
             "label_rate": draw(st.sampled_from([0.05, 0.3, 1.0])),
             "window": draw(st.sampled_from(["sliding", "expanding", "since_retrain",
                                             "since_change"])),
-            "train_window": draw(st.sampled_from([200, 600, 1500])),
+            "train_window": draw(st.sampled_from([w for w in (200, 600, 1500)
+                                                  if w <= n_samples])),
             "min_train": 100,
             "benefit_window": 3,
         },
@@ -116,7 +120,8 @@ def _without_timing(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=[c for c in frame.columns if "seconds" in c])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(os.environ.get("PROPERTY_EXAMPLES", 25)), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
 @given(configurations())
 def test_invariants_of_any_valid_configuration(config):
     result, log = _run(config)
