@@ -617,7 +617,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             "seeds with the min-max band; true drifts shaded; a tick per retrain (one row "
             "per seed).",
             "accuracy_vs_cost": "Mean accuracy against total cost, 95% confidence bars; the "
-            "dashed line is the Pareto front.",
+            "dashed line is the Pareto front"
+            + ("; the solid line is the hindsight optimum with K retrains (the regret "
+               "column is each run's distance below it at its own number of retrains)."
+               if (agg.sweep_dir / store.FRONTIER).exists() else "."),
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
             captions["accuracy_over_time"] += (
