@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 import os
 import platform
 import sys
@@ -42,7 +41,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from experiments import CONF_DIR, GROUPS, callbacks, errors, store
 
-__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_sizes", "main", "previous_sweep",
+__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "main", "previous_sweep",
            "run_job"]
 
 EXIT_CODES = {
@@ -69,39 +68,6 @@ def build(cfg: DictConfig) -> dict[str, Any]:
         group: instantiate(cfg[group], _convert_="all") if cfg.get(group) is not None else None
         for group in GROUPS
     }
-
-
-def check_sizes(stream, protocol) -> None:
-    """Raise a ValueError when the protocol's windows do not fit in the stream.
-
-    The engine does not check these yet: a ``train_window`` longer than the stream,
-    and an ``initial_train`` (rounded up to whole steps) that leaves no step to score.
-    Streams without a known ``n_samples`` are not checked.
-
-    Examples
-    --------
-    >>> from sim import Protocol
-    >>> from sim.streams import SEA
-    >>> check_sizes(SEA(n_samples=6000), Protocol(step_size=500, initial_train=6000))
-    Traceback (most recent call last):
-    ...
-    ValueError: The 'initial_train' parameter of Protocol must leave at least one step of \
-the stream to score: <= 5500 for a stream of 6000 samples in steps of 500. Got 6000 instead.
-    """
-    n = getattr(stream, "n_samples", None)
-    if protocol is None or not isinstance(n, numbers.Integral) or isinstance(n, bool):
-        return
-    protocol.check()
-    step = protocol.step_size
-    if protocol.train_window > n:
-        raise ValueError(f"The 'train_window' parameter of Protocol must be <= the stream's "
-                         f"n_samples ({n}). Got {protocol.train_window!r} instead.")
-    first = math.ceil(protocol.initial_train / step) * step
-    if first >= n:
-        last = (math.ceil(n / step) - 1) * step
-        raise ValueError(f"The 'initial_train' parameter of Protocol must leave at least one "
-                         f"step of the stream to score: <= {last} for a stream of {n} samples "
-                         f"in steps of {step}. Got {protocol.initial_train!r} instead.")
 
 
 def _versions() -> dict[str, str]:
@@ -135,6 +101,7 @@ def run_job(cfg: DictConfig) -> dict:
     """
     import sim  # imported here so that `retrain-sim --help` stays fast
     from sim import datasets, oracle
+    from sim.checks import Interval, check
 
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
@@ -177,14 +144,10 @@ def run_job(cfg: DictConfig) -> dict:
         record["config"] = resolved
         record["config_hash"] = store.job_hash(resolved)
         record["config_id"] = store.job_hash({k: v for k, v in resolved.items() if k != "seed"})
-        seed = resolved.get("seed")
-        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-            raise ValueError(f"The 'seed' parameter of the run must be an int >= 0. Got {seed!r} "
-                             "instead.")
+        check("the run", "seed", resolved.get("seed"), Interval("int", 0))
         components = build(cfg)
         stream = components["stream"]
         protocol = components["protocol"]
-        check_sizes(stream, protocol)
         record["drifts"] = [vars(d) | {"features": list(d.features)} for d in stream.drifts]
         record["step_size"] = protocol.step_size
         show = bool(cfg.get("progress", True)) and not multirun and sys.stderr.isatty()

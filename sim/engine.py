@@ -142,6 +142,31 @@ class Protocol(BaseEstimator):
             )
         return self
 
+    def check_stream(self, n_samples: int) -> int:
+        """Check that the windows fit in a stream of ``n_samples``; return the steps scored.
+
+        Examples
+        --------
+        >>> Protocol(step_size=500, initial_train=5000).check_stream(20_000)
+        30
+        >>> Protocol(step_size=500, initial_train=5000).check_stream(5_000)
+        Traceback (most recent call last):
+        ...
+        ValueError: The 'initial_train' parameter of Protocol must leave at least one step...
+        """
+        step = self.step_size
+        n_scored = -(-n_samples // step) - -(-self.initial_train // step)
+        if n_scored < 1:
+            raise ValueError(
+                f"The 'initial_train' parameter of Protocol must leave at least one step to "
+                f"score: the stream has {n_samples} samples, fewer than initial_train="
+                f"{self.initial_train} plus a step of {step}. Got {self.initial_train!r} "
+                "instead.")
+        if self.train_window > n_samples:
+            raise ValueError(f"The 'train_window' parameter of Protocol must be <= the stream's "
+                             f"n_samples ({n_samples}). Got {self.train_window!r} instead.")
+        return n_scored
+
 
 class _History:
     """The labeled samples that have arrived, oldest first, kept in per-step chunks.
@@ -468,15 +493,7 @@ def replay(
     step_size = protocol.step_size
     n_samples = stream.get_params().get("n_samples")
     if is_int(n_samples):  # a stream of known length: the windows must fit in it
-        n_scored = -(-n_samples // step_size) - -(-protocol.initial_train // step_size)
-        if n_scored < 1:
-            raise ValueError(
-                f"The 'initial_train' parameter of Protocol must leave at least one step to "
-                f"score: the stream has {n_samples} samples, fewer than initial_train="
-                f"{protocol.initial_train} plus a step of {step_size}. Got "
-                f"{protocol.initial_train!r} instead.")
-        check(protocol, "train_window", protocol.train_window, Interval("int", 1, n_samples))
-        trigger.check_stream(n_scored, step_size)
+        trigger.check_stream(protocol.check_stream(n_samples), step_size)
     task = stream.task
     check(stream, "task", task, Options(TASKS))
     if trigger.requires_ground_truth:
