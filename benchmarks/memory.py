@@ -7,12 +7,10 @@ prints the peak resident set size of the process and the throughput.
 """
 
 import argparse
-import platform
 import resource
 import time
 
-import numpy as np
-import sklearn
+from common import versions  # first: limits BLAS threads, like every other benchmark
 from sklearn.linear_model import LogisticRegression
 
 from sim import replay
@@ -42,8 +40,7 @@ def main():
     result = replay(stream, LogisticRegression(), TRIGGERS[args.trigger](), seed=0,
                     train_window=args.train_window)
     seconds = time.perf_counter() - start
-    print(f"python {platform.python_version()}, numpy {np.__version__}, "
-          f"scikit-learn {sklearn.__version__}")
+    print(versions())
     print(f"samples: {args.n_samples:,}  trigger: {args.trigger}  "
           f"train_window: {args.train_window:,}  steps: {result.summary['n_steps']:,}  "
           f"retrains: {result.summary['n_retrains']}")
