@@ -43,7 +43,9 @@ class Series:
     retrains
         Per seed, the steps of the models trained and whether each was accepted.
     drifts
-        The stream's true drifts (dicts with ``start``, ``end``, ``kind``) in samples.
+        The stream's true drifts as the run's summary gives them: dicts with
+        ``start_step``, ``end_step`` (the steps holding the drift's first and last
+        sample, as the engine maps them, whatever the steps' sizes) and ``kind``.
     step_size
         Samples per step.
     note
@@ -67,11 +69,11 @@ def colors(n: int) -> list:
     return [cmap(i % cmap.N) for i in range(n)]
 
 
-def _shade_drifts(ax, drifts: list[dict], step_size: int) -> set[str]:
+def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
     kinds = set()
     for d in drifts:
-        x0 = d["start"] / step_size
-        x1 = max(d["end"] / step_size, x0 + 1)
+        x0 = d["start_step"]
+        x1 = max(d["end_step"], x0 + 1)
         color = DRIFT_COLORS.get(d["kind"], "#7f7f7f")
         ax.axvspan(x0, x1, color=color, alpha=0.18, lw=0, zorder=0)
         ax.axvline(x0, color=color, lw=1.0, ls="--", alpha=0.8, zorder=1)
@@ -108,7 +110,7 @@ def accuracy_over_time(series: list[Series], path: Path) -> Path:
     top = min(1.0, hi) + span * 0.05
     kinds: set[str] = set()
     for ax, s, st, color in zip(axes, series, stats, palette, strict=False):
-        kinds |= _shade_drifts(ax, s.drifts, s.step_size)
+        kinds |= _shade_drifts(ax, s.drifts)
         if st is not None:
             x, mean, mn, mx = st
             ax.fill_between(x, mn, mx, color=color, alpha=0.25, lw=0, zorder=2)

@@ -424,7 +424,7 @@ def _series(agg: Aggregate, records: dict, labels: list[str] | None = None):
             trained = events[events["model_id"] >= 0] if len(events) else events
             steps, accepted = trained.get("step", []), trained.get("accepted", [])
             retrains.append([(int(s), bool(a)) for s, a in zip(steps, accepted, strict=True)])
-            drifts = record.get("drifts") or drifts
+            drifts = (record.get("summary") or {}).get("drifts") or drifts
             step_size = record.get("step_size") or step_size
         if not timelines:
             continue

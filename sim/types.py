@@ -73,8 +73,8 @@ class Drift:
     Examples
     --------
     >>> drift = Drift(start=10_000, end=12_000, kind="concept", shape="gradual")
-    >>> drift.step(step_size=500)
-    20
+    >>> drift.end - drift.start
+    2000
     """
 
     start: int
@@ -85,10 +85,6 @@ class Drift:
     target: int | None = None
     recurring: bool = False
     features: tuple[int, ...] = ()
-
-    def step(self, step_size: int) -> int:
-        """Return the step in which the drift starts."""
-        return self.start // step_size
 
 
 @dataclass(frozen=True)
