@@ -39,6 +39,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from experiments.report import ci95, pareto_front
+
 __all__ = ["Advice", "advise", "draw_frontier", "load_summary", "main", "mean_frontier",
            "plot_advice"]
 
@@ -188,24 +190,6 @@ class Advice:
                 "10,000 samples)")
 
 
-def _ci(values: np.ndarray) -> float:
-    values = values[~np.isnan(values)]
-    if len(values) < 2:
-        return math.nan
-    return float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1)
-                 / math.sqrt(len(values)))
-
-
-def _front(cost: np.ndarray, accuracy: np.ndarray, eligible: np.ndarray) -> np.ndarray:
-    """Mask of the eligible points that no eligible point beats on both cost and accuracy."""
-    out = np.zeros(len(cost), dtype=bool)
-    for i in np.flatnonzero(eligible):
-        others = eligible & ((cost <= cost[i]) & (accuracy >= accuracy[i])
-                             & ((cost < cost[i]) | (accuracy > accuracy[i])))
-        out[i] = not others.any()
-    return out
-
-
 def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
            max_retrains: float | None = None, cost_weight: float | None = None,
            params: list[str] | None = None, max_ci: float = 0.02) -> Advice:
@@ -287,12 +271,11 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
                         for p in params)
         row = {"config": label, **{p: g[p].iloc[0] for p in params}, "n_seeds": len(g),
                "accuracy": float(g["mean_accuracy"].mean()),
-               "accuracy_ci": _ci(g["mean_accuracy"].to_numpy(dtype=float)),
-               "cost": float(g["total_cost"].mean()), "cost_ci": _ci(g["total_cost"].to_numpy(
-                   dtype=float)),
+               "accuracy_ci": ci95(g["mean_accuracy"])[1],
+               "cost": float(g["total_cost"].mean()), "cost_ci": ci95(g["total_cost"])[1],
                "cost_per_10k": float(g["_cost10k"].mean()),
                "retrains_per_10k": float(g["_ret10k"].mean()),
-               "retrains_per_10k_ci": _ci(g["_ret10k"].to_numpy(dtype=float)),
+               "retrains_per_10k_ci": ci95(g["_ret10k"])[1],
                "score": float(g["_score"].mean()), "oracle": is_oracle}
         rows.append(row)
     columns = ["config", *params, "n_seeds", "accuracy", "accuracy_ci", "cost", "cost_ci",
@@ -307,8 +290,11 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
         feasible = pd.Series(True, index=configs.index)
     configs["feasible"] = feasible & ~configs["oracle"]
     eligible = configs["feasible"].to_numpy(dtype=bool)
-    configs["on_front"] = _front(configs["cost"].to_numpy(dtype=float),
-                                 configs["accuracy"].to_numpy(dtype=float), eligible)
+    # ineligible points are left out (NaN): they neither sit on the front nor dominate it
+    on_front = np.zeros(len(configs), dtype=bool)
+    on_front[pareto_front(np.where(eligible, configs["cost"].to_numpy(dtype=float), np.nan),
+                          configs["accuracy"].to_numpy(dtype=float))] = True
+    configs["on_front"] = on_front
     advice = Advice(configs, None, None, mode, limit, params, n_failed=n_failed)
     if not eligible.any():
         if not len(configs):

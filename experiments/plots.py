@@ -23,7 +23,9 @@ from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 
-__all__ = ["Series", "accuracy_over_time", "accuracy_vs_cost", "colors", "pareto_front",
+from experiments.report import pareto_front  # noqa: E402
+
+__all__ = ["Series", "accuracy_over_time", "accuracy_vs_cost", "colors",
            "sensitivity"]
 
 DRIFT_COLORS = {"concept": "#d62728", "covariate": "#1f77b4", "prior": "#2ca02c"}
@@ -153,30 +155,6 @@ def accuracy_over_time(series: list[Series], path: Path) -> Path:
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return Path(path)
-
-
-def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
-    """Return the indices of the points no other beats (lower cost, higher accuracy).
-
-    Sorted by cost. A point is dominated when another costs no more and is at least as
-    accurate, being strictly better in one of the two.
-
-    Examples
-    --------
-    >>> pareto_front(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.8, 0.95])).tolist()
-    [0, 1, 3]
-    """
-    cost = np.asarray(cost, dtype=float)
-    accuracy = np.asarray(accuracy, dtype=float)
-    keep = []
-    for i in range(len(cost)):
-        if np.isnan(cost[i]) or np.isnan(accuracy[i]):
-            continue
-        dominated = np.any((cost <= cost[i]) & (accuracy >= accuracy[i])
-                           & ((cost < cost[i]) | (accuracy > accuracy[i])))
-        if not dominated:
-            keep.append(i)
-    return np.array(sorted(keep, key=lambda i: (cost[i], -accuracy[i])), dtype=int)
 
 
 def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = frozenset(),

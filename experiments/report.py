@@ -39,7 +39,8 @@ NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun 
            "resume=true to run it)")
 NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still running)"
 
-__all__ = ["Aggregate", "aggregate", "ci95", "find_jobs", "main", "markdown_table"]
+__all__ = ["Aggregate", "aggregate", "ci95", "find_jobs", "main", "markdown_table",
+           "pareto_front"]
 
 # metric, heading, better ("max" / "min"; None: a reference, never ranked), format
 METRICS = (
@@ -79,6 +80,30 @@ def ci95(values) -> tuple[float, float, int]:
         return mean, math.nan, 1
     half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
     return mean, half, n
+
+
+def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
+    """Return the indices of the points no other beats (lower cost, higher accuracy).
+
+    Sorted by cost. A point is dominated when another costs no more and is at least as
+    accurate, being strictly better in one of the two.
+
+    Examples
+    --------
+    >>> pareto_front(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.8, 0.95])).tolist()
+    [0, 1, 3]
+    """
+    cost = np.asarray(cost, dtype=float)
+    accuracy = np.asarray(accuracy, dtype=float)
+    keep = []
+    for i in range(len(cost)):
+        if np.isnan(cost[i]) or np.isnan(accuracy[i]):
+            continue
+        dominated = np.any((cost <= cost[i]) & (accuracy >= accuracy[i])
+                           & ((cost < cost[i]) | (accuracy > accuracy[i])))
+        if not dominated:
+            keep.append(i)
+    return np.array(sorted(keep, key=lambda i: (cost[i], -accuracy[i])), dtype=int)
 
 
 def _natural(path: Path) -> list:

@@ -13,7 +13,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from experiments import CONF_DIR, errors, report, store
-from experiments.plots import pareto_front
+from experiments.report import pareto_front
 
 ROOT = Path(__file__).resolve().parent.parent
 # a tiny stream with one covariate and one concept drift, in steps of 250 samples
