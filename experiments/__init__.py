@@ -11,10 +11,12 @@ Only this package imports hydra, omegaconf, tqdm and matplotlib; the simulator
 - :mod:`experiments.errors`: one-paragraph messages for configuration mistakes.
 """
 
+from importlib.util import find_spec
 from pathlib import Path
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
-"""The Hydra config directory (``conf/`` beside the package, in the repository)."""
+CONF_DIR = Path(find_spec("experiments.conf").submodule_search_locations[0])
+"""The Hydra config directory: the package ``experiments.conf``, i.e. ``conf/`` of the
+repository in an editable install, a copy inside the installed package otherwise."""
 
 GROUPS = ("stream", "model", "trigger", "gate", "cost", "protocol")
 """The component groups: each option is a ``_target_`` plus constructor arguments."""

@@ -20,8 +20,8 @@ from omegaconf import OmegaConf
 
 from experiments import CONF_DIR, GROUPS
 
-__all__ = ["JobFailed", "check_overrides", "check_runtime_keys", "describe_job_error", "explain",
-           "options"]
+__all__ = ["InvalidSweep", "JobFailed", "check_overrides", "check_runtime_keys",
+           "describe_job_error", "explain", "options"]
 
 SELECTABLE = (*GROUPS, "experiment")
 """Groups whose option is chosen on the command line (``trigger=periodic``)."""
@@ -33,6 +33,10 @@ _FLAGS_WITH_VALUE = {"--cfg", "-c", "--package", "-p", "--config-path", "-cp", "
 
 class JobFailed(RuntimeError):
     """A single run failed; the message says why and where its record is."""
+
+
+class InvalidSweep(ValueError):
+    """A job of a sweep has a bad value, found before any job ran; the message says which."""
 
 
 def options(group: str, conf_dir: Path = CONF_DIR) -> list[str]:

@@ -278,6 +278,21 @@ def previous_sweep(argv: list[str], root: Path | None = None) -> Path | None:
     return max(found, key=lambda p: p.stat().st_mtime).parent
 
 
+def _register_plugins() -> None:
+    """Register our sweeper and launcher with Hydra.
+
+    Hydra finds plugins by scanning the ``hydra_plugins`` namespace on disk, which does
+    not see an editable install's packages; registering them works for every install.
+    """
+    from hydra.core.plugins import Plugins
+
+    plugins = Plugins.instance()  # its first call imports (again) every plugin module
+    from hydra_plugins.retrain_sim import launcher
+
+    for plugin in (launcher.CheckedSweeper, launcher.LocalLauncher):
+        plugins.register(plugin)
+
+
 def _exit_after_sweep(outcome: dict) -> None:
     """Print the failures of a finished sweep; exit 1 only as :data:`EXIT_CODES` says."""
     if not outcome.get("n_jobs"):
@@ -330,8 +345,12 @@ def main(argv: list[str] | None = None) -> None:
                   "results/multirun; starting a new one.", file=sys.stderr)
     callbacks.reset_outcome()
     sys.argv = [sys.argv[0], *argv]
+    _register_plugins()
     try:
         _app()
+    except errors.InvalidSweep as ex:
+        print(ex, file=sys.stderr)
+        sys.exit(2)
     except KeyboardInterrupt:
         print("Interrupted. The jobs that finished are on disk; aggregate them with "
               "`retrain-sim-report <sweep dir>`, or finish the sweep by rerunning the same "

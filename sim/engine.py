@@ -37,6 +37,7 @@ from sim.cost import Cost
 from sim.metrics import summarize
 from sim.streams.base import Stream
 from sim.streams.schedule import SyntheticStream
+from sim.threads import limited
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
 __all__ = ["WINDOWS", "Protocol", "child_seeds", "compare", "replay", "seeded_clone"]
@@ -412,6 +413,7 @@ def _fit(seeded, X, y, key: str | None, cache):
     return estimator, seconds
 
 
+@limited  # BLAS/OpenMP threads: its share of the cores (sim.threads); threads=n
 def replay(
     stream,
     model,

@@ -168,14 +168,10 @@ def _many_jobs(sweep: Path, n_configs: int, n_seeds: int) -> None:
             num += 1
 
 
-def test_two_thousand_jobs_aggregate_in_seconds(tmp_path):
-    import time
-
+def test_two_thousand_jobs_aggregate(tmp_path):
     sweep = tmp_path / "sweep"
     _many_jobs(sweep, n_configs=400, n_seeds=5)
-    started = time.perf_counter()
     agg = report.aggregate(sweep)
-    elapsed = time.perf_counter() - started
     assert len(agg.jobs) == 2000 and (agg.jobs["status"] == "ok").all()
     assert len(agg.configs) == 400 and (agg.configs["n_ok"] == 5).all()
     assert agg.drawn == (report.MAX_PANELS, 400)  # timelines read for 12 configurations only
@@ -183,8 +179,6 @@ def test_two_thousand_jobs_aggregate_in_seconds(tmp_path):
     for name in ("accuracy_over_time.png", "accuracy_vs_cost.png",
                  "sensitivity_trigger.every.png"):
         assert (sweep / name).is_file()
-    # measured: 2.4 s on a 2-core machine (0.4 s without the figures)
-    assert elapsed < 20, f"aggregating 2,000 jobs took {elapsed:.1f} s"
 
 
 def test_aggregate_ignores_jobs_beyond_the_sweep_and_runtime_keys(fake_sweep):

@@ -1,8 +1,10 @@
-"""The teaching notebooks run top to bottom (executed with nbclient) and are stored clean."""
+"""The teaching notebooks run top to bottom (executed with nbclient) and are stored clean.
+
+How long they take is measured in benchmarks/notebooks.py, not asserted here.
+"""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import nbformat
@@ -28,21 +30,18 @@ def test_stored_without_outputs(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_under_a_minute(path, monkeypatch):
+def test_notebook_runs(path, monkeypatch):
     from nbclient import NotebookClient
 
     if "electricity" in path.read_text() and not ELEC2.is_file():
         pytest.skip(f"needs the Elec2 copy at {ELEC2}")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
-    started = time.perf_counter()
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    elapsed = time.perf_counter() - started
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.output_type == "error"]
     assert not errors
     figures = sum("image/png" in o.get("data", {}) for c in nb.cells
                   if c.cell_type == "code" for o in c.outputs)
     assert figures >= 2, "every notebook draws its figures"
-    assert elapsed < 60, f"{path.name} took {elapsed:.0f} s"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import inspect
 import pickle
-import time
 import tracemalloc
 
 import numpy as np
@@ -705,17 +704,6 @@ def test_memory_stays_bounded():
         tracemalloc.stop()
     assert n == 2_000_000
     assert peak < 50 * 2**20  # the whole stream would be 2e6 * 10 * 8 B = 160 MB
-
-
-def test_sea_generation_is_fast():
-    stream = SEA(n_samples=2_000_000)
-    best = np.inf
-    for _ in range(3):
-        start = time.perf_counter()
-        for _batch in stream.batches(seed=0, step_size=BLOCK_SIZE):
-            pass
-        best = min(best, time.perf_counter() - start)
-    assert best < 1.0  # about 0.04 s on a laptop; the bound only catches a lost vectorisation
 
 
 @settings(max_examples=25, deadline=None)
