@@ -40,18 +40,11 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import CONF_DIR, GROUPS, callbacks, errors, store
+from experiments.cli import EXIT_CODES, usage
 
 __all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "main", "previous_sweep",
            "run_job"]
 
-EXIT_CODES = {
-    0: "the run, or every job of the sweep, ran; failed jobs are recorded and named",
-    1: "fail_fast=true and a job failed; the sweep stopped before all its jobs finished; "
-       "no job of the sweep succeeded; or a single run failed",
-    2: "a bad configuration, caught before any job ran",
-    130: "interrupted (Ctrl-C)",
-}
-"""The exit status of ``retrain-sim``, by code."""
 
 FAIL_FAST_MARK = store.FAIL_FAST_MARK
 
@@ -215,7 +208,12 @@ def _print_run(record: dict, out: Path) -> None:
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="config")
 def _app(cfg: DictConfig) -> dict:
-    return run_job(cfg)
+    from sim import threads
+
+    limit = cfg.get("threads")
+    threads.export(limit)  # the job's replays default to it (RETRAIN_SIM_THREADS)
+    with threads.limit(limit):  # and so do the oracle's fits
+        return run_job(cfg)
 
 
 def _resume_mode(value: Any) -> str:
@@ -321,6 +319,9 @@ def main(argv: list[str] | None = None) -> None:
     single run failed; 2: a bad configuration; 130: interrupted).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help" in argv or "-h" in argv:
+        print(usage(), end="")
+        return
     if not (CONF_DIR / "config.yaml").is_file():
         print(f"retrain-sim: its config directory {CONF_DIR} is missing. Install the project "
               "from a clone of the repository with `pip install -e .`.", file=sys.stderr)

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from sim.checks import Interval, check
 
-__all__ = ["ENV", "LIBRARY_ENV", "default", "export", "limit", "limited"]
+__all__ = ["ENV", "LIBRARY_ENV", "export", "limit", "limited", "resolve"]
 
 ENV = "RETRAIN_SIM_THREADS"
 """The environment variable that sets the default limit (an int >= 0; 0: no limit)."""
@@ -32,22 +32,24 @@ LIBRARY_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 """The variables the numerical libraries read when they load."""
 
 
-def _checked(owner: str, value) -> int:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value)
-    return check(owner, "threads", value, Interval("int", 0))
+def resolve(threads: int | None = None) -> int:
+    """Return the limit ``threads`` means: itself, else ``RETRAIN_SIM_THREADS``, else 1.
 
-
-def default() -> int:
-    """Return the default limit: ``RETRAIN_SIM_THREADS`` if set, else 1.
+    Raises a ValueError unless it is an int >= 0 (a string of digits counts).
 
     Examples
     --------
-    >>> import os
-    >>> default() if ENV not in os.environ else 1
-    1
+    >>> resolve(2)
+    2
+    >>> resolve(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'threads' parameter of replay must be an int >= 0. Got -1 instead.
     """
-    return _checked(ENV, os.environ.get(ENV, 1))
+    value = os.environ.get(ENV, 1) if threads is None else threads
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return check("replay", "threads", value, Interval("int", 0))
 
 
 @contextmanager
@@ -57,7 +59,7 @@ def limit(threads: int | None = None):
     Parameters
     ----------
     threads
-        An int >= 1, 0 for no limit, or None for :func:`default`.
+        An int >= 1, 0 for no limit, or None for the default (:func:`resolve`).
 
     Examples
     --------
@@ -66,11 +68,11 @@ def limit(threads: int | None = None):
     ...     all(pool["num_threads"] == 1 for pool in threadpool_info())
     True
     """
-    n = default() if threads is None else _checked("the thread limit", threads)
+    n = resolve(threads)
     if n == 0:
         yield
         return
-    import numpy  # noqa: F401  (load numpy's BLAS, so that it is limited too)
+    import scipy.linalg  # noqa: F401  (load numpy's and SciPy's BLAS, to limit them too)
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=n):
@@ -103,7 +105,7 @@ def export(threads: int | None = None) -> None:
     Libraries loaded afterwards, here or in worker processes started from here, read
     them when they load; ``threads=0`` leaves them as they are.
     """
-    n = default() if threads is None else _checked("the thread limit", threads)
+    n = resolve(threads)
     if n == 0:
         return
     os.environ[ENV] = str(n)

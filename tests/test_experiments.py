@@ -297,15 +297,18 @@ def test_multirun_with_joblib_then_report_on_a_partial_sweep(tmp_path):
 
 @pytest.mark.slow
 def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
+    # every value is valid, but the first job's initial window has a single class: it can
+    # only fail when it runs
     sweep = tmp_path / "sweep"
-    args = ["-m", "trigger=periodic", "trigger.every=-1,5", "seed=0", "hydra.launcher.n_jobs=1",
-            f"hydra.sweep.dir={sweep}", *TINY]
+    args = ["-m", "trigger=periodic", "stream=prior_shift", "stream.n_samples=6000",
+            "stream.schedule=[]", "stream.priors=[[1.0,0.0]],[[0.5,0.5]]", "seed=0",
+            "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}", *TINY[2:]]
     done = _cli("experiments.run", args, tmp_path)
     # not asked to fail fast: every job ran, the failure is named, exit status 0
     assert done.returncode == 0, done.stderr
-    assert "1 of 2 jobs did not succeed" in done.stderr and "trigger.every (-1)" in done.stderr
+    assert "1 of 2 jobs did not succeed" in done.stderr and "single class" in done.stderr
     jobs = pd.read_csv(sweep / "summary.csv")
-    assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "ok"}
+    assert jobs.set_index("job")["status"].to_dict() == {0: "failed", 1: "ok"}
     assert "## Failures" in (sweep / "report.md").read_text()
 
     # fail_fast=true: the job after the failure does not run, exit status 1
@@ -314,9 +317,32 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
                 tmp_path)
     assert done.returncode == 1, done.stderr
     assert "fail_fast=true and a job failed" in done.stderr
-    jobs = pd.read_csv(fast / "summary.csv")
-    assert jobs.set_index("trigger.every")["status"].to_dict() == {-1: "failed", 5: "missing"}
-    assert "not run: fail_fast" in jobs.set_index("trigger.every").loc[5, "error"]
+    jobs = pd.read_csv(fast / "summary.csv").set_index("job")
+    assert jobs["status"].to_dict() == {0: "failed", 1: "missing"}
+    assert "not run: fail_fast" in jobs.loc[1, "error"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args, needles", [
+    (["trigger=performance", "trigger.drop=-0.1"],
+     ["3 of the 3 jobs", "Invalid value for trigger.drop (-0.1)",
+      "The 'drop' parameter of Performance must be a float > 0"]),
+    (["trigger=periodic", "trigger.every=0,5", "seed=0,1"],
+     ["2 of the 4 jobs", "Invalid value for trigger.every (0)"]),
+    (["trigger=periodic", "seed=0,-1"], ["1 of the 2 jobs", "Invalid value for seed (-1)"]),
+    (["trigger=periodic", "model.C=-1"], ["Invalid value for model.C (-1)"]),
+    (["trigger=periodic", "threads=-1"], ["Invalid value for threads (-1)"]),
+    (["trigger=periodic", "protocol.train_window=100000"],
+     ["protocol.train_window (100000)", "<= the stream's n_samples (6000)"]),
+])
+def test_a_bad_value_stops_the_sweep_before_any_job(tmp_path, args, needles):
+    sweep = tmp_path / "sweep"
+    done = _cli("experiments.run", ["-m", f"hydra.sweep.dir={sweep}", *TINY, *args], tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "no job was launched" in done.stderr and "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in done.stderr, (needle, done.stderr)
+    assert not sweep.exists() and not (tmp_path / "results").exists()
 
 
 @pytest.mark.slow

@@ -97,6 +97,7 @@ def check_config(cfg: DictConfig) -> str | None:
     ``cfg`` is a sweep config as Hydra composes it for a job (with its ``hydra`` node).
     """
     from experiments.run import build
+    from sim import threads
 
     with open_dict(cfg):
         cfg.hydra.job.num = 0  # resolvable like a job's, e.g. ${hydra:job.num}
@@ -105,6 +106,7 @@ def check_config(cfg: DictConfig) -> str | None:
     resolved = None
     try:
         resolved = OmegaConf.to_container(job, resolve=True)
+        threads.resolve(resolved.get("threads"))
         check_components(build(job))
     except Exception as ex:
         return errors.describe_job_error(ex, resolved)
