@@ -118,3 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     from experiments.run import main as run
 
     run(argv)
+
+
+if __name__ == "__main__":
+    main()

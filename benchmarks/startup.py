@@ -1,0 +1,80 @@
+"""Start-up: ``retrain-sim --help``, and a single run against the imports it cannot avoid.
+
+Measures, as separate processes, interleaved, ``--repeats`` times each (median):
+
+- ``retrain-sim --help``; goal < 1 s, and it imports neither scikit-learn nor SciPy
+  (checked with ``python -X importtime``, which lists every module imported);
+- ``python -c "import sklearn.linear_model, scipy.stats, pandas, hydra"``: the floor;
+- ``retrain-sim hydra.mode=RUN`` (one run of the default configuration: 60,000 samples,
+  55,000 of them scored after the initial segment; trigger ``performance``, the
+  hindsight oracle on, as a user runs it) into a temporary directory; goal: its wall
+  time minus the floor < 1 s.
+
+    python benchmarks/startup.py [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+FLOOR = "import sklearn.linear_model, scipy.stats, pandas, hydra"
+
+
+def load() -> str:
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def wall(command: list[str], cwd: str | None = None) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=cwd)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return seconds
+
+
+def help_imports() -> set[str]:
+    """The top-level packages ``retrain-sim --help`` imports."""
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "experiments.cli",
+                           "--help"], capture_output=True, text=True, check=True)
+    return {line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in done.stderr.splitlines() if line.startswith("import time:")
+            and "|" in line}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, load {load()}; Python {sys.version.split()[0]}")
+    imported = help_imports()
+    heavy = sorted(imported & {"sklearn", "scipy", "pandas", "hydra", "matplotlib"})
+    print(f"retrain-sim --help imports {len(imported)} top-level packages; of sklearn, "
+          f"scipy, pandas, hydra, matplotlib: {heavy or 'none'}")
+    times: dict[str, list[float]] = {"help": [], "floor": [], "run": []}
+    for _ in range(args.repeats):
+        times["help"].append(wall(["retrain-sim", "--help"]))
+        times["floor"].append(wall([sys.executable, "-c", FLOOR]))
+        path = tempfile.mkdtemp(prefix="retrain-sim-startup-")
+        try:
+            times["run"].append(wall(["retrain-sim", "hydra.mode=RUN", "progress=false",
+                                      f"hydra.run.dir={path}"], cwd=path))
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+        print(f"  help {times['help'][-1]:.2f} s, floor {times['floor'][-1]:.2f} s, "
+              f"run {times['run'][-1]:.2f} s (load {load()})", flush=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"median: --help {med['help']:.2f} s (goal < 1 s); imports alone "
+          f"{med['floor']:.2f} s; single run {med['run']:.2f} s, i.e. "
+          f"{med['run'] - med['floor']:.2f} s beyond the imports (goal < 1 s)")
+
+
+if __name__ == "__main__":
+    main()
