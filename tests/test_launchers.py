@@ -71,8 +71,8 @@ def test_launcher_configs_compose(name):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("config", [f"hydra/launcher={name}"], return_hydra_config=True)
     launcher = cfg.hydra.launcher
-    expected = {"local": "JoblibLauncher", "slurm": "SlurmLauncher",
-                "slurm_local": "LocalLauncher", "ray_cluster": "RayLauncher",
+    expected = {"local": "retrain_sim.launcher.LocalLauncher", "slurm": "SlurmLauncher",
+                "slurm_local": "submitit_launcher.LocalLauncher", "ray_cluster": "RayLauncher",
                 "ray_local": "RayLauncher"}[name]
     assert launcher._target_.endswith(expected)
     if name == "slurm":
