@@ -527,7 +527,14 @@ def _is_number_column(values: pd.Series) -> bool:
 
 
 def _is_text(values: pd.Series) -> bool:
-    return not _is_number_column(values) and not pd.api.types.is_datetime64_any_dtype(values)
+    """A text (or pandas categorical) column with no value that reads as a number: a column
+    mixing numbers and text is neither, and an error unless declared categorical."""
+    if _is_number_column(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return False
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return True
+    present = values.dropna()
+    return not pd.to_numeric(present, errors="coerce").notna().any()
 
 
 def _head(source, n: int, owner: str) -> pd.DataFrame:
