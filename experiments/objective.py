@@ -1,0 +1,81 @@
+"""What a threshold search optimises: the ``objective`` key of a config.
+
+A sweeper that searches (the Hydra Optuna sweeper, ``conf/hydra/sweeper/``) reads the
+value the job returns. With ``objective`` set, a job replays every seed of
+``objective.seeds`` (the same seeds for every trial, so trials differ only by their
+thresholds), records the mean of each metric over them, and returns:
+
+``kind: score``
+    ``mean_accuracy - cost_weight * total_cost`` (one number, to maximise);
+``kind: pareto``
+    ``[mean_accuracy, total_cost]`` (to maximise and minimise: the Pareto set).
+
+A failed job returns NaN, which Optuna records as a failed trial.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+from typing import Any
+
+from omegaconf import DictConfig
+
+__all__ = ["KINDS", "average", "seeds", "value"]
+
+KINDS = ("score", "pareto")
+
+
+def seeds(cfg: DictConfig) -> list[int]:
+    """The seeds a job replays: ``objective.seeds``, or the run's ``seed``."""
+    from sim.checks import is_int, param_error  # lazy: `retrain-sim --help` stays fast
+
+    spec = cfg.get("objective")
+    if spec is None or spec.get("seeds") is None:
+        return [cfg.seed]
+    values = list(spec.seeds)
+    if not values or not all(is_int(s) and s >= 0 for s in values):
+        raise param_error("objective", "seeds", "None or a non-empty list of ints >= 0",
+                          values)
+    return values
+
+
+def average(summaries: list[dict], seeds: list[int]) -> dict[str, Any]:
+    """One summary: each numeric metric's mean over the seeds (None if a seed has none).
+
+    Examples
+    --------
+    >>> average([{"mean_accuracy": 0.8, "n_retrains": 2, "drifts": []},
+    ...          {"mean_accuracy": 0.9, "n_retrains": 3, "drifts": []}], [0, 1])
+    {'mean_accuracy': 0.85, 'n_retrains': 2.5, 'drifts': [], 'seeds_averaged': [0, 1]}
+    """
+    if len(summaries) == 1:
+        return summaries[0]
+    out: dict[str, Any] = {}
+    for key, first in summaries[0].items():
+        values = [s.get(key) for s in summaries]
+        if isinstance(first, Real) and not isinstance(first, bool):
+            numbers = [v for v in values if isinstance(v, Real)]
+            out[key] = (round(sum(numbers) / len(numbers), 12) if len(numbers) == len(values)
+                        else None)
+        else:
+            out[key] = first
+    out["seeds_averaged"] = list(seeds)
+    return out
+
+
+def value(cfg: DictConfig, record: dict) -> float | list[float]:
+    """The job's objective, read from its record (NaN when the job failed)."""
+    from sim.checks import Interval, Options, check
+
+    spec = cfg.objective
+    kind = check("objective", "kind", spec.get("kind", "score"), Options(KINDS))
+    summary = record.get("summary") or {}
+    accuracy = summary.get("mean_accuracy")
+    cost = summary.get("total_cost")
+    ok = record.get("status") == "ok" and accuracy is not None and cost is not None
+    if kind == "pareto":
+        return [float(accuracy), float(cost)] if ok else [math.nan, math.nan]
+    weight = check("objective", "cost_weight", spec.get("cost_weight", 0.0),
+                   Interval("float", 0))
+    return float(accuracy) - float(weight) * float(cost) if ok else math.nan
