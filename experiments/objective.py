@@ -10,12 +10,11 @@ thresholds), records the mean of each metric over them, and returns:
 ``kind: pareto``
     ``[mean_accuracy, total_cost]`` (to maximise and minimise: the Pareto set).
 
-A failed job returns NaN, which Optuna records as a failed trial.
+A failed job raises (the sweeper records a failed trial; its record says why).
 """
 
 from __future__ import annotations
 
-import math
 from numbers import Real
 from typing import Any
 
@@ -65,7 +64,7 @@ def average(summaries: list[dict], seeds: list[int]) -> dict[str, Any]:
 
 
 def value(cfg: DictConfig, record: dict) -> float | list[float]:
-    """The job's objective, read from its record (NaN when the job failed)."""
+    """The job's objective, read from its record; raises when the job failed."""
     from sim.checks import Interval, Options, check
 
     spec = cfg.objective
@@ -73,9 +72,11 @@ def value(cfg: DictConfig, record: dict) -> float | list[float]:
     summary = record.get("summary") or {}
     accuracy = summary.get("mean_accuracy")
     cost = summary.get("total_cost")
-    ok = record.get("status") == "ok" and accuracy is not None and cost is not None
+    if record.get("status") != "ok" or accuracy is None or cost is None:
+        error = (record.get("error") or {}).get("message", "no accuracy or cost")
+        raise RuntimeError(f"The trial has no objective: {error}")
     if kind == "pareto":
-        return [float(accuracy), float(cost)] if ok else [math.nan, math.nan]
+        return [float(accuracy), float(cost)]
     weight = check("objective", "cost_weight", spec.get("cost_weight", 0.0),
                    Interval("float", 0))
-    return float(accuracy) - float(weight) * float(cost) if ok else math.nan
+    return float(accuracy) - float(weight) * float(cost)

@@ -590,3 +590,37 @@ def test_tree_pipeline_config_handles_the_categorical_column(frame):
     result = replay(stream, clone(model), Never(), step_size=100, initial_train=200)
     assert result.summary["mean_accuracy"] > 0.9
     assert isinstance(model.steps[-1][1], DecisionTreeClassifier)
+
+
+# ----- the one-line workflow on a real file ---------------------------------------------
+
+def test_a_real_table_with_a_declared_change_replays_from_one_command_line(tmp_path,
+                                                                            elec2_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sweep = tmp_path / "sweep"
+    args = ["-m", "stream=table", f"stream.data={elec2_path}", "stream.target=class",
+            "stream.n_samples=9600", "stream.events=[{at: 5760, kind: concept}]",
+            "trigger=periodic,data_drift", "seed=0", "protocol.step_size=48",
+            "protocol.initial_train=672", "protocol.train_window=1440",
+            "protocol.min_train=336", "oracle.enabled=false", "progress=false",
+            f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    done = subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/summary.json"))]
+    assert [r["status"] for r in records] == ["ok", "ok"]
+    for record in records:
+        summary = record["summary"]
+        assert record["drifts"][0]["start"] == 5760 and summary["n_drifts"] == 1
+        assert summary["drifts"][0]["start_step"] == 5760 // 48
+        assert summary["rows_read"] == 9600 and summary["rows_skipped"] == 0
+    report = (sweep / "report.md").read_text()
+    assert "concept (sudden) at sample 5,760" in report
