@@ -80,3 +80,37 @@ def value(cfg: DictConfig, record: dict) -> float | list[float]:
     weight = check("objective", "cost_weight", spec.get("cost_weight", 0.0),
                    Interval("float", 0))
     return float(accuracy) - float(weight) * float(cost)
+
+
+def search_section(sweep_dir) -> list[str]:
+    """Markdown lines for a report: the search's best trial or Pareto set (none for a grid).
+
+    Read from ``optimization_results.yaml``, which the Optuna sweeper writes into the
+    sweep directory before the report is aggregated.
+    """
+    from pathlib import Path
+
+    from omegaconf import OmegaConf
+
+    path = Path(sweep_dir) / "optimization_results.yaml"
+    if not path.is_file():
+        return []
+    found = OmegaConf.to_container(OmegaConf.load(path))
+
+    def params(p: dict) -> str:
+        return ", ".join(f"`{k}={v:.4g}`" if isinstance(v, float) else f"`{k}={v}`"
+                         for k, v in p.items())
+
+    lines = ["## Search (Optuna)", ""]
+    if "solutions" in found:
+        lines += [f"The Pareto set of the search: {len(found['solutions'])} trials no other "
+                  "beats on both mean accuracy and total cost (means over the trial's seeds).",
+                  "", "| parameters | mean accuracy | total cost |", "|---|---|---|"]
+        for s in sorted(found["solutions"], key=lambda s: s["values"][1]):
+            accuracy, cost = s["values"]
+            lines.append(f"| {params(s['params'])} | {accuracy:.4f} | {cost:g} |")
+    else:
+        lines.append(f"Best trial: {params(found['best_params'])}, objective "
+                     f"{found['best_value']:.4f} (mean accuracy - cost_weight x total cost, "
+                     "over the trial's seeds).")
+    return [*lines, ""]
