@@ -179,7 +179,7 @@ def _fetch(cache_dir) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bunch = fetch_openml(data_id=_OPENML_ID, data_home=cache_dir, as_frame=True,
-                                 parser="auto", n_retries=0)
+                                 parser="auto", n_retries=1, delay=0.0)
     except Exception as ex:  # network errors come in many types
         reason = " ".join(f"{type(ex).__name__}: {ex}".split())
         raise RuntimeError(

@@ -95,7 +95,7 @@ def test_fetch_failure_says_what_to_do(tmp_path, monkeypatch):
                                            r"RETRAIN_SIM_DATA to its directory"):
         electricity(cache_dir=tmp_path)
     assert not (tmp_path / "retrain_sim" / "electricity.csv").exists()
-    assert len(calls) == 1 and calls[0]["n_retries"] == 0  # one attempt, no retries
+    assert len(calls) == 1 and calls[0]["n_retries"] == 1  # at most one retry, no delay
 
 
 def test_the_data_directory_is_read_before_the_cache(tmp_path, monkeypatch, elec2_path):
