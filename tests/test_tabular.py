@@ -594,6 +594,7 @@ def test_tree_pipeline_config_handles_the_categorical_column(frame):
 
 # ----- the one-line workflow on a real file ---------------------------------------------
 
+@pytest.mark.slow
 def test_a_real_table_with_a_declared_change_replays_from_one_command_line(tmp_path,
                                                                             elec2_path):
     import json

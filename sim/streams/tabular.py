@@ -445,9 +445,13 @@ class Tabular(Stream):
         labels: set = set()
         reasons: dict[str, int] = {}
         n_read = 0
+        in_memory = layout.source.kind == "frame"  # keep its arrays: the frame is in memory
+        blocks = []
         for block in _blocks(layout, order, reasons):
             n_read = block.rows_read
             kept.append(block.rows)
+            if in_memory:
+                blocks.append(block)
             if layout.spec.task == "classification":
                 labels.update(np.unique(block.y).tolist())
         if not n_read:
@@ -463,7 +467,7 @@ class Tabular(Stream):
                   "rows_skipped": int(skipped), "skipped_because": dict(reasons)},
             classes=np.array(sorted(labels)) if labels else None,
             drifts=_drifts(layout, rows, n_read),
-            layout=layout, order=order,
+            layout=layout, order=order, blocks=blocks if in_memory else None,
         )
         self._scanned = (key, result)
         return result
@@ -471,7 +475,8 @@ class Tabular(Stream):
     def _generate(self, scan, step_size) -> Iterator[Batch]:
         """Read, convert and cut the rows (the lazy part of :meth:`batches`)."""
         layout = scan.layout
-        blocks = ((b.X, b.y, None, b.time) for b in _blocks(layout, scan.order, {}))
+        read = scan.blocks if scan.blocks is not None else _blocks(layout, scan.order, {})
+        blocks = ((b.X, b.y, None, b.time) for b in read)
         if layout.spec.step is None:
             yield from rechunk(blocks, int(step_size))
         else:
