@@ -23,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from scipy import stats
-
 from common import versions
+from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -80,15 +79,20 @@ def main() -> None:
                            s["mean_accuracy"] - opts.cost_weight * s["total_cost"]))
         trials.sort()
         best_value = float(found["best_value"])
-        first = next(n for n, _, v in trials if v >= best["mean"] - half)
+        first = next((n for n, _, v in trials if v >= best["mean"] - half), None)
+        n_inside = sum(v >= best["mean"] - half for _, _, v in trials)
     print(f"stream: default (conf/config.yaml); trigger performance; seeds {seeds}; "
           f"lambda = {opts.cost_weight} per unit of cost")
     print(f"grid: {opts.points} points x {len(seeds)} seeds in {grid_time:.0f} s; best drop "
           f"{best_drop:g}: accuracy - lambda*cost = {best['mean']:.4f} "
           f"(95% CI {best['mean'] - half:.4f} .. {best['mean'] + half:.4f})")
+    lower = best["mean"] - half
+    print(f"grid spread: worst point {table['mean'].min():.4f} (drop "
+          f"{table['mean'].idxmin():g}); {int((table['mean'] >= lower).sum())} of "
+          f"{len(table)} points inside the best's CI")
     print(f"optuna: {opts.trials} trials x {len(seeds)} seeds in {search_time:.0f} s; best "
           f"drop {found['best_params']['trigger.drop']:.4f}: {best_value:.4f}; first trial "
-          f"inside the grid's CI: #{first}")
+          f"inside the grid's CI: #{first}; {n_inside} of {len(trials)} trials inside it")
     inside = best_value >= best["mean"] - half
     print(f"within the grid best's 95% CI (or above it): {'yes' if inside else 'NO'}")
     sys.exit(0 if inside else 1)

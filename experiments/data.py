@@ -28,7 +28,7 @@ _TABULAR = ("sim.streams.Tabular", "sim.streams.tabular.Tabular")
 
 
 def rows_summary(stream: Any) -> dict[str, Any]:
-    """The rows a table stream read, replayed and skipped (with why), for the summary.
+    """Return the rows a table stream read, replayed and skipped (with why), for the summary.
 
     Empty for a stream that keeps no count (a synthetic generator).
     """
@@ -45,7 +45,7 @@ def _is_data_key(key: str) -> bool:
 
 
 def _variants(argv: list[str]) -> list[list[str]]:
-    """The override lists to compose: swept data keys expanded, other sweeps dropped."""
+    """Return the override lists to compose: swept data keys expanded, other sweeps dropped."""
     fixed, swept = [], []
     for arg in errors._overrides(argv):
         parsed = errors._parse(arg)
@@ -70,7 +70,7 @@ def _compose(overrides: list[str]):
 
 
 def _configs(argv: list[str]) -> list[dict]:
-    """The stream configs the command would run (unresolvable ones left to the jobs)."""
+    """Return the stream configs the command would run (unresolvable ones left to the jobs)."""
     from omegaconf import OmegaConf
 
     out = []
@@ -83,9 +83,9 @@ def _configs(argv: list[str]) -> list[dict]:
         swept = [[f"{k}={v}" for v in str(values).split(",")] for k, values in params.items()
                  if _is_data_key(str(k))]
         extra = [[*overrides, *combo] for combo in itertools.product(*swept)] if swept else []
-        for cfg in ([_compose(o) for o in extra] if extra else [cfg]):
+        for each in ([_compose(o) for o in extra] if extra else [cfg]):
             try:
-                out.append({"stream": OmegaConf.to_container(cfg.stream, resolve=True,
+                out.append({"stream": OmegaConf.to_container(each.stream, resolve=True,
                                                              throw_on_missing=False)})
             except Exception:
                 continue

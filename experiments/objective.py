@@ -26,7 +26,7 @@ KINDS = ("score", "pareto")
 
 
 def seeds(cfg: DictConfig) -> list[int]:
-    """The seeds a job replays: ``objective.seeds``, or the run's ``seed``."""
+    """Return the seeds a job replays: ``objective.seeds``, or the run's ``seed``."""
     from sim.checks import is_int, param_error  # lazy: `retrain-sim --help` stays fast
 
     spec = cfg.get("objective")
@@ -64,7 +64,7 @@ def average(summaries: list[dict], seeds: list[int]) -> dict[str, Any]:
 
 
 def value(cfg: DictConfig, record: dict) -> float | list[float]:
-    """The job's objective, read from its record; raises when the job failed."""
+    """Return the job's objective, read from its record; raise when the job failed."""
     from sim.checks import Interval, Options, check
 
     spec = cfg.objective

@@ -61,7 +61,7 @@ _FETCH_TIMEOUT = 3.0  # seconds per network operation: offline fails fast
 
 
 def data_dir() -> Path | None:
-    """The directory named by ``$RETRAIN_SIM_DATA`` (None when it is unset or empty).
+    """Return the directory named by ``$RETRAIN_SIM_DATA`` (None when it is unset or empty).
 
     Examples
     --------
@@ -85,7 +85,7 @@ def _cache_path(cache_dir: str | os.PathLike | None) -> Path:
 
 def locate_electricity(path: str | os.PathLike | None = None,
                        cache_dir: str | os.PathLike | None = None) -> Path | None:
-    """The file :func:`electricity` would read without the network, or None.
+    """Return the file :func:`electricity` would read without the network, or None.
 
     ``path`` when given (whether or not it exists), else ``$RETRAIN_SIM_DATA/electricity.csv``
     if it exists, else the cached copy if it exists.

@@ -296,7 +296,7 @@ class DataDrift(_Detecting):
         check(self, "window", self.window, Interval("int", 1, n_steps))
 
     def _columns(self, n_features: int) -> list[tuple]:
-        """The tests and the columns each takes: ``[(test, memo name, columns), ...]``."""
+        """Return the tests and the columns each takes: ``[(test, memo name, columns), ...]``."""
         outside = [c for c in self._categorical if c >= n_features]
         if outside:
             raise param_error(self, "categorical", f"a list of column indices below the "
@@ -320,7 +320,7 @@ class DataDrift(_Detecting):
             return Decision(False)
         results = [self._test_current(obs, i, *part) for i, part in enumerate(self._parts)]
         stats = {}
-        for result, part_stats in results:
+        for _, part_stats in results:
             stats |= part_stats
         drifted, rules = self._drifted(results)
         n_drifted = int(drifted.sum())

@@ -99,7 +99,8 @@ def rechunk(blocks: Iterator[tuple], step_size: int) -> Iterator[Batch]:
     def emit(parts):
         if len(parts) == 1:
             return parts[0]
-        return tuple(None if part[0] is None else np.concatenate(part) for part in zip(*parts))
+        return tuple(None if part[0] is None else np.concatenate(part)
+                     for part in zip(*parts, strict=True))
 
     for block in blocks:
         start = 0

@@ -153,8 +153,10 @@ class Injection(Stream):
 
     @property
     def ground_truth_complete(self) -> bool:
-        """Whether the drifts are all of them: the wrapped stream's declaration (the
-        injected drifts are known; the wrapped data's own may not be)."""
+        """Whether the drifts are all of them: the wrapped stream's declaration.
+
+        The injected drifts are known; the wrapped data's own may not be.
+        """
         return bool(getattr(self._inner(), "ground_truth_complete", False))
 
     @property

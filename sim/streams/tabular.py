@@ -520,9 +520,11 @@ def _is_number(label: Any) -> bool:
 
 
 def _looks_like_data(columns: list) -> bool:
-    """Whether a header is probably a data row: half its names or more are numbers, and
-    not the column positions (``0,1,2,...`` is how a DataFrame with numbered columns is
-    written)."""
+    """Whether a header is probably a data row.
+
+    Half its names or more are numbers, and not the column positions (``0,1,2,...`` is how
+    a DataFrame with numbered columns is written).
+    """
     numbers = [(i, float(str(c))) for i, c in enumerate(columns) if _is_number(c)]
     return 2 * len(numbers) >= len(columns) and any(i != value for i, value in numbers)
 
@@ -532,8 +534,10 @@ def _is_number_column(values: pd.Series) -> bool:
 
 
 def _is_text(values: pd.Series) -> bool:
-    """A text (or pandas categorical) column with no value that reads as a number: a column
-    mixing numbers and text is neither, and an error unless declared categorical."""
+    """Whether a column holds text (or pandas categories) and no value that reads as a number.
+
+    A column mixing numbers and text is neither, and an error unless declared categorical.
+    """
     if _is_number_column(values) or pd.api.types.is_datetime64_any_dtype(values):
         return False
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -543,7 +547,7 @@ def _is_text(values: pd.Series) -> bool:
 
 
 def _head(source, n: int, owner: str) -> pd.DataFrame:
-    """The first ``n`` rows (the header and the column types)."""
+    """Read the first ``n`` rows (the header and the column types)."""
     if source.kind == "frame":
         return source.frame.iloc[:n]
     if source.kind == "csv":
@@ -560,7 +564,7 @@ def _head(source, n: int, owner: str) -> pd.DataFrame:
 
 
 def _scan_key(stream: Tabular, layout) -> tuple | None:
-    """What the scan of a file depends on: the parameters and the file's identity.
+    """Return what the scan of a file depends on: the parameters and the file's identity.
 
     None for a DataFrame (it may change in place; scanning one is fast).
     """
@@ -605,7 +609,7 @@ def _missing_error(column, row: int, where: str) -> ValueError:
 
 
 def _order(layout) -> np.ndarray | None:
-    """The replay order of the rows when the time column is not sorted, else None."""
+    """Return the replay order of the rows when the time column is not sorted, else None."""
     if layout.time is None:
         return None
     times = _as_time(_read_column(layout, layout.time), layout.time, layout.where)
@@ -729,7 +733,7 @@ class _Converter:
 
 
 def _numbers(values: pd.Series, name, rows: np.ndarray, where: str, what: str) -> np.ndarray:
-    """A numeric column as float64, or an error naming the first value that is not a number."""
+    """Return a numeric column as float64; raise naming the first value that is not a number."""
     if _is_number_column(values):
         return values.to_numpy(dtype=np.float64)
     parsed = pd.to_numeric(values, errors="coerce")
@@ -841,7 +845,7 @@ def _bucket_ids(time: np.ndarray, step) -> np.ndarray:
 def _concat(parts: list[tuple]) -> tuple:
     if len(parts) == 1:
         return parts[0]
-    return tuple(np.concatenate(arrays) for arrays in zip(*parts))
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
 
 
 def _cut_by_bucket(blocks, step) -> Iterator[Batch]:
