@@ -135,8 +135,8 @@ def _check_elec2(path: str, node: dict) -> str | None:
 
 def _check_table(path: str, node: dict) -> str | None:
     data = node.get("data")
-    if data == "???" or node.get("target") == "???":
-        key = f"{path}.data" if data == "???" else f"{path}.target"
+    if data is None or node.get("target") is None:
+        key = f"{path}.data" if data is None else f"{path}.target"
         return (f"retrain-sim: {key} is not set: the table stream needs the file to replay "
                 f"and its target column, e.g. stream=table {path}.data=my.csv "
                 f"{path}.target=label. No job was launched.")

@@ -230,9 +230,9 @@ def electricity_stream(path: str | os.PathLike | None = None,
 
     Examples
     --------
-    >>> stream = electricity_stream(path="electricity.csv")
-    >>> stream.feature_names[:3], stream.categorical_features
-    (['day', 'period', 'nswprice'], [0])
+    >>> stream = electricity_stream(path="electricity.csv")  # nothing is read yet
+    >>> stream.features[:3], stream.categorical
+    (['day', 'period', 'nswprice'], ['day'])
     """
     from sim.streams.tabular import Tabular
 

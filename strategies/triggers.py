@@ -329,7 +329,8 @@ class DataDrift(_Detecting):
             n_drifted > 0)
         if not fired:
             return Decision(False, stats=stats)
-        order = [c for _, _, columns in self._parts for c in columns]
+        order = [c for (result, _), (_, _, columns) in zip(results, self._parts, strict=True)
+                 for c in _labels(columns, result.statistic)]
         which = sorted(order[i] for i in np.flatnonzero(drifted))
         reason = f"{rules} on feature{'s' if n_drifted > 1 else ''} {which}"
         return Decision(True, reason, stats, since=self._recent[0][0])
@@ -384,14 +385,20 @@ class DataDrift(_Detecting):
         current = self._recent[0][1] if self.window == 1 else np.concatenate(
             [x for _, x in self._recent])
         result = test.test(current[:, columns])
-        stats = {f"statistic_{c}": float(s) for c, s in zip(columns, result.statistic,
+        labels = _labels(columns, result.statistic)
+        stats = {f"statistic_{c}": float(s) for c, s in zip(labels, result.statistic,
                                                              strict=True)}
         if result.p_value is not None and test.has_p_value:
-            stats |= {f"p_value_{c}": float(p) for c, p in zip(columns, result.p_value,
+            stats |= {f"p_value_{c}": float(p) for c, p in zip(labels, result.p_value,
                                                                strict=True)}
         if memo is not None:
             memo.put(key, (result, stats))
         return result, stats
+
+
+def _labels(columns: list[int], statistic: np.ndarray) -> list[int]:
+    """Name each statistic by its column of ``X`` (a multivariate test's by its number)."""
+    return columns if len(statistic) == len(columns) else list(range(len(statistic)))
 
 
 def _memo_name(test) -> tuple | None:
