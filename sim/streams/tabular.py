@@ -262,12 +262,14 @@ class Tabular(Stream):
     @property
     def feature_names(self) -> list[str]:
         """Names of ``X``'s columns, in order (reads the header if ``features`` is None)."""
-        return [str(c) for c in self._layout().features]
+        features = self._spec().features
+        return [str(c) for c in (features if features is not None
+                                 else self._layout().features)]
 
     @property
     def n_features(self) -> int:
         """Number of features."""
-        return len(self._layout().features)
+        return len(self.feature_names)
 
     @property
     def categorical_features(self) -> list[int]:
@@ -757,6 +759,8 @@ def _labels(values: pd.Series, layout, rows: np.ndarray) -> np.ndarray:
         if not layout.numeric_target:
             return values.astype(str).to_numpy(dtype=str)
         return values.to_numpy()
+    if not layout.numeric_target and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.to_numpy(dtype=str)
     kinds = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
     if layout.numeric_target or not kinds.all():
         first = int(np.flatnonzero(kinds if layout.numeric_target else ~kinds)[0])
