@@ -625,3 +625,14 @@ def test_a_real_table_with_a_declared_change_replays_from_one_command_line(tmp_p
         assert summary["rows_read"] == 9600 and summary["rows_skipped"] == 0
     report = (sweep / "report.md").read_text()
     assert "concept (sudden) at sample 5,760" in report
+
+
+def test_a_single_class_window_is_named_by_its_plain_value():
+    from strategies import Periodic
+
+    frame = pd.DataFrame({"x": np.arange(600.0),
+                          "y": ["sp1", "sp4"] * 100 + ["sp4"] * 400})
+    result = replay(Tabular(frame, target="y"), DecisionTreeClassifier(), Periodic(every=2),
+                    step_size=50, initial_train=200, train_window=100, min_train=50)
+    reasons = set(result.events["skipped"].dropna()) - {""}
+    assert reasons == {"the training window has a single class ('sp4')"}
