@@ -155,8 +155,13 @@ def check_before_launch(argv: list[str]) -> str | None:
     """Return a one-paragraph message when a data file of the command is missing, else None.
 
     Composes the command's configs (cheap: no component is built), checks every data
-    file their streams read, and downloads a fetchable data set once into its cache.
+    file their streams read, and downloads a fetchable data set once into its cache. A
+    command that picks no stream and no experiment runs the default synthetic stream:
+    nothing to check, nothing composed.
     """
+    keys = [arg.partition("=")[0].lstrip("+~") for arg in errors._overrides(argv)]
+    if not any(_is_data_key(k.split("@")[0]) for k in keys):
+        return None
     seen = set()
     for cfg in _configs(argv):
         for path, node in _nodes(cfg["stream"], "stream"):
