@@ -323,6 +323,7 @@ def _register_plugins() -> None:
 
     for plugin in (launcher.CheckedSweeper, launcher.LocalLauncher):
         plugins.register(plugin)
+    launcher.quiet_schema_warning()
 
 
 def _exit_after_sweep(outcome: dict) -> None:

@@ -145,7 +145,7 @@ def test_default_job_is_a_multirun_over_the_families(hydra_conf):
                                          "combined", "oracle"]
     assert len(str(params.seed).split(",")) == 3
     assert cfg.hydra.launcher._target_.endswith("LocalLauncher")  # joblib, checks in workers
-    assert cfg.hydra.sweeper._target_.endswith("CheckedSweeper")
+    assert cfg.hydra.sweeper._target_.endswith("CheckedSweeper")  # conf/hydra/sweeper/basic.yaml
     assert cfg.hydra.launcher.n_jobs == -1
     assert "report" in cfg.hydra.callbacks
     assert cfg.resume == "auto" and cfg.fail_fast is False

@@ -6,9 +6,9 @@ the joblib launcher then composes each again in its worker: on ``threshold_sweep
 jobs) that serial pass was ~0.15 s per job, so two workers were only 1.24x faster than
 one. And a bad parameter value was only found by the jobs themselves, after launch.
 
-- :class:`CheckedSweeper` (``conf/hydra/sweeper/checked.yaml``, the default) expands the
-  sweep like the basic sweeper, then, before it creates the sweep directory, composes
-  and checks one job per *configuration* (the jobs that differ only by ``seed`` share
+- :class:`CheckedSweeper` (``conf/hydra/sweeper/basic.yaml``, which takes the place of
+  Hydra's basic option: the default) expands the sweep like the basic sweeper, then,
+  before it creates the sweep directory, composes and checks one job per *configuration* (the jobs that differ only by ``seed`` share
   one) and every job's seed: each component is instantiated and checked as
   :func:`sim.replay` checks it (:func:`check_components`). Any bad value stops the sweep
   with :class:`~experiments.errors.InvalidSweep` (``retrain-sim`` exits 2; no job runs,
@@ -39,9 +39,21 @@ from experiments import errors
 from experiments.errors import InvalidSweep
 
 __all__ = ["CheckedSweeper", "LocalLauncher", "check_components", "check_config",
-           "check_configuration", "configurations"]
+           "check_configuration", "configurations", "quiet_schema_warning"]
 
 log = logging.getLogger(__name__)
+
+
+def quiet_schema_warning() -> None:
+    """Silence Hydra's warning that ``conf/hydra/sweeper/basic.yaml`` matches its schema.
+
+    The file takes the place of Hydra's ``basic`` sweeper option on purpose (so that a
+    preset can still pick another sweeper); Hydra checks it against the basic sweeper's
+    schema, as wanted, and warns in every process that composes a sweep's config.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*'hydra/sweeper/basic' is validated against")
 
 
 def _key(override: str) -> str:
@@ -135,6 +147,7 @@ def check_configuration(overrides: Sequence[str], seeds: Sequence[str | None],
     Returns one message (or None) per job: the configuration's problem, else its seed's.
     Runs in a worker process of :class:`LocalLauncher`, or in the launching process.
     """
+    quiet_schema_warning()  # in this worker, for its jobs too
     if singleton_state is not None:
         setup_globals()
         Singleton.set_state(singleton_state)
