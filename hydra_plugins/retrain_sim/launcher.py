@@ -8,11 +8,12 @@ one. And a bad parameter value was only found by the jobs themselves, after laun
 
 - :class:`CheckedSweeper` (``conf/hydra/sweeper/basic.yaml``, which takes the place of
   Hydra's basic option: the default) expands the sweep like the basic sweeper, then,
-  before it creates the sweep directory, composes and checks one job per *configuration* (the jobs that differ only by ``seed`` share
-  one) and every job's seed: each component is instantiated and checked as
-  :func:`sim.replay` checks it (:func:`check_components`). Any bad value stops the sweep
-  with :class:`~experiments.errors.InvalidSweep` (``retrain-sim`` exits 2; no job runs,
-  no directory is left), with the messages a failed job records
+  before it creates the sweep directory, composes and checks one job per
+  *configuration* (the jobs that differ only by ``seed`` share one) and every job's
+  seed: each component is instantiated and checked as :func:`sim.replay` checks it
+  (:func:`check_components`). Any bad value stops the sweep with
+  :class:`~experiments.errors.InvalidSweep` (``retrain-sim`` exits 2; no job runs, no
+  directory is left), with the messages a failed job records
   (:func:`experiments.errors.describe_job_error`).
 - :class:`LocalLauncher` (``conf/hydra/launcher/local.yaml``, the default) is the joblib
   launcher whose workers also run those checks: the checks and the jobs' compositions
