@@ -14,34 +14,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
+
+from sweep_scaling import timed
 
 TINY = ["stream.n_samples=6000", "stream.schedule=[{at:2000,to:2},{at:4000,to:3}]",
         "protocol.step_size=250", "protocol.initial_train=500", "protocol.train_window=1000",
         "protocol.benefit_window=4", "progress=false", "oracle.enabled=false",
-        "resume=false", "trigger=periodic"]
-
-
-def timed(launcher: list[str], n_jobs: int) -> float:
-    path = tempfile.mkdtemp(prefix="retrain-sim-ray-")
-    command = ["retrain-sim", "-m", *TINY, f"seed=range(0,{n_jobs})", *launcher,
-               f"hydra.sweep.dir={path}"]
-    env = dict(os.environ, RAY_USAGE_STATS_ENABLED="0")
-    try:
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, env=env)
-        seconds = time.perf_counter() - start
-        if done.returncode != 0:
-            sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-    print(f"  {' '.join(launcher)}: {n_jobs} jobs in {seconds:.1f} s (load "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())})", flush=True)
-    return seconds
+        "trigger=periodic"]
 
 
 def main() -> None:
@@ -49,8 +28,10 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1000)
     args = parser.parse_args()
     cores = os.cpu_count() or 1
-    basic = timed(["hydra/launcher=basic"], args.jobs)
-    ray = timed(["hydra/launcher=ray_local"], args.jobs)
+    os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
+    sweep = ["-m", *TINY, f"seed=range(0,{args.jobs})"]
+    basic = timed([*sweep, "hydra/launcher=basic"])
+    ray = timed([*sweep, "hydra/launcher=ray_local"])
     print(f"{args.jobs} jobs: basic {basic:.1f} s ({basic / args.jobs:.3f} s per job), Ray "
           f"{ray:.1f} s on {cores} cores: launcher overhead "
           f"{(ray - basic / cores) / args.jobs:.3f} s per job (goal < 0.2 s)")
