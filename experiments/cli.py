@@ -14,7 +14,7 @@ from textwrap import fill
 
 from experiments import CONF_DIR, GROUPS
 
-__all__ = ["EXIT_CODES", "main", "usage"]
+__all__ = ["EXIT_CODES", "main", "quiet_schema_warning", "usage"]
 
 EXIT_CODES = {
     0: "the run, or every job of the sweep, ran; failed jobs are recorded and named",
@@ -107,6 +107,18 @@ Companion commands:
   retrain-sim-advise DIR   which configuration of a sweep to run in production, under a
                            budget (--max-cost, --max-retrains, --cost-weight)
 """
+
+
+def quiet_schema_warning() -> None:
+    """Silence Hydra's warning that ``conf/hydra/sweeper/basic.yaml`` matches its schema.
+
+    The file takes the place of Hydra's ``basic`` sweeper option on purpose (so that a
+    preset can still pick another sweeper); Hydra checks it against the basic sweeper's
+    schema, as wanted, and warns in every process that composes a sweep's config.
+    """
+    import warnings
+
+    warnings.filterwarnings("ignore", message=r"\s*'hydra/sweeper/basic' is validated against")
 
 
 def main(argv: list[str] | None = None) -> None:

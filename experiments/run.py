@@ -40,7 +40,7 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from experiments import CONF_DIR, GROUPS, callbacks, data, errors, objective, store
-from experiments.cli import EXIT_CODES, usage
+from experiments.cli import EXIT_CODES, quiet_schema_warning, usage
 
 __all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "main", "previous_sweep",
            "run_job", "simulate"]
@@ -323,7 +323,6 @@ def _register_plugins() -> None:
 
     for plugin in (launcher.CheckedSweeper, launcher.LocalLauncher):
         plugins.register(plugin)
-    launcher.quiet_schema_warning()
 
 
 def _exit_after_sweep(outcome: dict) -> None:
@@ -361,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"retrain-sim: its config directory {CONF_DIR} is missing. Install the project "
               "from a clone of the repository with `pip install -e .`.", file=sys.stderr)
         sys.exit(2)
+    quiet_schema_warning()
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us; we explain them
     problem = (errors.check_overrides(argv) or errors.check_runtime_keys(argv)

@@ -37,24 +37,13 @@ from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments import errors
+from experiments.cli import quiet_schema_warning
 from experiments.errors import InvalidSweep
 
 __all__ = ["CheckedSweeper", "LocalLauncher", "check_components", "check_config",
-           "check_configuration", "configurations", "quiet_schema_warning"]
+           "check_configuration", "configurations"]
 
 log = logging.getLogger(__name__)
-
-
-def quiet_schema_warning() -> None:
-    """Silence Hydra's warning that ``conf/hydra/sweeper/basic.yaml`` matches its schema.
-
-    The file takes the place of Hydra's ``basic`` sweeper option on purpose (so that a
-    preset can still pick another sweeper); Hydra checks it against the basic sweeper's
-    schema, as wanted, and warns in every process that composes a sweep's config.
-    """
-    import warnings
-
-    warnings.filterwarnings("ignore", message=r"\s*'hydra/sweeper/basic' is validated against")
 
 
 def _key(override: str) -> str:
