@@ -1,7 +1,9 @@
 """Parameter validation shared by every component: one error format everywhere.
 
 Errors name the parameter, the owner, the rule and the value given, e.g.
-"The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead."
+"The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.", and are
+:class:`ParamError` (a ValueError) carrying the four as attributes, so that a caller
+(e.g. ``experiments.errors``) reads them rather than parsing the message.
 
 A component declares its rules in a class attribute ``_constraints`` (parameter name ->
 constraint) and calls :func:`validate` when it is used (``reset``, ``fit``, ``check``);
@@ -21,6 +23,7 @@ __all__ = [
     "Instance",
     "Interval",
     "Options",
+    "ParamError",
     "check",
     "is_int",
     "is_real",
@@ -39,16 +42,43 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def param_error(owner: Any, name: str, rule: str, value: Any) -> ValueError:
+class ParamError(ValueError):
+    """A parameter breaks its rule.
+
+    Attributes
+    ----------
+    owner
+        Name of the component (class name, or e.g. ``"replay"``).
+    parameter
+        Name of the parameter.
+    rule
+        What is allowed, e.g. ``"an int >= 0"``.
+    value
+        The value given.
+    """
+
+    def __init__(self, owner: str, parameter: str, rule: str, value: Any, verb: str = "be"):
+        self.owner, self.parameter, self.rule, self.value = owner, parameter, rule, value
+        must = f"must {verb} " if verb else "must "
+        super().__init__(f"The {parameter!r} parameter of {owner} {must}{rule}. "
+                         f"Got {value!r} instead.")
+
+
+def param_error(owner: Any, name: str, rule: str, value: Any, verb: str = "be") -> ParamError:
     """Build the error for parameter ``name`` of ``owner`` breaking ``rule``.
+
+    ``verb`` joins "must" and the rule (``""`` when the rule starts with its own verb).
 
     Examples
     --------
-    >>> print(param_error("Cooldown", "min_gap", "an int >= 0", -3))
+    >>> error = param_error("Cooldown", "min_gap", "an int >= 0", -3)
+    >>> print(error)
     The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
+    >>> error.parameter, error.rule, error.value
+    ('min_gap', 'an int >= 0', -3)
     """
     owner = owner if isinstance(owner, str) else type(owner).__name__
-    return ValueError(f"The {name!r} parameter of {owner} must be {rule}. Got {value!r} instead.")
+    return ParamError(owner, name, rule, value, verb)
 
 
 def _fmt(x: float) -> str:
@@ -194,7 +224,7 @@ def check(owner: Any, name: str, value: Any, constraint) -> Any:
     >>> check("Cooldown", "min_gap", -3, Interval("int", 0))
     Traceback (most recent call last):
     ...
-    ValueError: The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
+    sim.checks.ParamError: The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
     """
     if not constraint.accepts(value):
         raise param_error(owner, name, constraint.describe(), value)
@@ -206,7 +236,7 @@ def validate(obj: Any) -> None:
 
     Raises
     ------
-    ValueError
+    ParamError
         Naming the parameter, the rule and the value given.
     """
     for name, constraint in type(obj)._constraints.items():

@@ -10,13 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.types import Drift
+from sim.cost import Cost
+from sim.types import Drift, Evaluation
 
 __all__ = ["per_drift", "summarize"]
 
 
 def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift, ...], *,
-              protocol, cost, first_step: int, task: str = "classification") -> dict:
+              evaluation: Evaluation, cost: Cost, first_step: int,
+              task: str = "classification") -> dict:
     """Summarise one replay.
 
     Parameters
@@ -25,8 +27,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         As built by :func:`sim.replay`.
     drifts
         The stream's true drifts (empty for real data).
-    protocol
-        The run's :class:`~sim.engine.Protocol`.
+    evaluation
+        The run's :class:`~sim.types.Evaluation` (``Protocol.evaluation``).
     cost
         The run's :class:`~sim.cost.Cost`.
     first_step
@@ -77,7 +79,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     }
     summary["total_cost"] = summary["cost_retrain"] + summary["cost_samples"] + cost_labels
     benefit = trained["benefit"].to_numpy(dtype=float) if len(trained) else np.empty(0)
-    summary["unneeded_retrains"] = int(np.sum(benefit[~np.isnan(benefit)] < protocol.min_benefit))
+    summary["unneeded_retrains"] = int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit))
     summary["mean_benefit"] = float(np.nanmean(benefit)) if np.any(~np.isnan(benefit)) else None
 
     keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
@@ -104,7 +106,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     has_drift = np.array([np.any((drift_steps > p) & (drift_steps <= r))
                           for p, r in zip(previous, retrain_steps, strict=True)], dtype=bool)
     false_retrains = int(np.sum(~has_drift & ~follow_up))
-    rows = per_drift(steps, values, retrain_steps, drifts, protocol, metric=metric,
+    rows = per_drift(steps, values, retrain_steps, drifts, evaluation, metric=metric,
                      sample_index=starts)
     detected = sum(r["detection_delay"] is not None for r in rows)
     summary.update(
@@ -124,7 +126,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     return summary
 
 
-def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
+def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluation: Evaluation,
               metric: str = "accuracy", sample_index=None) -> list[dict]:
     """How each true drift was handled.
 
@@ -132,8 +134,8 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
     the end of the run). ``values`` is the per-step metric: accuracy (higher is better)
     or, with ``metric="mae"``, the mean absolute error (lower is better; the keys below
     are then named after ``mae`` and "lost" means error gained). ``sample_index`` is the
-    first sample of each step (default: ``steps * step_size``); a drift belongs to the
-    step whose samples hold its start.
+    first sample of each step (default: ``steps``, one sample per step); a drift belongs
+    to the step whose samples hold its start.
 
     Returns
     -------
@@ -149,20 +151,20 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
 
     Examples
     --------
-    >>> from sim.engine import Protocol
+    >>> from sim.types import Evaluation
     >>> acc = np.array([0.9] * 10 + [0.6] * 3 + [0.9] * 10)
     >>> rows = per_drift(np.arange(23), acc, np.array([12]),
     ...                  (Drift(start=10, end=10, kind="concept", shape="sudden"),),
-    ...                  Protocol(step_size=1, recovery_window=2))
+    ...                  Evaluation(recovery_window=2))
     >>> rows[0]["detection_delay"], rows[0]["recovery_steps"]
     (2, 3)
     """
     sign = -1.0 if metric == "mae" else 1.0  # turn the metric into higher-is-better
     accuracy = sign * np.asarray(values, dtype=float)
-    w = protocol.recovery_window
+    w = evaluation.recovery_window
     steps = np.asarray(steps)
     if sample_index is None:
-        sample_index = steps * protocol.step_size
+        sample_index = steps
 
     def step_of(sample: int) -> int:
         return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
@@ -179,7 +181,7 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
         recovery = None
         if pre is not None and len(seg_acc) >= w:
             forward = np.convolve(seg_acc, np.ones(w) / w, mode="valid")
-            ok = np.flatnonzero(forward >= pre - protocol.recovery_tolerance)
+            ok = np.flatnonzero(forward >= pre - evaluation.recovery_tolerance)
             recovery = int(ok[0]) if len(ok) else None
         rows.append({
             "start_step": start,

@@ -10,6 +10,7 @@ tamper with what the engine keeps.
 - :class:`Observation`: everything a trigger may see at one step.
 - :class:`Decision`: a trigger's (or a gate's) answer.
 - :class:`RunResult`: the outcome of one replay.
+- :class:`Evaluation`: the settings the metrics judge a run with.
 """
 
 from __future__ import annotations
@@ -21,12 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Batch", "Decision", "Drift", "Labels", "Observation", "RunResult", "sample_loss"]
+__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Labels", "Observation",
+           "RunResult", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
-
-
 TASKS = ("classification", "regression")
 
 
@@ -305,3 +305,34 @@ class RunResult:
     events: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The settings the metrics judge a run with (no rule of time: they change no result).
+
+    :class:`~sim.protocol.Protocol` holds them as parameters and hands them over as
+    :attr:`~sim.protocol.Protocol.evaluation`.
+
+    Parameters
+    ----------
+    benefit_window
+        Steps over which a new model is scored against the model it replaced (or
+        challenged) to measure its ``benefit``.
+    min_benefit
+        A retrain whose benefit is below this is counted as unneeded.
+    recovery_window
+        Steps averaged when judging recovery after a drift.
+    recovery_tolerance
+        Accuracy within this of the pre-drift level counts as recovered.
+
+    Examples
+    --------
+    >>> Evaluation(recovery_window=3).recovery_window
+    3
+    """
+
+    benefit_window: int = 10
+    min_benefit: float = 0.005
+    recovery_window: int = 5
+    recovery_tolerance: float = 0.01

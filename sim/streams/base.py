@@ -30,10 +30,22 @@ class Stream(BaseEstimator):
         that caches keyed by it miss.
     task
         ``"classification"`` or ``"regression"``.
+    rechunkable
+        True when ``batches(seed, n)`` yields the same samples in the same order for every
+        ``n``, cut every ``n`` samples (as :meth:`batches` does here): the engine then
+        reads many steps in one batch. A subclass that overrides :meth:`batches` (to cut
+        its own steps, e.g. by time) is False unless it declares it.
     """
 
     version = "1"
     task = "classification"
+    rechunkable = True
+
+    def __init_subclass__(cls, **kwargs):
+        """Make a stream that cuts its own steps non-rechunkable unless it says otherwise."""
+        super().__init_subclass__(**kwargs)
+        if "batches" in vars(cls) and "rechunkable" not in vars(cls):
+            cls.rechunkable = False
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
         """Yield the stream's steps in order.

@@ -233,8 +233,10 @@ class SyntheticStream(Stream):
     #: whether the concepts' parameters can be interpolated (incremental drifts)
     _interpolable = True
     _block_size = BLOCK_SIZE
+    rechunkable = True  # batches() validates, then cuts as Stream.batches does
 
     # ----- the public interface -----------------------------------------------------
+
     def batches(self, seed: int, step_size: int | None = None):
         """Yield the stream's steps in order.
 
