@@ -9,7 +9,7 @@ every later step, and finds by dynamic programming the schedule that
     ``max_retrains`` (the frontier, :attr:`Frontier.frontier`; :meth:`Frontier.best`).
 
 Only *when* is chosen with hindsight. Every candidate obeys the engine's rules of
-information exactly (see :mod:`sim.engine`): the stream, the label masks and the
+information exactly (see :mod:`sim.protocol`): the stream, the label masks and the
 model's ``random_state`` come from the same child seeds, drawn in the same order; a
 candidate decided at step ``t`` trains ``clone(model)`` on the training window of
 labels that have arrived by ``t`` and serves from step ``t + 1 + deploy_latency``. A
@@ -59,7 +59,15 @@ from sklearn.base import clone
 
 from sim.checks import Interval, check
 from sim.cost import Cost
-from sim.engine import Protocol, child_seeds, seeded_clone
+from sim.protocol import (
+    LabelArrival,
+    Protocol,
+    TrainingWindows,
+    check_initial_labels,
+    child_seeds,
+    initial_segment,
+    seeded_clone,
+)
 
 __all__ = [
     "AccuracyMatrix",
@@ -88,7 +96,12 @@ _ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event"}
 
 
 class _Data:
-    """The stream, its steps and the labels that arrive, reproduced from the run's seed."""
+    """The stream, its steps and the labels that arrive, reproduced from the run's seed.
+
+    Which labels arrive when, and which a retrain trains on, come from
+    :mod:`sim.protocol` (:class:`~sim.protocol.LabelArrival`,
+    :class:`~sim.protocol.TrainingWindows`), as in the engine.
+    """
 
     def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
         seeds = child_seeds(seed)
@@ -103,58 +116,37 @@ class _Data:
         del batches
         n_steps = len(self.offsets) - 1
         sizes = np.diff(self.offsets)
-        done = np.flatnonzero(np.cumsum(sizes) >= protocol.initial_train)
-        if not len(done):
-            raise ValueError(
-                f"The stream has {len(self.y)} samples, fewer than initial_train="
-                f"{protocol.initial_train}: it must be longer than the initial training "
-                "segment.")
-        self.first_step = int(done[0]) + 1
+        self.first_step = initial_segment(sizes, protocol.initial_train)
         n_initial = int(self.offsets[self.first_step])
-        task = getattr(stream, "task", "classification")
-        if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
-            raise ValueError(
-                f"The initial training segment (first {n_initial} samples) has a single class "
-                f"({self.y[0]!r}); a classifier needs at least two. Increase initial_train.")
+        check_initial_labels(self.y[:n_initial], getattr(stream, "task", "classification"))
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
-        # the label masks, drawn as the engine draws them: one call per scored step
-        label_rng = np.random.default_rng(seeds["labels"])
-        labeled = [np.arange(n_initial, dtype=np.int64)]
-        arrival = [np.full(n_initial, self.first_step - 1, dtype=np.int64)]
-        for t in range(self.first_step, n_steps):
-            n = int(sizes[t])
-            mask = label_rng.random(n) < protocol.label_rate
-            idx = np.flatnonzero(mask).astype(np.int64) + self.offsets[t]
-            labeled.append(idx)
-            arrival.append(np.full(len(idx), t + protocol.label_delay, dtype=np.int64))
-        self.lab = np.concatenate(labeled)
-        arrival = np.concatenate(arrival)
+        arrival = LabelArrival(protocol, seeds["labels"])
+        n_scored = int(self.offsets[-1]) - n_initial
+        scored = np.flatnonzero(arrival.mask(arrival.draw(n_scored), n_scored)) + n_initial
+        step_of = np.searchsorted(self.offsets, scored, side="right") - 1
+        self.lab = np.concatenate([np.arange(n_initial), scored]).astype(np.int64)
+        arrives = np.concatenate([np.full(n_initial, self.first_step - 1),
+                                  arrival.due(step_of)]).astype(np.int64)
         # labels arrived by the end of each scored step (delivered before the decision)
-        steps = np.arange(self.first_step, n_steps)
-        self.arrived = np.searchsorted(arrival, steps, side="right")
-        self.n_labels = int(np.sum((arrival >= self.first_step) & (arrival < n_steps)))
+        self.arrived = np.searchsorted(arrives, np.arange(self.first_step, n_steps),
+                                       side="right")
+        self.n_labels = int(np.sum((arrives >= self.first_step) & (arrives < n_steps)))
         self.protocol = protocol
-        self.n_val = n_val
-        self.cap = None if protocol.window == "expanding" else protocol.train_window
+        self.windows = TrainingWindows(protocol, n_val)
 
     def window(self, t: int, since: int | None) -> tuple[int, int]:
         """Positions ``[lo, hi)`` into the labeled samples of the window of a retrain at ``t``.
 
-        ``since`` is a sample index (the window keeps labels from there on, at least
-        ``min_train``), or None for the sliding / expanding window.
+        ``since`` is the sample index the window policy starts from, or None (see
+        :meth:`~sim.protocol.TrainingWindows.span`).
         """
-        hi = max(int(self.arrived[t - self.first_step]) - self.n_val, 0)
-        lo = 0 if self.cap is None else max(0, hi - self.cap)
-        if since is not None:
-            lo = max(lo, int(np.searchsorted(self.lab[:hi], since)))
-            if hi - lo < self.protocol.min_train:
-                lo = max(0, hi - self.protocol.min_train)
-        return lo, hi
+        return self.windows.span(int(self.arrived[t - self.first_step]), self.lab, since)
 
-    def since_after(self, step: int) -> int:
-        """Return the ``since`` of a since-last-retrain window after a retrain at ``step``."""
-        return 0 if step < self.first_step else int(self.offsets[step + 1])
+    def policy_since(self, previous: int) -> int | None:
+        """The policy's ``since`` for a retrain after one at step ``previous`` (no estimate)."""
+        after = 0 if previous < self.first_step else int(self.offsets[previous + 1])
+        return self.windows.since(None, after)
 
     def fit(self, model, lo: int, hi: int):
         """Train ``clone(model)`` on the window, or return None when the engine would skip it."""
@@ -436,7 +428,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
                 cand_row[c] = fixed_row(c)
             else:
                 # sliding / expanding; since_change without an estimate is sliding
-                lo, hi = data.window(int(steps[c]), None)
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[0])))
                 cand_row[c] = builder.row(lo, hi, int(cols[c]))
         pair_row = None
     else:
@@ -449,7 +441,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
             for p in range(c):
                 if steps[p] >= steps[c]:
                     continue
-                lo, hi = data.window(int(steps[c]), data.since_after(int(steps[p])))
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[p])))
                 pair_row[p, c] = builder.row(lo, hi, int(cols[c]))
         pair_row[:, :][steps[:, None] >= steps[None, :]] = -1
     meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
@@ -467,7 +459,8 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     """Return a stable key of everything the accuracy matrix depends on.
 
     The stream's class, parameters and ``version``, the seed, the model's class and
-    parameters, the protocol parameters that shape the matrix, the gate's ``n_val``,
+    parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
+    parameter but the evaluation settings), the gate's ``n_val``,
     the grid ``every`` and the extra steps (ints only: a run's events are never
     cached), and :data:`ORACLE_VERSION`.
 
@@ -481,8 +474,6 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     (24, False)
     """
     protocol = protocol if protocol is not None else Protocol()
-    shaping = ("step_size", "initial_train", "label_delay", "label_rate", "window",
-               "train_window", "min_train", "deploy_latency")
     spec = {
         "oracle_version": ORACLE_VERSION,
         "stream": {"class": f"{type(stream).__module__}.{type(stream).__qualname__}",
@@ -491,7 +482,7 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
         "seed": int(seed),
         "model": {"class": f"{type(model).__module__}.{type(model).__qualname__}",
                   "params": model.get_params(deep=True)},
-        "protocol": {k: protocol.get_params()[k] for k in shaping},
+        "protocol": protocol.rules(),
         "n_val": int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0,
         "every": every,
         "extra_steps": sorted(int(t) for t in (extra_steps or ())),
@@ -514,7 +505,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     seed
         The run's seed (child seeds as in :func:`sim.replay`).
     protocol
-        The :class:`~sim.engine.Protocol` of the runs the oracle is a ceiling for.
+        The :class:`~sim.protocol.Protocol` of the runs the oracle is a ceiling for.
     gate
         The runs' gate, for its ``n_val`` (labels held out of training); None: none.
     every
