@@ -348,12 +348,41 @@ class StepOutcome(NamedTuple):
 class Replay:
     """A replay as a stepper: reset it, step it through the stream, read its result.
 
-    Parameters are those of :func:`replay`. Nothing is validated or read until
-    :meth:`reset`, which trains the initial model; every :meth:`step` then scores one
-    step of the stream and lets the trigger decide, until :attr:`done`; :meth:`result`
-    returns the :class:`~sim.types.RunResult`, the same as :func:`replay`'s. Between
-    steps, :attr:`t`, :attr:`model_id`, :attr:`deployed`, :attr:`n_labels` and
-    :attr:`agenda` show the run's state.
+    Nothing is validated or read until :meth:`reset`, which trains the initial model;
+    every :meth:`step` then scores one step of the stream and lets the trigger decide,
+    until :attr:`done`; :meth:`result` returns the :class:`~sim.types.RunResult`, the
+    same as :func:`replay`'s. Between steps, :attr:`t`, :attr:`model_id`,
+    :attr:`deployed`, :attr:`n_labels` and :attr:`agenda` show the run's state.
+
+    Parameters
+    ----------
+    stream
+        A :class:`~sim.streams.base.Stream`.
+    model
+        Any scikit-learn classifier or regressor; only clones are ever fitted.
+    trigger
+        A :class:`~strategies.base.Trigger`; only a clone is used.
+    gate
+        A :class:`~strategies.base.Gate`; None accepts every retrain.
+    cost
+        A :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
+    seed
+        The run's seed; child seeds go to the stream, the labels, the model and the
+        trigger. The same seed gives the same result.
+    protocol
+        A :class:`~sim.protocol.Protocol`; keyword arguments override its parameters.
+    callback
+        Called with the step index after every scored step (progress bars).
+    cache
+        Reuse fits and predictions made by other runs on the same stream and seed (see
+        :mod:`sim.cache`): None (no cache), ``"memory"``, a directory for an on-disk
+        cache, or a :class:`~sim.cache.Cache`. The result is the same with or without
+        it; a reused fit reports the CPU seconds of the original fit. With a cache the
+        trigger also gets the deployed model's :class:`~sim.cache.ReferenceMemo` as
+        ``Observation.memo``, where e.g. ``DataDrift`` shares its tests with the
+        other runs that deploy a model with the same reference.
+    **protocol_params
+        Parameters of :class:`~sim.protocol.Protocol` (``step_size``, ``label_delay``, ...).
 
     Examples
     --------
@@ -758,35 +787,8 @@ def replay(
 ) -> RunResult:
     """Replay ``stream`` through ``model`` under ``trigger`` and report what happened.
 
-    Parameters
-    ----------
-    stream
-        A :class:`~sim.streams.base.Stream`.
-    model
-        Any scikit-learn classifier or regressor; only clones are ever fitted.
-    trigger
-        A :class:`~strategies.base.Trigger`; only a clone is used.
-    gate
-        A :class:`~strategies.base.Gate`; None accepts every retrain.
-    cost
-        A :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
-    seed
-        The run's seed; child seeds go to the stream, the labels, the model and the
-        trigger. The same seed gives the same result.
-    protocol
-        A :class:`~sim.protocol.Protocol`; keyword arguments override its parameters.
-    callback
-        Called with the step index after every scored step (progress bars).
-    cache
-        Reuse fits and predictions made by other runs on the same stream and seed (see
-        :mod:`sim.cache`): None (no cache), ``"memory"``, a directory for an on-disk
-        cache, or a :class:`~sim.cache.Cache`. The result is the same with or without
-        it; a reused fit reports the CPU seconds of the original fit. With a cache the
-        trigger also gets the deployed model's :class:`~sim.cache.ReferenceMemo` as
-        ``Observation.memo``, where e.g. ``DataDrift`` shares its tests with the
-        other runs that deploy a model with the same reference.
-    **protocol_params
-        Parameters of :class:`~sim.protocol.Protocol` (``step_size``, ``label_delay``, ...).
+    ``replay(...)`` is ``Replay(...).run()``; the parameters are :class:`Replay`'s. To
+    look at a run between steps, use :class:`Replay`.
 
     Returns
     -------
@@ -795,8 +797,7 @@ def replay(
 
     Notes
     -----
-    ``replay(...)`` is ``Replay(...).run()``: to look at a run between steps, use
-    :class:`Replay`. The engine reads the stream and lets the deployed model predict a
+    The engine reads the stream and lets the deployed model predict a
     chunk of steps at a time (up to 65,536 samples), so a model's predictions must not
     depend on which other samples it predicts with (true of scikit-learn's estimators).
     The trigger still sees one step at a time, and nothing about the rules of time

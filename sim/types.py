@@ -1,7 +1,8 @@
 """The central types that flow between streams, the engine and the strategies.
 
-All are frozen dataclasses: a value, once made, is never changed, so a trigger cannot
-tamper with what the engine keeps.
+All are frozen dataclasses: a value, once made, is never changed; the arrays the engine
+hands a trigger (an :class:`Observation`'s and its :class:`Labels`') are read-only views,
+so a trigger cannot tamper with what the engine keeps (writing into one raises).
 
 - :class:`Drift`: one true drift of a stream (ground truth; never shown to a trigger
   except the oracle).
@@ -150,7 +151,7 @@ class Labels:
     >>> labels = Labels(X=np.zeros((3, 1)), y=np.array([1, 0, 1]),
     ...                 y_pred=np.array([1, 1, 1]), model_id=np.zeros(3, dtype=int),
     ...                 index=np.array([7, 8, 9]), step=np.array([2, 2, 2]))
-    >>> labels.loss().tolist()
+    >>> sample_loss(labels.y, labels.y_pred).tolist()
     [0.0, 1.0, 0.0]
     """
 
@@ -164,14 +165,15 @@ class Labels:
     def __len__(self) -> int:
         return len(self.y)
 
-    def loss(self, task: str = "classification") -> np.ndarray:
-        """Per-sample loss: 0/1 error (classification) or absolute error (regression)."""
-        return sample_loss(self.y, self.y_pred, task)
-
 
 @dataclass(frozen=True)
 class Observation:
     """Everything a trigger may see at step ``t`` (and nothing it may not).
+
+    The engine (:class:`sim.Replay`) builds one per step; its arrays, and those of
+    ``labels``, are read-only views of what the engine keeps (no copy is made). A new
+    observable (e.g. the deployed model's scores on ``X``) is a new field here, with a
+    default, filled where :meth:`sim.Replay.step` builds the observation.
 
     Parameters
     ----------
@@ -294,9 +296,9 @@ class RunResult:
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
+    >>> from sim.scripted import AtSteps
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
-    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5))
+    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), AtSteps([14, 19]))
     >>> list(result.timeline.columns[:4]), len(result.events)
     (['step', 'sample_index', 'n_samples', 'accuracy'], 2)
     """
