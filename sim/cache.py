@@ -546,7 +546,7 @@ class NoCache:
         return estimator.predict(X)
 
     def memo(self, key: str | None, n_reference: int) -> ReferenceMemo | None:
-        """The memo of a deployed model's reference (None: nothing is shared)."""
+        """Return the memo of a deployed model's reference (None: nothing is shared)."""
         return None
 
     def close(self) -> None:
@@ -570,6 +570,7 @@ class RunCache(NoCache):
         self._memos: list[ReferenceMemo] = []
 
     def fit(self, seeded, X, y, start, end):
+        """Take the fit from the cache, or fit and store it: (estimator, seconds, key)."""
         key = self.keys.fit(start, end, len(y))
         found = self.cache.get_fit(key)
         if found is None:
@@ -578,6 +579,7 @@ class RunCache(NoCache):
         return (*found, key)
 
     def predict(self, estimator, key, X, start, stop):
+        """Take the predictions from the cache, or predict and store them."""
         pkey = RunKeys.predictions(key, start, stop)
         found = self.cache.get_predictions(pkey)
         if found is None:
@@ -586,11 +588,13 @@ class RunCache(NoCache):
         return found
 
     def memo(self, key, n_reference):
+        """Return the memo of a deployed model's reference, to flush at :meth:`close`."""
         memo = self.cache.reference_memo(RunKeys.reference(key, n_reference))
         self._memos.append(memo)
         return memo
 
     def close(self):
+        """Flush the reference memos the run used."""
         for memo in self._memos:
             memo.flush()
 

@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = [
+    "Floats",
     "Instance",
     "Interval",
     "Options",
@@ -27,6 +31,7 @@ __all__ = [
     "check",
     "is_int",
     "is_real",
+    "is_sequence",
     "param_error",
     "validate",
 ]
@@ -35,6 +40,16 @@ __all__ = [
 def is_int(value: Any) -> bool:
     """Return whether ``value`` is an integer (not a bool)."""
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_sequence(value: Any) -> bool:
+    """Return whether ``value`` is a list-like sequence (not a string or bytes).
+
+    A NumPy array and OmegaConf's ``ListConfig`` count, so values from Hydra configs pass.
+    """
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 def is_real(value: Any) -> bool:
@@ -178,6 +193,30 @@ class Options:
     def invalid_example(self) -> Any:
         """Return a value that breaks the rule."""
         return "not-an-option"
+
+
+@dataclass(frozen=True)
+class Floats:
+    """A non-empty list (or tuple) of finite numbers.
+
+    Examples
+    --------
+    >>> Floats().accepts([8.0, 9]), Floats().accepts([]), Floats().describe()
+    (True, False, 'a non-empty list of finite floats')
+    """
+
+    def accepts(self, value: Any) -> bool:
+        """Return True when ``value`` is a non-empty sequence of finite reals."""
+        return is_sequence(value) and len(value) > 0 and all(
+            is_real(v) and math.isfinite(v) for v in value)
+
+    def describe(self) -> str:
+        """Say the rule."""
+        return "a non-empty list of finite floats"
+
+    def invalid_example(self) -> Any:
+        """Return a value that breaks the rule."""
+        return []
 
 
 @dataclass(frozen=True)

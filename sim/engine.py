@@ -59,7 +59,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from sim.cache import as_cache, cpu_seconds, run_cache
-from sim.checks import Interval, Options, check, is_int
+from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
 from sim.metrics import summarize
 from sim.protocol import (
@@ -288,7 +288,7 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 def _labels(X, y, y_pred, model_id: int, index: int, t: int, mask=None) -> Labels:
-    """The labels of one step's samples (those in ``mask``), with read-only arrays."""
+    """Return the labels of one step's samples (those in ``mask``), with read-only arrays."""
     n = len(y)
     if mask is None:  # every label (the same values as masking with all True)
         return Labels(X=X, y=y, y_pred=y_pred, model_id=_frozen(np.full(n, model_id)),
@@ -325,7 +325,7 @@ EVENT_COLUMNS = [
 
 
 def _event(t: int, decision: Decision) -> dict:
-    """The event row of a retrain decision, before anything is trained."""
+    """Return the event row of a retrain decision, before anything is trained."""
     return {
         "step": t, "reason": decision.reason, "follow_up": decision.follow_up,
         "accepted": False, "skipped": "",
@@ -336,9 +336,12 @@ def _event(t: int, decision: Decision) -> dict:
 
 
 class StepOutcome(NamedTuple):
-    """What :meth:`Replay.step` did at one step: what the trigger was shown
-    (``observation``), what it answered (``decision``) and the retrain's event row
-    (``event``, a row of :attr:`~sim.types.RunResult.events`; None without a retrain)."""
+    """What :meth:`Replay.step` did at one step.
+
+    ``observation`` is what the trigger was shown, ``decision`` what it answered and
+    ``event`` the retrain's event row (a row of :attr:`~sim.types.RunResult.events`;
+    None without a retrain).
+    """
 
     observation: Observation
     decision: Decision
@@ -421,10 +424,10 @@ class Replay:
         self._steps = self._scored_steps(chunk, rest)
         self._next = next(self._steps, None)
         if self._next is None:  # a stream of unknown length ended within the initial segment
-            raise ValueError(
-                f"The 'initial_train' parameter of Protocol must leave at least one step of "
-                f"the stream to score; the stream ended after {self._history.total} samples. "
-                f"Got {self._protocol.initial_train!r} instead.")
+            raise param_error(
+                self._protocol, "initial_train", "leave at least one step of the stream to "
+                f"score; the stream ended after {self._history.total} samples",
+                self._protocol.initial_train, verb="")
         self._start(first_scored=self._next[4])
         return self
 

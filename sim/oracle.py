@@ -144,7 +144,7 @@ class _Data:
         return self.windows.span(int(self.arrived[t - self.first_step]), self.lab, since)
 
     def policy_since(self, previous: int) -> int | None:
-        """The policy's ``since`` for a retrain after one at step ``previous`` (no estimate)."""
+        """Return the policy's ``since`` for a retrain after one at step ``previous``."""
         after = 0 if previous < self.first_step else int(self.offsets[previous + 1])
         return self.windows.since(None, after)
 

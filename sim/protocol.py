@@ -135,7 +135,7 @@ class Protocol(BaseEstimator):
         return self
 
     def rules(self) -> dict:
-        """The parameters that shape what a run sees and trains on (all but the evaluation's)."""
+        """Return the parameters that shape what a run sees and trains on (not the evaluation's)."""
         return {k: v for k, v in self.get_params().items() if k not in self._evaluation}
 
     @property
@@ -272,7 +272,7 @@ class LabelArrival:
         return t + self.delay
 
     def identity(self, first_scored: int) -> tuple:
-        """What fixes the mask, for cache keys: all labels, or the seed, rate and start."""
+        """Return what fixes the mask, for cache keys: all labels, or seed, rate and start."""
         if self.rate == 1:
             return ("all",)
         return (self.seed, float(self.rate), int(first_scored))

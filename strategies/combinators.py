@@ -10,7 +10,7 @@ from collections import deque
 
 from sklearn.base import clone
 
-from sim.checks import Instance, Interval, check, validate
+from sim.checks import Instance, Interval, check, param_error, validate
 from sim.types import Decision, Drift, Observation
 from strategies.base import Trigger
 
@@ -21,8 +21,7 @@ def _check_children(owner, triggers) -> list[Trigger]:
     if not isinstance(triggers, (list, tuple)) or not triggers or not all(
         isinstance(t, Trigger) for t in triggers
     ):
-        raise ValueError(f"The 'triggers' parameter of {type(owner).__name__} must be a "
-                         f"non-empty list of triggers. Got {triggers!r} instead.")
+        raise param_error(owner, "triggers", "a non-empty list of triggers", triggers)
     return [clone(t) for t in triggers]
 
 

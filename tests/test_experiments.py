@@ -14,6 +14,7 @@ from hydra import compose, initialize_config_dir
 
 from experiments import CONF_DIR, errors, report, store
 from experiments.report import pareto_front
+from sim.checks import param_error
 
 ROOT = Path(__file__).resolve().parent.parent
 # a tiny stream with one covariate and one concept drift, in steps of 250 samples
@@ -228,7 +229,7 @@ def test_unknown_parameter_names_the_parameters():
 
 
 def test_out_of_range_value_names_the_key():
-    ex = ValueError("The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.")
+    ex = param_error("Cooldown", "min_gap", "an int >= 0", -3)
     config = {"trigger": {"_target_": "strategies.Cooldown", "min_gap": -3,
                           "trigger": {"_target_": "strategies.Periodic", "every": 2}}}
     message = errors.describe_job_error(ex, config)

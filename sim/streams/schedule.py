@@ -48,14 +48,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from sim.checks import Interval, check, is_int, param_error
+from sim.checks import Interval, check, is_int, is_sequence, param_error, validate
 from sim.streams.base import Stream
 from sim.types import DRIFT_SHAPES, Drift
 
@@ -100,13 +100,6 @@ def gradual_probability(index: np.ndarray, at: int, width: int) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------
 # validation helpers (messages name the parameter, the rule and the value)
-
-
-def is_sequence(value: Any) -> bool:
-    """Whether ``value`` is a list-like (not a string or a mapping)."""
-    if isinstance(value, np.ndarray):
-        return True
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 # ---------------------------------------------------------------------------------------
@@ -233,6 +226,8 @@ class SyntheticStream(Stream):
     #: whether the concepts' parameters can be interpolated (incremental drifts)
     _interpolable = True
     _block_size = BLOCK_SIZE
+    #: the rules of the parameters that stand alone (validated first, by ``_spec``)
+    _constraints: dict = {"n_samples": Interval("int", 1)}
     rechunkable = True  # batches() validates, then cuts as Stream.batches does
 
     # ----- the public interface -----------------------------------------------------
@@ -280,8 +275,10 @@ class SyntheticStream(Stream):
 
     # ----- validation ---------------------------------------------------------------
     def _spec(self) -> SimpleNamespace:
+        """Validate: ``_constraints``, then the generator's own rules, then the schedule."""
         owner = type(self).__name__
-        n_samples = check(owner, "n_samples", self.n_samples, Interval("int", 1))
+        validate(self)
+        n_samples = self.n_samples
         spec = self._check_params()
         n_concepts = spec["n_concepts"]
         concept = check(owner, "concept", self.concept, Interval("int", 0, n_concepts - 1))
