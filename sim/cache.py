@@ -67,7 +67,6 @@ import hashlib
 import os
 import pickle
 import platform
-import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -76,6 +75,8 @@ from typing import Any
 import numpy as np
 import sklearn
 from sklearn.base import BaseEstimator, clone
+
+from sim.files import atomic_write
 
 try:
     import resource as _resource
@@ -423,16 +424,11 @@ class DiskCache(Cache):
         self._write(self._file("results", key), table)
 
     def _write(self, target: Path, value) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as f:
+        def dump(path: Path) -> None:
+            with open(path, "wb") as f:
                 pickle.dump(value, f, protocol=5)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        atomic_write(target, dump)
 
     def _load(self, kind, key):
         value = self._memory.get((kind, key))

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.files import atomic_write
+
 __all__ = [
     "ELECTRICITY_COLUMNS",
     "ELECTRICITY_FEATURES",
@@ -108,10 +110,7 @@ def electricity(path: str | os.PathLike | None = None,
     if cached.is_file():
         return _normalise(pd.read_csv(cached), str(cached))
     frame = _fetch(cache_dir)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, cached)
+    atomic_write(cached, lambda tmp: frame.to_csv(tmp, index=False))
     return frame
 
 

@@ -48,8 +48,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +57,7 @@ from sklearn.base import clone
 
 from sim.checks import Interval, check
 from sim.cost import Cost
+from sim.files import atomic_write
 from sim.protocol import (
     LabelArrival,
     Protocol,
@@ -272,7 +271,6 @@ class AccuracyMatrix:
     def save(self, path) -> Path:
         """Write the matrix to ``path`` (npz) atomically: temp file, then :func:`os.replace`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays["cand_row"] = self.cand_row if self.cand_row is not None else np.empty(0, int)
         arrays["pair_row"] = self.pair_row if self.pair_row is not None else np.empty((0, 0),
@@ -280,15 +278,12 @@ class AccuracyMatrix:
         arrays["scalars"] = np.array([self.first_step, self.n_labels,
                                       self.cand_row is not None], dtype=np.int64)
         arrays["key"] = np.array(self.key)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as f:  # a file object: savez would add ".npz" to a name
                 np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+
+        return atomic_write(path, save)
 
     @classmethod
     def load(cls, path) -> AccuracyMatrix:

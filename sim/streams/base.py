@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 
 from sim.types import Batch, Drift
 
-__all__ = ["Stream", "rechunk"]
+__all__ = ["Stream", "rechunk", "seed_root"]
 
 
 class Stream(BaseEstimator):
@@ -82,6 +82,31 @@ class Stream(BaseEstimator):
     def classes(self) -> np.ndarray | None:
         """The labels a classification stream can emit (None for regression)."""
         return None
+
+
+def seed_root(seed, owner: str) -> tuple[int, tuple[int, ...]]:
+    """Return the entropy and spawn key of a stream's ``seed`` (an int >= 0 or a SeedSequence).
+
+    ``owner`` names the stream in the error for any other seed.
+
+    Examples
+    --------
+    >>> seed_root(7, "SEA")
+    (7, ())
+    >>> seed_root(np.random.SeedSequence(7).spawn(2)[1], "SEA")
+    (7, (1,))
+    >>> seed_root(-1, "SEA")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'seed' argument of SEA.batches must be an int >= 0 or a numpy \
+SeedSequence. Got -1 instead.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.entropy, tuple(seed.spawn_key)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"The 'seed' argument of {owner}.batches must be an int >= 0 or a "
+                         f"numpy SeedSequence. Got {seed!r} instead.")
+    return int(seed), ()
 
 
 def rechunk(

@@ -19,7 +19,6 @@ _DEFAULTS: dict[str, Any] = {
     "angle": 0.0,
     "flip": 0.0,
 }
-_INPUT_KEYS = ("mean", "scale", "correlation")  # P(X)
 _RULE_KEYS = ("angle", "flip")  # P(y|X)
 
 

@@ -56,7 +56,7 @@ from typing import Any
 import numpy as np
 
 from sim.checks import Interval, check, is_int, is_sequence, param_error, validate
-from sim.streams.base import Stream
+from sim.streams.base import Stream, seed_root
 from sim.types import DRIFT_SHAPES, Drift
 
 __all__ = ["BLOCK_SIZE", "SyntheticStream", "gradual_probability"]
@@ -244,7 +244,7 @@ class SyntheticStream(Stream):
             Samples per step.
         """
         self._spec()  # validate now rather than at the first next()
-        self._root(seed)
+        seed_root(seed, type(self).__name__)
         return super().batches(seed, step_size)
 
     @property
@@ -294,20 +294,10 @@ class SyntheticStream(Stream):
                 )
         return spec
 
-    def _root(self, seed: Any) -> tuple[Any, tuple[int, ...]]:
-        if isinstance(seed, np.random.SeedSequence):
-            return seed.entropy, tuple(seed.spawn_key)
-        if not is_int(seed) or seed < 0:
-            raise ValueError(
-                f"The 'seed' argument of {type(self).__name__}.batches must be an int >= 0 "
-                f"or a numpy SeedSequence. Got {seed!r} instead."
-            )
-        return int(seed), ()
-
     # ----- generation ---------------------------------------------------------------
     def _blocks(self, seed: Any) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         spec = self._spec()
-        entropy, key = self._root(seed)
+        entropy, key = seed_root(seed, type(self).__name__)
 
         def make_rng(*purpose: int) -> np.random.Generator:
             seq = np.random.SeedSequence(entropy, spawn_key=key + purpose)

@@ -25,13 +25,13 @@ import pandas as pd
 from sim.checks import is_int, is_real, param_error
 from sim.streams.base import Stream
 from sim.streams.schedule import is_sequence
+from sim.types import TASKS as _TASKS
 from sim.types import Batch, Drift
 
 __all__ = ["Tabular"]
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst", ".tsv")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_TASKS = ("classification", "regression")
 
 
 def _kind_of_path(path: Path) -> str | None:
