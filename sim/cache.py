@@ -52,10 +52,10 @@ Examples
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sim import compare
 >>> from sim.streams import SEA
->>> from strategies import Periodic
+>>> from sim.scripted import AtSteps
 >>> cache = MemoryCache()
 >>> table = compare(SEA(n_samples=20_000), LogisticRegression(),
-...                 {"every 5": Periodic(every=5), "every 10": Periodic(every=10)},
+...                 {"at 19": AtSteps([19]), "at 19 and 29": AtSteps([19, 29])},
 ...                 cache=cache)
 >>> cache.stats["fit_hits"] > 0
 True
@@ -324,11 +324,12 @@ class MemoryCache(Cache):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
+    >>> from sim.scripted import AtSteps
+    >>> every_5 = AtSteps([14, 19, 24, 29, 34, 39])
     >>> cache = MemoryCache()
-    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
-    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
     >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
     (7, 7)
@@ -377,12 +378,13 @@ class DiskCache(Cache):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
+    >>> from sim.scripted import AtSteps
+    >>> every_5 = AtSteps([14, 19, 24, 29, 34, 39])
     >>> path = tempfile.mkdtemp()
-    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=path)
     >>> cache = DiskCache(path)  # e.g. another job of the sweep
-    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
     >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
     (7, 0)

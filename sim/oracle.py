@@ -544,12 +544,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
         key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
                         extra_steps=int_extra)
         path = Path(cache_dir) / f"oracle-{key}.npz"
-        try:
-            base = AccuracyMatrix.load(path)
-            if base.key != key:
-                base = None
-        except (OSError, ValueError, KeyError):
-            base = None
+        base = _load(path, key)
         if base is not None and _covers(base, extra_steps, events):
             return base
     data = _Data(stream, seed, protocol, n_val)
@@ -567,6 +562,15 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     out = _build(data, model, cands, base, events)
     out.key = ""
     return out
+
+
+def _load(path: Path, key: str) -> AccuracyMatrix | None:
+    """Return the matrix cached at ``path`` for ``key``, or None (missing, stale, damaged)."""
+    try:
+        base = AccuracyMatrix.load(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return base if base.key == key else None
 
 
 def _covers(base: AccuracyMatrix, extra_steps, events) -> bool:

@@ -116,6 +116,47 @@ class _Event:
     recurring: bool
 
 
+def _check_event(raw: Any, bad, owner: str, n_samples: int, n_concepts: int,
+                 incremental_ok: bool) -> tuple[int, int, str, int]:
+    """Check one schedule event on its own; return its ``at``, ``to``, ``shape`` and ``width``."""
+    if not isinstance(raw, Mapping):
+        raise bad(f"must be a mapping with keys {_EVENT_KEYS}. Got {raw!r} instead.")
+    unknown = sorted(str(k) for k in raw if k not in _EVENT_KEYS)
+    if unknown:
+        raise bad(f"unknown key(s) {unknown}; the allowed keys are {list(_EVENT_KEYS)}.")
+    for key in ("at", "to"):
+        if key not in raw:
+            raise bad(f"the required key {key!r} is missing.")
+    at, to = raw["at"], raw["to"]
+    shape = raw.get("shape", "sudden")
+    width = raw.get("width", 0)
+    if not is_int(at) or not 0 <= at < n_samples:
+        raise bad(
+            f"'at' must be an int in [0, n_samples) = [0, {n_samples}). Got {at!r} instead."
+        )
+    if not is_int(to) or not 0 <= to < n_concepts:
+        raise bad(
+            f"'to' must be a concept index, an int in [0, {n_concepts - 1}]. "
+            f"Got {to!r} instead.",
+        )
+    if shape not in DRIFT_SHAPES:
+        raise bad(
+            f"'shape' must be one of {', '.join(map(repr, DRIFT_SHAPES))}. "
+            f"Got {shape!r} instead.",
+        )
+    if shape == "sudden":
+        if not is_int(width) or width != 0:
+            raise bad(f"'width' must be 0 for a sudden drift. Got {width!r} instead.")
+    elif not is_int(width) or width < 1:
+        raise bad(f"'width' must be an int >= 1 for a {shape} drift. Got {width!r} instead.")
+    if shape == "incremental" and not incremental_ok:
+        raise bad(
+            f"shape 'incremental' is not supported by {owner}, whose concepts "
+            "are not numeric; use 'sudden' or 'gradual'.",
+        )
+    return int(at), int(to), shape, int(width)
+
+
 def _parse_schedule(
     schedule: Any,
     owner: str,
@@ -137,45 +178,8 @@ def _parse_schedule(
     current = initial
     visited = {initial}
     for i, raw in enumerate(schedule):
-        if not isinstance(raw, Mapping):
-            raise bad(i, f"must be a mapping with keys {_EVENT_KEYS}. Got {raw!r} instead.")
-        unknown = sorted(str(k) for k in raw if k not in _EVENT_KEYS)
-        if unknown:
-            raise bad(i, f"unknown key(s) {unknown}; the allowed keys are {list(_EVENT_KEYS)}.")
-        for key in ("at", "to"):
-            if key not in raw:
-                raise bad(i, f"the required key {key!r} is missing.")
-        at, to = raw["at"], raw["to"]
-        shape = raw.get("shape", "sudden")
-        width = raw.get("width", 0)
-        if not is_int(at) or not 0 <= at < n_samples:
-            raise bad(
-                i, f"'at' must be an int in [0, n_samples) = [0, {n_samples}). Got {at!r} instead."
-            )
-        if not is_int(to) or not 0 <= to < n_concepts:
-            raise bad(
-                i,
-                f"'to' must be a concept index, an int in [0, {n_concepts - 1}]. "
-                f"Got {to!r} instead.",
-            )
-        if shape not in DRIFT_SHAPES:
-            raise bad(
-                i,
-                f"'shape' must be one of {', '.join(map(repr, DRIFT_SHAPES))}. "
-                f"Got {shape!r} instead.",
-            )
-        if shape == "sudden":
-            if not is_int(width) or width != 0:
-                raise bad(i, f"'width' must be 0 for a sudden drift. Got {width!r} instead.")
-        elif not is_int(width) or width < 1:
-            raise bad(i, f"'width' must be an int >= 1 for a {shape} drift. Got {width!r} instead.")
-        if shape == "incremental" and not incremental_ok:
-            raise bad(
-                i,
-                f"shape 'incremental' is not supported by {owner}, whose concepts "
-                "are not numeric; use 'sudden' or 'gradual'.",
-            )
-        at, to, width = int(at), int(to), int(width)
+        at, to, shape, width = _check_event(raw, lambda message, i=i: bad(i, message), owner,
+                                            n_samples, n_concepts, incremental_ok)
         if at + width > n_samples:
             raise bad(
                 i,
