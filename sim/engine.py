@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from sim.cache import as_cache, cpu_seconds, run_cache
+from sim.cache import as_cache, run_cache
 from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
 from sim.metrics import summarize
@@ -76,8 +76,6 @@ from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_lo
 
 __all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "child_seeds", "compare", "replay",
            "seeded_clone"]
-
-_cpu_seconds = cpu_seconds  # benchmarks time fits as the engine does
 
 # the stream is read, and each deployed model predicts, a chunk of steps at a time
 #: samples per chunk (at most); a chunk's features are also kept under _CHUNK_BYTES
