@@ -146,9 +146,17 @@ class _Model:
     reference: np.ndarray  # features it was trained on (for data-drift triggers), read-only
     key: str | None = None  # its fit's cache key (None: not cached)
     horizon: int = _FIRST_HORIZON  # rows it predicts ahead (see Replay._predict)
+    ids: np.ndarray = None  # read-only, its id repeated (the labels' model_id is a slice)
 
     def __post_init__(self):
         self.reference.flags.writeable = False
+        self.ids = _frozen(np.full(0, self.id))
+
+    def id_column(self, n: int) -> np.ndarray:
+        """Return a read-only array of ``n`` (or more) times this model's id."""
+        if len(self.ids) < n:
+            self.ids = _frozen(np.full(n, self.id))
+        return self.ids
 
 
 @dataclass
@@ -183,7 +191,7 @@ class Agenda:
     >>> agenda.schedule(3, "labels", "labels of step 1")
     >>> agenda.pending()
     [(3, 'labels'), (5, 'deploy')]
-    >>> list(agenda.due(4))
+    >>> agenda.due(4)
     [('labels', 'labels of step 1')]
     """
 
@@ -198,12 +206,16 @@ class Agenda:
         """Put ``item`` of kind ``kind`` on the agenda for ``step``."""
         heapq.heappush(self._heap, (step, next(self._order), kind, item))
 
-    def due(self, t: int) -> Iterator[tuple[str, Any]]:
+    def due(self, t: int) -> list[tuple[str, Any]]:
         """Take every entry due at or before step ``t``: ``(kind, item)`` in order."""
         heap = self._heap
+        if not heap or heap[0][0] > t:
+            return []
+        out = []
         while heap and heap[0][0] <= t:
             _, _, kind, item = heapq.heappop(heap)
-            yield kind, item
+            out.append((kind, item))
+        return out
 
     def pending(self) -> list[tuple[int, str]]:
         """``(step, kind)`` of every entry still to come, in order."""
@@ -221,16 +233,19 @@ class _Chunk:
     ``steps`` holds ``(t, lo, hi, index)`` per step: rows ``lo:hi`` of ``X``/``y``, the
     first of which is sample ``index`` of the stream. ``preds`` maps a model id to
     ``(first row, predictions of the rows from it)``: a model predicts many steps in one
-    call (predictions are per sample), see :meth:`Replay._predict`. ``X`` and ``y`` are
-    read-only views, so every step's slice handed to a trigger is read-only too.
+    call (predictions are per sample), see :meth:`Replay._predict`. ``X``, ``y``, and
+    per row its sample ``index`` and its step ``t``, are read-only, so a step's slices
+    handed to a trigger are read-only views at no copy.
     """
 
-    __slots__ = ("X", "y", "start", "steps", "preds", "draws", "draws_lo")
+    __slots__ = ("X", "y", "index", "t", "start", "steps", "preds", "draws", "draws_lo")
 
     def __init__(self, X, y, start, steps):
-        self.X, self.y = X[:], y[:]
-        self.X.flags.writeable = False
-        self.y.flags.writeable = False
+        sizes = [hi - lo for _, lo, hi, _ in steps]
+        self.X, self.y = _frozen(X[:]), _frozen(y[:])
+        self.index = _frozen(np.concatenate([np.arange(i, i + n) for (_, _, _, i), n in
+                                             zip(steps, sizes, strict=True)]))
+        self.t = _frozen(np.repeat(np.array([s[0] for s in steps], dtype=np.int64), sizes))
         self.start, self.steps = start, steps
         self.preds: dict[int, tuple[int, np.ndarray]] = {}
         self.draws = None  # the label draws of the chunk's scored rows (label_rate < 1)
@@ -285,16 +300,16 @@ def _frozen(array: np.ndarray) -> np.ndarray:
     return array
 
 
-def _labels(X, y, y_pred, model_id: int, index: int, t: int, mask=None) -> Labels:
-    """Return the labels of one step's samples (those in ``mask``), with read-only arrays."""
-    n = len(y)
-    if mask is None:  # every label (the same values as masking with all True)
-        return Labels(X=X, y=y, y_pred=y_pred, model_id=_frozen(np.full(n, model_id)),
-                      index=_frozen(np.arange(index, index + n)), step=_frozen(np.full(n, t)))
-    k = int(np.count_nonzero(mask))
-    return Labels(X=_frozen(X[mask]), y=_frozen(y[mask]), y_pred=_frozen(y_pred[mask]),
-                  model_id=_frozen(np.full(k, model_id)),
-                  index=_frozen(np.arange(index, index + n)[mask]), step=_frozen(np.full(k, t)))
+def _labels(chunk: _Chunk, lo: int, hi: int, X, y, y_pred, model_ids, mask=None) -> Labels:
+    """Return the labels of rows ``lo:hi`` (those in ``mask``), with read-only arrays.
+
+    ``X``, ``y`` and ``y_pred`` are the step's (read-only views); ``model_ids`` a
+    read-only array of the deployed model's id, at least a step long.
+    """
+    columns = (X, y, y_pred, model_ids[:hi - lo], chunk.index[lo:hi], chunk.t[lo:hi])
+    if mask is None:  # every label (the same values as masking with all True): views
+        return Labels(*columns)
+    return Labels(*(_frozen(a[mask]) for a in columns))
 
 
 def _concat_labels(arrived: list[Labels], n_features: int) -> Labels:
@@ -411,6 +426,7 @@ class Replay:
         self.stream, self.model, self.trigger, self.gate = stream, model, trigger, gate
         self.cost, self.seed, self.protocol, self.callback = cost, seed, protocol, callback
         self.cache, self.protocol_params = cache, protocol_params
+        self.t: int | None = None  # the step last stepped (first scored step - 1 after reset)
         self._next = None
 
     # -- the public stepper ---------------------------------------------------------------
@@ -446,7 +462,7 @@ class Replay:
         X, y = chunk.X[lo:hi], chunk.y[lo:hi]
         if self._tracks:
             self._score_tracks(chunk, lo, hi, y)
-        labels = self._deliver_labels(chunk, t, lo, index, X, y, y_pred)
+        labels = self._deliver_labels(chunk, t, lo, hi, X, y, y_pred)
         obs = Observation(
             t=t, X=X, y_pred=y_pred, labels=labels, model_id=deployed.id,
             deployed_at=self._deployed_at, reference=deployed.reference, sample_index=index,
@@ -604,6 +620,7 @@ class Replay:
             "model_id": [], "n_labels": [], "retrain": [], "accepted": [], "cost": [],
         }
         self._stats: list[Mapping[str, float]] = []
+        self._append = [column.append for column in self._rows.values()] + [self._stats.append]
         self._events: list[dict] = []
 
     def _config(self) -> dict:
@@ -666,14 +683,13 @@ class Replay:
                 self._events[track.event]["benefit"] = track.benefit
         self._tracks = [tr for tr in self._tracks if tr.steps_left > 0]
 
-    def _deliver_labels(self, chunk: _Chunk, t: int, lo: int, index: int, X, y,
+    def _deliver_labels(self, chunk: _Chunk, t: int, lo: int, hi: int, X, y,
                         y_pred) -> Labels:
         """Schedule the labels of step ``t``; deliver those that arrive now to the history."""
         mask = None
         if chunk.draws is not None:
-            mask = self._arrival.mask(chunk.draws[lo - chunk.draws_lo: lo - chunk.draws_lo
-                                                  + len(y)])
-        new = _labels(X, y, y_pred, self._deployed.id, index, t, mask)
+            mask = self._arrival.mask(chunk.draws[lo - chunk.draws_lo: hi - chunk.draws_lo])
+        new = _labels(chunk, lo, hi, X, y, y_pred, self._deployed.id_column(hi - lo), mask)
         due = self._arrival.due(t)
         if due == t and not self._arriving:
             labels = new
@@ -688,22 +704,16 @@ class Replay:
 
     def _record(self, t, index, y, y_pred, n_labels, decision, event) -> None:
         """Append the step's row to the timeline."""
-        rows, n = self._rows, len(y)
-        rows["step"].append(t)
-        rows["sample_index"].append(index)
-        rows["n_samples"].append(n)
+        n = len(y)
         if self._task == "regression":
             loss = sample_loss(y, y_pred, self._task)
-            rows["mae"].append(float(loss.mean()))
-            rows["rmse"].append(float(np.sqrt(np.mean(loss**2))))
+            metrics = (float(loss.mean()), float(np.sqrt(np.mean(loss**2))))
         else:  # 0/1 losses sum exactly in any order: the same value as 1 - loss.mean()
-            rows["accuracy"].append(float(1.0 - np.count_nonzero(y_pred != y) / n))
-        rows["model_id"].append(self._deployed.id)
-        rows["n_labels"].append(n_labels)
-        rows["retrain"].append(bool(decision.retrain))
-        rows["accepted"].append(event is not None and event["accepted"])
-        rows["cost"].append(self._total_cost)
-        self._stats.append(decision.stats)
+            metrics = (float(1.0 - np.count_nonzero(y_pred != y) / n),)
+        row = (t, index, n, *metrics, self._deployed.id, n_labels, bool(decision.retrain),
+               event is not None and event["accepted"], self._total_cost, decision.stats)
+        for append, value in zip(self._append, row, strict=True):
+            append(value)
 
     # -- a retrain --------------------------------------------------------------------------
 
