@@ -74,8 +74,8 @@ from sim.protocol import (
 )
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
-__all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "child_seeds", "compare", "replay",
-           "seeded_clone"]
+__all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "StepOutcome", "child_seeds", "compare",
+           "replay", "seeded_clone"]
 
 # the stream is read, and each deployed model predicts, a chunk of steps at a time
 #: samples per chunk (at most); a chunk's features are also kept under _CHUNK_BYTES
@@ -146,7 +146,7 @@ class _Model:
     reference: np.ndarray  # features it was trained on (for data-drift triggers), read-only
     key: str | None = None  # its fit's cache key (None: not cached)
     horizon: int = _FIRST_HORIZON  # rows it predicts ahead (see Replay._predict)
-    ids: np.ndarray = None  # read-only, its id repeated (the labels' model_id is a slice)
+    ids: np.ndarray | None = None  # read-only, its id repeated (labels' model_id: a slice)
 
     def __post_init__(self):
         self.reference.flags.writeable = False

@@ -316,17 +316,9 @@ class Evaluation:
     :class:`~sim.protocol.Protocol` holds them as parameters and hands them over as
     :attr:`~sim.protocol.Protocol.evaluation`.
 
-    Parameters
-    ----------
-    benefit_window
-        Steps over which a new model is scored against the model it replaced (or
-        challenged) to measure its ``benefit``.
-    min_benefit
-        A retrain whose benefit is below this is counted as unneeded.
-    recovery_window
-        Steps averaged when judging recovery after a drift.
-    recovery_tolerance
-        Accuracy within this of the pre-drift level counts as recovered.
+    Its fields are the :class:`~sim.protocol.Protocol` parameters of the same names
+    (``benefit_window``, ``min_benefit``, ``recovery_window``, ``recovery_tolerance``),
+    documented there.
 
     Examples
     --------

@@ -1,16 +1,23 @@
 """The replay engine: the rules of time and information, windows, gates, cost."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 
+sys.path.insert(0, str(Path(__file__).parent / "pins"))
+
+from make_pins import LinearDrift  # noqa: E402  (a regression stream with ground truth)
+
 from sim import Cost, Protocol, Replay, compare, replay
 from sim.scripted import AtSteps
 from sim.streams import SEA
 from sim.streams.base import Stream
-from sim.types import Decision, Drift
+from sim.types import Decision
 from strategies import (
     AnyOf,
     DataDrift,
@@ -334,35 +341,10 @@ def test_protocol_object_and_overrides():
     assert protocol.label_delay == 1  # the caller's object is untouched
 
 
-class LinearDrift(Stream):
-    """y = w.x + noise, w changes at sample ``at`` (a regression stream with ground truth)."""
-
-    task = "regression"
-
-    def __init__(self, n_samples=40_000, at=20_000):
-        self.n_samples = n_samples
-        self.at = at
-
-    @property
-    def n_features(self):
-        return 3
-
-    @property
-    def drifts(self):
-        return (Drift(self.at, self.at, "concept", "sudden", 0, 1),)
-
-    def _blocks(self, seed):
-        rng = np.random.default_rng(seed)
-        X = rng.normal(size=(self.n_samples, 3))
-        w = np.where(np.arange(self.n_samples)[:, None] < self.at, [1.0, 2.0, 0.0],
-                     [1.0, -2.0, 1.0])
-        yield X, (X * w).sum(axis=1) + rng.normal(scale=0.1, size=self.n_samples), None
-
-
 def test_regression_streams_are_scored_by_absolute_error():
     from sklearn.linear_model import LinearRegression
 
-    stream = LinearDrift()
+    stream = LinearDrift(n_samples=40_000, at=20_000)
     never = replay(stream, LinearRegression(), Never(), seed=0)
     assert {"mae", "rmse"} <= set(never.timeline.columns)
     assert "accuracy" not in never.timeline.columns

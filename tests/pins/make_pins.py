@@ -324,6 +324,19 @@ def run_oracle(name: str, results: dict | None = None) -> dict:
     })
 
 
+_COMPACT = {"sort_keys": True, "separators": (",", ":")}
+
+
+def dump(pins: dict) -> str:
+    """The pins as JSON text, one configuration per line (compact, readable diffs)."""
+    lines = []
+    for section, items in sorted(pins.items()):
+        rows = [f"  {json.dumps(name)}: {json.dumps(items[name], **_COMPACT)}"
+                for name in sorted(items)]
+        lines.append(f' "{section}": {{\n' + ",\n".join(rows) + "\n }")
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
 def make() -> dict:
     """Compute every pin."""
     runs, results = {}, {}
@@ -336,6 +349,6 @@ def make() -> dict:
 
 if __name__ == "__main__":
     pins = make()
-    PINS.write_text(json.dumps(pins, sort_keys=True, indent=0) + "\n")
+    PINS.write_text(dump(pins))
     print(f"{len(pins['runs'])} runs and {len(pins['oracles'])} oracles pinned in {PINS}",
           file=sys.stderr)
