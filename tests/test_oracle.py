@@ -248,6 +248,24 @@ def test_cache_key_separates_what_matters():
     assert len({base, *others}) == len(others) + 1
 
 
+def test_cache_key_covers_every_rule_of_time_and_no_evaluation_setting():
+    """The key is built from Protocol.rules(): a new rule is covered without editing it."""
+    p = Protocol(**HARD)
+    base = cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3)
+    changed = {"step_size": 250, "initial_train": 3000, "label_delay": 1, "label_rate": 0.7,
+               "window": "expanding", "train_window": 2500, "min_train": 400,
+               "deploy_latency": 2}
+    assert set(changed) == set(p.rules())
+    for name, value in changed.items():
+        other = Protocol(**HARD | {name: value})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) != base, name
+    for name in Protocol._evaluation:
+        other = Protocol(**HARD).set_params(**{name: 7})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) == base, name
+
+
 # --- parameters -------------------------------------------------------------------------
 
 
