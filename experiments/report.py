@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import store
+from experiments import objective, store
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -628,6 +628,7 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             lines += ["The oracle knows where the true drifts are; it is shown as a ceiling, "
                       "not ranked.", ""]
         lines += [markdown_table(best), ""]
+    lines += objective.search_section(agg.sweep_dir)
     drift_table = _drift_table(agg, records)
     if drift_table is not None:
         lines += ["## Drift by drift", "",

@@ -759,7 +759,7 @@ class Replay:
         X, y, index = window
         event.update(train_start=int(index[0]), train_end=int(index[-1]) + 1, n_train=len(y))
         if self._task == "classification" and _single_class(y):
-            event["skipped"] = f"the training window has a single class ({y[0]!r})"
+            event["skipped"] = f"the training window has a single class ({y[:1].tolist()[0]!r})"
             return None
         estimator, event["fit_seconds"], key = self._cache.fit(self._seeded, X, y, index[0],
                                                                index[-1] + 1)

@@ -231,7 +231,7 @@ def check_initial_labels(y: np.ndarray, task: str) -> None:
     if task == "classification" and len(np.unique(y)) < 2:
         raise ValueError(
             f"The initial training segment (first {len(y)} samples) has a single class "
-            f"({y[0]!r}); a classifier needs at least two. Increase initial_train.")
+            f"({y[:1].tolist()[0]!r}); a classifier needs at least two. Increase initial_train.")
 
 
 class LabelArrival:

@@ -30,6 +30,9 @@ class Stream(BaseEstimator):
         that caches keyed by it miss.
     task
         ``"classification"`` or ``"regression"``.
+    ground_truth_complete
+        Whether :attr:`drifts` lists every drift of the stream (True for a synthetic
+        generator; a real data set may have drifts nobody declared).
     rechunkable
         True when ``batches(seed, n)`` yields the same samples in the same order for every
         ``n``, cut every ``n`` samples (as :meth:`batches` does here): the engine then
@@ -39,6 +42,7 @@ class Stream(BaseEstimator):
 
     version = "1"
     task = "classification"
+    ground_truth_complete = True
     rechunkable = True
 
     def __init_subclass__(cls, **kwargs):
@@ -109,12 +113,12 @@ SeedSequence. Got -1 instead.
     return int(seed), ()
 
 
-def rechunk(
-    blocks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], step_size: int
-) -> Iterator[Batch]:
-    """Cut a sequence of ``(X, y, concept)`` blocks into batches of ``step_size`` samples.
+def rechunk(blocks: Iterator[tuple], step_size: int) -> Iterator[Batch]:
+    """Cut a sequence of ``(X, y, concept[, time])`` blocks into batches of ``step_size``.
 
-    The last batch may be shorter. Blocks may be of any length.
+    The last batch may be shorter. Blocks may be of any length; ``concept`` and ``time``
+    may be None (the same in every block). Every stream with steps of a fixed number of
+    samples is cut here.
 
     Examples
     --------
@@ -124,35 +128,35 @@ def rechunk(
     >>> [b.y.tolist() for b in rechunk(blocks, 4)]
     [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
     """
-    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    pending: list[tuple] = []
     n_pending = 0
     t = 0
     index = 0
 
     def emit(parts):
-        X = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        y = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
-        has_concept = parts[0][2] is not None
-        concept = None
-        if has_concept:
-            concept = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
-        return X, y, concept
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(None if part[0] is None else np.concatenate(part)
+                     for part in zip(*parts, strict=True))
 
-    for X, y, concept in blocks:
+    for block in blocks:
         start = 0
-        n = len(y)
+        n = len(block[1])
         while start < n:
             take = min(step_size - n_pending, n - start)
-            c = None if concept is None else concept[start : start + take]
-            pending.append((X[start : start + take], y[start : start + take], c))
+            sl = slice(start, start + take)
+            pending.append(tuple(None if a is None else a[sl] for a in block))
             n_pending += take
             start += take
             if n_pending == step_size:
-                bX, by, bc = emit(pending)
-                yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+                yield _batch(t, index, emit(pending))
                 t += 1
                 index += step_size
                 pending, n_pending = [], 0
     if n_pending:
-        bX, by, bc = emit(pending)
-        yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+        yield _batch(t, index, emit(pending))
+
+
+def _batch(t: int, index: int, arrays: tuple) -> Batch:
+    X, y, concept, *time = arrays
+    return Batch(t=t, X=X, y=y, index=index, concept=concept, time=time[0] if time else None)
