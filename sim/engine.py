@@ -39,7 +39,7 @@ from sim.streams.base import Stream
 from sim.streams.schedule import SyntheticStream
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
-__all__ = ["WINDOWS", "Protocol", "child_seeds", "compare", "replay", "seeded_clone"]
+__all__ = ["WINDOWS", "Protocol", "child_seeds", "replay", "seeded_clone"]
 
 WINDOWS = ("sliding", "expanding", "since_retrain", "since_change")
 
@@ -725,7 +725,8 @@ def replay(
     }
     summary = summarize(
         timeline, events_df, tuple(stream.drifts), protocol=protocol, cost=cost,
-        first_step=first_step, task=task,
+        first_step=first_step, task=task, ground_truth=stream.ground_truth,
+        tolerance=stream.onset_tolerance,
     )
     summary["initial_fit_seconds"] = initial_fit_seconds
     return RunResult(timeline=timeline, events=events_df, summary=summary, config=config)
@@ -810,53 +811,3 @@ def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protoco
     if accepted:
         event["deploy_step"] = t + 1 + protocol.deploy_latency
     return event, challenger
-
-
-def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cache=None,
-            **kwargs):
-    """Replay the same stream and seed through several triggers; one summary row each.
-
-    Parameters
-    ----------
-    stream, model
-        As for :func:`replay`.
-    triggers
-        ``{name: trigger}``.
-    seed
-        Seed shared by every replay, so every trigger sees the same samples and labels.
-    cache
-        As for :func:`replay`; one cache is shared by all the replays (``"memory"``: a
-        new in-memory cache for this call), so a model trained on the same window, and
-        its predictions, are computed once. The table is the same with or without it.
-    **kwargs
-        Passed to :func:`replay` (``gate``, ``cost``, protocol parameters).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per trigger (indexed by name) with the scalar summary metrics and
-        ``accuracy_gap``, the mean accuracy lost against the best trigger (for
-        regression ``mae_gap``, the mean absolute error above the best trigger's).
-
-    Examples
-    --------
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sim.streams import SEA
-    >>> from strategies import Never, Periodic
-    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
-    >>> table = compare(stream, LogisticRegression(),
-    ...                 {"never": Never(), "periodic": Periodic(every=5)}, seed=1)
-    >>> table["n_retrains"].to_dict()
-    {'never': 0, 'periodic': 6}
-    """
-    cache = as_cache(cache)
-    rows = {}
-    for name, trigger in triggers.items():
-        summary = replay(stream, model, trigger, seed=seed, cache=cache, **kwargs).summary
-        rows[name] = {k: v for k, v in summary.items() if np.isscalar(v) or v is None}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    if "mean_accuracy" in table:
-        table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
-    else:
-        table["mae_gap"] = table["mean_mae"] - table["mean_mae"].min()
-    return table

@@ -738,13 +738,18 @@ class Frontier:
         Parameters
         ----------
         steps
-            Retrain steps; at each the candidate trained with the protocol's window is
-            used (a run's event candidate when there is no other).
+            A run's ``events`` DataFrame, taken as it is: its accepted, trained retrains
+            that served (a retrain decided too late to serve, or rejected by the gate,
+            changes nothing), each with the run's own model when the matrix holds it
+            (built with the events as ``extra_steps``), else the protocol's window at
+            its step. Or retrain steps (any sequence of ints): at each the candidate
+            trained with the protocol's window is used (a run's event candidate when
+            there is no other); steps too late to serve are left out.
         candidates
             Candidate indices instead of steps.
         """
         if candidates is None:
-            candidates = [self._candidate_at(int(t)) for t in (steps or ())]
+            candidates = self._candidates_of(steps)
         return self._schedule(tuple(int(c) for c in candidates))
 
     def timeline(self, schedule: Schedule) -> pd.DataFrame:
@@ -757,6 +762,36 @@ class Frontier:
                              "accuracy": correct / m.n_per_step, "row": rows})
 
     # -- internals ------------------------------------------------------------------------
+
+    def _serves(self, t: int) -> bool:
+        """Whether a retrain decided at step ``t`` serves before the run ends."""
+        m = self.matrix
+        free = np.flatnonzero(m.cand_step > m.cand_step[0])
+        latency = int(m.cand_col[free[0]] - m.cand_step[free[0]] + m.first_step - 1) \
+            if len(free) else 0
+        return t + 1 + latency < m.first_step + m.n_steps
+
+    def _candidates_of(self, steps) -> list[int]:
+        m = self.matrix
+        if steps is None:
+            return []
+        if isinstance(steps, pd.DataFrame):
+            ev = steps
+            if "model_id" in ev:
+                ev = ev[ev["model_id"] >= 0]
+            if "accepted" in ev:
+                ev = ev[ev["accepted"].astype(bool)]
+            out = []
+            for t, start in zip(ev["step"].astype(int), ev.get("train_start", [None] * len(ev)),
+                                strict=True):
+                if not self._serves(int(t)):
+                    continue
+                own = [c for c in np.flatnonzero(m.cand_step == t) if m.cand_origin[c] == EVENT
+                       and start is not None and int(m.cand_since[c]) == int(start)]
+                out.append(int(own[0]) if own else self._candidate_at(int(t)))
+            return out
+        return [self._candidate_at(int(t)) for t in np.asarray(list(steps), dtype=np.int64)
+                if self._serves(int(t))]
 
     def _candidate_at(self, t: int) -> int:
         m = self.matrix
@@ -1006,7 +1041,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     ----------
     summary
         The run's summary (:func:`sim.metrics.summarize`): ``mean_accuracy`` and
-        ``n_accepted`` (models that served).
+        ``n_served`` (retrained models that served: a retrain decided at the last step,
+        or rejected by the gate, is not one).
     frontier
         The :class:`Frontier` of the run's stream, model, seed and protocol, best built
         with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
@@ -1015,7 +1051,7 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     -------
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
-        accepted retrains; ``regret``: that minus the run's ``mean_accuracy``.
+        retrained models that served; ``regret``: that minus the run's ``mean_accuracy``.
 
     Examples
     --------
@@ -1030,7 +1066,10 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> r["regret"] >= 0
     True
     """
-    k = int(summary.get("n_accepted", summary.get("n_retrains", 0)) or 0)
+    k = summary.get("n_served")
+    if k is None:
+        k = summary.get("n_accepted", summary.get("n_retrains", 0))
+    k = int(k or 0)
     best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sim import compare, replay
 from sim.streams import SEA, Gaussian
 from strategies import (
-    AtTrueDrifts,
+    DriftAware,
     DataDrift,
     Holdout,
     Never,
@@ -34,7 +34,7 @@ def test_sudden_concept_drift_on_sea():
     # theta 8 -> 9.5 at mid-stream, 10% label noise, logistic regression
     sea = SEA(n_samples=N, schedule=[{"at": N // 2, "to": 3}], noise=0.1)
     mean, rows = table(sea, {"never": Never(), "performance": Performance(),
-                             "oracle": AtTrueDrifts(), "ks": DataDrift()})
+                             "oracle": DriftAware(), "ks": DataDrift()})
     acc = mean["mean_accuracy"]
     assert acc["oracle"] >= acc["performance"] - 0.001  # a tie when detection is immediate
     assert acc["performance"] > acc["never"] + 0.03
@@ -107,7 +107,7 @@ def test_the_hindsight_frontier_is_a_ceiling_on_sea():
     triggers = {"never": Never(), "periodic": Periodic(), "ks": DataDrift(),
                 "performance": Performance(),
                 "combined": Cooldown(AnyOf([DataDrift(), Performance()]), min_gap=5),
-                "oracle": AtTrueDrifts(delay=2, refit_after=None)}
+                "oracle": DriftAware(delay=2, refit_after=None)}
     for seed in SEEDS:
         for name, trigger in triggers.items():
             run = replay(sea, LogisticRegression(), trigger, seed=seed)

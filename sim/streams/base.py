@@ -30,10 +30,24 @@ class Stream(BaseEstimator):
         that caches keyed by it miss.
     task
         ``"classification"`` or ``"regression"``.
+    ground_truth
+        What :attr:`drifts` covers: ``"complete"`` (every change of the stream is
+        declared, as in a synthetic stream: the metrics judge false alarms) or
+        ``"partial"`` (real data, maybe with some known or injected events: other,
+        undeclared changes may exist, so only the declared drifts' detection delays
+        and misses are measured, never false alarms or precision; see
+        :mod:`sim.metrics`). The default is ``"partial"``: a stream claims completeness.
+    onset_tolerance
+        Steps before a declared drift's start in which a retrain still counts as its
+        detection: the onset of a change in real data is uncertain (the data may move a
+        step before the declared date). Synthetic streams, whose drifts start at an
+        exact sample, use 0.
     """
 
     version = "1"
     task = "classification"
+    ground_truth = "partial"
+    onset_tolerance = 2
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
         """Yield the stream's steps in order.

@@ -152,6 +152,11 @@ class Injection(Stream):
         return list(getattr(self._inner(), "categorical_features", []))
 
     @property
+    def ground_truth(self) -> str:
+        """The wrapped stream's: injected drifts add no knowledge of its own changes."""
+        return self._inner().ground_truth
+
+    @property
     def drifts(self) -> tuple[Drift, ...]:
         """The wrapped stream's drifts and the injected ones, in order of start."""
         events = self._events()
