@@ -351,9 +351,9 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
     spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
               else "a single seed: no confidence interval")
-    ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost\n"
-                 f"({spread}; a ringed marker holds several configurations with the same "
-                 "results)", fontsize=10)
+    ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost "
+                 f"({spread})\na ringed marker holds configurations with the same results",
+                 fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               frameon=False)

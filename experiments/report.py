@@ -205,7 +205,7 @@ def _fmt(mean: float, half: float, fmt: str) -> str:
         return "n/a"
     text = fmt.format(mean)
     if half is not None and not math.isnan(half):
-        text += " ± " + fmt.format(half)
+        text += " ± " + fmt.replace("+", "").format(half)
     return text
 
 
