@@ -94,8 +94,13 @@ def save(fig, path) -> Path:
     return Path(path)
 
 
+#: per trigger family: its colour alone, or a sequential colour map for its swept values
+_FAMILY_MAPS = ("Blues", "Oranges", "Greens", "Reds", "Purples", "Greys", "YlOrBr", "PuRd",
+                "BuGn", "RdPu")
+
+
 def palette(labels: list[str]) -> dict[str, tuple]:
-    """One colour per trigger family, shades of it (dark to light) for its members.
+    """One colour per trigger family; shades of it (light to dark) for its swept values.
 
     Examples
     --------
@@ -104,17 +109,33 @@ def palette(labels: list[str]) -> dict[str, tuple]:
     (True, 3)
     """
     families = list(dict.fromkeys(family(label) for label in labels))
-    cmap = plt.get_cmap("tab10" if len(families) <= 10 else "tab20")
+    tab = plt.get_cmap("tab10" if len(families) <= 10 else "tab20")
     out = {}
     for i, fam in enumerate(families):
         members = [label for label in labels if family(label) == fam]
-        base = np.array(to_rgb(cmap(i % cmap.N)))
-        for j, label in enumerate(members):
-            # from a darker shade to a lighter one, the family's colour in the middle
-            f = (j / (len(members) - 1) - 0.5) if len(members) > 1 else 0.0
-            shade = base * (1 + 0.8 * f) if f < 0 else base + (1 - base) * 0.7 * f
-            out[label] = tuple(np.clip(shade, 0, 1))
+        if len(members) == 1:
+            out[members[0]] = tuple(to_rgb(tab(i % tab.N)))
+            continue
+        cmap = plt.get_cmap(_FAMILY_MAPS[i % len(_FAMILY_MAPS)])
+        for label, level in zip(members, np.linspace(0.4, 0.95, len(members)), strict=True):
+            out[label] = tuple(to_rgb(cmap(level)))
     return out
+
+
+def _merged_label(names: list[str]) -> str:
+    """One label for configurations with the same results: their names, values joined.
+
+    Examples
+    --------
+    >>> _merged_label(["trigger.drop=0.05", "trigger.drop=0.08"])
+    'trigger.drop=0.05 = 0.08'
+    >>> _merged_label(["performance", "drift_aware"])
+    'performance = drift_aware'
+    """
+    prefix = names[0].rpartition("=")[0]
+    if prefix and all(n.rpartition("=")[0] == prefix for n in names):
+        return f"{prefix}=" + " = ".join(n.rpartition("=")[2] for n in names)
+    return " = ".join(names)
 
 
 def _metric_name(task: str) -> str:
@@ -315,7 +336,7 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     fig, ax = plt.subplots(figsize=(10.5 if many else 9.5, 5.6))
     real = np.array([label not in drift_aware for label in labels])
     front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan), better)
-    if len(front):
+    if len(front) > 1:
         ax.step(x[front], y[front], where="post", color="0.35", ls="--", lw=1.2, zorder=1,
                 label="Pareto front (nothing cheaper is better)")
     on_front = set(front.tolist())
@@ -323,8 +344,7 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         i = g[0]
         names = [labels[j] for j in g]
         aware = labels[i] in drift_aware
-        text = " = ".join(names) if len(names) <= 3 else \
-            f"{names[0]} = ... ({len(names)} with the same results)"
+        text = _merged_label(names)
         if aware:
             text += " (knows the true drifts)"
         if any(j in on_front for j in g):
@@ -528,16 +548,26 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
         scale = 1e4 / n_samples if xcol != "cost" and n_samples else 1.0
         shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
         draw_frontier(ax, shown, x=fx, scale=scale, value=name)
-    if len(c) <= 40:  # one note per position, set off to the right of the rings
-        for g in _merge(x, y, list(c.index)):
-            note = " / ".join(_short(c.index[j]) for j in g)
-            ax.annotate(note, (x[g[0]], y[g[0]]), xytext=(11, -3), textcoords="offset points",
-                        fontsize=7.5, color="0.2", va="top")
     ax.set_xlim(left=0.0)
     hi_y = float(np.nanmax(y + yerr[1]))
     lo_y = float(np.nanmin(y - yerr[0]))
     pad = max(0.01 * (1 if name == "accuracy" else hi_y), 0.05 * (hi_y - lo_y))
     ax.set_ylim(max(0.0, lo_y - pad), min(top, hi_y + pad))
+    if len(c) <= 40:  # one note per position; notes of nearby points stacked, with a leader
+        placed: list[np.ndarray] = []
+        px = fig.dpi / 72  # display pixels per point
+        for g in _merge(x, y, list(c.index)):
+            note = " / ".join(_short(c.index[j]) for j in g)
+            at = ax.transData.transform((x[g[0]], y[g[0]]))
+            dy = -14.0
+            while any(abs(at[0] + 14 * px - q[0]) < 130 and abs(at[1] + dy * px - q[1]) < 12 * px
+                      for q in placed):
+                dy -= 12.0
+            placed.append(np.array([at[0] + 14 * px, at[1] + dy * px]))
+            ax.annotate(note, (x[g[0]], y[g[0]]), xytext=(14, dy),
+                        textcoords="offset points", fontsize=7.5, color="0.15", va="top",
+                        arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
                                                       else " - lower is better"))
