@@ -431,6 +431,9 @@ def main(argv: list[str] | None = None) -> None:
         path = args.sweep_dir / "oracle_frontier.csv"
         if path.exists():
             frontier = pd.read_csv(path)
+        import matplotlib
+
+        matplotlib.use("Agg")  # a file only, whatever the environment's display
         from experiments import plots
 
         out = plots.advice(advice, args.output or args.sweep_dir / "advice.png",

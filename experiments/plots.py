@@ -13,7 +13,9 @@
   and :meth:`sim.compare.Comparison.plot`.
 
 Colours: one per trigger family (:func:`experiments.stats.family`), shades of it for
-the swept values. Each function returns the figure; with ``path`` it also saves it.
+the swept values. Each function returns the figure; with ``path`` it saves it, closes it
+and returns the path. The backend is the caller's (inline in a notebook); the command-line
+tools select the non-interactive ``Agg`` backend before drawing.
 """
 
 from __future__ import annotations
@@ -22,21 +24,17 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.colors import to_rgb  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
-
-from experiments.stats import family, pareto_front  # noqa: E402
-from sim.metrics import metric as registered  # noqa: E402
+from experiments.stats import family, pareto_front
+from sim.metrics import metric as registered
 
 __all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "comparison", "draw_frontier",
            "metric_vs_cost", "over_time", "palette", "run", "save", "sensitivity",
@@ -609,12 +607,16 @@ def run(result, path=None, *, label: str = "run", smooth: int | None = None):
     return over_time([series], path, task=task, smooth=smooth)[0]
 
 
-def comparison(comp, path=None, *, smooth: int | None = None) -> list:
+def comparison(comp, path=None, *, smooth: int | None = None, kind: str = "all") -> list:
     """Draw :meth:`sim.compare.Comparison.plot`: over time, and against cost.
 
     With ``path`` (e.g. ``"compare.png"``), writes ``<stem>_over_time.png`` (and
-    ``_2``, ... when there are many triggers) and ``<stem>_vs_cost.png``.
+    ``_2``, ... when there are many triggers) and ``<stem>_vs_cost.png``. ``kind``:
+    ``"all"``, ``"over_time"`` or ``"vs_cost"``.
     """
+    if kind not in ("all", "over_time", "vs_cost"):
+        raise ValueError(f"The 'kind' parameter of Comparison.plot must be one of all, "
+                         f"over_time, vs_cost. Got {kind!r} instead.")
     task = comp.task
     name = _metric_name(task)
     series = []
@@ -635,12 +637,15 @@ def comparison(comp, path=None, *, smooth: int | None = None) -> list:
         f"mean_{name}_mean": table[f"mean_{name}"], f"mean_{name}_ci95": np.nan,
         "total_cost_mean": table["total_cost"], "total_cost_ci95": np.nan}, index=table.index)
     aware = {s.label for s in series if s.drift_aware}
-    if path is None:
-        return [*over_time(series, task=task, smooth=smooth),
-                metric_vs_cost(configs, task=task, drift_aware=aware, frontier=comp.frontier,
-                               n_seeds=1)]
-    p = Path(path)
-    return [*over_time(series, p.with_name(f"{p.stem}_over_time{p.suffix}"), task=task,
-                       smooth=smooth),
-            metric_vs_cost(configs, p.with_name(f"{p.stem}_vs_cost{p.suffix}"), task=task,
-                           drift_aware=aware, frontier=comp.frontier, n_seeds=1)]
+    baseline = table["persistence_accuracy"].mean() if "persistence_accuracy" in table else None
+    p = None if path is None else Path(path)
+    out = []
+    if kind in ("all", "over_time"):
+        out += over_time(series, None if p is None else
+                         p.with_name(f"{p.stem}_over_time{p.suffix}"), task=task, smooth=smooth)
+    if kind in ("all", "vs_cost"):
+        out.append(metric_vs_cost(configs, None if p is None else
+                                  p.with_name(f"{p.stem}_vs_cost{p.suffix}"), task=task,
+                                  drift_aware=aware, frontier=comp.frontier,
+                                  baseline=baseline, n_seeds=1))
+    return out

@@ -471,6 +471,9 @@ def _persistence(ok: pd.DataFrame) -> float | None:
 
 
 def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, whatever the environment's display
     from experiments import plots
 
     out: dict[str, Path] = {}
