@@ -161,8 +161,11 @@ class Advice:
             if t.get("n", 0) >= 2 and t.get("p_value") is not None:
                 verdict = ("distinguishable" if t["distinguishable"]
                            else "NOT distinguishable at the 5% level")
-                lines.append(f"  {what} difference {t['difference']:+.4f} (paired t-test over "
-                             f"{t['n']} seeds, p = {t['p_value']:.3g}): {verdict}.")
+                diff = (f"{what} difference {t['difference']:+.4f}" if self.metric != "mae"
+                        or self.mode == "cost_weight" else
+                        f"mean absolute error lower by {t['difference']:.4f}")
+                lines.append(f"  {diff} (paired t-test over {t['n']} seeds, "
+                             f"p = {t['p_value']:.3g}): {verdict}.")
                 if not t["distinguishable"] and u["cost"] < r["cost"]:
                     lines.append(f"  The runner-up is cheaper ({u['cost']:.3g} vs "
                                  f"{r['cost']:.3g} per run) and as good as far as these seeds "

@@ -155,8 +155,9 @@ def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
 def smoothing_window(values: np.ndarray) -> int:
     """Return the steps of a centred moving average making a noisy per-step series readable.
 
-    1 (no smoothing) for a short or smooth series; else about a hundredth of its length,
-    at least 3 steps, odd.
+    1 (no smoothing) for a short series, or one whose step-to-step changes are small
+    against its range (10th to 90th percentile); else about a hundredth of its length, at
+    least 3 steps, odd.
 
     Examples
     --------
@@ -166,7 +167,8 @@ def smoothing_window(values: np.ndarray) -> int:
     """
     v = np.asarray(values, dtype=float)
     v = v[~np.isnan(v)]
-    if len(v) < 150 or np.median(np.abs(np.diff(v))) < 0.03:
+    spread = np.percentile(v, 90) - np.percentile(v, 10) if len(v) else 0.0
+    if len(v) < 150 or np.median(np.abs(np.diff(v))) < 0.15 * spread or spread == 0:
         return 1
     w = max(3, len(v) // 100)
     return w + 1 - w % 2

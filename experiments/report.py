@@ -205,7 +205,7 @@ def _fmt(mean: float, half: float, fmt: str) -> str:
         return "n/a"
     text = fmt.format(mean)
     if half is not None and not math.isnan(half):
-        text += " ± " + fmt.replace("+", "").format(half)
+        text += " ± " + fmt.replace("+", "").format(half if abs(half) > 1e-12 else 0.0)
     return text
 
 
@@ -368,10 +368,10 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
-MAX_DRAWN = 48
-"""Most configurations drawn over time (six figures of eight panels): every configuration
-of a preset; a sweep of hundreds reads the timelines of its most accurate only, and the
-report says so."""
+MAX_DRAWN = 24
+"""Most configurations drawn over time (three figures of eight panels): every configuration
+of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
+the report says so."""
 
 
 def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:

@@ -328,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("resume=true: no earlier sweep with these overrides under "
                   "results/multirun; starting a new one.", file=sys.stderr)
-    callbacks.reset_outcome()
+    callbacks.start_outcome()
     sys.argv = [sys.argv[0], *argv]
     try:
         _app()

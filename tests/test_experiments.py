@@ -180,7 +180,7 @@ def test_two_thousand_jobs_aggregate_in_seconds(tmp_path):
     assert len(agg.jobs) == 2000 and (agg.jobs["status"] == "ok").all()
     assert len(agg.configs) == 400 and (agg.configs["n_ok"] == 5).all()
     assert agg.drawn == (report.MAX_DRAWN, 400)  # timelines read for the drawn ones only
-    assert "most accurate of 400 configurations" in (sweep / "report.md").read_text()
+    assert "The 24 best of 400 configurations are drawn" in (sweep / "report.md").read_text()
     for name in ("accuracy_over_time.png", "accuracy_vs_cost.png",
                  "sensitivity_trigger.every.png"):
         assert (sweep / name).is_file()
