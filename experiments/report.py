@@ -430,10 +430,11 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     """Return the hindsight-optimal frontier averaged over seeds, if one setting ran.
 
     Only when every finished job replays the same stream, model, protocol, gate and
-    cost (a sweep over triggers and seeds); per seed, the best accuracy any job's
+    cost (a sweep over triggers and seeds); per seed, the best metric any job's
     frontier reached at each number of retrains (each job adds its own retrains as
     candidates), then the mean over seeds.
     """
+    value = "mae" if agg.task == "regression" else "accuracy"
     per_seed: dict = {}
     settings = set()
     for name in agg.jobs.loc[agg.jobs["status"] == "ok", "job"]:
@@ -454,10 +455,11 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
                   name="K")
     best = []
     for frames in per_seed.values():
-        both = pd.concat([f.set_index("K")[["accuracy", "total_cost"]].reindex(ks).ffill()
+        both = pd.concat([f.set_index("K")[[value, "total_cost"]].reindex(ks).ffill()
                           .reset_index() for f in frames], ignore_index=True)
-        best.append(both.loc[both.groupby("K")["accuracy"].idxmax()])
-    return mean_frontier(best)
+        pick = both.groupby("K")[value]
+        best.append(both.loc[pick.idxmax() if value == "accuracy" else pick.idxmin()])
+    return mean_frontier(best, value)
 
 
 def _n_seeds(agg: Aggregate) -> int:
@@ -489,7 +491,7 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
             out["over_time" if i == 0 else f"over_time_{i + 1}"] = path
     seeds = _n_seeds(agg)
     if len(ok) and "total_cost_mean" in ok and f"{head}_mean" in ok:
-        frontier = _frontier(agg, records) if agg.task == "classification" else None
+        frontier = _frontier(agg, records)
         if frontier is not None:  # retrain-sim-advise draws it too
             store.write_frontier(agg.sweep_dir, frontier)
         out["vs_cost"] = plots.metric_vs_cost(

@@ -161,7 +161,7 @@ def run_job(cfg: DictConfig) -> dict:
         summary = dict(result.summary)
         if cfg.get("baselines", False):
             summary |= datasets.baselines(stream, result)
-        if cfg.get("oracle", {}).get("enabled") and stream.task == "classification":
+        if cfg.get("oracle", {}).get("enabled"):
             frontier = oracle.hindsight(
                 stream, components["model"], seed=cfg.seed, protocol=protocol,
                 cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,

@@ -37,8 +37,9 @@ class Comparison:
     runs
         ``{name: RunResult}``.
     frontier
-        The hindsight-optimal frontier (``K``, ``accuracy``, ``total_cost``): at each
-        number of retrains, the best any trigger's oracle reached; None without oracle.
+        The hindsight-optimal frontier (``K``, ``accuracy`` or ``mae``, ``total_cost``):
+        at each number of retrains, the best any trigger's oracle reached; None without
+        oracle.
     task
         ``"classification"`` or ``"regression"``.
     """
@@ -87,9 +88,9 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cac
         (``"memory"``: a new in-memory cache for this call). The results are the same
         with or without it.
     oracle
-        Compute each run's regret against the hindsight optimum (classification
-        only): the candidate grid every ``every`` steps is trained once, and each run's
-        own retrains are added to it.
+        Compute each run's regret against the hindsight optimum (for regression over
+        a loss matrix): the candidate grid every ``every`` steps is trained once, and
+        each run's own retrains are added to it.
     every
         The oracle's grid spacing, in steps.
     **kwargs
@@ -121,7 +122,7 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cac
     table = pd.DataFrame.from_dict(rows, orient="index")
     task = getattr(stream, "task", "classification")
     frontier = None
-    if oracle and task == "classification" and runs:
+    if oracle and runs:
         frontier = _regret(stream, model, seed, runs, table, every, kwargs)
     if "mean_accuracy" in table:
         table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
@@ -146,9 +147,10 @@ def _regret(stream, model, seed, runs, table, every, kwargs) -> pd.DataFrame:
                                         cache_dir=grid_cache)
             for key, value in oracle.regret(result.summary, frontier).items():
                 table.loc[name, key] = value
-            frames.append(frontier.frontier[["K", "accuracy", "total_cost"]])
+            frames.append(frontier.frontier)
     # per K the best any run's oracle reached; "at most K retrains" never gets worse with K
-    both = pd.concat(frames, ignore_index=True)
+    both = pd.concat(frames, ignore_index=True)  # "accuracy": the score, higher is better
     best = both.loc[both.groupby("K")["accuracy"].idxmax()].reset_index(drop=True)
     keep = best["accuracy"].to_numpy() >= np.maximum.accumulate(best["accuracy"].to_numpy())
-    return best[keep].reset_index(drop=True)
+    columns = ["K", "mae" if "mae" in best else "accuracy", "total_cost"]
+    return best.loc[keep, columns].reset_index(drop=True)

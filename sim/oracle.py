@@ -112,6 +112,7 @@ class _Data:
         self.first_step = int(done[0]) + 1
         n_initial = int(self.offsets[self.first_step])
         task = getattr(stream, "task", "classification")
+        self.task = task
         if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
             raise ValueError(
                 f"The initial training segment (first {n_initial} samples) has a single class "
@@ -176,15 +177,18 @@ class _Data:
         Predicts over many whole steps per call (up to about a million samples) and
         reduces per step with :func:`numpy.add.reduceat`.
         """
-        out = np.zeros(self.n_cols, dtype=np.int64)
+        classification = self.task == "classification"
+        out = np.zeros(self.n_cols, dtype=np.int64 if classification else np.float64)
         bounds = self.offsets[self.first_step:]  # n_cols + 1 step boundaries
         c = col
         while c < self.n_cols:
             stop = int(np.searchsorted(bounds, bounds[c] + _PREDICT_CHUNK, side="right")) - 1
             stop = min(max(stop, c + 1), self.n_cols)
             s0, s1 = int(bounds[c]), int(bounds[stop])
-            correct = estimator.predict(self.X[s0:s1]) == self.y[s0:s1]
-            out[c:stop] = np.add.reduceat(correct, bounds[c:stop] - s0, dtype=np.int64)
+            pred = estimator.predict(self.X[s0:s1])
+            # the score: correct predictions, or minus the absolute errors (regression)
+            hit = pred == self.y[s0:s1] if classification else -np.abs(self.y[s0:s1] - pred)
+            out[c:stop] = np.add.reduceat(hit, bounds[c:stop] - s0, dtype=out.dtype)
             c = stop
         return out
 
@@ -212,7 +216,8 @@ class AccuracyMatrix:
         Samples per scored step.
     correct
         ``(n_rows, n_steps)`` correct predictions per model and step (0 before the model
-        could first serve).
+        could first serve); for a regression stream (a float matrix: a loss matrix),
+        minus the sum of the absolute errors, so that higher is better in both.
     row_col
         First column each model is scored from.
     row_train_start, row_train_end, row_n_train
@@ -251,6 +256,11 @@ class AccuracyMatrix:
     pair_row: np.ndarray | None
     n_labels: int
     key: str = ""
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` for a loss matrix (float scores), else ``"classification"``."""
+        return "regression" if self.correct.dtype.kind == "f" else "classification"
 
     @property
     def n_steps(self) -> int:
@@ -455,7 +465,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
     meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
     return AccuracyMatrix(
         first_step=data.first_step, n_per_step=data.n_per_step,
-        correct=np.vstack(builder.rows).astype(np.int64), row_col=meta[:, 0],
+        correct=np.vstack(builder.rows), row_col=meta[:, 0],
         row_train_start=meta[:, 1], row_train_end=meta[:, 2], row_n_train=meta[:, 3],
         cand_step=steps, cand_col=cols, cand_origin=origin, cand_since=since,
         cand_row=cand_row, pair_row=pair_row, n_labels=data.n_labels,
@@ -696,11 +706,18 @@ class Frontier:
 
     @property
     def frontier(self) -> pd.DataFrame:
-        """The accuracy-vs-retrains frontier (see the class docstring)."""
+        """The accuracy-vs-retrains frontier (see the class docstring).
+
+        For a regression stream ``accuracy`` is minus the mean absolute error (the score
+        the programme maximises) and ``mae`` is added.
+        """
         rows = [{"K": k, "accuracy": s.accuracy, "n_retrains": s.n_retrains, "cost": s.cost,
                  "total_cost": s.total_cost, "steps": s.steps}
                 for k, s in enumerate(self._frontier)]
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if self.matrix.task == "regression":
+            out.insert(2, "mae", -out["accuracy"])
+        return out
 
     def best(self, max_retrains: int) -> Schedule:
         """Return the most accurate schedule with at most ``max_retrains`` retrains.
@@ -1051,7 +1068,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     -------
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
-        retrained models that served; ``regret``: that minus the run's ``mean_accuracy``.
+        retrained models that served (for regression ``optimal_mae_same_retrains``, and
+        the regret is the run's mean absolute error minus it); ``regret``: that minus the run's ``mean_accuracy``.
 
     Examples
     --------
@@ -1071,6 +1089,10 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
         k = summary.get("n_accepted", summary.get("n_retrains", 0))
     k = int(k or 0)
     best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
+    if frontier.matrix.task == "regression":
+        mean = float(summary["mean_mae"])
+        return {"optimal_mae_same_retrains": -best.accuracy,
+                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan")}
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,
             "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}

@@ -214,3 +214,23 @@ def test_best_per_metric_skips_never_and_says_tied(tmp_path):
     best = report._best(report.aggregate(tmp_path, figures=False))
     assert "never" not in best.loc["retrains (count)", "best"]
     assert best.loc["accuracy (fraction correct)", "best"].startswith("tied:")
+
+
+def test_regression_gets_a_hindsight_frontier_and_regret_over_a_loss_matrix():
+    from sklearn.linear_model import LinearRegression
+
+    from sim.streams import Tabular
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12_000, 2))
+    y = x @ [1.0, 2.0] + np.where(np.arange(12_000) < 6_000, 0.0, 3.0 * x[:, 1])
+    frame = pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": y + rng.normal(0, 0.1, 12_000)})
+    stream = Tabular(frame, target="y", task="regression")
+    result = compare(stream, LinearRegression(), {"periodic": Periodic(every=5),
+                                                   "performance": Performance(drop=0.2)},
+                     seed=0, step_size=500, initial_train=2_000, min_train=500,
+                     train_window=2_000)
+    assert (result.regret >= -1e-9).all()
+    summary = result.summary
+    assert (summary["optimal_mae_same_retrains"] <= summary["mean_mae"] + 1e-9).all()
+    assert "mae" in result.frontier and result.frontier["mae"].is_monotonic_decreasing
