@@ -46,6 +46,9 @@ MAX_PANELS = 8
 """Panels per over-time figure; more configurations go to further figures."""
 MAX_SEED_LINES = 5
 """Up to this many seeds, each is drawn; beyond, the mean and the min-max band."""
+MAX_NAMED = 30
+"""Most markers named in :func:`metric_vs_cost`; beyond, only the front and the
+references are named and the rest are drawn as one grey cloud."""
 FRONTIER_LABEL = "hindsight optimum with K retrains (oracle frontier: the ceiling)"
 
 
@@ -340,6 +343,13 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.step(x[front], y[front], where="post", color="0.35", ls="--", lw=1.2, zorder=1,
                 label="Pareto front (nothing cheaper is better)")
     on_front = set(front.tolist())
+    if len(groups) > MAX_NAMED:  # too many to name: the rest drawn as one grey cloud
+        named = [g for g in groups if any(j in on_front or not real[j] for j in g)]
+        rest = [g[0] for g in groups if not any(j in on_front or not real[j] for j in g)]
+        ax.errorbar(x[rest], y[rest], xerr=xerr[:, rest], yerr=yerr[:, rest], fmt="o", ms=4,
+                    color="0.6", capsize=0, lw=0.6, alpha=0.7, zorder=2,
+                    label=f"{len(rest)} other configurations (named in the report's tables)")
+        groups = named
     for g in groups:
         i = g[0]
         names = [labels[j] for j in g]

@@ -156,6 +156,7 @@ class Aggregate:
     planned: int | None = None  # jobs the sweep's command launches (None: unknown)
     ground_truth: set[str] = field(default_factory=set)  # what the streams declare
     drawn: tuple[int, int] | None = None  # configurations drawn over time, of how many
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # sensitivity: drawn, all
 
     @property
     def counts(self) -> dict[str, int]:
@@ -368,6 +369,9 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
+MAX_LINES = 30
+"""Most lines in the sensitivity figures of one parameter (ten per figure)."""
+
 MAX_DRAWN = 24
 """Most configurations drawn over time (three figures of eight panels): every configuration
 of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
@@ -495,7 +499,8 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         if frontier is not None:  # retrain-sim-advise draws it too
             store.write_frontier(agg.sweep_dir, frontier)
         out["vs_cost"] = plots.metric_vs_cost(
-            ok, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost.png", task=agg.task, drift_aware=agg.drift_aware,
+            ok, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost.png", task=agg.task,
+            drift_aware=agg.drift_aware,
             frontier=frontier, baseline=_persistence(ok), n_seeds=seeds)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
@@ -507,6 +512,14 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         if others:
             frame["_by"] = [config_label(r, others) for _, r in frame.iterrows()]
             by = "_by"
+            col = f"{head}_mean"
+            if frame[by].nunique() > MAX_LINES and col in frame:  # the best lines only
+                best = frame.groupby(by, sort=False)[col].agg(
+                    "max" if primary(agg.task).better == "max" else "min")
+                keep = best.sort_values(ascending=primary(agg.task).better == "min",
+                                        kind="stable").index[:MAX_LINES]
+                agg.lines[param] = (MAX_LINES, int(frame[by].nunique()))
+                frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
         paths = plots.sensitivity(frame, param, agg.sweep_dir / f"sensitivity_{name}.png",
                                   by=by, task=agg.task, n_seeds=seeds)
@@ -681,6 +694,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             base = re.sub(r"_\d+$", "", name)
             caption = captions.get(base, f"{what}, retrains and cost against "
                                          f"{base.removeprefix('sensitivity_')}.")
+            if base.startswith("sensitivity_") and base.removeprefix("sensitivity_") in agg.lines:
+                shown, total = agg.lines[base.removeprefix("sensitivity_")]
+                caption += (f" The {shown} best of {total} lines are drawn; every "
+                            "configuration is in the tables.")
             if base != name:
                 caption = "Continued: " + caption
             lines += [f"![{name}]({path.name})", "", caption, ""]

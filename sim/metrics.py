@@ -18,10 +18,11 @@ concept arrive ``label_delay`` steps late), and never past the next drift's wind
 tolerance is there because an onset is uncertain (a declared event on real data whose
 data was already moving a step earlier); a retrain after the window is a miss, never a
 late catch (a periodic retrain or a chance alarm 30 steps on detected nothing). Planned
-refits are never detections, and never false alarms: they are judged with the detection they follow. Every other retrain is a *false
-alarm*, reported beside its measured benefit (the accuracy it bought over the model it
-replaced, :attr:`~sim.engine.Protocol.benefit_window` steps), since an alarm the ground
-truth does not explain may still have paid off.
+refits are never detections, and never false alarms: they are judged with the detection
+they follow. Every other retrain is a *false alarm*, reported beside its measured benefit
+(the accuracy it bought over the model it replaced, over
+:attr:`~sim.engine.Protocol.benefit_window` steps), since an alarm the ground truth does
+not explain may still have paid off.
 
 Metrics that need ground truth are None when the stream declares no drifts. A stream
 whose ground truth is ``"partial"`` (:attr:`sim.streams.base.Stream.ground_truth`: real

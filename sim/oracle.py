@@ -1069,7 +1069,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
         retrained models that served (for regression ``optimal_mae_same_retrains``, and
-        the regret is the run's mean absolute error minus it); ``regret``: that minus the run's ``mean_accuracy``.
+        the regret is the run's mean absolute error minus it); ``regret``: that minus
+        the run's ``mean_accuracy``.
 
     Examples
     --------

@@ -10,9 +10,9 @@ from sklearn.linear_model import LogisticRegression
 from experiments import CONF_DIR, advise, report, store
 from sim import Cost, Protocol, compare, oracle, replay
 from sim.metrics import METRICS, summarize
-from sim.streams import SEA, Gaussian
+from sim.streams import SEA
 from sim.types import Drift
-from strategies import AnyOf, Cooldown, DataDrift, Performance, Periodic
+from strategies import AnyOf, Cooldown, Performance, Periodic
 
 
 def _default_stream():

@@ -14,10 +14,10 @@ from sim.streams import SEA
 from strategies import (
     AllOf,
     AnyOf,
-    DriftAware,
     Budget,
     Cooldown,
     DataDrift,
+    DriftAware,
     ErrorDetector,
     Gate,
     Holdout,
