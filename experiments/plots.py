@@ -36,7 +36,8 @@ from matplotlib.transforms import blended_transform_factory
 from experiments.stats import family, pareto_front
 from sim.metrics import metric as registered
 
-__all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "comparison", "draw_frontier",
+__all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "comparison",
+           "draw_frontier",
            "metric_vs_cost", "over_time", "palette", "run", "save", "sensitivity",
            "smoothing_window"]
 
@@ -121,6 +122,22 @@ def palette(labels: list[str]) -> dict[str, tuple]:
         for label, level in zip(members, np.linspace(0.4, 0.95, len(members)), strict=True):
             out[label] = tuple(to_rgb(cmap(level)))
     return out
+
+
+def compact(label: str) -> str:
+    """Shorten a configuration label for a legend: ``trigger=`` dropped, dotted keys cut.
+
+    Examples
+    --------
+    >>> compact("trigger=periodic, protocol.label_delay=5")
+    'periodic, label_delay=5'
+    """
+    parts = []
+    for part in str(label).split(", "):
+        key, eq, value = part.partition("=")
+        parts.append(value if eq and key == "trigger" else
+                     f"{key.rsplit('.', 1)[-1]}{eq}{value}" if eq else part)
+    return ", ".join(parts)
 
 
 def _merged_label(names: list[str]) -> str:
@@ -248,8 +265,8 @@ def _over_time(series, colors, name, smooth, title, everything):
                     transform=trans, zorder=4)
             ax.plot(rejected, [y] * len(rejected), ls="none", marker="x", ms=4, mew=1.0,
                     color="#7f7f7f", transform=trans, zorder=4)
-        ax.set_title(s.label + ("  (knows the true drifts: a reference, not a policy)"
-                                if s.drift_aware else ""),
+        ax.set_title(compact(s.label) + ("  (knows the drifts: a reference)"
+                                         if s.drift_aware else ""),
                      loc="left", fontsize=9.5, fontweight="bold", pad=3)
         ax.set_title(s.note, loc="right", fontsize=8.5, pad=3)
         ax.grid(axis="y", alpha=0.3)
@@ -352,7 +369,7 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         groups = named
     for g in groups:
         i = g[0]
-        names = [labels[j] for j in g]
+        names = [compact(labels[j]) for j in g]
         aware = labels[i] in drift_aware
         text = _merged_label(names)
         if aware:
@@ -422,13 +439,16 @@ def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: f
 
 
 def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None = None,
-                task: str = "classification", n_seeds: int | None = None) -> list:
+                task: str = "classification", n_seeds: int | None = None,
+                by_label: str | None = None) -> list:
     """Draw the metric and the retrains (and cost, unless it is the retrains) against ``param``.
 
     ``configs`` has one row per configuration, a numeric column ``param``, optionally a
     column ``by`` (one line per value; colours by trigger family, shades for the rest)
-    and ``<metric>_mean`` / ``<metric>_ci95`` columns. More than ten lines go to further
-    figures, so every line is drawn. Returns the figures, or the paths written.
+    and ``<metric>_mean`` / ``<metric>_ci95`` columns (``by_label``: the legend's title).
+    Lines that coincide stay visible: each has its own line style and marker. More than
+    ten lines go to further figures, so every line is drawn. Returns the figures, or the
+    paths written.
     """
     name = _metric_name(task)
     panels = [f"mean_{name}", "n_retrains"]
@@ -442,23 +462,30 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
     values = configs[param].to_numpy(dtype=float)
     log = bool(np.all(values > 0) and values.max() / values.min() >= 20)
     chunks = [groups[i:i + 10] for i in range(0, len(groups), 10)]
+    styles = [dict(ls=ls, marker=m) for ls, m in zip(("-", "--", "-.", ":", "-"),
+                                                     ("o", "s", "^", "D", "v"), strict=True)]
     out = []
     for k, chunk in enumerate(chunks):
         fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.3))
         for ax, metric in zip(axes, panels, strict=True):
             spec = registered(metric)
-            for gname, group in chunk:
+            for n, (gname, group) in enumerate(chunk):
                 g = group.sort_values(param)
                 if f"{metric}_mean" not in g:
                     continue
                 mean = g[f"{metric}_mean"].to_numpy(dtype=float)
                 ci = np.nan_to_num(g[f"{metric}_ci95"].to_numpy(dtype=float))
                 upper = np.minimum(ci, 1 - mean) if metric == "mean_accuracy" else ci
-                ax.errorbar(g[param], mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
+                # lines dodged sideways a little, so that equal values stay visible
+                shift = (n - (len(chunk) - 1) / 2) * 0.012
+                xs = g[param].to_numpy(dtype=float)
+                xs = xs * 10 ** (shift * np.log10(values.max() / values.min())) if log else \
+                    xs + shift * (values.max() - values.min())
+                ax.errorbar(xs, mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
                                                           np.maximum(upper, 0)]),
-                            marker="o", ms=5, capsize=3, lw=1.4,
+                            ms=5, capsize=3, lw=1.4, **styles[n % len(styles)],
                             color=colors[str(gname)] if gname is not None else "tab:blue",
-                            label=None if gname is None else f"{gname}")
+                            label=None if gname is None else compact(gname))
             ax.set_xlabel(f"{param} (swept value)")
             ax.set_ylabel(spec.label)
             if spec.integer:
@@ -474,7 +501,7 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
                 ax.minorticks_off()
             ax.grid(alpha=0.3)
         if by is not None:
-            axes[0].legend(fontsize=8, frameon=False, title=by, title_fontsize=8)
+            axes[0].legend(fontsize=8, frameon=False, title=by_label or by, title_fontsize=8)
         spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
                   else "a single seed: no confidence interval")
         part = "" if len(chunks) == 1 else f", figure {k + 1} of {len(chunks)}"

@@ -522,7 +522,8 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
                 frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
         paths = plots.sensitivity(frame, param, agg.sweep_dir / f"sensitivity_{name}.png",
-                                  by=by, task=agg.task, n_seeds=seeds)
+                                  by=by, task=agg.task, n_seeds=seeds,
+                                  by_label=", ".join(others) or None)
         for i, path in enumerate(paths):
             out[f"sensitivity_{param}" + ("" if i == 0 else f"_{i + 1}")] = path
     return out
