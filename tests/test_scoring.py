@@ -234,3 +234,12 @@ def test_regression_gets_a_hindsight_frontier_and_regret_over_a_loss_matrix():
     summary = result.summary
     assert (summary["optimal_mae_same_retrains"] <= summary["mean_mae"] + 1e-9).all()
     assert "mae" in result.frontier and result.frontier["mae"].is_monotonic_decreasing
+
+
+def test_a_partial_sweep_says_how_many_jobs_were_planned(tmp_path):
+    for i, trigger in enumerate(("periodic", "performance")):
+        _write_job(tmp_path / str(i), seed=0, trigger=trigger, value=0.9, retrains=3)
+    text = report.aggregate(tmp_path, figures=False, expected=6).report.read_text()
+    assert "Partial sweep: 6 jobs planned, 2 finished" in text
+    single = report.aggregate(tmp_path, figures=False).report.read_text()
+    assert "Partial sweep" not in single and "no confidence interval" in single
