@@ -372,8 +372,8 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
 MAX_LINES = 30
 """Most lines in the sensitivity figures of one parameter (ten per figure)."""
 
-MAX_DRAWN = 24
-"""Most configurations drawn over time (three figures of eight panels): every configuration
+MAX_DRAWN = 16
+"""Most configurations drawn over time (two figures of eight panels): every configuration
 of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
 the report says so."""
 
