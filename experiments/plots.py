@@ -369,11 +369,10 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         groups = named
     for g in groups:
         i = g[0]
-        names = [compact(labels[j]) for j in g]
+        names = [compact(labels[j]) + (" (knows the drifts)" if labels[j] in drift_aware else "")
+                 for j in g]
         aware = labels[i] in drift_aware
         text = _merged_label(names)
-        if aware:
-            text += " (knows the true drifts)"
         if any(j in on_front for j in g):
             text += " - on the front"
         ax.errorbar(x[i], y[i], xerr=xerr[:, i:i + 1], yerr=yerr[:, i:i + 1],
