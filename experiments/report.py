@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import store
+from experiments import objective, store
 from experiments.stats import config_label, mean_frontier, overlap
 from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary
 
@@ -660,6 +660,7 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "seed). A policy that never retrains is not ranked on what it wins by doing "
                   "nothing (cost, retrains, regret, recovery, fit time).", "",
                   markdown_table(best), ""]
+    lines += objective.search_section(agg.sweep_dir)
     drift_table = _drift_table(agg, records)
     if drift_table is not None:
         lost = "error gained" if agg.task == "regression" else "accuracy lost"

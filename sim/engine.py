@@ -542,7 +542,7 @@ def replay(
     if task == "classification" and len(np.unique(y0)) < 2:
         raise ValueError(
             f"The initial training segment (first {n_initial} samples) has a single class "
-            f"({y0[0]!r}); a classifier needs at least two. Increase initial_train."
+            f"({y0[:1].tolist()[0]!r}); a classifier needs at least two. Increase initial_train."
         )
     seeded = seeded_clone(model, seeds["model"])  # what every fit clones
     keys = None
@@ -725,8 +725,9 @@ def replay(
     }
     summary = summarize(
         timeline, events_df, tuple(stream.drifts), protocol=protocol, cost=cost,
-        first_step=first_step, task=task, ground_truth=stream.ground_truth,
-        tolerance=stream.onset_tolerance,
+        first_step=first_step, task=task,
+        ground_truth="complete" if getattr(stream, "ground_truth_complete", True) else "partial",
+        tolerance=getattr(stream, "onset_tolerance", 2),
     )
     summary["initial_fit_seconds"] = initial_fit_seconds
     return RunResult(timeline=timeline, events=events_df, summary=summary, config=config)
@@ -792,7 +793,7 @@ def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protoco
     X, y, index = window
     event.update(train_start=int(index[0]), train_end=int(index[-1]) + 1, n_train=len(y))
     if task == "classification" and _single_class(y):
-        event["skipped"] = f"the training window has a single class ({y[0]!r})"
+        event["skipped"] = f"the training window has a single class ({y[:1].tolist()[0]!r})"
         return event, None
     key = keys.fit(index[0], index[-1] + 1, len(y)) if keys is not None else None
     estimator, event["fit_seconds"] = _fit(seeded, X, y, key, cache)

@@ -25,8 +25,8 @@ they follow. Every other retrain is a *false alarm*, reported beside its measure
 not explain may still have paid off.
 
 Metrics that need ground truth are None when the stream declares no drifts. A stream
-whose ground truth is ``"partial"`` (:attr:`sim.streams.base.Stream.ground_truth`: real
-data with a few known events, where other changes may be undeclared) gets detection
+whose ground truth is partial (:attr:`sim.streams.base.Stream.ground_truth_complete`
+False: real data with a few known events, where other changes may be undeclared) gets detection
 delays and misses of its declared drifts, but no false alarms or precision: a retrain
 between declared events may answer an undeclared one.
 """
@@ -161,11 +161,15 @@ METRICS: tuple[Metric, ...] = (
     Metric("false_alarms_per_10k", "false alarms per 10,000 samples", "min",
            ground_truth="complete", for_never=False),
     Metric("initial_fit_seconds", "initial fit CPU (s)"),
+    # what a table stream read (experiments.data.rows_summary)
+    Metric("rows_read", "rows read from the table (count)", integer=True),
+    Metric("rows_replayed", "rows replayed (count)", integer=True),
+    Metric("rows_skipped", "rows skipped, with a missing value (count)", integer=True),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}
 #: summary keys that are not metrics (strings describing the run)
-DESCRIPTORS = ("metric", "ground_truth")
+DESCRIPTORS = ("metric", "ground_truth", "rows_skipped_because", "seeds_averaged")
 
 
 def metric(name: str) -> Metric:

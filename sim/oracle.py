@@ -116,7 +116,8 @@ class _Data:
         if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
             raise ValueError(
                 f"The initial training segment (first {n_initial} samples) has a single class "
-                f"({self.y[0]!r}); a classifier needs at least two. Increase initial_train.")
+                f"({self.y[:1].tolist()[0]!r}); "
+                "a classifier needs at least two. Increase initial_train.")
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
         # the label masks, drawn as the engine draws them: one call per scored step

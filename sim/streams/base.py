@@ -30,23 +30,20 @@ class Stream(BaseEstimator):
         that caches keyed by it miss.
     task
         ``"classification"`` or ``"regression"``.
-    ground_truth
-        What :attr:`drifts` covers: ``"complete"`` (every change of the stream is
-        declared, as in a synthetic stream: the metrics judge false alarms) or
-        ``"partial"`` (real data, maybe with some known or injected events: other,
-        undeclared changes may exist, so only the declared drifts' detection delays
-        and misses are measured, never false alarms or precision; see
-        :mod:`sim.metrics`). The default is ``"partial"``: a stream claims completeness.
+    ground_truth_complete
+        Whether :attr:`drifts` lists every drift of the stream (True for a synthetic
+        generator; a real data set may have drifts nobody declared).
     onset_tolerance
         Steps before a declared drift's start in which a retrain still counts as its
         detection: the onset of a change in real data is uncertain (the data may move a
         step before the declared date). Synthetic streams, whose drifts start at an
-        exact sample, use 0.
+        exact sample, use 0. See :mod:`sim.metrics`, which judges false alarms only when
+        ``ground_truth_complete``.
     """
 
     version = "1"
     task = "classification"
-    ground_truth = "partial"
+    ground_truth_complete = True
     onset_tolerance = 2
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
@@ -86,12 +83,12 @@ class Stream(BaseEstimator):
         return None
 
 
-def rechunk(
-    blocks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], step_size: int
-) -> Iterator[Batch]:
-    """Cut a sequence of ``(X, y, concept)`` blocks into batches of ``step_size`` samples.
+def rechunk(blocks: Iterator[tuple], step_size: int) -> Iterator[Batch]:
+    """Cut a sequence of ``(X, y, concept[, time])`` blocks into batches of ``step_size``.
 
-    The last batch may be shorter. Blocks may be of any length.
+    The last batch may be shorter. Blocks may be of any length; ``concept`` and ``time``
+    may be None (the same in every block). Every stream with steps of a fixed number of
+    samples is cut here.
 
     Examples
     --------
@@ -101,35 +98,35 @@ def rechunk(
     >>> [b.y.tolist() for b in rechunk(blocks, 4)]
     [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
     """
-    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    pending: list[tuple] = []
     n_pending = 0
     t = 0
     index = 0
 
     def emit(parts):
-        X = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        y = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
-        has_concept = parts[0][2] is not None
-        concept = None
-        if has_concept:
-            concept = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
-        return X, y, concept
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(None if part[0] is None else np.concatenate(part)
+                     for part in zip(*parts, strict=True))
 
-    for X, y, concept in blocks:
+    for block in blocks:
         start = 0
-        n = len(y)
+        n = len(block[1])
         while start < n:
             take = min(step_size - n_pending, n - start)
-            c = None if concept is None else concept[start : start + take]
-            pending.append((X[start : start + take], y[start : start + take], c))
+            sl = slice(start, start + take)
+            pending.append(tuple(None if a is None else a[sl] for a in block))
             n_pending += take
             start += take
             if n_pending == step_size:
-                bX, by, bc = emit(pending)
-                yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+                yield _batch(t, index, emit(pending))
                 t += 1
                 index += step_size
                 pending, n_pending = [], 0
     if n_pending:
-        bX, by, bc = emit(pending)
-        yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+        yield _batch(t, index, emit(pending))
+
+
+def _batch(t: int, index: int, arrays: tuple) -> Batch:
+    X, y, concept, *time = arrays
+    return Batch(t=t, X=X, y=y, index=index, concept=concept, time=time[0] if time else None)

@@ -230,9 +230,8 @@ class SyntheticStream(Stream):
     :mod:`sim.streams.schedule`.
     """
 
-    #: every change of a generated stream is in its schedule, at an exact sample: a
-    #: retrain before a drift's start step saw nothing of it
-    ground_truth = "complete"
+    #: a generated stream's drifts start at an exact sample: a retrain before a drift's
+    #: start step saw nothing of it
     onset_tolerance = 0
     #: whether the concepts' parameters can be interpolated (incremental drifts)
     _interpolable = True
