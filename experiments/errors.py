@@ -227,7 +227,7 @@ def _unknown_key(full_key: str, argv: list[str], conf_dir: Path) -> str | None:
     if suggestion:
         text += f" Did you mean '{suggestion}'?"
     if len(choices) > 1:
-        example = next((c for c in choices if c not in ("never", "oracle")), choices[0])
+        example = next((c for c in choices if c not in ("never", "drift_aware")), choices[0])
         text += (f" This command runs {group}={','.join(choices)} (a sweep); pick the option "
                  f"whose parameter you set, e.g. `{group}={example} {full_key}=...`.")
     return text

@@ -306,7 +306,7 @@ def baselines(stream, result) -> dict[str, float]:
     """
     if getattr(stream, "task", "classification") != "classification":
         return {}
-    from sim.engine import child_seeds
+    from sim.protocol import child_seeds
 
     protocol = result.config["protocol"]
     seed = child_seeds(result.config["seed"])["stream"]

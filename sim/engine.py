@@ -74,8 +74,8 @@ from sim.protocol import (
 )
 from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
 
-__all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "StepOutcome", "child_seeds", "compare",
-           "replay", "seeded_clone"]
+__all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "StepOutcome", "child_seeds", "replay",
+           "seeded_clone"]
 
 # the stream is read, and each deployed model predicts, a chunk of steps at a time
 #: samples per chunk (at most); a chunk's features are also kept under _CHUNK_BYTES
@@ -496,9 +496,14 @@ class Replay:
         if len(stats.columns):
             timeline = pd.concat([timeline, stats.add_prefix("stat_")], axis=1)
         events = pd.DataFrame(self._events, columns=EVENT_COLUMNS)
-        summary = summarize(timeline, events, tuple(self.stream.drifts),
+        stream = self.stream
+        summary = summarize(timeline, events, tuple(stream.drifts),
                             evaluation=self._protocol.evaluation, cost=self._cost,
-                            first_step=self._first_step, task=self._task)
+                            first_step=self._first_step, task=self._task,
+                            label_delay=self._protocol.label_delay,
+                            ground_truth="complete"
+                            if getattr(stream, "ground_truth_complete", True) else "partial",
+                            tolerance=getattr(stream, "onset_tolerance", 2))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         return RunResult(timeline=timeline, events=events, summary=summary,
                          config=self._config())
@@ -828,53 +833,3 @@ def replay(
     """
     return Replay(stream, model, trigger, gate=gate, cost=cost, seed=seed, protocol=protocol,
                   callback=callback, cache=cache, **protocol_params).run()
-
-
-def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cache=None,
-            **kwargs):
-    """Replay the same stream and seed through several triggers; one summary row each.
-
-    Parameters
-    ----------
-    stream, model
-        As for :func:`replay`.
-    triggers
-        ``{name: trigger}``.
-    seed
-        Seed shared by every replay, so every trigger sees the same samples and labels.
-    cache
-        As for :func:`replay`; one cache is shared by all the replays (``"memory"``: a
-        new in-memory cache for this call), so a model trained on the same window, and
-        its predictions, are computed once. The table is the same with or without it.
-    **kwargs
-        Passed to :func:`replay` (``gate``, ``cost``, protocol parameters).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per trigger (indexed by name) with the scalar summary metrics and
-        ``accuracy_gap``, the mean accuracy lost against the best trigger (for
-        regression ``mae_gap``, the mean absolute error above the best trigger's).
-
-    Examples
-    --------
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sim.streams import SEA
-    >>> from strategies import Never, Periodic
-    >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
-    >>> table = compare(stream, LogisticRegression(),
-    ...                 {"never": Never(), "periodic": Periodic(every=5)}, seed=1)
-    >>> table["n_retrains"].to_dict()
-    {'never': 0, 'periodic': 6}
-    """
-    cache = as_cache(cache)
-    rows = {}
-    for name, trigger in triggers.items():
-        summary = replay(stream, model, trigger, seed=seed, cache=cache, **kwargs).summary
-        rows[name] = {k: v for k, v in summary.items() if np.isscalar(v) or v is None}
-    table = pd.DataFrame.from_dict(rows, orient="index")
-    if "mean_accuracy" in table:
-        table["accuracy_gap"] = table["mean_accuracy"].max() - table["mean_accuracy"]
-    else:
-        table["mae_gap"] = table["mean_mae"] - table["mean_mae"].min()
-    return table

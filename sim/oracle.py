@@ -117,7 +117,8 @@ class _Data:
         sizes = np.diff(self.offsets)
         self.first_step = initial_segment(sizes, protocol.initial_train)
         n_initial = int(self.offsets[self.first_step])
-        check_initial_labels(self.y[:n_initial], getattr(stream, "task", "classification"))
+        self.task = getattr(stream, "task", "classification")
+        check_initial_labels(self.y[:n_initial], self.task)
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
         arrival = LabelArrival(protocol, seeds["labels"])
@@ -167,15 +168,18 @@ class _Data:
         Predicts over many whole steps per call (up to about a million samples) and
         reduces per step with :func:`numpy.add.reduceat`.
         """
-        out = np.zeros(self.n_cols, dtype=np.int64)
+        classification = self.task == "classification"
+        out = np.zeros(self.n_cols, dtype=np.int64 if classification else np.float64)
         bounds = self.offsets[self.first_step:]  # n_cols + 1 step boundaries
         c = col
         while c < self.n_cols:
             stop = int(np.searchsorted(bounds, bounds[c] + _PREDICT_CHUNK, side="right")) - 1
             stop = min(max(stop, c + 1), self.n_cols)
             s0, s1 = int(bounds[c]), int(bounds[stop])
-            correct = estimator.predict(self.X[s0:s1]) == self.y[s0:s1]
-            out[c:stop] = np.add.reduceat(correct, bounds[c:stop] - s0, dtype=np.int64)
+            pred = estimator.predict(self.X[s0:s1])
+            # the score: correct predictions, or minus the absolute errors (regression)
+            hit = pred == self.y[s0:s1] if classification else -np.abs(self.y[s0:s1] - pred)
+            out[c:stop] = np.add.reduceat(hit, bounds[c:stop] - s0, dtype=out.dtype)
             c = stop
         return out
 
@@ -203,7 +207,8 @@ class AccuracyMatrix:
         Samples per scored step.
     correct
         ``(n_rows, n_steps)`` correct predictions per model and step (0 before the model
-        could first serve).
+        could first serve); for a regression stream (a float matrix: a loss matrix),
+        minus the sum of the absolute errors, so that higher is better in both.
     row_col
         First column each model is scored from.
     row_train_start, row_train_end, row_n_train
@@ -242,6 +247,11 @@ class AccuracyMatrix:
     pair_row: np.ndarray | None
     n_labels: int
     key: str = ""
+
+    @property
+    def task(self) -> str:
+        """``"regression"`` for a loss matrix (float scores), else ``"classification"``."""
+        return "regression" if self.correct.dtype.kind == "f" else "classification"
 
     @property
     def n_steps(self) -> int:
@@ -442,7 +452,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
     meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
     return AccuracyMatrix(
         first_step=data.first_step, n_per_step=data.n_per_step,
-        correct=np.vstack(builder.rows).astype(np.int64), row_col=meta[:, 0],
+        correct=np.vstack(builder.rows), row_col=meta[:, 0],
         row_train_start=meta[:, 1], row_train_end=meta[:, 2], row_n_train=meta[:, 3],
         cand_step=steps, cand_col=cols, cand_origin=origin, cand_since=since,
         cand_row=cand_row, pair_row=pair_row, n_labels=data.n_labels,
@@ -686,11 +696,18 @@ class Frontier:
 
     @property
     def frontier(self) -> pd.DataFrame:
-        """The accuracy-vs-retrains frontier (see the class docstring)."""
+        """The accuracy-vs-retrains frontier (see the class docstring).
+
+        For a regression stream ``accuracy`` is minus the mean absolute error (the score
+        the programme maximises) and ``mae`` is added.
+        """
         rows = [{"K": k, "accuracy": s.accuracy, "n_retrains": s.n_retrains, "cost": s.cost,
                  "total_cost": s.total_cost, "steps": s.steps}
                 for k, s in enumerate(self._frontier)]
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if self.matrix.task == "regression":
+            out.insert(2, "mae", -out["accuracy"])
+        return out
 
     def best(self, max_retrains: int) -> Schedule:
         """Return the most accurate schedule with at most ``max_retrains`` retrains.
@@ -728,13 +745,18 @@ class Frontier:
         Parameters
         ----------
         steps
-            Retrain steps; at each the candidate trained with the protocol's window is
-            used (a run's event candidate when there is no other).
+            A run's ``events`` DataFrame, taken as it is: its accepted, trained retrains
+            that served (a retrain decided too late to serve, or rejected by the gate,
+            changes nothing), each with the run's own model when the matrix holds it
+            (built with the events as ``extra_steps``), else the protocol's window at
+            its step. Or retrain steps (any sequence of ints): at each the candidate
+            trained with the protocol's window is used (a run's event candidate when
+            there is no other); steps too late to serve are left out.
         candidates
             Candidate indices instead of steps.
         """
         if candidates is None:
-            candidates = [self._candidate_at(int(t)) for t in (steps or ())]
+            candidates = self._candidates_of(steps)
         return self._schedule(tuple(int(c) for c in candidates))
 
     def timeline(self, schedule: Schedule) -> pd.DataFrame:
@@ -747,6 +769,36 @@ class Frontier:
                              "accuracy": correct / m.n_per_step, "row": rows})
 
     # -- internals ------------------------------------------------------------------------
+
+    def _serves(self, t: int) -> bool:
+        """Whether a retrain decided at step ``t`` serves before the run ends."""
+        m = self.matrix
+        free = np.flatnonzero(m.cand_step > m.cand_step[0])
+        latency = int(m.cand_col[free[0]] - m.cand_step[free[0]] + m.first_step - 1) \
+            if len(free) else 0
+        return t + 1 + latency < m.first_step + m.n_steps
+
+    def _candidates_of(self, steps) -> list[int]:
+        m = self.matrix
+        if steps is None:
+            return []
+        if isinstance(steps, pd.DataFrame):
+            ev = steps
+            if "model_id" in ev:
+                ev = ev[ev["model_id"] >= 0]
+            if "accepted" in ev:
+                ev = ev[ev["accepted"].astype(bool)]
+            out = []
+            for t, start in zip(ev["step"].astype(int), ev.get("train_start", [None] * len(ev)),
+                                strict=True):
+                if not self._serves(int(t)):
+                    continue
+                own = [c for c in np.flatnonzero(m.cand_step == t) if m.cand_origin[c] == EVENT
+                       and start is not None and int(m.cand_since[c]) == int(start)]
+                out.append(int(own[0]) if own else self._candidate_at(int(t)))
+            return out
+        return [self._candidate_at(int(t)) for t in np.asarray(list(steps), dtype=np.int64)
+                if self._serves(int(t))]
 
     def _candidate_at(self, t: int) -> int:
         m = self.matrix
@@ -996,7 +1048,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     ----------
     summary
         The run's summary (:func:`sim.metrics.summarize`): ``mean_accuracy`` and
-        ``n_accepted`` (models that served).
+        ``n_served`` (retrained models that served: a retrain decided at the last step,
+        or rejected by the gate, is not one).
     frontier
         The :class:`Frontier` of the run's stream, model, seed and protocol, best built
         with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
@@ -1005,7 +1058,9 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     -------
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
-        accepted retrains; ``regret``: that minus the run's ``mean_accuracy``.
+        retrained models that served (for regression ``optimal_mae_same_retrains``, and
+        the regret is the run's mean absolute error minus it); ``regret``: that minus
+        the run's ``mean_accuracy``.
 
     Examples
     --------
@@ -1020,8 +1075,15 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> r["regret"] >= 0
     True
     """
-    k = int(summary.get("n_accepted", summary.get("n_retrains", 0)) or 0)
+    k = summary.get("n_served")
+    if k is None:
+        k = summary.get("n_accepted", summary.get("n_retrains", 0))
+    k = int(k or 0)
     best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
+    if frontier.matrix.task == "regression":
+        mean = float(summary["mean_mae"])
+        return {"optimal_mae_same_retrains": -best.accuracy,
+                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan")}
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,
             "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}

@@ -5,7 +5,7 @@ hands a trigger (an :class:`Observation`'s and its :class:`Labels`') are read-on
 so a trigger cannot tamper with what the engine keeps (writing into one raises).
 
 - :class:`Drift`: one true drift of a stream (ground truth; never shown to a trigger
-  except the oracle).
+  except :class:`~strategies.DriftAware`).
 - :class:`Batch`: the samples of one step, as a stream yields them.
 - :class:`Labels`: labels that arrive at a step, with what the deployed model predicted.
 - :class:`Observation`: everything a trigger may see at one step.
@@ -307,6 +307,16 @@ class RunResult:
     events: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any]
+
+    def plot(self, path=None, **kwargs):
+        """Draw the metric over time with the true drifts and every retrain (matplotlib).
+
+        The figure is :func:`experiments.plots.run`'s, the one a sweep report draws per
+        configuration; with ``path`` it is saved there and the path returned.
+        """
+        from experiments import plots
+
+        return plots.run(self, path, **kwargs)
 
 
 @dataclass(frozen=True)

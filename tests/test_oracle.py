@@ -20,7 +20,7 @@ from sim.oracle import (
 )
 from sim.streams import SEA
 from sim.types import Decision
-from strategies import AtTrueDrifts, ErrorDetector, Holdout, Periodic, Trigger
+from strategies import DriftAware, ErrorDetector, Holdout, Periodic, Trigger
 from strategies.detectors import DDM
 
 
@@ -178,7 +178,7 @@ def test_dp_matches_brute_force_replays():
 # --- since_change, events and regret ----------------------------------------------------
 
 
-@pytest.mark.parametrize("trigger", [AtTrueDrifts(refit_after=3),
+@pytest.mark.parametrize("trigger", [DriftAware(refit_after=3),
                                      ErrorDetector(DDM(), refit_after=None)])
 def test_a_runs_own_models_make_regret_non_negative(trigger):
     protocol = Protocol(window="since_change", **HARD)
@@ -200,7 +200,7 @@ def test_a_runs_own_models_make_regret_non_negative(trigger):
 
 def test_events_from_another_run_are_rejected():
     protocol = Protocol(window="since_change", **HARD)
-    run = replay(STREAM, LogisticRegression(), AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, LogisticRegression(), DriftAware(), seed=1, protocol=protocol)
     with pytest.raises(ValueError, match="different run"):
         hindsight(STREAM, LogisticRegression(), seed=2, protocol=protocol,
                   extra_steps=run.events)
@@ -212,7 +212,7 @@ def test_events_from_another_run_are_rejected():
 def test_cache_round_trip_and_reuse(tmp_path):
     protocol = Protocol(window="since_change", **HARD)
     model = LogisticRegression()
-    run = replay(STREAM, model, AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, model, DriftAware(), seed=1, protocol=protocol)
     plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
     cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
                        extra_steps=run.events, cache_dir=tmp_path)

@@ -38,12 +38,19 @@ class Stream(BaseEstimator):
         ``n``, cut every ``n`` samples (as :meth:`batches` does here): the engine then
         reads many steps in one batch. A subclass that overrides :meth:`batches` (to cut
         its own steps, e.g. by time) is False unless it declares it.
+    onset_tolerance
+        Steps before a declared drift's start in which a retrain still counts as its
+        detection: the onset of a change in real data is uncertain (the data may move a
+        step before the declared date). Synthetic streams, whose drifts start at an
+        exact sample, use 0. See :mod:`sim.metrics`, which judges false alarms only when
+        ``ground_truth_complete``.
     """
 
     version = "1"
     task = "classification"
     ground_truth_complete = True
     rechunkable = True
+    onset_tolerance = 2
 
     def __init_subclass__(cls, **kwargs):
         """Make a stream that cuts its own steps non-rechunkable unless it says otherwise."""

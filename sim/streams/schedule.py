@@ -227,6 +227,9 @@ class SyntheticStream(Stream):
     :mod:`sim.streams.schedule`.
     """
 
+    #: a generated stream's drifts start at an exact sample: a retrain before a drift's
+    #: start step saw nothing of it
+    onset_tolerance = 0
     #: whether the concepts' parameters can be interpolated (incremental drifts)
     _interpolable = True
     _block_size = BLOCK_SIZE
