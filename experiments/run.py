@@ -211,7 +211,7 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
     if cfg.get("baselines", False):
         summary |= datasets.baselines(stream, result)
     frontier = None
-    if cfg.get("oracle", {}).get("enabled") and stream.task == "classification":
+    if cfg.get("oracle", {}).get("enabled"):
         frontier = oracle.hindsight(
             stream, components["model"], seed=cfg.seed, protocol=protocol,
             cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,
@@ -380,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("resume=true: no earlier sweep with these overrides under "
                   "results/multirun; starting a new one.", file=sys.stderr)
-    callbacks.reset_outcome()
+    callbacks.start_outcome()
     sys.argv = [sys.argv[0], *argv]
     _register_plugins()
     try:

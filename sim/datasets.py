@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.files import atomic_write
+
 __all__ = [
     "DATA_ENV",
     "ELECTRICITY_COLUMNS",
@@ -159,10 +161,7 @@ def electricity(path: str | os.PathLike | None = None,
         return _normalise(pd.read_csv(found), str(found))
     cached = _cache_path(cache_dir)
     frame = _fetch(cache_dir)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, cached)
+    atomic_write(cached, lambda tmp: frame.to_csv(tmp, index=False))
     return frame
 
 
@@ -307,7 +306,7 @@ def baselines(stream, result) -> dict[str, float]:
     """
     if getattr(stream, "task", "classification") != "classification":
         return {}
-    from sim.engine import child_seeds
+    from sim.protocol import child_seeds
 
     protocol = result.config["protocol"]
     seed = child_seeds(result.config["seed"])["stream"]

@@ -9,7 +9,7 @@ every later step, and finds by dynamic programming the schedule that
     ``max_retrains`` (the frontier, :attr:`Frontier.frontier`; :meth:`Frontier.best`).
 
 Only *when* is chosen with hindsight. Every candidate obeys the engine's rules of
-information exactly (see :mod:`sim.engine`): the stream, the label masks and the
+information exactly (see :mod:`sim.protocol`): the stream, the label masks and the
 model's ``random_state`` come from the same child seeds, drawn in the same order; a
 candidate decided at step ``t`` trains ``clone(model)`` on the training window of
 labels that have arrived by ``t`` and serves from step ``t + 1 + deploy_latency``. A
@@ -48,8 +48,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +57,16 @@ from sklearn.base import clone
 
 from sim.checks import Interval, check
 from sim.cost import Cost
-from sim.engine import Protocol, child_seeds, seeded_clone
+from sim.files import atomic_write
+from sim.protocol import (
+    LabelArrival,
+    Protocol,
+    TrainingWindows,
+    check_initial_labels,
+    child_seeds,
+    initial_segment,
+    seeded_clone,
+)
 
 __all__ = [
     "AccuracyMatrix",
@@ -88,7 +95,12 @@ _ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event"}
 
 
 class _Data:
-    """The stream, its steps and the labels that arrive, reproduced from the run's seed."""
+    """The stream, its steps and the labels that arrive, reproduced from the run's seed.
+
+    Which labels arrive when, and which a retrain trains on, come from
+    :mod:`sim.protocol` (:class:`~sim.protocol.LabelArrival`,
+    :class:`~sim.protocol.TrainingWindows`), as in the engine.
+    """
 
     def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
         seeds = child_seeds(seed)
@@ -103,59 +115,38 @@ class _Data:
         del batches
         n_steps = len(self.offsets) - 1
         sizes = np.diff(self.offsets)
-        done = np.flatnonzero(np.cumsum(sizes) >= protocol.initial_train)
-        if not len(done):
-            raise ValueError(
-                f"The stream has {len(self.y)} samples, fewer than initial_train="
-                f"{protocol.initial_train}: it must be longer than the initial training "
-                "segment.")
-        self.first_step = int(done[0]) + 1
+        self.first_step = initial_segment(sizes, protocol.initial_train)
         n_initial = int(self.offsets[self.first_step])
-        task = getattr(stream, "task", "classification")
-        if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
-            raise ValueError(
-                f"The initial training segment (first {n_initial} samples) has a single class "
-                f"({self.y[:1].tolist()[0]!r}); "
-                "a classifier needs at least two. Increase initial_train.")
+        self.task = getattr(stream, "task", "classification")
+        check_initial_labels(self.y[:n_initial], self.task)
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
-        # the label masks, drawn as the engine draws them: one call per scored step
-        label_rng = np.random.default_rng(seeds["labels"])
-        labeled = [np.arange(n_initial, dtype=np.int64)]
-        arrival = [np.full(n_initial, self.first_step - 1, dtype=np.int64)]
-        for t in range(self.first_step, n_steps):
-            n = int(sizes[t])
-            mask = label_rng.random(n) < protocol.label_rate
-            idx = np.flatnonzero(mask).astype(np.int64) + self.offsets[t]
-            labeled.append(idx)
-            arrival.append(np.full(len(idx), t + protocol.label_delay, dtype=np.int64))
-        self.lab = np.concatenate(labeled)
-        arrival = np.concatenate(arrival)
+        arrival = LabelArrival(protocol, seeds["labels"])
+        n_scored = int(self.offsets[-1]) - n_initial
+        scored = np.flatnonzero(arrival.mask(arrival.draw(n_scored), n_scored)) + n_initial
+        step_of = np.searchsorted(self.offsets, scored, side="right") - 1
+        self.lab = np.concatenate([np.arange(n_initial), scored]).astype(np.int64)
+        arrives = np.concatenate([np.full(n_initial, self.first_step - 1),
+                                  arrival.due(step_of)]).astype(np.int64)
         # labels arrived by the end of each scored step (delivered before the decision)
-        steps = np.arange(self.first_step, n_steps)
-        self.arrived = np.searchsorted(arrival, steps, side="right")
-        self.n_labels = int(np.sum((arrival >= self.first_step) & (arrival < n_steps)))
+        self.arrived = np.searchsorted(arrives, np.arange(self.first_step, n_steps),
+                                       side="right")
+        self.n_labels = int(np.sum((arrives >= self.first_step) & (arrives < n_steps)))
         self.protocol = protocol
-        self.n_val = n_val
-        self.cap = None if protocol.window == "expanding" else protocol.train_window
+        self.windows = TrainingWindows(protocol, n_val)
 
     def window(self, t: int, since: int | None) -> tuple[int, int]:
         """Positions ``[lo, hi)`` into the labeled samples of the window of a retrain at ``t``.
 
-        ``since`` is a sample index (the window keeps labels from there on, at least
-        ``min_train``), or None for the sliding / expanding window.
+        ``since`` is the sample index the window policy starts from, or None (see
+        :meth:`~sim.protocol.TrainingWindows.span`).
         """
-        hi = max(int(self.arrived[t - self.first_step]) - self.n_val, 0)
-        lo = 0 if self.cap is None else max(0, hi - self.cap)
-        if since is not None:
-            lo = max(lo, int(np.searchsorted(self.lab[:hi], since)))
-            if hi - lo < self.protocol.min_train:
-                lo = max(0, hi - self.protocol.min_train)
-        return lo, hi
+        return self.windows.span(int(self.arrived[t - self.first_step]), self.lab, since)
 
-    def since_after(self, step: int) -> int:
-        """Return the ``since`` of a since-last-retrain window after a retrain at ``step``."""
-        return 0 if step < self.first_step else int(self.offsets[step + 1])
+    def policy_since(self, previous: int) -> int | None:
+        """Return the policy's ``since`` for a retrain after one at step ``previous``."""
+        after = 0 if previous < self.first_step else int(self.offsets[previous + 1])
+        return self.windows.since(None, after)
 
     def fit(self, model, lo: int, hi: int):
         """Train ``clone(model)`` on the window, or return None when the engine would skip it."""
@@ -177,15 +168,18 @@ class _Data:
         Predicts over many whole steps per call (up to about a million samples) and
         reduces per step with :func:`numpy.add.reduceat`.
         """
-        out = np.zeros(self.n_cols, dtype=np.int64)
+        classification = self.task == "classification"
+        out = np.zeros(self.n_cols, dtype=np.int64 if classification else np.float64)
         bounds = self.offsets[self.first_step:]  # n_cols + 1 step boundaries
         c = col
         while c < self.n_cols:
             stop = int(np.searchsorted(bounds, bounds[c] + _PREDICT_CHUNK, side="right")) - 1
             stop = min(max(stop, c + 1), self.n_cols)
             s0, s1 = int(bounds[c]), int(bounds[stop])
-            correct = estimator.predict(self.X[s0:s1]) == self.y[s0:s1]
-            out[c:stop] = np.add.reduceat(correct, bounds[c:stop] - s0, dtype=np.int64)
+            pred = estimator.predict(self.X[s0:s1])
+            # the score: correct predictions, or minus the absolute errors (regression)
+            hit = pred == self.y[s0:s1] if classification else -np.abs(self.y[s0:s1] - pred)
+            out[c:stop] = np.add.reduceat(hit, bounds[c:stop] - s0, dtype=out.dtype)
             c = stop
         return out
 
@@ -213,7 +207,8 @@ class AccuracyMatrix:
         Samples per scored step.
     correct
         ``(n_rows, n_steps)`` correct predictions per model and step (0 before the model
-        could first serve).
+        could first serve); for a regression stream (a float matrix: a loss matrix),
+        minus the sum of the absolute errors, so that higher is better in both.
     row_col
         First column each model is scored from.
     row_train_start, row_train_end, row_n_train
@@ -254,6 +249,11 @@ class AccuracyMatrix:
     key: str = ""
 
     @property
+    def task(self) -> str:
+        """``"regression"`` for a loss matrix (float scores), else ``"classification"``."""
+        return "regression" if self.correct.dtype.kind == "f" else "classification"
+
+    @property
     def n_steps(self) -> int:
         """Number of scored steps."""
         return len(self.n_per_step)
@@ -281,7 +281,6 @@ class AccuracyMatrix:
     def save(self, path) -> Path:
         """Write the matrix to ``path`` (npz) atomically: temp file, then :func:`os.replace`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays["cand_row"] = self.cand_row if self.cand_row is not None else np.empty(0, int)
         arrays["pair_row"] = self.pair_row if self.pair_row is not None else np.empty((0, 0),
@@ -289,15 +288,12 @@ class AccuracyMatrix:
         arrays["scalars"] = np.array([self.first_step, self.n_labels,
                                       self.cand_row is not None], dtype=np.int64)
         arrays["key"] = np.array(self.key)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as f:  # a file object: savez would add ".npz" to a name
                 np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+
+        return atomic_write(path, save)
 
     @classmethod
     def load(cls, path) -> AccuracyMatrix:
@@ -437,7 +433,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
                 cand_row[c] = fixed_row(c)
             else:
                 # sliding / expanding; since_change without an estimate is sliding
-                lo, hi = data.window(int(steps[c]), None)
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[0])))
                 cand_row[c] = builder.row(lo, hi, int(cols[c]))
         pair_row = None
     else:
@@ -450,13 +446,13 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
             for p in range(c):
                 if steps[p] >= steps[c]:
                     continue
-                lo, hi = data.window(int(steps[c]), data.since_after(int(steps[p])))
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[p])))
                 pair_row[p, c] = builder.row(lo, hi, int(cols[c]))
         pair_row[:, :][steps[:, None] >= steps[None, :]] = -1
     meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
     return AccuracyMatrix(
         first_step=data.first_step, n_per_step=data.n_per_step,
-        correct=np.vstack(builder.rows).astype(np.int64), row_col=meta[:, 0],
+        correct=np.vstack(builder.rows), row_col=meta[:, 0],
         row_train_start=meta[:, 1], row_train_end=meta[:, 2], row_n_train=meta[:, 3],
         cand_step=steps, cand_col=cols, cand_origin=origin, cand_since=since,
         cand_row=cand_row, pair_row=pair_row, n_labels=data.n_labels,
@@ -468,7 +464,8 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     """Return a stable key of everything the accuracy matrix depends on.
 
     The stream's class, parameters and ``version``, the seed, the model's class and
-    parameters, the protocol parameters that shape the matrix, the gate's ``n_val``,
+    parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
+    parameter but the evaluation settings), the gate's ``n_val``,
     the grid ``every`` and the extra steps (ints only: a run's events are never
     cached), and :data:`ORACLE_VERSION`.
 
@@ -482,8 +479,6 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     (24, False)
     """
     protocol = protocol if protocol is not None else Protocol()
-    shaping = ("step_size", "initial_train", "label_delay", "label_rate", "window",
-               "train_window", "min_train", "deploy_latency")
     spec = {
         "oracle_version": ORACLE_VERSION,
         "stream": {"class": f"{type(stream).__module__}.{type(stream).__qualname__}",
@@ -492,7 +487,7 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
         "seed": int(seed),
         "model": {"class": f"{type(model).__module__}.{type(model).__qualname__}",
                   "params": model.get_params(deep=True)},
-        "protocol": {k: protocol.get_params()[k] for k in shaping},
+        "protocol": protocol.rules(),
         "n_val": int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0,
         "every": every,
         "extra_steps": sorted(int(t) for t in (extra_steps or ())),
@@ -515,7 +510,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     seed
         The run's seed (child seeds as in :func:`sim.replay`).
     protocol
-        The :class:`~sim.engine.Protocol` of the runs the oracle is a ceiling for.
+        The :class:`~sim.protocol.Protocol` of the runs the oracle is a ceiling for.
     gate
         The runs' gate, for its ``n_val`` (labels held out of training); None: none.
     every
@@ -559,12 +554,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
         key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
                         extra_steps=int_extra)
         path = Path(cache_dir) / f"oracle-{key}.npz"
-        try:
-            base = AccuracyMatrix.load(path)
-            if base.key != key:
-                base = None
-        except (OSError, ValueError, KeyError):
-            base = None
+        base = _load(path, key)
         if base is not None and _covers(base, extra_steps, events):
             return base
     data = _Data(stream, seed, protocol, n_val)
@@ -582,6 +572,15 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     out = _build(data, model, cands, base, events)
     out.key = ""
     return out
+
+
+def _load(path: Path, key: str) -> AccuracyMatrix | None:
+    """Return the matrix cached at ``path`` for ``key``, or None (missing, stale, damaged)."""
+    try:
+        base = AccuracyMatrix.load(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return base if base.key == key else None
 
 
 def _covers(base: AccuracyMatrix, extra_steps, events) -> bool:
@@ -697,11 +696,18 @@ class Frontier:
 
     @property
     def frontier(self) -> pd.DataFrame:
-        """The accuracy-vs-retrains frontier (see the class docstring)."""
+        """The accuracy-vs-retrains frontier (see the class docstring).
+
+        For a regression stream ``accuracy`` is minus the mean absolute error (the score
+        the programme maximises) and ``mae`` is added.
+        """
         rows = [{"K": k, "accuracy": s.accuracy, "n_retrains": s.n_retrains, "cost": s.cost,
                  "total_cost": s.total_cost, "steps": s.steps}
                 for k, s in enumerate(self._frontier)]
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if self.matrix.task == "regression":
+            out.insert(2, "mae", -out["accuracy"])
+        return out
 
     def best(self, max_retrains: int) -> Schedule:
         """Return the most accurate schedule with at most ``max_retrains`` retrains.
@@ -739,13 +745,18 @@ class Frontier:
         Parameters
         ----------
         steps
-            Retrain steps; at each the candidate trained with the protocol's window is
-            used (a run's event candidate when there is no other).
+            A run's ``events`` DataFrame, taken as it is: its accepted, trained retrains
+            that served (a retrain decided too late to serve, or rejected by the gate,
+            changes nothing), each with the run's own model when the matrix holds it
+            (built with the events as ``extra_steps``), else the protocol's window at
+            its step. Or retrain steps (any sequence of ints): at each the candidate
+            trained with the protocol's window is used (a run's event candidate when
+            there is no other); steps too late to serve are left out.
         candidates
             Candidate indices instead of steps.
         """
         if candidates is None:
-            candidates = [self._candidate_at(int(t)) for t in (steps or ())]
+            candidates = self._candidates_of(steps)
         return self._schedule(tuple(int(c) for c in candidates))
 
     def timeline(self, schedule: Schedule) -> pd.DataFrame:
@@ -758,6 +769,36 @@ class Frontier:
                              "accuracy": correct / m.n_per_step, "row": rows})
 
     # -- internals ------------------------------------------------------------------------
+
+    def _serves(self, t: int) -> bool:
+        """Whether a retrain decided at step ``t`` serves before the run ends."""
+        m = self.matrix
+        free = np.flatnonzero(m.cand_step > m.cand_step[0])
+        latency = int(m.cand_col[free[0]] - m.cand_step[free[0]] + m.first_step - 1) \
+            if len(free) else 0
+        return t + 1 + latency < m.first_step + m.n_steps
+
+    def _candidates_of(self, steps) -> list[int]:
+        m = self.matrix
+        if steps is None:
+            return []
+        if isinstance(steps, pd.DataFrame):
+            ev = steps
+            if "model_id" in ev:
+                ev = ev[ev["model_id"] >= 0]
+            if "accepted" in ev:
+                ev = ev[ev["accepted"].astype(bool)]
+            out = []
+            for t, start in zip(ev["step"].astype(int), ev.get("train_start", [None] * len(ev)),
+                                strict=True):
+                if not self._serves(int(t)):
+                    continue
+                own = [c for c in np.flatnonzero(m.cand_step == t) if m.cand_origin[c] == EVENT
+                       and start is not None and int(m.cand_since[c]) == int(start)]
+                out.append(int(own[0]) if own else self._candidate_at(int(t)))
+            return out
+        return [self._candidate_at(int(t)) for t in np.asarray(list(steps), dtype=np.int64)
+                if self._serves(int(t))]
 
     def _candidate_at(self, t: int) -> int:
         m = self.matrix
@@ -1007,7 +1048,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     ----------
     summary
         The run's summary (:func:`sim.metrics.summarize`): ``mean_accuracy`` and
-        ``n_accepted`` (models that served).
+        ``n_served`` (retrained models that served: a retrain decided at the last step,
+        or rejected by the gate, is not one).
     frontier
         The :class:`Frontier` of the run's stream, model, seed and protocol, best built
         with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
@@ -1016,7 +1058,9 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     -------
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
-        accepted retrains; ``regret``: that minus the run's ``mean_accuracy``.
+        retrained models that served (for regression ``optimal_mae_same_retrains``, and
+        the regret is the run's mean absolute error minus it); ``regret``: that minus
+        the run's ``mean_accuracy``.
 
     Examples
     --------
@@ -1031,8 +1075,15 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> r["regret"] >= 0
     True
     """
-    k = int(summary.get("n_accepted", summary.get("n_retrains", 0)) or 0)
+    k = summary.get("n_served")
+    if k is None:
+        k = summary.get("n_accepted", summary.get("n_retrains", 0))
+    k = int(k or 0)
     best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
+    if frontier.matrix.task == "regression":
+        mean = float(summary["mean_mae"])
+        return {"optimal_mae_same_retrains": -best.accuracy,
+                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan")}
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,
             "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}

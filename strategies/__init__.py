@@ -7,8 +7,8 @@ from strategies.base import Gate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.gates import AlwaysAccept, Holdout
 from strategies.triggers import (
-    AtTrueDrifts,
     DataDrift,
+    DriftAware,
     ErrorDetector,
     Never,
     Performance,
@@ -19,7 +19,7 @@ __all__ = [
     "AllOf",
     "AlwaysAccept",
     "AnyOf",
-    "AtTrueDrifts",
+    "DriftAware",
     "Budget",
     "Cooldown",
     "DataDrift",

@@ -5,7 +5,8 @@
   and recent inputs (no labels needed).
 - :class:`Performance`: accuracy on arrived labels, against a threshold or a drop.
 - :class:`ErrorDetector`: a streaming detector (DDM, ADWIN, ...) on the error stream.
-- :class:`AtTrueDrifts`: the oracle that knows where the true drifts are.
+- :class:`DriftAware`: a reference that knows where the true drifts are (not a ceiling:
+  the hindsight optimum of :mod:`sim.oracle` is).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from strategies.detectors import (
 )
 from strategies.detectors.base import CORRECTIONS
 
-__all__ = ["AtTrueDrifts", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
+__all__ = ["DriftAware", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
 
 
 class _Tail:
@@ -668,8 +669,8 @@ class ErrorDetector(_Detecting):
                         stats, since=since)
 
 
-class AtTrueDrifts(_Detecting):
-    """The oracle: retrain as soon as labels of each new concept arrive (plus ``delay``).
+class DriftAware(_Detecting):
+    """Drift-aware reference: retrain once labels of each new concept arrive (plus ``delay``).
 
     It alone receives the ground truth, through :meth:`reveal`, which the engine calls
     for triggers whose ``requires_ground_truth`` is True. It retrains once the first
@@ -678,7 +679,9 @@ class AtTrueDrifts(_Detecting):
     incremental drift it retrains again (a follow-up) once labels from after the drift's
     end arrive, with the end as the change point; and like the detecting triggers it refits
     ``refit_after`` steps after its last retrain on the data gathered since. Use it as
-    a reference, never as a production policy.
+    a reference, never as a production policy. It is not a ceiling: retraining at every
+    drift is not the best schedule (late labels, gradual drifts, weak short windows);
+    the hindsight optimum (:mod:`sim.oracle`) is the ceiling.
 
     Parameters
     ----------
@@ -694,7 +697,7 @@ class AtTrueDrifts(_Detecting):
     >>> from sim import replay
     >>> from sim.streams import SEA
     >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
-    >>> replay(stream, LogisticRegression(), AtTrueDrifts(delay=1)).events["step"].tolist()
+    >>> replay(stream, LogisticRegression(), DriftAware(delay=1)).events["step"].tolist()
     [31, 35]
     """
 
@@ -709,7 +712,7 @@ class AtTrueDrifts(_Detecting):
         self.delay = delay
         self.refit_after = refit_after
 
-    def reset(self, seed=None) -> AtTrueDrifts:
+    def reset(self, seed=None) -> DriftAware:
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
         self._start()
         self._marks: list[tuple[int, str, bool]] = []

@@ -20,7 +20,7 @@ from sim.oracle import (
 )
 from sim.streams import SEA
 from sim.types import Decision
-from strategies import AtTrueDrifts, ErrorDetector, Holdout, Periodic, Trigger
+from strategies import DriftAware, ErrorDetector, Holdout, Periodic, Trigger
 from strategies.detectors import DDM
 
 
@@ -178,7 +178,7 @@ def test_dp_matches_brute_force_replays():
 # --- since_change, events and regret ----------------------------------------------------
 
 
-@pytest.mark.parametrize("trigger", [AtTrueDrifts(refit_after=3),
+@pytest.mark.parametrize("trigger", [DriftAware(refit_after=3),
                                      ErrorDetector(DDM(), refit_after=None)])
 def test_a_runs_own_models_make_regret_non_negative(trigger):
     protocol = Protocol(window="since_change", **HARD)
@@ -200,7 +200,7 @@ def test_a_runs_own_models_make_regret_non_negative(trigger):
 
 def test_events_from_another_run_are_rejected():
     protocol = Protocol(window="since_change", **HARD)
-    run = replay(STREAM, LogisticRegression(), AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, LogisticRegression(), DriftAware(), seed=1, protocol=protocol)
     with pytest.raises(ValueError, match="different run"):
         hindsight(STREAM, LogisticRegression(), seed=2, protocol=protocol,
                   extra_steps=run.events)
@@ -212,7 +212,7 @@ def test_events_from_another_run_are_rejected():
 def test_cache_round_trip_and_reuse(tmp_path):
     protocol = Protocol(window="since_change", **HARD)
     model = LogisticRegression()
-    run = replay(STREAM, model, AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, model, DriftAware(), seed=1, protocol=protocol)
     plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
     cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
                        extra_steps=run.events, cache_dir=tmp_path)
@@ -246,6 +246,24 @@ def test_cache_key_separates_what_matters():
         cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3, gate=Holdout()),
     ]
     assert len({base, *others}) == len(others) + 1
+
+
+def test_cache_key_covers_every_rule_of_time_and_no_evaluation_setting():
+    """The key is built from Protocol.rules(): a new rule is covered without editing it."""
+    p = Protocol(**HARD)
+    base = cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3)
+    changed = {"step_size": 250, "initial_train": 3000, "label_delay": 1, "label_rate": 0.7,
+               "window": "expanding", "train_window": 2500, "min_train": 400,
+               "deploy_latency": 2}
+    assert set(changed) == set(p.rules())
+    for name, value in changed.items():
+        other = Protocol(**HARD | {name: value})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) != base, name
+    for name in Protocol._evaluation:
+        other = Protocol(**HARD).set_params(**{name: 7})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) == base, name
 
 
 # --- parameters -------------------------------------------------------------------------

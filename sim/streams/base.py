@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 
 from sim.types import Batch, Drift
 
-__all__ = ["Stream", "rechunk"]
+__all__ = ["Stream", "rechunk", "seed_root"]
 
 
 class Stream(BaseEstimator):
@@ -33,11 +33,30 @@ class Stream(BaseEstimator):
     ground_truth_complete
         Whether :attr:`drifts` lists every drift of the stream (True for a synthetic
         generator; a real data set may have drifts nobody declared).
+    rechunkable
+        True when ``batches(seed, n)`` yields the same samples in the same order for every
+        ``n``, cut every ``n`` samples (as :meth:`batches` does here): the engine then
+        reads many steps in one batch. A subclass that overrides :meth:`batches` (to cut
+        its own steps, e.g. by time) is False unless it declares it.
+    onset_tolerance
+        Steps before a declared drift's start in which a retrain still counts as its
+        detection: the onset of a change in real data is uncertain (the data may move a
+        step before the declared date). Synthetic streams, whose drifts start at an
+        exact sample, use 0. See :mod:`sim.metrics`, which judges false alarms only when
+        ``ground_truth_complete``.
     """
 
     version = "1"
     task = "classification"
     ground_truth_complete = True
+    rechunkable = True
+    onset_tolerance = 2
+
+    def __init_subclass__(cls, **kwargs):
+        """Make a stream that cuts its own steps non-rechunkable unless it says otherwise."""
+        super().__init_subclass__(**kwargs)
+        if "batches" in vars(cls) and "rechunkable" not in vars(cls):
+            cls.rechunkable = False
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
         """Yield the stream's steps in order.
@@ -74,6 +93,31 @@ class Stream(BaseEstimator):
     def classes(self) -> np.ndarray | None:
         """The labels a classification stream can emit (None for regression)."""
         return None
+
+
+def seed_root(seed, owner: str) -> tuple[int, tuple[int, ...]]:
+    """Return the entropy and spawn key of a stream's ``seed`` (an int >= 0 or a SeedSequence).
+
+    ``owner`` names the stream in the error for any other seed.
+
+    Examples
+    --------
+    >>> seed_root(7, "SEA")
+    (7, ())
+    >>> seed_root(np.random.SeedSequence(7).spawn(2)[1], "SEA")
+    (7, (1,))
+    >>> seed_root(-1, "SEA")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'seed' argument of SEA.batches must be an int >= 0 or a numpy \
+SeedSequence. Got -1 instead.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.entropy, tuple(seed.spawn_key)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"The 'seed' argument of {owner}.batches must be an int >= 0 or a "
+                         f"numpy SeedSequence. Got {seed!r} instead.")
+    return int(seed), ()
 
 
 def rechunk(blocks: Iterator[tuple], step_size: int) -> Iterator[Batch]:

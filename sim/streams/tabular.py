@@ -36,13 +36,13 @@ from sim.checks import Interval, Options, check, is_int, is_real, param_error
 from sim.streams.base import Stream, rechunk
 from sim.streams.schedule import is_sequence
 from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
+from sim.types import TASKS as _TASKS
 
 __all__ = ["EVENT_KINDS", "Tabular"]
 
 _CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst", ".tsv",
                  ".tsv.gz", ".txt", ".data")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_TASKS = ("classification", "regression")
 
 EVENT_KINDS = (*DRIFT_KINDS, "incident")
 """Kinds of a declared event: a drift kind, or ``"incident"`` (an outage, a bad batch)."""
