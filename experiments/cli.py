@@ -38,7 +38,7 @@ def usage(conf_dir: Path = CONF_DIR) -> str:
     >>> text = usage()
     >>> text.splitlines()[0]
     'retrain-sim: when should a production model be retrained? Replay drifting data streams'
-    >>> "  trigger=never,periodic,data_drift,performance,combined,oracle" in text
+    >>> "  seed=0,1,2" in text and "Exit status:" in text
     True
     """
     import yaml

@@ -44,7 +44,7 @@ def resolve(threads: int | None = None) -> int:
     >>> resolve(-1)
     Traceback (most recent call last):
     ...
-    ValueError: The 'threads' parameter of replay must be an int >= 0. Got -1 instead.
+    sim.checks.ParamError: The 'threads' parameter of replay must be an int >= 0. Got -1 instead.
     """
     value = os.environ.get(ENV, 1) if threads is None else threads
     if isinstance(value, str) and value.strip().isdigit():
