@@ -37,10 +37,10 @@ from sim.streams.base import Stream  # noqa: E402
 from strategies import (  # noqa: E402
     AllOf,
     AnyOf,
-    DriftAware,
     Budget,
     Cooldown,
     DataDrift,
+    DriftAware,
     ErrorDetector,
     Holdout,
     KOfN,
