@@ -37,7 +37,7 @@ from sim.cost import Cost
 from sim.metrics import summarize
 from sim.streams.base import Stream
 from sim.streams.schedule import SyntheticStream
-from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
+from sim.types import TASKS, Decision, Holdout, Labels, Observation, RunResult, sample_loss
 
 __all__ = ["WINDOWS", "Protocol", "child_seeds", "compare", "replay", "seeded_clone"]
 
@@ -226,6 +226,7 @@ class _Model:
     trained_at: int  # step of the decision that trained it (-1: the initial model)
     key: str | None = None  # its fit's cache key (None: not cached)
     horizon: int = 0  # rows it predicts ahead (see _predict)
+    holdout: Holdout | None = None  # labels held out of its fit (Trigger.n_holdout)
 
     def __post_init__(self):
         self.horizon = max(self.horizon, _FIRST_HORIZON)
@@ -384,6 +385,21 @@ def _predict(chunk: _Chunk, model: _Model, lo: int, hi: int, cache) -> np.ndarra
     return values[lo - first : hi - first]
 
 
+def _scores(estimator, X: np.ndarray, task: str) -> np.ndarray | None:
+    """Return ``predict_proba(X)`` (else ``decision_function(X)``); None for regression."""
+    if task == "regression":
+        return None
+    if hasattr(estimator, "predict_proba"):
+        return estimator.predict_proba(X)
+    return estimator.decision_function(X)
+
+
+def _holdout(estimator, X, y, index, task: str) -> Holdout:
+    """Return the held-out labels of a fit with the fitted model's outputs on them."""
+    return Holdout(X=X, y=y, y_pred=estimator.predict(X), scores=_scores(estimator, X, task),
+                   index=index)
+
+
 def _cpu_seconds() -> float:
     """CPU seconds (user + system) of this process so far.
 
@@ -498,13 +514,17 @@ def replay(
     check(stream, "task", task, Options(TASKS))
     if trigger.requires_ground_truth:
         trigger.reveal(tuple(stream.drifts), step_size)
+    trigger.check_model(model, task)
+    n_holdout = trigger.n_holdout  # labels held out of every fit, for the trigger
+    needs_scores = trigger.needs_scores
 
     label_rng = np.random.default_rng(seeds["labels"])
     label_rate = protocol.label_rate
     label_delay = protocol.label_delay
     chunks = _chunks(stream, seeds["stream"], step_size)
     n_val = gate.n_val if gate is not None else 0
-    capacity = None if protocol.window == "expanding" else protocol.train_window + n_val
+    capacity = None if protocol.window == "expanding" else (
+        protocol.train_window + max(n_val, n_holdout))
     history = _History(capacity)
 
     # the initial segment: whole steps until initial_train samples
@@ -539,6 +559,15 @@ def replay(
     idx0 = np.arange(first_index, first_index + len(y0))
     history.add(X0, y0, idx0)
     first_step = last_t + 1
+    if n_holdout >= len(y0):
+        raise ValueError(
+            f"The 'n_holdout' parameter of {type(trigger).__name__} must be < the initial "
+            f"training segment ({len(y0)} samples), which it is held out of. Got "
+            f"{n_holdout!r} instead.")
+    held0 = None
+    if n_holdout:
+        held0 = (X0[-n_holdout:], y0[-n_holdout:], idx0[-n_holdout:])
+        X0, y0, idx0 = X0[:-n_holdout], y0[:-n_holdout], idx0[:-n_holdout]
     if task == "classification" and len(np.unique(y0)) < 2:
         raise ValueError(
             f"The initial training segment (first {n_initial} samples) has a single class "
@@ -558,7 +587,8 @@ def replay(
     key0 = keys.fit(idx0[0], idx0[-1] + 1, len(y0)) if keys is not None else None
     estimator, initial_fit_seconds = _fit(seeded, X0, y0, key0, cache)
     reference = X0[-protocol.train_window :]
-    deployed = _Model(0, estimator, reference, first_step - 1, key0)
+    deployed = _Model(0, estimator, reference, first_step - 1, key0,
+                      holdout=None if held0 is None else _holdout(estimator, *held0, task))
     memos: list = []  # the reference memos this run used (flushed at its end)
     latest = deployed  # the newest accepted model (champion of the next gate)
     deployed_at = first_step
@@ -654,14 +684,15 @@ def replay(
             obs = Observation(
                 t=t, X=X, y_pred=y_pred, labels=labels, model_id=deployed.id,
                 deployed_at=deployed_at, reference=deployed.reference, sample_index=index,
-                task=task, memo=memo,
+                task=task, memo=memo, holdout=deployed.holdout,
+                scores=_scores(deployed.estimator, X, task) if needs_scores else None,
             )
             decision = trigger.update(obs)
             accepted = False
             if decision.retrain:
                 event, challenger = _retrain(
                     t, decision, seeded, history, protocol, gate, cost, latest,
-                    last_retrain_index, n_models, task, keys, cache,
+                    last_retrain_index, n_models, task, keys, cache, n_holdout,
                 )
                 events.append(event)
                 total_cost += event["cost"]
@@ -762,8 +793,12 @@ def _single_class(y: np.ndarray) -> bool:
 
 def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protocol,
              gate, cost: Cost, champion: _Model, last_retrain_index: int, n_models: int,
-             task: str, keys: RunKeys | None = None, cache=None):
+             task: str, keys: RunKeys | None = None, cache=None, n_holdout: int = 0):
     """Train a challenger on the window the policy picks; return its event row and model.
+
+    The newest ``max(n_val, n_holdout)`` arrived labels are held out of the fit: the
+    gate's ``n_val`` newest to judge it, the trigger's ``n_holdout`` newest to become
+    the challenger's :class:`~sim.types.Holdout`.
 
     The model is None when the retrain was skipped (a window with a single class, or no
     labels at all); the event row says why.
@@ -775,9 +810,10 @@ def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protoco
     elif protocol.window == "since_change":
         since = decision.since
     n_max = None if protocol.window == "expanding" else protocol.train_window
-    window = history.last(n_max, since=since, skip=n_val)
+    skip = max(n_val, n_holdout)
+    window = history.last(n_max, since=since, skip=skip)
     if since is not None and (window is None or len(window[1]) < protocol.min_train):
-        window = history.last(protocol.min_train, skip=n_val)
+        window = history.last(protocol.min_train, skip=skip)
     event = {
         "step": t, "reason": decision.reason, "follow_up": decision.follow_up,
         "accepted": False, "skipped": "",
@@ -798,6 +834,8 @@ def _retrain(t, decision: Decision, seeded, history: _History, protocol: Protoco
     terms = cost.retrain(len(y))
     event.update(terms, cost=sum(terms.values()), model_id=n_models)
     challenger = _Model(n_models, estimator, X, t, key)
+    if n_holdout:
+        challenger.holdout = _holdout(estimator, *history.last(n_holdout), task)
     accepted = True
     if gate is not None:
         val = history.last(n_val) if n_val else None

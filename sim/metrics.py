@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.types import Drift
 
-__all__ = ["per_drift", "summarize"]
+__all__ = ["estimate_error", "per_drift", "summarize"]
 
 
 def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift, ...], *,
@@ -49,7 +49,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         trained), ``missed_drifts``, ``detected_drifts``, ``precision``, ``recall``,
         ``false_alarms_per_10k`` (false retrains per 10,000 scored samples),
         ``mean_detection_delay``, ``mean_recovery_steps``, ``mean_accuracy_lost`` and
-        ``drifts`` (one dict per drift, see :func:`per_drift`).
+        ``drifts`` (one dict per drift, see :func:`per_drift`); for a trigger that
+        estimates the metric without labels, the keys of :func:`estimate_error`.
     """
     metric = "mae" if task == "regression" else "accuracy"
     n = timeline["n_samples"].to_numpy()
@@ -79,6 +80,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     benefit = trained["benefit"].to_numpy(dtype=float) if len(trained) else np.empty(0)
     summary["unneeded_retrains"] = int(np.sum(benefit[~np.isnan(benefit)] < protocol.min_benefit))
     summary["mean_benefit"] = float(np.nanmean(benefit)) if np.any(~np.isnan(benefit)) else None
+    summary |= estimate_error(timeline, metric)
 
     keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
             "recall", "false_alarms_per_10k", "mean_detection_delay", "mean_recovery_steps",
@@ -199,3 +201,29 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
+
+
+def estimate_error(timeline: pd.DataFrame, metric: str = "accuracy") -> dict:
+    """Score a label-free estimate of the metric against the realised metric, per step.
+
+    A trigger that estimates the deployed model's performance without labels (e.g.
+    :class:`~strategies.EstimatedPerformance`) records it as a ``stat_*estimated_<metric>``
+    column. Over the steps with an estimate, returns ``estimate_error_mean`` (mean of
+    estimated minus realised: > 0 for accuracy is optimism) and ``estimate_mae`` (mean
+    absolute error); an empty dict when the timeline holds no estimate.
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"accuracy": [0.9, 0.7, 0.8],
+    ...                      "stat_estimated_accuracy": [0.92, 0.88, np.nan]})
+    >>> {k: round(v, 2) for k, v in estimate_error(line).items()}
+    {'estimate_error_mean': 0.1, 'estimate_mae': 0.1}
+    """
+    columns = [c for c in timeline.columns
+               if c.startswith("stat_") and c.endswith(f"estimated_{metric}")]
+    if not columns:
+        return {}
+    error = (timeline[columns[0]] - timeline[metric]).dropna()
+    if error.empty:
+        return {"estimate_error_mean": None, "estimate_mae": None}
+    return {"estimate_error_mean": float(error.mean()), "estimate_mae": float(error.abs().mean())}

@@ -13,11 +13,14 @@ from sim.types import Decision, Drift
 from strategies import (
     AnyOf,
     DataDrift,
+    EstimatedPerformance,
     Holdout,
     Never,
     Performance,
     Periodic,
+    PredictionDrift,
     Trigger,
+    Uncertainty,
 )
 
 
@@ -87,6 +90,9 @@ class SpyModel(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         return self.model_.predict(X)
 
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
 
 class SpyGate(Holdout):
     def accept(self, champion, challenger, X_val, y_val):
@@ -95,10 +101,18 @@ class SpyGate(Holdout):
 
 
 class SpyTrigger(Trigger):
-    """Wraps a trigger and logs the labels each observation carries."""
+    """Wraps a trigger and logs the labels each observation (and its holdout) carries."""
 
     def __init__(self, trigger=None):
         self.trigger = trigger
+
+    @property
+    def needs_scores(self):
+        return self.trigger.needs_scores
+
+    @property
+    def n_holdout(self):
+        return self.trigger.n_holdout
 
     def reset(self, seed=None):
         self._child = clone(self.trigger).reset(seed)
@@ -106,7 +120,8 @@ class SpyTrigger(Trigger):
         return self
 
     def update(self, obs):
-        SEEN.append((obs.t, len(obs.labels), int(np.sum(obs.labels.y))))
+        held = None if obs.holdout is None else (len(obs.holdout), int(np.sum(obs.holdout.y)))
+        SEEN.append((obs.t, len(obs.labels), int(np.sum(obs.labels.y)), held))
         return self._child.update(obs)
 
     def on_retrain(self, t, accepted):
@@ -127,8 +142,11 @@ def _spied_run(stream, trigger, **kw):
 @pytest.mark.parametrize(
     "trigger",
     [Periodic(every=2), Performance(drop=0.02, min_labels=100, window=100),
-     AnyOf([DataDrift(alpha=0.2), Performance(threshold=0.95, min_labels=50)])],
-    ids=["periodic", "performance", "anyof"],
+     AnyOf([DataDrift(alpha=0.2), Performance(threshold=0.95, min_labels=50)]),
+     AnyOf([PredictionDrift(alpha=0.2, n_holdout=400, refit_labels=800),
+            EstimatedPerformance(drop=0.01, n_holdout=400, refit_labels=800),
+            Uncertainty(alpha=0.2, n_holdout=400, refit_labels=800)])],
+    ids=["periodic", "performance", "anyof", "label_free"],
 )
 def test_no_label_is_used_before_it_arrives(label_delay, label_rate, trigger):
     """Flip every label from step ``cut`` on: nothing may change before they arrive.
