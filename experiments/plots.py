@@ -5,6 +5,7 @@
 - :func:`accuracy_vs_cost`: one point per configuration with 95% confidence bars,
   and the Pareto front.
 - :func:`sensitivity`: accuracy, retrains and cost against a swept numeric parameter.
+- :func:`estimated_accuracy`: a label-free estimate of accuracy and the realised accuracy.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from experiments.report import pareto_front  # noqa: E402
 
 __all__ = ["Series", "accuracy_over_time", "accuracy_vs_cost", "colors",
-           "sensitivity"]
+           "estimated_accuracy", "sensitivity"]
 
 DRIFT_COLORS = {"concept": "#d62728", "covariate": "#1f77b4", "prior": "#2ca02c"}
 DPI = 110
@@ -269,6 +270,85 @@ def sensitivity(configs: pd.DataFrame, param: str, path: Path, *, by: str | None
         axes[0].legend(fontsize=8, frameon=False)
     fig.suptitle(f"Sensitivity to {param} (mean and 95% CI over seeds)", fontsize=11)
     fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return Path(path)
+
+
+def estimated_accuracy(agg, records: dict, path: Path) -> Path | None:
+    """Draw estimated and realised accuracy on one axis per configuration that estimates it.
+
+    For the runs of a sweep whose trigger estimates accuracy without labels (a
+    ``stat_*estimated_accuracy`` timeline column, e.g. ``EstimatedPerformance``): one
+    panel per configuration with the realised accuracy (scored by the engine on labels
+    the trigger never saw) and the estimate, each the mean over seeds with a min-max
+    band; true drifts shaded, retrains ticked. Returns None when no run has an estimate.
+    """
+    from experiments import store
+
+    panels = []
+    for label, group in agg.jobs.groupby("config", sort=False):
+        seeds, retrains, drifts, step_size = [], [], [], 1
+        for name in group.loc[group["status"] == "ok", "job"]:
+            job, record = records[name]
+            try:
+                line = pd.read_parquet(job / store.TIMELINE)
+                events = pd.read_csv(job / store.EVENTS)
+            except (OSError, ValueError):
+                continue
+            column = next((c for c in line.columns if c.startswith("stat_")
+                           and c.endswith("estimated_accuracy")), None)
+            if column is None or "accuracy" not in line:
+                continue
+            seeds.append(line.set_index("step")[["accuracy", column]].set_axis(
+                ["realised", "estimated"], axis=1))
+            trained = events[events["model_id"] >= 0] if len(events) else events
+            retrains.append(trained["step"].tolist() if len(trained) else [])
+            drifts = (record.get("summary") or {}).get("drifts") or drifts
+            step_size = record.get("step_size") or step_size
+        if seeds:
+            panels.append((label, seeds, retrains, drifts, int(step_size)))
+    if not panels:
+        return None
+    n = len(panels)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.9 * n + 1.4), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    styles = {"realised": dict(color="black", lw=1.3, ls="-"),
+              "estimated": dict(color="#ff7f0e", lw=1.6, ls="--")}
+    kinds: set[str] = set()
+    for ax, (label, seeds, retrains, drifts, _) in zip(axes[:, 0], panels, strict=True):
+        kinds |= _shade_drifts(ax, drifts)
+        for which, style in styles.items():
+            wide = pd.concat([s[which] for s in seeds], axis=1).sort_index()
+            ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1),
+                            color=style["color"], alpha=0.15, lw=0, zorder=2)
+            ax.plot(wide.index, wide.mean(axis=1), zorder=3, **style)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for i, steps in enumerate(retrains[:5]):
+            ax.plot(steps, [0.04 + 0.07 * i] * len(steps), ls="none", marker="|", ms=7,
+                    mew=1.4, color="0.3", transform=trans, zorder=4)
+        error = pd.concat([s["estimated"] - s["realised"] for s in seeds]).dropna()
+        ax.set_title(label, loc="left", fontsize=9.5, fontweight="bold", pad=3)
+        ax.set_title(f"estimated - realised per step: mean {error.mean():+.3f}, "
+                     f"mean absolute {error.abs().mean():.3f}", loc="right", fontsize=8.5,
+                     pad=3)
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(labelsize=8)
+    fig.supxlabel(f"step (1 step = {panels[0][4]:,} samples)", fontsize=10)
+    fig.supylabel("accuracy per step (fraction correct)", fontsize=10)
+    seeds_n = max(len(p[1]) for p in panels)
+    handles = [Line2D([], [], label=f"realised accuracy (mean over {seeds_n} seeds)",
+                      **styles["realised"]),
+               Line2D([], [], label="estimated accuracy, from calibrated confidence (no labels)",
+                      **styles["estimated"]),
+               Patch(color="0.5", alpha=0.3, label="min-max over seeds"),
+               Line2D([], [], ls="none", marker="|", ms=7, mew=1.4, color="0.3",
+                      label="retrain (one row per seed)")]
+    handles += [Patch(color=DRIFT_COLORS.get(k, "#7f7f7f"), alpha=0.35, label=f"true {k} drift")
+                for k in sorted(kinds)]
+    fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=8.5,
+               frameon=False, title="Estimated and realised accuracy over time",
+               title_fontproperties={"size": 12})
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return Path(path)

@@ -533,6 +533,9 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         name = re.sub(r"[^\w.-]+", "_", param)
         out[f"sensitivity_{param}"] = plots.sensitivity(
             frame, param, agg.sweep_dir / f"sensitivity_{name}.png", by=by)
+    if estimated := plots.estimated_accuracy(agg, records,
+                                             agg.sweep_dir / "estimated_accuracy.png"):
+        out["estimated_accuracy"] = estimated
     return out
 
 
@@ -646,6 +649,8 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             + ("; the solid line is the hindsight optimum with K retrains (the regret "
                "column is each run's distance below it at its own number of retrains)."
                if (agg.sweep_dir / store.FRONTIER).exists() else "."),
+            "estimated_accuracy": "Accuracy estimated without labels (dashed) and realised "
+            "(solid), per configuration whose trigger estimates it; mean over seeds.",
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
             captions["accuracy_over_time"] += (
