@@ -291,6 +291,8 @@ def estimated_accuracy(agg, records: dict, path: Path) -> Path | None:
         seeds, retrains, drifts, step_size = [], [], [], 1
         for name in group.loc[group["status"] == "ok", "job"]:
             job, record = records[name]
+            if "estimate_mae" not in (record.get("summary") or {}):  # no estimate: not read
+                continue
             try:
                 line = pd.read_parquet(job / store.TIMELINE)
                 events = pd.read_csv(job / store.EVENTS)
