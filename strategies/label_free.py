@@ -19,8 +19,9 @@ was trained, which the engine holds out of the fit (of the initial model too). S
 they use no label that arrived after the model was deployed, and no label the model
 trained on; the price is ``n_holdout`` fewer training samples per fit. What they
 cannot see: a concept drift (P(y|X) changes, P(X) does not) leaves the model's outputs
-and confidence as they were, and so does a covariate shift onto inputs where the model
-extrapolates confidently and wrongly: the model does not know it is wrong.
+and confidence as they were; a covariate shift onto inputs where the model extrapolates
+confidently and wrongly leaves its confidence high, so the estimate misses it (the
+outputs still move, which prediction drift sees). The model does not know it is wrong.
 """
 
 from __future__ import annotations
