@@ -29,7 +29,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 from sim import replay
-from sim.engine import child_seeds, seeded_clone
+from sim.protocol import child_seeds, seeded_clone
 from strategies import DataDrift, ErrorDetector, Never, Performance, Periodic
 from strategies.detectors import ADWIN, KS
 

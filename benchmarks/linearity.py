@@ -18,7 +18,7 @@ from common import median_time, sea, versions  # first: limits BLAS threads
 from sklearn.linear_model import LogisticRegression
 
 from sim import replay
-from sim.engine import child_seeds, seeded_clone
+from sim.protocol import child_seeds, seeded_clone
 from strategies import DataDrift, Never, Performance, Periodic
 
 TRIGGERS = {"never": Never, "periodic every 40": lambda: Periodic(every=40),

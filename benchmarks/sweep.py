@@ -53,12 +53,13 @@ def main() -> None:
 
     one, one_result = median_time(lambda: replay(stream, model, DataDrift(alpha=0.05),
                                                  seed=0))
-    plain, table = median_time(lambda: compare(stream, model, triggers, seed=0))
+    plain, table = median_time(
+        lambda: compare(stream, model, triggers, seed=0, oracle=False).summary)
     caches = []
 
     def cached():
         caches.append(MemoryCache())
-        return compare(stream, model, triggers, seed=0, cache=caches[-1])
+        return compare(stream, model, triggers, seed=0, cache=caches[-1], oracle=False).summary
 
     memory, table_cached = median_time(cached)
     fit_cols = [c for c in table.columns if "seconds" in c]

@@ -45,7 +45,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from sim import replay
-from sim.engine import child_seeds, seeded_clone
+from sim.protocol import child_seeds, seeded_clone
 from strategies import DataDrift, ErrorDetector
 from strategies.detectors import ADWIN
 

@@ -3,9 +3,12 @@
 Reads the sweep's ``summary.csv`` (one row per job, written by
 ``retrain-sim-report`` / the end-of-sweep callback; aggregated on the fly when it is
 missing), groups the jobs into configurations (every override but ``seed``), and
-recommends, among the configurations that can run in production (not the oracle that
-knows the true drifts) and meet the budget, the one on the accuracy-vs-cost Pareto
-front with the best mean accuracy:
+recommends, among the configurations that can run in production (not ``drift_aware``,
+which knows the true drifts) and meet the budget, the one on the metric-vs-cost Pareto
+front with the best mean metric (accuracy; mean absolute error for a regression sweep).
+Configurations are the jobs with the same ``config_id`` (every setting but the seed),
+named by the parameters that vary; they must have run the same seeds
+(``--allow-unequal-seeds`` to compare them anyway):
 
 ``--max-cost C``
     mean total cost per run (nominal units, the ``total_cost`` of the summary) <= C;
@@ -22,7 +25,7 @@ With none of them the most accurate configuration is recommended. The answer giv
 distinguishable (paired t-test over the seeds both ran); it warns when the recommended
 value of a swept numeric parameter is the smallest or largest swept (the sweep did not
 bracket the optimum), when there are fewer than 3 seeds, and when the interval is wider
-than ``--max-ci``. A figure (``advice.png`` in DIR) shows accuracy against cost, the
+than ``--max-ci``. A figure (``advice.png`` in DIR) shows the metric against cost, the
 front, the budget and the recommendation; with ``oracle_frontier.csv`` in DIR it also
 draws the hindsight-optimal frontier (:mod:`sim.oracle`).
 """
@@ -39,22 +42,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.report import ci95, pareto_front
+from experiments.stats import ci95, pareto_front
+from sim.metrics import DESCRIPTORS, METRICS
 
-__all__ = ["Advice", "advise", "draw_frontier", "load_summary", "main", "mean_frontier",
-           "plot_advice"]
+__all__ = ["Advice", "advise", "load_summary", "main"]
 
-# every scalar the summary of a run may hold (sim.metrics.summarize, sim.oracle.regret)
-METRICS = {
-    "mean_accuracy", "n_steps", "n_samples", "n_retrains", "n_accepted", "n_rejected",
-    "n_skipped", "cost_retrain", "cost_samples", "cost_labels", "fit_seconds", "total_cost",
-    "unneeded_retrains", "mean_benefit", "n_drifts", "false_retrains", "missed_drifts",
-    "detected_drifts", "precision", "recall", "false_alarms_per_10k", "mean_detection_delay",
-    "mean_recovery_steps", "mean_accuracy_lost", "initial_fit_seconds",
-    "optimal_accuracy_same_retrains", "regret",
-}
-BOOKKEEPING = {"job", "status", "error", "config", "seed"}
-ORACLE_VALUES = ("oracle", "AtTrueDrifts")
+#: every column of summary.csv that is not a swept parameter
+NOT_PARAMS = {m.name for m in METRICS} | set(DESCRIPTORS) | {
+    "job", "status", "error", "config", "config_id", "seed"}
+DRIFT_AWARE = ("drift_aware", "DriftAware")
 PER = 10_000
 
 
@@ -79,12 +75,8 @@ def load_summary(sweep_dir) -> pd.DataFrame:
 
 
 def _param_columns(jobs: pd.DataFrame) -> list[str]:
-    cols = list(jobs.columns)
-    if "job" in cols and "mean_accuracy" in cols and cols.index("job") < cols.index(
-            "mean_accuracy"):
-        between = cols[cols.index("job") + 1:cols.index("mean_accuracy")]
-        return [c for c in between if c not in BOOKKEEPING]
-    return [c for c in cols if c not in METRICS and c not in BOOKKEEPING]
+    """Return the override columns: every column the registry does not know as a metric."""
+    return [c for c in jobs.columns if c not in NOT_PARAMS]
 
 
 def _fmt_value(v) -> str:
@@ -101,15 +93,18 @@ class Advice:
     ----------
     configs
         One row per configuration (indexed by its label): the swept parameters,
-        ``n_seeds``, ``accuracy`` and ``accuracy_ci`` (half-width of the 95% CI),
-        ``cost`` (total per run), ``cost_per_10k``, ``retrains_per_10k``, ``score``
-        (the objective), ``oracle``, ``feasible``, ``on_front``.
+        ``n_seeds``, ``value`` and ``value_ci`` (the metric's mean and 95% CI
+        half-width), ``cost`` (total per run), ``cost_per_10k``, ``retrains_per_10k``,
+        ``score`` (the objective, higher is better), ``drift_aware``, ``feasible``,
+        ``on_front``.
     recommended, runner_up
         Labels (None when nothing qualifies).
     mode
-        ``"max_cost"``, ``"max_retrains"``, ``"cost_weight"`` or ``"accuracy"``.
+        ``"max_cost"``, ``"max_retrains"``, ``"cost_weight"`` or ``"best"``.
     limit
         The budget or cost weight.
+    metric
+        ``"accuracy"`` or ``"mae"`` (a regression sweep).
     test
         The paired comparison: ``n`` (common seeds), ``difference`` (of the objective),
         ``p_value`` and ``distinguishable``.
@@ -125,10 +120,15 @@ class Advice:
     mode: str
     limit: float | None
     params: list[str]
+    metric: str = "accuracy"
     test: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     n_failed: int = 0
     tied: list[str] = field(default_factory=list)
+
+    @property
+    def _what(self) -> str:
+        return "mean absolute error" if self.metric == "mae" else "mean accuracy"
 
     def text(self) -> str:
         """Return the short answer, a few lines of plain text."""
@@ -138,11 +138,11 @@ class Advice:
             "max_cost": f"mean total cost per run <= {limit} (nominal units)",
             "max_retrains": f"at most {limit} retrains per 10,000 samples",
             "cost_weight": f"maximise accuracy - {limit} x cost per 10,000 samples",
-            "accuracy": "the highest mean accuracy (no budget given)",
+            "best": f"the best {self._what} (no budget given)",
         }[self.mode]
         lines = [f"Goal: {goal}."]
         if self.recommended is None:
-            cheapest = c[~c["oracle"]].sort_values("cost").head(1)
+            cheapest = c[~c["drift_aware"]].sort_values("cost").head(1)
             lines.append("No configuration meets the budget.")
             if len(cheapest):
                 r = cheapest.iloc[0]
@@ -157,12 +157,15 @@ class Advice:
             u = c.loc[self.runner_up]
             lines += [f"Runner-up: {self.runner_up}", f"  {self._describe(u)}"]
             t = self.test
-            what = "score" if self.mode == "cost_weight" else "accuracy"
+            what = "score" if self.mode == "cost_weight" else self.metric
             if t.get("n", 0) >= 2 and t.get("p_value") is not None:
                 verdict = ("distinguishable" if t["distinguishable"]
                            else "NOT distinguishable at the 5% level")
-                lines.append(f"  {what} difference {t['difference']:+.4f} (paired t-test over "
-                             f"{t['n']} seeds, p = {t['p_value']:.3g}): {verdict}.")
+                diff = (f"{what} difference {t['difference']:+.4f}" if self.metric != "mae"
+                        or self.mode == "cost_weight" else
+                        f"mean absolute error lower by {t['difference']:.4f}")
+                lines.append(f"  {diff} (paired t-test over {t['n']} seeds, "
+                             f"p = {t['p_value']:.3g}): {verdict}.")
                 if not t["distinguishable"] and u["cost"] < r["cost"]:
                     lines.append(f"  The runner-up is cheaper ({u['cost']:.3g} vs "
                                  f"{r['cost']:.3g} per run) and as good as far as these seeds "
@@ -170,21 +173,20 @@ class Advice:
             else:
                 lines.append(f"  {what} difference {t.get('difference', float('nan')):+.4f}; "
                              "too few common seeds for a paired test.")
-        oracle = c[c["oracle"]]
-        if len(oracle):
-            o = oracle.iloc[0]
-            lines.append(f"Reference (knows the true drifts, not a policy): {oracle.index[0]}: "
-                         f"accuracy {o['accuracy']:.4f}.")
+        aware = c[c["drift_aware"]]
+        if len(aware):
+            o = aware.iloc[0]
+            lines.append(f"Reference (knows the true drifts, not a policy): {aware.index[0]}: "
+                         f"{self._what} {o['value']:.4f}.")
         if self.n_failed:
             lines.append(f"{self.n_failed} jobs failed or never finished; they are left out.")
         lines += [f"Warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
-    @staticmethod
-    def _describe(r: pd.Series) -> str:
-        ci = "" if math.isnan(r["accuracy_ci"]) else f" ± {r['accuracy_ci']:.4f}"
+    def _describe(self, r: pd.Series) -> str:
+        ci = "" if math.isnan(r["value_ci"]) else f" ± {r['value_ci']:.4f}"
         seeds = int(r["n_seeds"])
-        return (f"mean accuracy {r['accuracy']:.4f}{ci} (95% CI, {seeds} seed"
+        return (f"{self._what} {r['value']:.4f}{ci} (95% CI, {seeds} seed"
                 f"{'s' if seeds != 1 else ''}), {r['retrains_per_10k']:.2f} retrains per "
                 f"10,000 samples, cost {r['cost']:.3g} per run ({r['cost_per_10k']:.3g} per "
                 "10,000 samples)")
@@ -192,24 +194,27 @@ class Advice:
 
 def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
            max_retrains: float | None = None, cost_weight: float | None = None,
-           params: list[str] | None = None, max_ci: float = 0.02) -> Advice:
+           params: list[str] | None = None, max_ci: float = 0.02,
+           allow_unequal_seeds: bool = False) -> Advice:
     """Recommend a configuration from the rows of a sweep's ``summary.csv``.
 
     Parameters
     ----------
     jobs
         One row per job: override columns (``trigger``, ``trigger.drop``, ``seed``,
-        ...), ``mean_accuracy``, ``total_cost``, ``n_retrains``, ``n_samples`` and
-        ``status``.
+        ...), ``mean_accuracy`` (or ``mean_mae``), ``total_cost``, ``n_retrains``,
+        ``n_samples``, ``status`` and, when the run wrote it, ``config_id``.
     max_cost, max_retrains, cost_weight
         At most one: the budget (mean total cost per run; mean retrains per 10,000
-        samples) or the cost weight (accuracy per cost unit per 10,000 samples).
+        samples) or the cost weight (metric per cost unit per 10,000 samples).
     params
-        The columns that define a configuration; None: the override columns (those
-        between ``job`` and the metrics), ``seed`` excluded.
+        The columns that name a configuration; None: every column that is not a
+        registered metric (:data:`sim.metrics.METRICS`), ``seed`` excluded.
     max_ci
-        Warn when the recommended configuration's 95% CI half-width (accuracy) exceeds
-        this.
+        Warn when the recommended configuration's 95% CI half-width exceeds this.
+    allow_unequal_seeds
+        Compare configurations that ran different seeds (refused by default: their
+        means are not comparable).
 
     Returns
     -------
@@ -235,12 +240,14 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
         if value is not None and not (isinstance(value, (int, float)) and value >= 0):
             raise ValueError(f"The '{name}' parameter of advise must be a number >= 0. "
                              f"Got {value!r} instead.")
-    missing = [c for c in ("mean_accuracy", "total_cost", "n_retrains", "n_samples")
-               if c not in jobs]
+    metric = "mae" if "mean_mae" in jobs and "mean_accuracy" not in jobs else "accuracy"
+    head = f"mean_{metric}"
+    missing = [c for c in (head, "total_cost", "n_retrains", "n_samples") if c not in jobs]
     if missing:
         raise ValueError(f"The summary has no column {', '.join(map(repr, missing))}: it is "
-                         "not a retrain-sim sweep summary.")
-    mode, limit = "accuracy", None
+                         "not a retrain-sim sweep summary (it needs mean_accuracy or "
+                         "mean_mae, total_cost, n_retrains and n_samples).")
+    mode, limit = "best", None
     if max_cost is not None:
         mode, limit = "max_cost", float(max_cost)
     elif max_retrains is not None:
@@ -257,50 +264,59 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     key_cols = varying or params
     ok["_label"] = [", ".join(f"{k}={_fmt_value(r[k])}" for k in key_cols if not pd.isna(r[k]))
                     or "all jobs" for _, r in ok.iterrows()]
+    group = "config_id" if "config_id" in ok and ok["config_id"].notna().all() else "_label"
     if "seed" not in ok:
         ok["seed"] = np.arange(len(ok))
+    seed_sets = ok.groupby(group, sort=False)["seed"].apply(lambda s: tuple(sorted(s)))
+    if seed_sets.nunique() > 1 and not allow_unequal_seeds:
+        names = ok.groupby(group, sort=False)["_label"].first()
+        shown = "; ".join(f"{names[g]}: {list(s)}" for g, s in seed_sets.items())
+        raise ValueError(
+            "The configurations ran different seeds, so their means are not comparable "
+            f"({shown[:400]}). Finish the sweep (resume=true), or pass "
+            "allow_unequal_seeds=True (--allow-unequal-seeds).")
+    sign = 1.0 if metric == "accuracy" else -1.0  # the score is higher-is-better
     n = ok["n_samples"].astype(float).where(ok["n_samples"] > 0)
     ok["_cost10k"] = PER * ok["total_cost"].astype(float) / n
     ok["_ret10k"] = PER * ok["n_retrains"].astype(float) / n
-    ok["_score"] = ok["mean_accuracy"].astype(float) - (limit or 0.0) * ok["_cost10k"] if \
-        mode == "cost_weight" else ok["mean_accuracy"].astype(float)
+    ok["_score"] = sign * ok[head].astype(float) - (limit or 0.0) * ok["_cost10k"] if \
+        mode == "cost_weight" else sign * ok[head].astype(float)
 
     rows = []
-    for label, g in ok.groupby("_label", sort=False):
-        is_oracle = any(str(g[p].iloc[0]) in ORACLE_VALUES or "AtTrueDrifts" in str(g[p].iloc[0])
-                        for p in params)
-        row = {"config": label, **{p: g[p].iloc[0] for p in params}, "n_seeds": len(g),
-               "accuracy": float(g["mean_accuracy"].mean()),
-               "accuracy_ci": ci95(g["mean_accuracy"])[1],
-               "cost": float(g["total_cost"].mean()), "cost_ci": ci95(g["total_cost"])[1],
-               "cost_per_10k": float(g["_cost10k"].mean()),
-               "retrains_per_10k": float(g["_ret10k"].mean()),
-               "retrains_per_10k_ci": ci95(g["_ret10k"])[1],
-               "score": float(g["_score"].mean()), "oracle": is_oracle}
-        rows.append(row)
-    columns = ["config", *params, "n_seeds", "accuracy", "accuracy_ci", "cost", "cost_ci",
-               "cost_per_10k", "retrains_per_10k", "retrains_per_10k_ci", "score", "oracle"]
+    for _, g in ok.groupby(group, sort=False):
+        aware = any(any(v in str(g[p].iloc[0]) for v in DRIFT_AWARE) for p in params)
+        rows.append({
+            "config": g["_label"].iloc[0], **{p: g[p].iloc[0] for p in params},
+            "n_seeds": len(g), "value": float(g[head].mean()), "value_ci": ci95(g[head])[1],
+            "cost": float(g["total_cost"].mean()), "cost_ci": ci95(g["total_cost"])[1],
+            "cost_per_10k": float(g["_cost10k"].mean()),
+            "retrains_per_10k": float(g["_ret10k"].mean()),
+            "retrains_per_10k_ci": ci95(g["_ret10k"])[1],
+            "score": float(g["_score"].mean()), "drift_aware": aware})
+    ok["_label"] = ok[group].map(ok.groupby(group, sort=False)["_label"].first())
+    columns = ["config", *params, "n_seeds", "value", "value_ci", "cost", "cost_ci",
+               "cost_per_10k", "retrains_per_10k", "retrains_per_10k_ci", "score", "drift_aware"]
     configs = pd.DataFrame(rows, columns=columns).set_index("config")
-    configs["oracle"] = configs["oracle"].astype(bool)
+    configs["drift_aware"] = configs["drift_aware"].astype(bool)
     if mode == "max_cost":
         feasible = configs["cost"] <= limit
     elif mode == "max_retrains":
         feasible = configs["retrains_per_10k"] <= limit
     else:
         feasible = pd.Series(True, index=configs.index)
-    configs["feasible"] = feasible & ~configs["oracle"]
+    configs["feasible"] = feasible & ~configs["drift_aware"]
     eligible = configs["feasible"].to_numpy(dtype=bool)
     # ineligible points are left out (NaN): they neither sit on the front nor dominate it
     on_front = np.zeros(len(configs), dtype=bool)
     on_front[pareto_front(np.where(eligible, configs["cost"].to_numpy(dtype=float), np.nan),
-                          configs["accuracy"].to_numpy(dtype=float))] = True
+                          sign * configs["value"].to_numpy(dtype=float))] = True
     configs["on_front"] = on_front
-    advice = Advice(configs, None, None, mode, limit, params, n_failed=n_failed)
+    advice = Advice(configs, None, None, mode, limit, params, metric=metric, n_failed=n_failed)
     if not eligible.any():
         if not len(configs):
             advice.warnings.append("No job finished successfully.")
         return advice
-    # the objective: accuracy (budget modes) or score; ties go to the cheaper
+    # the objective: the metric (budget modes) or score; ties go to the cheaper
     order = configs[configs["feasible"]].sort_values(["score", "cost"],
                                                      ascending=[False, True])
     front = order[order["on_front"]]
@@ -319,7 +335,7 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     advice.runner_up = rest.index[0] if len(rest) else None
     if advice.runner_up is not None:
         advice.test = _paired(ok, best, advice.runner_up)
-    advice.warnings += _warnings(configs, best, varying, ok, max_ci)
+    advice.warnings += _warnings(configs, best, varying, max_ci)
     return advice
 
 
@@ -342,11 +358,11 @@ def _paired(ok: pd.DataFrame, a: str, b: str) -> dict:
     return out
 
 
-def _warnings(configs: pd.DataFrame, best: str, varying: list[str], ok: pd.DataFrame,
+def _warnings(configs: pd.DataFrame, best: str, varying: list[str],
               max_ci: float) -> list[str]:
     out = []
     r = configs.loc[best]
-    real = configs[~configs["oracle"]]
+    real = configs[~configs["drift_aware"]]
     for p in varying:
         values = pd.to_numeric(real[p], errors="coerce")
         if values.isna().all() or pd.isna(pd.to_numeric(r[p], errors="coerce")):
@@ -370,158 +386,10 @@ def _warnings(configs: pd.DataFrame, best: str, varying: list[str], ok: pd.DataF
     if n < 3:
         out.append(f"only {n} seed{'s' if n != 1 else ''} for the recommendation: the "
                    "confidence interval means little; run at least 3 (better 5+).")
-    elif math.isnan(r["accuracy_ci"]) or r["accuracy_ci"] > max_ci:
-        out.append(f"the 95% confidence interval (± {r['accuracy_ci']:.4f}) is wider than "
+    elif math.isnan(r["value_ci"]) or r["value_ci"] > max_ci:
+        out.append(f"the 95% confidence interval (± {r['value_ci']:.4f}) is wider than "
                    f"{max_ci:g}: run more seeds before trusting the ranking.")
     return out
-
-
-# ---------------------------------------------------------------------------------------
-# figures
-# ---------------------------------------------------------------------------------------
-
-
-def mean_frontier(frames) -> pd.DataFrame:
-    """Average per-seed oracle frontiers by ``K`` (the columns of ``Frontier.frontier``).
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"K": [0, 1], "accuracy": [0.8, 0.9], "total_cost": [0.0, 1.0]})
-    >>> b = pd.DataFrame({"K": [0, 1], "accuracy": [0.7, 0.9], "total_cost": [0.0, 3.0]})
-    >>> mean_frontier([a, b]).round(3).to_dict("list")
-    {'K': [0, 1], 'accuracy': [0.75, 0.9], 'total_cost': [0.0, 2.0], 'n_seeds': [2, 2]}
-    """
-    frames = [f[["K", "accuracy", "total_cost"]] for f in frames]
-    both = pd.concat(frames, ignore_index=True)
-    out = both.groupby("K", as_index=False).agg(accuracy=("accuracy", "mean"),
-                                                total_cost=("total_cost", "mean"),
-                                                n_seeds=("accuracy", "size"))
-    return out
-
-
-def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: float = 1.0,
-                  max_points: int | None = None, label: str | None = None):
-    """Draw the hindsight-optimal accuracy-vs-cost frontier on a matplotlib ``ax``.
-
-    Parameters
-    ----------
-    ax
-        A matplotlib Axes.
-    frontier
-        ``Frontier.frontier`` or :func:`mean_frontier`: columns ``K``, ``accuracy`` and
-        ``x``.
-    x
-        The cost column (``total_cost``: comparable with a run's ``total_cost``).
-    scale
-        Multiplies the cost (e.g. ``1e4 / n_samples`` for cost per 10,000 samples).
-    max_points
-        Draw only ``K`` up to this.
-    label
-        Legend entry.
-    """
-    f = frontier.sort_values("K")
-    if max_points is not None:
-        f = f[f["K"] <= max_points]
-    line = ax.plot(f[x] * scale, f["accuracy"], color="black", lw=1.4, ls="-", marker=".",
-                   ms=5, zorder=2, drawstyle="steps-post",
-                   label=label or "hindsight optimum with K retrains (oracle frontier)")
-    return line
-
-
-def plot_advice(advice: Advice, path, *, frontier: pd.DataFrame | None = None,
-                n_samples: float | None = None) -> Path:
-    """Accuracy against cost, the Pareto front, the budget and the recommendation."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    c = advice.configs
-    if advice.mode == "max_retrains":
-        xcol, xci, xlabel = ("retrains_per_10k", "retrains_per_10k_ci",
-                             "retrains per 10,000 samples (count, mean over seeds)")
-    elif advice.mode == "cost_weight":
-        xcol, xci, xlabel = ("cost_per_10k", None,
-                             "retraining cost per 10,000 samples (nominal units, mean over "
-                             "seeds)")
-    else:
-        xcol, xci, xlabel = "cost", "cost_ci", "total cost per run (nominal units, mean over seeds)"
-    fig, ax = plt.subplots(figsize=(9.5, 5.6))
-    x = c[xcol].to_numpy(dtype=float)
-    y = c["accuracy"].to_numpy(dtype=float)
-    ci = np.nan_to_num(c["accuracy_ci"].to_numpy(dtype=float))
-    # bars clipped to what is possible: accuracy in [0, 1]
-    yerr = np.array([np.minimum(ci, np.maximum(y, 0)), np.minimum(ci, np.maximum(1 - y, 0))])
-    xerr = np.nan_to_num(c[xci].to_numpy(dtype=float)) if xci else None
-    feasible = c["feasible"].to_numpy(dtype=bool)
-    oracle = c["oracle"].to_numpy(dtype=bool)
-    for mask, style, label in (
-            (feasible, dict(color="tab:blue", fmt="o"), "configuration (mean, 95% CI)"),
-            (~feasible & ~oracle, dict(color="0.65", fmt="o"), "over the budget"),
-            (oracle, dict(color="tab:purple", fmt="D"),
-             "knows the true drifts (reference, not a policy)")):
-        if mask.any():
-            ax.errorbar(x[mask], y[mask], yerr=yerr[:, mask],
-                        xerr=None if xerr is None else xerr[mask], capsize=3, ms=6, lw=1,
-                        label=label, zorder=3, **style)
-    front = c["on_front"].to_numpy(dtype=bool)
-    if front.any():
-        order = np.argsort(x[front])
-        ax.plot(x[front][order], y[front][order], color="tab:blue", ls="--", lw=1.1,
-                drawstyle="steps-post", zorder=2,
-                label="Pareto front (nothing cheaper is more accurate)")
-    if len(c) <= 30:  # one note per position: configurations with equal results share it
-        notes: dict[tuple[float, float], list[str]] = {}
-        named = {advice.recommended, advice.runner_up}  # they are named in the legend
-        for label, xi, yi in zip(c.index, x, y, strict=True):
-            if label not in named:
-                notes.setdefault((round(xi, 9), round(yi, 9)), []).append(_short(label))
-        for (xi, yi), labels in notes.items():
-            ax.annotate(" / ".join(labels), (xi, yi), xytext=(6, -12),
-                        textcoords="offset points", fontsize=7.5, color="0.25")
-    if advice.mode in ("max_cost", "max_retrains"):
-        ax.axvline(advice.limit, color="tab:red", lw=1.2, ls=":")
-        lo, hi = ax.get_xlim()
-        ax.axvspan(advice.limit, max(hi, advice.limit * 1.05), color="tab:red", alpha=0.06,
-                   lw=0, label=f"over the budget (> {advice.limit:g})")
-        ax.set_xlim(min(lo, 0), max(hi, advice.limit * 1.05))
-    if advice.recommended is not None:
-        r = c.loc[advice.recommended]
-        ax.plot(r[xcol], r["accuracy"], marker="*", ms=22, color="gold", mec="black",
-                zorder=5, ls="none", label=f"recommended: {advice.recommended}")
-        if advice.mode == "cost_weight":
-            xs = np.linspace(0, np.nanmax(x) * 1.05 + 1e-9, 50)
-            ax.plot(xs, r["score"] + advice.limit * xs, color="goldenrod", lw=1, ls="-.",
-                    label=f"equal score (accuracy - {advice.limit:g} x cost per 10k)")
-    if advice.runner_up is not None:
-        u = c.loc[advice.runner_up]
-        ax.plot(u[xcol], u["accuracy"], marker="o", ms=15, mfc="none", mec="darkorange",
-                mew=2, zorder=4, ls="none", label=f"runner-up: {advice.runner_up}")
-    if frontier is not None and len(frontier):
-        # the frontier's K retrains are its x when the budget is in retrains per 10k
-        fx = "K" if xcol == "retrains_per_10k" else "total_cost"
-        scale = PER / n_samples if xcol != "cost" and n_samples else 1.0
-        shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
-        draw_frontier(ax, shown, x=fx, scale=scale)
-    top = float(np.nanmax(y + yerr[1]))
-    bottom = float(np.nanmin(y - yerr[0]))
-    pad = max(0.01, 0.05 * (top - bottom))
-    ax.set_ylim(max(0.0, bottom - pad), min(1.0, top + pad))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("mean accuracy (prequential, fraction correct)")
-    ax.set_title("Which configuration to run: accuracy against cost\n(95% confidence "
-                 "intervals over seeds)", fontsize=10.5)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return Path(path)
-
-
-def _short(label: str) -> str:
-    parts = [p.split("=", 1)[1] if "=" in p else p for p in label.split(", ")]
-    return ", ".join(parts) if len(parts) <= 2 else label
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -544,6 +412,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-ci", type=float, default=0.02,
                         help="warn when the 95%% CI half-width of the accuracy exceeds this "
                              "(default 0.02)")
+    parser.add_argument("--allow-unequal-seeds", action="store_true",
+                        help="compare configurations that ran different seeds (refused by "
+                             "default: their means are not comparable)")
     parser.add_argument("--output", type=Path, default=None,
                         help="figure path (default DIR/advice.png)")
     parser.add_argument("--no-figure", action="store_true", help="print the answer only")
@@ -553,7 +424,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         jobs = load_summary(args.sweep_dir)
         advice = advise(jobs, max_cost=args.max_cost, max_retrains=args.max_retrains,
-                        cost_weight=args.cost_weight, max_ci=args.max_ci)
+                        cost_weight=args.cost_weight, max_ci=args.max_ci,
+                        allow_unequal_seeds=args.allow_unequal_seeds)
     except (FileNotFoundError, ValueError) as ex:
         parser.exit(2, f"retrain-sim-advise: {ex}\n")
     print(advice.text())
@@ -562,8 +434,13 @@ def main(argv: list[str] | None = None) -> None:
         path = args.sweep_dir / "oracle_frontier.csv"
         if path.exists():
             frontier = pd.read_csv(path)
-        out = plot_advice(advice, args.output or args.sweep_dir / "advice.png",
-                          frontier=frontier, n_samples=float(jobs["n_samples"].mean()))
+        import matplotlib
+
+        matplotlib.use("Agg")  # a file only, whatever the environment's display
+        from experiments import plots
+
+        out = plots.advice(advice, args.output or args.sweep_dir / "advice.png",
+                           frontier=frontier, n_samples=float(jobs["n_samples"].mean()))
         print(f"Figure: {out}")
     if advice.recommended is None:
         sys.exit(1)

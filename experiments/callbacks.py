@@ -2,14 +2,21 @@
 
 ``conf/config.yaml`` registers :class:`SweepReport` under ``hydra.callbacks``; Hydra
 calls ``on_multirun_start`` and ``on_multirun_end`` in the launching process, whatever
-the launcher. The outcome of the last sweep is kept for :func:`experiments.run.main`,
-which turns failed jobs into a non-zero exit status.
+the launcher. The outcome of a run or sweep (counts of jobs, the failures' message) goes
+to a JSON file whose path :func:`start_outcome` puts in ``$RETRAIN_SIM_OUTCOME``, for
+:func:`experiments.run.main`, which turns failed jobs into a non-zero exit status: an
+explicit channel, with no module state shared between the callback and the app.
 """
 
 from __future__ import annotations
 
+import atexit
+import json
 import logging
+import os
+import shutil
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,28 +26,45 @@ from omegaconf import DictConfig
 
 from experiments import store
 
-__all__ = ["SweepReport", "count_jobs", "outcome", "record_outcome", "reset_outcome",
-           "stop_progress"]
+__all__ = ["OUTCOME_ENV", "SweepReport", "count_jobs", "outcome", "record_outcome",
+           "start_outcome", "stop_progress"]
 
 log = logging.getLogger(__name__)
 
-_OUTCOME: dict[str, Any] = {}
+OUTCOME_ENV = "RETRAIN_SIM_OUTCOME"
+"""Environment variable naming the outcome file of the current run or sweep."""
+
 _WATCHERS: dict[str, _Watcher] = {}
 
 
-def reset_outcome() -> None:
-    """Forget the outcome of the previous sweep."""
-    _OUTCOME.clear()
+def start_outcome() -> Path:
+    """Open a fresh, empty outcome file for a run or sweep; its path goes in the environment.
+
+    The file lives in a temporary directory removed when the process exits.
+    """
+    directory = Path(tempfile.mkdtemp(prefix="retrain-sim-outcome-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "outcome.json"
+    os.environ[OUTCOME_ENV] = str(path)
+    return path
 
 
 def record_outcome(**fields: Any) -> None:
-    """Note the outcome of a run or sweep for :func:`experiments.run.main`."""
-    _OUTCOME.update(fields)
+    """Add ``fields`` to the outcome file (nothing when no outcome was started)."""
+    path = os.environ.get(OUTCOME_ENV)
+    if not path:
+        return
+    merged = store.jsonable(outcome() | fields)
+    store.atomic_write(Path(path), lambda p: p.write_text(json.dumps(merged)))
 
 
 def outcome() -> dict[str, Any]:
-    """Return the outcome of the last run or sweep in this process (empty if none)."""
-    return dict(_OUTCOME)
+    """Return the outcome recorded so far (empty when none was started or recorded)."""
+    path = os.environ.get(OUTCOME_ENV)
+    try:
+        return json.loads(Path(path).read_text()) if path else {}
+    except (OSError, ValueError):
+        return {}
 
 
 def stop_progress() -> None:
@@ -115,7 +139,7 @@ class SweepReport(Callback):
         The bar shows when ``progress`` is on and stderr is a terminal.
         """
         sweep_dir = Path(config.hydra.sweep.dir)
-        _OUTCOME.update(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")))
+        record_outcome(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")))
         (sweep_dir / store.FAIL_FAST_MARK).unlink(missing_ok=True)  # a resumed sweep runs again
         if not config.get("progress", True) or not sys.stderr.isatty():
             return
@@ -128,5 +152,5 @@ class SweepReport(Callback):
         stop_progress()
         sweep_dir = Path(config.hydra.sweep.dir)
         agg = report.aggregate(sweep_dir, figures=self.figures, expected=count_jobs(config))
-        _OUTCOME.update(agg.outcome())
+        record_outcome(**agg.outcome())
         print(agg.digest())

@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from experiments import CONF_DIR, GROUPS
+from sim.checks import ParamError
 
 __all__ = ["JobFailed", "check_overrides", "check_runtime_keys", "describe_job_error", "explain",
            "options"]
@@ -226,7 +227,7 @@ def _unknown_key(full_key: str, argv: list[str], conf_dir: Path) -> str | None:
     if suggestion:
         text += f" Did you mean '{suggestion}'?"
     if len(choices) > 1:
-        example = next((c for c in choices if c not in ("never", "oracle")), choices[0])
+        example = next((c for c in choices if c not in ("never", "drift_aware")), choices[0])
         text += (f" This command runs {group}={','.join(choices)} (a sweep); pick the option "
                  f"whose parameter you set, e.g. `{group}={example} {full_key}=...`.")
     return text
@@ -303,7 +304,26 @@ def _get(config: Any, path: str) -> Any:
     return node
 
 
-_PARAM = re.compile(r"'(\w+)' parameter of (\w+)")
+# the wording of a parameter error without attributes (scikit-learn's InvalidParameterError)
+_WORDED_PARAM = re.compile(r"'(\w+)' parameter of (\w+)")
+
+
+def _named_parameter(ex: BaseException | None) -> tuple[str, str] | None:
+    """Return ``(owner, parameter)`` of the parameter error behind ``ex``, if any.
+
+    Our components raise :class:`~sim.checks.ParamError` (itself or a cause of ``ex``),
+    whose attributes say it. Only errors without them are read from their wording:
+    scikit-learn's ``InvalidParameterError`` (a model's parameter), and the streams not
+    converted to ParamError yet (``Tabular``'s column checks).
+    """
+    seen, first = set(), ex
+    while ex is not None and id(ex) not in seen:
+        if isinstance(ex, ParamError):
+            return ex.owner, ex.parameter
+        seen.add(id(ex))
+        ex = ex.__cause__ or ex.__context__
+    match = _WORDED_PARAM.search(" ".join(str(first).split()))
+    return (match.group(2), match.group(1)) if match else None
 
 
 def describe_job_error(ex: BaseException, config: dict | None) -> str:
@@ -311,19 +331,20 @@ def describe_job_error(ex: BaseException, config: dict | None) -> str:
 
     Examples
     --------
-    >>> ex = ValueError("The 'every' parameter of Periodic must be an int >= 1. "
-    ...                 "Got -1 instead.")
+    >>> from sim.checks import param_error
+    >>> ex = param_error("Periodic", "every", "an int >= 1", -1)
     >>> config = {"trigger": {"_target_": "strategies.Periodic", "every": -1}}
     >>> print(describe_job_error(ex, config))  # doctest: +ELLIPSIS
     Invalid value for trigger.every (-1): The 'every' parameter of Periodic must be an int >= 1...
     """
     message = " ".join(str(ex).split())
-    match = _PARAM.search(message)
-    if match and config is not None:
-        path = _find(config, match.group(2), match.group(1))
-        if path is None and match.group(1) in config and not isinstance(
-                config[match.group(1)], (dict, list)):
-            path = match.group(1)  # a top-level key, e.g. seed
+    named = _named_parameter(ex)
+    if named is not None and config is not None:
+        owner, parameter = named
+        path = _find(config, owner, parameter)
+        if path is None and parameter in config and not isinstance(
+                config[parameter], (dict, list)):
+            path = parameter  # a top-level key, e.g. seed
         if path is not None:
             value = _get(config, path)
             shown = f" ({value!r})" if isinstance(value, str) else (

@@ -1,60 +1,84 @@
-"""The figures of a sweep report (matplotlib, written as PNG files).
+"""Every figure of retrain-sim (matplotlib): the sweep report, the advisor and the Python API.
 
-- :func:`accuracy_over_time`: one panel per configuration, the mean accuracy over
-  seeds with a min-max band, true drifts shaded, every seed's retrains marked.
-- :func:`accuracy_vs_cost`: one point per configuration with 95% confidence bars,
-  and the Pareto front.
-- :func:`sensitivity`: accuracy, retrains and cost against a swept numeric parameter.
-- :func:`estimated_accuracy`: a label-free estimate of accuracy and the realised accuracy.
+- :func:`over_time`: the metric per step, one panel per configuration (split over
+  several figures rather than dropping any), true drifts shaded, every retrain marked;
+  individual seeds drawn when there are at most :data:`MAX_SEED_LINES`, else the mean
+  and the min-max band; noisy series smoothed, with the window stated.
+- :func:`metric_vs_cost`: one point per configuration with 95% confidence bars,
+  coincident points merged into one marker with a combined label, the Pareto front and
+  the hindsight-optimal frontier (the oracle: the only ceiling).
+- :func:`sensitivity`: the metric and the retrains against a swept numeric parameter.
+- :func:`advice`: the advisor's figure.
+- :func:`estimated_vs_realised`: a label-free estimate of accuracy against the realised
+  accuracy, one panel per configuration that estimates it.
+- :func:`run` and :func:`comparison`: the figures of :meth:`sim.types.RunResult.plot`
+  and :meth:`sim.compare.Comparison.plot`.
+
+Colours: one per trigger family (:func:`experiments.stats.family`), shades of it for
+the swept values. Each function returns the figure; with ``path`` it saves it, closes it
+and returns the path. The backend is the caller's (inline in a notebook); the command-line
+tools select the non-interactive ``Agg`` backend before drawing.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import to_rgb
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
+from matplotlib.transforms import blended_transform_factory
 
-matplotlib.use("Agg")
+from experiments.stats import family, pareto_front
+from sim.metrics import metric as registered
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from matplotlib.transforms import blended_transform_factory  # noqa: E402
-
-from experiments.report import pareto_front  # noqa: E402
-
-__all__ = ["Series", "accuracy_over_time", "accuracy_vs_cost", "colors",
-           "estimated_accuracy", "sensitivity"]
+__all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "comparison",
+           "draw_frontier", "estimated_vs_realised",
+           "metric_vs_cost", "over_time", "palette", "run", "save", "sensitivity",
+           "smoothing_window"]
 
 DRIFT_COLORS = {"concept": "#d62728", "covariate": "#1f77b4", "prior": "#2ca02c"}
 DPI = 110
+MAX_PANELS = 8
+"""Panels per over-time figure; more configurations go to further figures."""
+MAX_SEED_LINES = 5
+"""Up to this many seeds, each is drawn; beyond, the mean and the min-max band."""
+MAX_NAMED = 30
+"""Most markers named in :func:`metric_vs_cost`; beyond, only the front and the
+references are named and the rest are drawn as one grey cloud."""
+FRONTIER_LABEL = "hindsight optimum with K retrains (oracle frontier: the ceiling)"
 
 
 @dataclass
 class Series:
-    """The runs of one configuration, for :func:`accuracy_over_time`.
+    """The runs of one configuration, for :func:`over_time`.
 
     Parameters
     ----------
     label
         The configuration's name.
     timelines
-        One DataFrame per seed with columns ``step`` and ``accuracy``.
+        One DataFrame per seed with columns ``step`` and the metric (``accuracy``, or
+        ``mae`` for regression).
     retrains
         Per seed, the steps of the models trained and whether each was accepted.
     drifts
         The stream's true drifts as the run's summary gives them: dicts with
-        ``start_step``, ``end_step`` (the steps holding the drift's first and last
-        sample, as the engine maps them, whatever the steps' sizes) and ``kind``.
+        ``start_step``, ``end_step`` and ``kind``.
     step_size
         Samples per step.
     note
         Text shown in the panel (e.g. the mean accuracy).
-    oracle
-        Whether the configuration knows the true drifts.
+    drift_aware
+        Whether the configuration knows the true drifts (a reference, not a policy).
+    baseline
+        A reference level drawn across the panel (persistence accuracy), or None.
     """
 
     label: str
@@ -63,13 +87,79 @@ class Series:
     drifts: list[dict] = field(default_factory=list)
     step_size: int = 1
     note: str = ""
-    oracle: bool = False
+    drift_aware: bool = False
+    baseline: float | None = None
 
 
-def colors(n: int) -> list:
-    """``n`` distinguishable colours (tab10, then tab20)."""
-    cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
-    return [cmap(i % cmap.N) for i in range(n)]
+def save(fig, path) -> Path:
+    """Save ``fig`` to ``path`` (PNG) and close it."""
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+    return Path(path)
+
+
+#: per trigger family: its colour alone, or a sequential colour map for its swept values
+_FAMILY_MAPS = ("Blues", "Oranges", "Greens", "Reds", "Purples", "Greys", "YlOrBr", "PuRd",
+                "BuGn", "RdPu")
+
+
+def palette(labels: list[str]) -> dict[str, tuple]:
+    """One colour per trigger family; shades of it (light to dark) for its swept values.
+
+    Examples
+    --------
+    >>> c = palette(["trigger=a, x=1", "trigger=a, x=2", "trigger=b, x=1"])
+    >>> c["trigger=a, x=1"] != c["trigger=a, x=2"], len(set(c.values()))
+    (True, 3)
+    """
+    families = list(dict.fromkeys(family(label) for label in labels))
+    tab = plt.get_cmap("tab10" if len(families) <= 10 else "tab20")
+    out = {}
+    for i, fam in enumerate(families):
+        members = [label for label in labels if family(label) == fam]
+        if len(members) == 1:
+            out[members[0]] = tuple(to_rgb(tab(i % tab.N)))
+            continue
+        cmap = plt.get_cmap(_FAMILY_MAPS[i % len(_FAMILY_MAPS)])
+        for label, level in zip(members, np.linspace(0.4, 0.95, len(members)), strict=True):
+            out[label] = tuple(to_rgb(cmap(level)))
+    return out
+
+
+def compact(label: str) -> str:
+    """Shorten a configuration label for a legend: ``trigger=`` dropped, dotted keys cut.
+
+    Examples
+    --------
+    >>> compact("trigger=periodic, protocol.label_delay=5")
+    'periodic, label_delay=5'
+    """
+    parts = []
+    for part in str(label).split(", "):
+        key, eq, value = part.partition("=")
+        parts.append(value if eq and key == "trigger" else
+                     f"{key.rsplit('.', 1)[-1]}{eq}{value}" if eq else part)
+    return ", ".join(parts)
+
+
+def _merged_label(names: list[str]) -> str:
+    """One label for configurations with the same results: their names, values joined.
+
+    Examples
+    --------
+    >>> _merged_label(["trigger.drop=0.05", "trigger.drop=0.08"])
+    'trigger.drop=0.05 = 0.08'
+    >>> _merged_label(["performance", "drift_aware"])
+    'performance = drift_aware'
+    """
+    prefix = names[0].rpartition("=")[0]
+    if prefix and all(n.rpartition("=")[0] == prefix for n in names):
+        return f"{prefix}=" + " = ".join(n.rpartition("=")[2] for n in names)
+    return " = ".join(names)
+
+
+def _metric_name(task: str) -> str:
+    return "mae" if task == "regression" else "accuracy"
 
 
 def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
@@ -84,42 +174,90 @@ def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
     return kinds
 
 
-def accuracy_over_time(series: list[Series], path: Path) -> Path:
-    """Draw accuracy over time, one panel per configuration; save to ``path``."""
-    n = len(series)
-    palette = colors(n)
+def smoothing_window(values: np.ndarray) -> int:
+    """Return the steps of a centred moving average making a noisy per-step series readable.
+
+    1 (no smoothing) for a short series, or one whose step-to-step changes are small
+    against its range (10th to 90th percentile); else about a hundredth of its length, at
+    least 3 steps, odd.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> smoothing_window(np.full(120, 0.9)), smoothing_window(rng.uniform(0.4, 1, 900))
+    (1, 9)
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    spread = np.percentile(v, 90) - np.percentile(v, 10) if len(v) else 0.0
+    if len(v) < 150 or np.median(np.abs(np.diff(v))) < 0.15 * spread or spread == 0:
+        return 1
+    w = max(3, len(v) // 100)
+    return w + 1 - w % 2
+
+
+def over_time(series: list[Series], path=None, *, task: str = "classification",
+              smooth: int | None = None, title: str | None = None) -> list:
+    """Draw the metric per step, one panel per configuration.
+
+    Every series is drawn: beyond :data:`MAX_PANELS` panels the series go to further
+    figures (``path`` gets ``_2``, ``_3``, ... before its suffix). ``smooth`` is the
+    moving-average window in steps (None: :func:`smoothing_window` of the data).
+    Returns the figures, or with ``path`` the paths written.
+    """
+    name = _metric_name(task)
+    if smooth is None:
+        pooled = [t[name].to_numpy() for s in series for t in s.timelines[:1]]
+        smooth = max((smoothing_window(v) for v in pooled), default=1)
+    chunks = [series[i:i + MAX_PANELS] for i in range(0, len(series), MAX_PANELS)] or [[]]
+    colors = palette([s.label for s in series])
+    out = []
+    for k, chunk in enumerate(chunks):
+        part = "" if len(chunks) == 1 else f" (figure {k + 1} of {len(chunks)})"
+        fig = _over_time(chunk, colors, name, smooth, (title or "") + part, series)
+        if path is None:
+            out.append(fig)
+        else:
+            p = Path(path)
+            target = p if k == 0 else p.with_name(f"{p.stem}_{k + 1}{p.suffix}")
+            out.append(save(fig, target))
+    return out
+
+
+def _over_time(series, colors, name, smooth, title, everything):
+    n = max(len(series), 1)
     step_size = series[0].step_size if series else 1
-    fig, axes = plt.subplots(n, 1, figsize=(10, 1.7 * n + 1.4), sharex=True, sharey=True,
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.7 * n + 1.6), sharex=True, sharey=True,
                              squeeze=False, layout="constrained")
     axes = axes[:, 0]
-    lows, highs = [], []
-    stats = []
-    for s in series:
-        if not s.timelines:
-            stats.append(None)
-            continue
-        wide = pd.concat([t.set_index("step")["accuracy"] for t in s.timelines], axis=1)
-        wide = wide.sort_index()
-        stats.append((wide.index.to_numpy(), wide.mean(axis=1).to_numpy(),
-                      wide.min(axis=1).to_numpy(), wide.max(axis=1).to_numpy()))
-        lows.append(np.nanmin(wide.to_numpy()))
-        highs.append(np.nanmax(wide.to_numpy()))
-    lo = min(lows) if lows else 0.0
-    hi = max(highs) if highs else 1.0
+    values = [t[name].to_numpy(dtype=float) for s in everything for t in s.timelines]
+    lo = min((np.nanmin(v) for v in values if len(v)), default=0.0)
+    hi = max((np.nanmax(v) for v in values if len(v)), default=1.0)
     span = max(hi - lo, 0.05)
-    n_rows = max((min(len(s.retrains), 5) for s in series), default=1) or 1
-    rug = 0.07 * n_rows + 0.04  # fraction of the axes kept under the data for the ticks
-    bottom = lo - span * rug / (1 - rug - 0.05)
-    top = min(1.0, hi) + span * 0.05
+    n_rows = max((min(len(s.retrains), MAX_SEED_LINES) for s in everything), default=1) or 1
+    rug = 0.07 * n_rows + 0.04  # fraction of the axes kept for the retrain ticks
+    seeds = max((len(s.timelines) for s in everything), default=0)
+    lower_better = name == "mae"
     kinds: set[str] = set()
-    for ax, s, st, color in zip(axes, series, stats, palette, strict=False):
+    for ax, s in zip(axes, series, strict=False):
+        color = colors[s.label]
         kinds |= _shade_drifts(ax, s.drifts)
-        if st is not None:
-            x, mean, mn, mx = st
-            ax.fill_between(x, mn, mx, color=color, alpha=0.25, lw=0, zorder=2)
-            ax.plot(x, mean, color=color, lw=1.4, zorder=3)
+        wide = pd.concat([t.set_index("step")[name] for t in s.timelines], axis=1).sort_index()
+        if smooth > 1:
+            wide = wide.rolling(smooth, center=True, min_periods=1).mean()
+        x = wide.index.to_numpy()
+        if len(s.timelines) <= MAX_SEED_LINES:
+            for col in wide.columns.unique():
+                ax.plot(x, wide.loc[:, col].to_numpy(), color=color, lw=1.1, alpha=0.85,
+                        zorder=3)
+        else:
+            ax.fill_between(x, wide.min(axis=1), wide.max(axis=1), color=color, alpha=0.25,
+                            lw=0, zorder=2)
+            ax.plot(x, wide.mean(axis=1), color=color, lw=1.4, zorder=3)
+        if s.baseline is not None and not math.isnan(s.baseline):
+            ax.axhline(s.baseline, color="0.3", lw=1.0, ls=":", zorder=2)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
-        rows = s.retrains if len(s.retrains) <= 5 else [
+        rows = s.retrains if len(s.retrains) <= MAX_SEED_LINES else [
             [r for seed in s.retrains for r in seed]]
         for i, seed in enumerate(rows):
             y = 0.04 + 0.07 * i
@@ -129,216 +267,406 @@ def accuracy_over_time(series: list[Series], path: Path) -> Path:
                     transform=trans, zorder=4)
             ax.plot(rejected, [y] * len(rejected), ls="none", marker="x", ms=4, mew=1.0,
                     color="#7f7f7f", transform=trans, zorder=4)
-        title = s.label + ("  (knows the true drifts)" if s.oracle else "")
-        ax.set_title(title, loc="left", fontsize=9.5, fontweight="bold", pad=3)
+        ax.set_title(compact(s.label) + ("  (knows the drifts: a reference)"
+                                         if s.drift_aware else ""),
+                     loc="left", fontsize=9.5, fontweight="bold", pad=3)
         ax.set_title(s.note, loc="right", fontsize=8.5, pad=3)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(labelsize=8)
-    axes[0].set_ylim(bottom, top)
-    ticks = [t for t in np.linspace(0, 1, 11) if max(lo, 0) - 0.05 <= t <= top]
-    axes[0].set_yticks(ticks[::2] if len(ticks) > 6 else ticks)
+    if lower_better:
+        bottom = max(0.0, lo - span * rug / (1 - rug - 0.05))
+        axes[0].set_ylim(bottom - span * rug / (1 - rug - 0.05) if bottom == 0 else bottom,
+                         hi + span * 0.05)
+    else:
+        bottom = lo - span * rug / (1 - rug - 0.05)
+        axes[0].set_ylim(bottom, min(1.0, hi) + span * 0.05)
+        ticks = [t for t in np.linspace(0, 1, 11) if max(lo, 0) - 0.05 <= t <= min(1, hi) + 0.05]
+        axes[0].set_yticks(ticks[::2] if len(ticks) > 6 else ticks)
+    axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.supxlabel(f"step (1 step = {step_size:,} samples)", fontsize=10)
-    fig.supylabel("accuracy per step (fraction correct)", fontsize=10)
-    seeds = max((len(s.timelines) for s in series), default=0)
-    handles = [Line2D([], [], color="0.2", lw=1.4, label=f"mean over seeds (n={seeds})"),
-               Patch(color="0.2", alpha=0.25, label="min-max over seeds"),
-               Line2D([], [], ls="none", marker="|", ms=7, mew=1.4, color="black",
-                      label="retrain deployed (one row per seed)")]
+    what = registered(f"mean_{name}").label.replace("(", "per step (", 1)
+    if smooth > 1:
+        what += f", moving average over {smooth} steps"
+    fig.supylabel(what, fontsize=10)
+    if seeds <= MAX_SEED_LINES:
+        handles = [Line2D([], [], color="0.2", lw=1.1,
+                          label="one line per seed" if seeds > 1 else "the run (1 seed)")]
+    else:
+        handles = [Line2D([], [], color="0.2", lw=1.4, label=f"mean over {seeds} seeds"),
+                   Patch(color="0.2", alpha=0.25, label="min-max over seeds")]
+    handles.append(Line2D([], [], ls="none", marker="|", ms=7, mew=1.4, color="black",
+                          label="retrain deployed" + (" (one row per seed)" if seeds > 1
+                                                      else "")))
     if any(not a for s in series for seed in s.retrains for _, a in seed):
         handles.append(Line2D([], [], ls="none", marker="x", ms=4, color="#7f7f7f",
                               label="retrain rejected by the gate"))
+    if any(s.baseline is not None for s in series):
+        handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":",
+                              label="persistence (predict the previous label), mean"))
     for kind in sorted(kinds):
         handles.append(Patch(color=DRIFT_COLORS.get(kind, "#7f7f7f"), alpha=0.35,
                              label=f"true {kind} drift"))
+    heading = f"{registered(f'mean_{name}').label.split(' (')[0].capitalize()} over time" \
+              + (title or "")
     fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
-               fontsize=8.5, frameon=False, title="Accuracy over time per strategy",
-               title_fontproperties={"size": 12})
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return Path(path)
+               fontsize=8.5, frameon=False, title=heading, title_fontproperties={"size": 12})
+    return fig
 
 
-def accuracy_vs_cost(configs: pd.DataFrame, path: Path, *, oracle: set[str] = frozenset(),
-                     cost_label: str = "total retraining cost (nominal units)",
-                     max_labels: int = 20, frontier: pd.DataFrame | None = None) -> Path:
-    """Mean accuracy against total cost, one point per configuration, Pareto front drawn.
+def _merge(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[list[int]]:
+    """Group the points that would sit on each other (within 0.6% of each axis' span)."""
+    xs = np.nanmax(x) - np.nanmin(x) if len(x) else 0.0
+    ys = np.nanmax(y) - np.nanmin(y) if len(y) else 0.0
+    tol_x, tol_y = 0.006 * (xs or 1.0), 0.006 * (ys or 1.0)
+    groups: list[list[int]] = []
+    for i in range(len(labels)):
+        for g in groups:
+            j = g[0]
+            if abs(x[i] - x[j]) <= tol_x and abs(y[i] - y[j]) <= tol_y:
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
 
-    ``configs`` is indexed by configuration with columns ``mean_accuracy_mean``,
-    ``mean_accuracy_ci95``, ``total_cost_mean`` and ``total_cost_ci95``. Beyond
-    ``max_labels`` configurations, only those on the front (and the oracle) are named;
-    the others are drawn as one grey cloud. ``frontier`` (columns ``K``, ``accuracy``,
-    ``total_cost``), when given, is the hindsight-optimal accuracy for each number of
-    retrains, drawn as a line up to the costliest configuration.
+
+def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classification",
+                   drift_aware=frozenset(), frontier: pd.DataFrame | None = None,
+                   baseline: float | None = None, n_seeds: int | None = None,
+                   cost_label: str = "total retraining cost per run (nominal units)"):
+    """Draw the metric against total cost, one marker per configuration, and the front.
+
+    ``configs`` is indexed by configuration with columns ``mean_<metric>_mean``,
+    ``mean_<metric>_ci95``, ``total_cost_mean`` and ``total_cost_ci95``. Configurations
+    with the same results share one marker, labelled with all their names. ``frontier``
+    (columns ``K``, the metric, ``total_cost``) is the hindsight optimum (the oracle),
+    drawn up to the costliest configuration. ``baseline``: persistence accuracy.
     """
-    fig, ax = plt.subplots(figsize=(9, 5.2))
-    palette = colors(len(configs))
-    x = configs["total_cost_mean"].to_numpy(dtype=float)
-    y = configs["mean_accuracy_mean"].to_numpy(dtype=float)
-    xci = np.nan_to_num(configs["total_cost_ci95"].to_numpy(dtype=float))
-    yci = np.nan_to_num(configs["mean_accuracy_ci95"].to_numpy(dtype=float))
-    # bars clipped to what is possible: cost >= 0, accuracy in [0, 1]
-    xerr = np.array([np.minimum(xci, np.maximum(x, 0)), xci])
-    yerr = np.array([np.minimum(yci, np.maximum(y, 0)), np.minimum(yci, np.maximum(1 - y, 0))])
+    name = _metric_name(task)
+    better = registered(f"mean_{name}").better
     labels = list(configs.index)
-    real = np.array([label not in oracle for label in labels])
-    front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan))
-    if len(front):
-        fx, fy = x[front], y[front]
-        ax.step(fx, fy, where="post", color="0.35", ls="--", lw=1.2, zorder=1,
-                label="Pareto front (no strategy is cheaper and more accurate)")
-    on_front_set = set(front.tolist())
-    many = len(labels) > max_labels
-    if many:  # one grey cloud; only the front and the oracle get a colour and a label
-        rest = [i for i in range(len(labels)) if i not in on_front_set and real[i]]
+    colors = palette(labels)
+    x = configs["total_cost_mean"].to_numpy(dtype=float)
+    y = configs[f"mean_{name}_mean"].to_numpy(dtype=float)
+    xci = np.nan_to_num(configs["total_cost_ci95"].to_numpy(dtype=float))
+    yci = np.nan_to_num(configs[f"mean_{name}_ci95"].to_numpy(dtype=float))
+    top = 1.0 if name == "accuracy" else np.inf
+    xerr = np.array([np.minimum(xci, np.maximum(x, 0)), xci])
+    yerr = np.array([np.minimum(yci, np.maximum(y, 0)), np.minimum(yci, np.maximum(top - y, 0))])
+    groups = _merge(x, y, labels)
+    many = len(groups) > 14
+    fig, ax = plt.subplots(figsize=(10.5 if many else 9.5, 5.6))
+    real = np.array([label not in drift_aware for label in labels])
+    front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan), better)
+    if len(front) > 1:
+        ax.step(x[front], y[front], where="post", color="0.35", ls="--", lw=1.2, zorder=1,
+                label="Pareto front (nothing cheaper is better)")
+    on_front = set(front.tolist())
+    if len(groups) > MAX_NAMED:  # too many to name: the rest drawn as one grey cloud
+        named = [g for g in groups if any(j in on_front or not real[j] for j in g)]
+        rest = [g[0] for g in groups if not any(j in on_front or not real[j] for j in g)]
         ax.errorbar(x[rest], y[rest], xerr=xerr[:, rest], yerr=yerr[:, rest], fmt="o", ms=4,
                     color="0.6", capsize=0, lw=0.6, alpha=0.7, zorder=2,
-                    label=f"{len(rest)} other configurations")
-        shown = [i for i in range(len(labels)) if i in on_front_set or not real[i]]
-        shown = shown[:max_labels]
-        palette = colors(len(shown))
-    else:
-        shown = list(range(len(labels)))
-    for k, i in enumerate(shown):
-        label = labels[i]
-        color = palette[k] if many else palette[i]
-        is_oracle = label in oracle
-        on_front = i in on_front_set
+                    label=f"{len(rest)} other configurations (named in the report's tables)")
+        groups = named
+    for g in groups:
+        i = g[0]
+        names = [compact(labels[j]) + (" (knows the drifts)" if labels[j] in drift_aware else "")
+                 for j in g]
+        aware = labels[i] in drift_aware
+        text = _merged_label(names)
+        if any(j in on_front for j in g):
+            text += " - on the front"
         ax.errorbar(x[i], y[i], xerr=xerr[:, i:i + 1], yerr=yerr[:, i:i + 1],
-                    fmt="*" if is_oracle else "o", ms=14 if is_oracle else 7, color=color,
-                    capsize=3, lw=1.2, mec="black" if on_front or is_oracle else color,
-                    zorder=4 if is_oracle else 3,
-                    label=label + (" (knows the true drifts)" if is_oracle else "")
-                    + (" - on the front" if on_front else ""))
+                    fmt="D" if aware else "o", ms=8 if len(g) > 1 else 6.5,
+                    color=colors[labels[i]], capsize=3, lw=1.1,
+                    mec="black" if len(g) > 1 or i in on_front else colors[labels[i]],
+                    mew=1.6 if len(g) > 1 else 1.0, zorder=3, label=text)
     if frontier is not None and len(frontier):
-        from experiments.advise import draw_frontier
-
         reach = np.nanmax(x + xci) if len(x) else 0.0
         shown = frontier[frontier["total_cost"] <= max(reach, 0) * 1.05]
-        draw_frontier(ax, shown if len(shown) > 1 else frontier.head(2))
+        draw_frontier(ax, shown if len(shown) > 1 else frontier.head(2), value=name)
+    if baseline is not None and not math.isnan(baseline):
+        ax.axhline(baseline, color="0.3", ls=":", lw=1.1,
+                   label=f"persistence (previous label): {baseline:.3f}")
+    ax.set_xlim(left=min(0.0, ax.get_xlim()[0]) if np.nanmin(x - xerr[0]) < 0 else 0.0)
     ax.set_xlabel(cost_label)
-    ax.set_ylabel("mean accuracy (prequential, fraction correct)")
-    ax.set_title("Accuracy against retraining cost\n(mean and 95% CI over seeds, bars clipped "
-                 "to the possible range)", fontsize=10.5)
+    ax.set_ylabel(registered(f"mean_{name}").label.replace("(", "(prequential, ", 1))
+    if name == "accuracy":
+        lo_y, hi_y = ax.get_ylim()
+        ax.set_ylim(max(lo_y, 0.0), min(hi_y, 1.0))
+    else:
+        ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
+    spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
+              else "a single seed: no confidence interval")
+    ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost "
+                 f"({spread})\na ringed marker holds configurations with the same results",
+                 fontsize=10, loc="left")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
+              frameon=False)
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path) if path is not None else fig
 
 
-PANELS = (
-    ("mean_accuracy", "mean accuracy (fraction correct)"),
-    ("n_retrains", "retrains per run (count)"),
-    ("total_cost", "total cost (nominal units)"),
-)
+def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: float = 1.0,
+                  max_points: int | None = None, label: str | None = None,
+                  value: str = "accuracy"):
+    """Draw the hindsight-optimal frontier (the oracle: the ceiling) on ``ax``.
+
+    Parameters
+    ----------
+    ax
+        A matplotlib Axes.
+    frontier
+        ``Frontier.frontier`` or :func:`experiments.stats.mean_frontier`: columns ``K``,
+        ``value`` and ``x``.
+    x
+        The cost column (``total_cost``: comparable with a run's ``total_cost``).
+    scale
+        Multiplies the cost (e.g. ``1e4 / n_samples`` for cost per 10,000 samples).
+    max_points
+        Draw only ``K`` up to this.
+    label
+        Legend entry.
+    value
+        The metric column.
+    """
+    f = frontier.sort_values("K")
+    if max_points is not None:
+        f = f[f["K"] <= max_points]
+    return ax.plot(f[x] * scale, f[value], color="black", lw=1.4, ls="-", marker=".",
+                   ms=5, zorder=2, drawstyle="steps-post", label=label or FRONTIER_LABEL)
 
 
-def sensitivity(configs: pd.DataFrame, param: str, path: Path, *, by: str | None = None) -> Path:
-    """Accuracy, retrains and cost against the swept numeric ``param``.
+def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None = None,
+                task: str = "classification", n_seeds: int | None = None,
+                by_label: str | None = None) -> list:
+    """Draw the metric and the retrains (and cost, unless it is the retrains) against ``param``.
 
     ``configs`` has one row per configuration, a numeric column ``param``, optionally a
-    column ``by`` (one line per value) and ``<metric>_mean`` / ``<metric>_ci95`` columns.
+    column ``by`` (one line per value; colours by trigger family, shades for the rest)
+    and ``<metric>_mean`` / ``<metric>_ci95`` columns (``by_label``: the legend's title).
+    Lines that coincide stay visible: each has its own line style and marker. More than
+    ten lines go to further figures, so every line is drawn. Returns the figures, or the
+    paths written.
     """
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
+    name = _metric_name(task)
+    panels = [f"mean_{name}", "n_retrains"]
+    if "total_cost_mean" in configs and "n_retrains_mean" in configs:
+        ratio = configs["total_cost_mean"] / configs["n_retrains_mean"].replace(0, np.nan)
+        if not (ratio.dropna().nunique() <= 1 and
+                (configs["total_cost_mean"][configs["n_retrains_mean"] == 0] == 0).all()):
+            panels.append("total_cost")
     groups = [(None, configs)] if by is None else list(configs.groupby(by, sort=False))
-    palette = colors(len(groups))
+    colors = palette([str(g) for g, _ in groups])
     values = configs[param].to_numpy(dtype=float)
     log = bool(np.all(values > 0) and values.max() / values.min() >= 20)
-    for ax, (metric, ylabel) in zip(axes, PANELS, strict=False):
-        for (name, group), color in zip(groups, palette, strict=False):
-            g = group.sort_values(param)
-            if f"{metric}_mean" not in g:
-                continue
-            mean = g[f"{metric}_mean"].to_numpy(dtype=float)
-            ci = np.nan_to_num(g[f"{metric}_ci95"].to_numpy(dtype=float))
-            upper = np.minimum(ci, 1 - mean) if metric == "mean_accuracy" else ci
-            ax.errorbar(g[param], mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
-                                                      np.maximum(upper, 0)]),
-                        marker="o", ms=5, capsize=3, color=color, lw=1.4,
-                        label=None if name is None else f"{by}={name}")
-        ax.set_xlabel(f"{param} (swept value)")
-        ax.set_ylabel(ylabel)
-        if log:
-            ax.set_xscale("log")
-        ticks = np.unique(values)
-        if len(ticks) <= 10:
-            ax.set_xticks(ticks, [f"{v:g}" for v in ticks], fontsize=8)
-            ax.minorticks_off()
-        ax.grid(alpha=0.3)
-    if by is not None:
-        axes[0].legend(fontsize=8, frameon=False)
-    fig.suptitle(f"Sensitivity to {param} (mean and 95% CI over seeds)", fontsize=11)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return Path(path)
+    chunks = [groups[i:i + 10] for i in range(0, len(groups), 10)]
+    styles = [dict(ls=ls, marker=m) for ls, m in zip(("-", "--", "-.", ":", "-"),
+                                                     ("o", "s", "^", "D", "v"), strict=True)]
+    out = []
+    for k, chunk in enumerate(chunks):
+        fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.3))
+        for ax, metric in zip(axes, panels, strict=True):
+            spec = registered(metric)
+            for n, (gname, group) in enumerate(chunk):
+                g = group.sort_values(param)
+                if f"{metric}_mean" not in g:
+                    continue
+                mean = g[f"{metric}_mean"].to_numpy(dtype=float)
+                ci = np.nan_to_num(g[f"{metric}_ci95"].to_numpy(dtype=float))
+                upper = np.minimum(ci, 1 - mean) if metric == "mean_accuracy" else ci
+                # lines dodged sideways a little, so that equal values stay visible
+                shift = (n - (len(chunk) - 1) / 2) * 0.012
+                xs = g[param].to_numpy(dtype=float)
+                xs = xs * 10 ** (shift * np.log10(values.max() / values.min())) if log else \
+                    xs + shift * (values.max() - values.min())
+                ax.errorbar(xs, mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
+                                                          np.maximum(upper, 0)]),
+                            ms=5, capsize=3, lw=1.4, **styles[n % len(styles)],
+                            color=colors[str(gname)] if gname is not None else "tab:blue",
+                            label=None if gname is None else compact(gname))
+            ax.set_xlabel(f"{param} (swept value)")
+            ax.set_ylabel(spec.label)
+            if spec.integer:
+                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
+            if metric == "mean_accuracy":
+                ax.set_ylim(top=min(ax.get_ylim()[1], 1.0))
+            if log:
+                ax.set_xscale("log")
+            ticks = np.unique(values)
+            if len(ticks) <= 10:
+                ax.set_xticks(ticks, [f"{v:g}" for v in ticks], fontsize=8)
+                ax.minorticks_off()
+            ax.grid(alpha=0.3)
+        if by is not None:
+            axes[0].legend(fontsize=8, frameon=False, title=by_label or by, title_fontsize=8)
+        spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
+                  else "a single seed: no confidence interval")
+        part = "" if len(chunks) == 1 else f", figure {k + 1} of {len(chunks)}"
+        fig.suptitle(f"Sensitivity to {param} ({spread}{part})", fontsize=11)
+        fig.tight_layout()
+        if path is None:
+            out.append(fig)
+        else:
+            p = Path(path)
+            out.append(save(fig, p if k == 0 else p.with_name(f"{p.stem}_{k + 1}{p.suffix}")))
+    return out
 
 
-def estimated_accuracy(agg, records: dict, path: Path) -> Path | None:
-    """Draw estimated and realised accuracy on one axis per configuration that estimates it.
+def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
+           n_samples: float | None = None):
+    """Draw the advisor's figure: the metric against cost, the front, budget and answer.
 
-    For the runs of a sweep whose trigger estimates accuracy without labels (a
-    ``stat_*estimated_accuracy`` timeline column, e.g. ``EstimatedPerformance``): one
-    panel per configuration with the realised accuracy (scored by the engine on labels
-    the trigger never saw) and the estimate, each the mean over seeds with a min-max
-    band; true drifts shaded, retrains ticked. Returns None when no run has an estimate.
+    Every configuration is named beside its marker (configurations with the same
+    results share one note); the recommendation and the runner-up are marked around
+    their points and named in the legend.
     """
-    from experiments import store
+    c = adv.configs
+    name = adv.metric
+    better = registered(f"mean_{name}").better
+    if adv.mode == "max_retrains":
+        xcol, xci, xlabel = ("retrains_per_10k", "retrains_per_10k_ci",
+                             "retrains per 10,000 samples (count, mean over seeds)")
+    elif adv.mode == "cost_weight":
+        xcol, xci, xlabel = ("cost_per_10k", None,
+                             "retraining cost per 10,000 samples (nominal units, mean over "
+                             "seeds)")
+    else:
+        xcol, xci, xlabel = "cost", "cost_ci", "total cost per run (nominal units, mean over seeds)"
+    fig, ax = plt.subplots(figsize=(10, 5.8))
+    x = c[xcol].to_numpy(dtype=float)
+    y = c["value"].to_numpy(dtype=float)
+    ci = np.nan_to_num(c["value_ci"].to_numpy(dtype=float))
+    top = 1.0 if name == "accuracy" else np.inf
+    yerr = np.array([np.minimum(ci, np.maximum(y, 0)), np.minimum(ci, np.maximum(top - y, 0))])
+    xerr = None
+    if xci:
+        xc = np.nan_to_num(c[xci].to_numpy(dtype=float))
+        xerr = np.array([np.minimum(xc, np.maximum(x, 0)), xc])  # cost is never negative
+    feasible = c["feasible"].to_numpy(dtype=bool)
+    aware = c["drift_aware"].to_numpy(dtype=bool)
+    for mask, style, label in (
+            (feasible, dict(color="tab:blue", fmt="o"), "configuration (mean, 95% CI)"),
+            (~feasible & ~aware, dict(color="0.65", fmt="o"), "over the budget"),
+            (aware, dict(color="tab:purple", fmt="D"),
+             "knows the true drifts (reference, not a policy)")):
+        if mask.any():
+            ax.errorbar(x[mask], y[mask], yerr=yerr[:, mask],
+                        xerr=None if xerr is None else xerr[:, mask], capsize=3, ms=6, lw=1,
+                        label=label, zorder=3, **style)
+    front = c["on_front"].to_numpy(dtype=bool)
+    if front.any():
+        order = np.argsort(x[front])
+        ax.plot(x[front][order], y[front][order], color="tab:blue", ls="--", lw=1.1,
+                drawstyle="steps-post", zorder=2,
+                label="Pareto front (nothing cheaper is better)")
+    if adv.mode in ("max_cost", "max_retrains"):
+        ax.axvline(adv.limit, color="tab:red", lw=1.2, ls=":")
+        lo, hi = ax.get_xlim()
+        ax.axvspan(adv.limit, max(hi, adv.limit * 1.05), color="tab:red", alpha=0.06,
+                   lw=0, label=f"over the budget (> {adv.limit:g})")
+        ax.set_xlim(lo, max(hi, adv.limit * 1.05))
+    if adv.recommended is not None:
+        r = c.loc[adv.recommended]
+        ax.plot(r[xcol], r["value"], marker="o", ms=17, mfc="none", mec="gold", mew=3,
+                zorder=5, ls="none", label=f"recommended: {adv.recommended}")
+        if adv.mode == "cost_weight":
+            xs = np.linspace(0, np.nanmax(x) * 1.05 + 1e-9, 50)
+            ax.plot(xs, r["score"] + adv.limit * xs, color="goldenrod", lw=1, ls="-.",
+                    label=f"equal score (accuracy - {adv.limit:g} x cost per 10k)")
+    if adv.runner_up is not None:
+        u = c.loc[adv.runner_up]
+        ax.plot(u[xcol], u["value"], marker="o", ms=13, mfc="none", mec="darkorange",
+                mew=2, zorder=4, ls="none", label=f"runner-up: {adv.runner_up}")
+    if frontier is not None and len(frontier) and name in frontier:
+        fx = "K" if xcol == "retrains_per_10k" else "total_cost"
+        scale = 1e4 / n_samples if xcol != "cost" and n_samples else 1.0
+        shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
+        draw_frontier(ax, shown, x=fx, scale=scale, value=name)
+    ax.set_xlim(left=0.0)
+    hi_y = float(np.nanmax(y + yerr[1]))
+    lo_y = float(np.nanmin(y - yerr[0]))
+    pad = max(0.01 * (1 if name == "accuracy" else hi_y), 0.05 * (hi_y - lo_y))
+    ax.set_ylim(max(0.0, lo_y - pad), min(top, hi_y + pad))
+    if len(c) <= 40:  # one note per position; notes of nearby points stacked, with a leader
+        placed: list[np.ndarray] = []
+        px = fig.dpi / 72  # display pixels per point
+        for g in _merge(x, y, list(c.index)):
+            note = " / ".join(_short(c.index[j]) for j in g)
+            at = ax.transData.transform((x[g[0]], y[g[0]]))
+            dy = -14.0
+            while any(abs(at[0] + 14 * px - q[0]) < 130 and abs(at[1] + dy * px - q[1]) < 12 * px
+                      for q in placed):
+                dy -= 12.0
+            placed.append(np.array([at[0] + 14 * px, at[1] + dy * px]))
+            ax.annotate(note, (x[g[0]], y[g[0]]), xytext=(14, dy),
+                        textcoords="offset points", fontsize=7.5, color="0.15", va="top",
+                        arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
+                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
+                                                      else " - lower is better"))
+    seeds = int(c["n_seeds"].max()) if len(c) else 0
+    spread = f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI"
+    ax.set_title(f"Which configuration to run: {name} against cost ({spread})", fontsize=10.5)
+    if xcol == "retrains_per_10k":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=False))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return save(fig, path) if path is not None else fig
 
-    panels = []
-    for label, group in agg.jobs.groupby("config", sort=False):
-        seeds, retrains, drifts, step_size = [], [], [], 1
-        for name in group.loc[group["status"] == "ok", "job"]:
-            job, record = records[name]
-            if "estimate_mae" not in (record.get("summary") or {}):  # no estimate: not read
-                continue
-            try:
-                line = pd.read_parquet(job / store.TIMELINE)
-                events = pd.read_csv(job / store.EVENTS)
-            except (OSError, ValueError):
-                continue
-            column = next((c for c in line.columns if c.startswith("stat_")
-                           and c.endswith("estimated_accuracy")), None)
-            if column is None or "accuracy" not in line:
-                continue
-            seeds.append(line.set_index("step")[["accuracy", column]].set_axis(
-                ["realised", "estimated"], axis=1))
-            trained = events[events["model_id"] >= 0] if len(events) else events
-            retrains.append(trained["step"].tolist() if len(trained) else [])
-            drifts = (record.get("summary") or {}).get("drifts") or drifts
-            step_size = record.get("step_size") or step_size
-        if seeds:
-            panels.append((label, seeds, retrains, drifts, int(step_size)))
-    if not panels:
-        return None
-    n = len(panels)
+
+def estimated_vs_realised(series: list[Series], path=None):
+    """Draw a label-free estimate of accuracy and the realised accuracy, per configuration.
+
+    For the configurations whose trigger estimates accuracy without labels (e.g.
+    ``EstimatedPerformance``): each :class:`Series` holds, per seed, a timeline with the
+    columns ``step``, ``realised`` (the accuracy the engine scored on labels the trigger
+    never saw) and ``estimated``. One panel per configuration: the mean over seeds of
+    both, each with a min-max band; true drifts shaded, each seed's retrains ticked; the
+    panel's title gives the estimate's mean and mean absolute error per step.
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"step": [1, 2, 3], "realised": [0.9, 0.7, 0.8],
+    ...                      "estimated": [0.92, 0.88, 0.85]})
+    >>> fig = estimated_vs_realised([Series("estimated_performance", [line], [[(2, True)]])])
+    >>> fig.axes[0].get_title(loc="right")
+    'estimated - realised per step: mean +0.083, mean absolute 0.083'
+    """
+    n = len(series)
     fig, axes = plt.subplots(n, 1, figsize=(10, 1.9 * n + 1.4), sharex=True, sharey=True,
                              squeeze=False, layout="constrained")
     styles = {"realised": dict(color="black", lw=1.3, ls="-"),
               "estimated": dict(color="#ff7f0e", lw=1.6, ls="--")}
     kinds: set[str] = set()
-    for ax, (label, seeds, retrains, drifts, _) in zip(axes[:, 0], panels, strict=True):
-        kinds |= _shade_drifts(ax, drifts)
+    for ax, s in zip(axes[:, 0], series, strict=True):
+        kinds |= _shade_drifts(ax, s.drifts)
+        lines = [t.set_index("step") for t in s.timelines]
         for which, style in styles.items():
-            wide = pd.concat([s[which] for s in seeds], axis=1).sort_index()
+            wide = pd.concat([line[which] for line in lines], axis=1).sort_index()
             ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1),
                             color=style["color"], alpha=0.15, lw=0, zorder=2)
             ax.plot(wide.index, wide.mean(axis=1), zorder=3, **style)
         trans = blended_transform_factory(ax.transData, ax.transAxes)
-        for i, steps in enumerate(retrains[:5]):
+        for i, retrains in enumerate(s.retrains[:5]):
+            steps = [t for t, _ in retrains]
             ax.plot(steps, [0.04 + 0.07 * i] * len(steps), ls="none", marker="|", ms=7,
                     mew=1.4, color="0.3", transform=trans, zorder=4)
-        error = pd.concat([s["estimated"] - s["realised"] for s in seeds]).dropna()
-        ax.set_title(label, loc="left", fontsize=9.5, fontweight="bold", pad=3)
+        error = pd.concat([line["estimated"] - line["realised"] for line in lines]).dropna()
+        ax.set_title(s.label, loc="left", fontsize=9.5, fontweight="bold", pad=3)
         ax.set_title(f"estimated - realised per step: mean {error.mean():+.3f}, "
                      f"mean absolute {error.abs().mean():.3f}", loc="right", fontsize=8.5,
                      pad=3)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(labelsize=8)
-    fig.supxlabel(f"step (1 step = {panels[0][4]:,} samples)", fontsize=10)
+    fig.supxlabel(f"step (1 step = {series[0].step_size:,} samples)", fontsize=10)
     fig.supylabel("accuracy per step (fraction correct)", fontsize=10)
-    seeds_n = max(len(p[1]) for p in panels)
+    seeds_n = max(len(s.timelines) for s in series)
     handles = [Line2D([], [], label=f"realised accuracy (mean over {seeds_n} seeds)",
                       **styles["realised"]),
                Line2D([], [], label="estimated accuracy, from calibrated confidence (no labels)",
@@ -351,6 +679,75 @@ def estimated_accuracy(agg, records: dict, path: Path) -> Path | None:
     fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=8.5,
                frameon=False, title="Estimated and realised accuracy over time",
                title_fontproperties={"size": 12})
-    fig.savefig(path, dpi=DPI)
-    plt.close(fig)
-    return Path(path)
+    return save(fig, path) if path is not None else fig
+
+
+def _short(label: str) -> str:
+    parts = [p.split("=", 1)[1] if "=" in p else p for p in label.split(", ")]
+    return ", ".join(parts) if len(parts) <= 2 else label
+
+
+def _drifts_of(summary: dict) -> list[dict]:
+    return list(summary.get("drifts") or [])
+
+
+def run(result, path=None, *, label: str = "run", smooth: int | None = None):
+    """Draw one replay (:meth:`sim.types.RunResult.plot`): the metric over time."""
+    task = "regression" if result.summary.get("metric") == "mae" else "classification"
+    name = _metric_name(task)
+    ev = result.events
+    trained = ev[ev["model_id"] >= 0] if len(ev) else ev
+    s = result.summary
+    series = Series(label, [result.timeline[["step", name]]],
+                    [[(int(t), bool(a)) for t, a in zip(trained.get("step", []),
+                                                        trained.get("accepted", []),
+                                                        strict=True)]],
+                    _drifts_of(s), int(result.config.get("protocol", {}).get("step_size", 1)),
+                    f"{name} {s.get(f'mean_{name}', float('nan')):.3f}  ·  "
+                    f"{s.get('n_retrains', 0)} retrains",
+                    baseline=s.get("persistence_accuracy"))
+    return over_time([series], path, task=task, smooth=smooth)[0]
+
+
+def comparison(comp, path=None, *, smooth: int | None = None, kind: str = "all") -> list:
+    """Draw :meth:`sim.compare.Comparison.plot`: over time, and against cost.
+
+    With ``path`` (e.g. ``"compare.png"``), writes ``<stem>_over_time.png`` (and
+    ``_2``, ... when there are many triggers) and ``<stem>_vs_cost.png``. ``kind``:
+    ``"all"``, ``"over_time"`` or ``"vs_cost"``.
+    """
+    if kind not in ("all", "over_time", "vs_cost"):
+        raise ValueError(f"The 'kind' parameter of Comparison.plot must be one of all, "
+                         f"over_time, vs_cost. Got {kind!r} instead.")
+    task = comp.task
+    name = _metric_name(task)
+    series = []
+    for label, result in comp.runs.items():
+        ev = result.events
+        trained = ev[ev["model_id"] >= 0] if len(ev) else ev
+        s = result.summary
+        series.append(Series(
+            label, [result.timeline[["step", name]]],
+            [[(int(t), bool(a)) for t, a in zip(trained.get("step", []),
+                                                trained.get("accepted", []), strict=True)]],
+            _drifts_of(s), int(result.config.get("protocol", {}).get("step_size", 1)),
+            f"{name} {s.get(f'mean_{name}', float('nan')):.3f}  ·  "
+            f"{s.get('n_retrains', 0)} retrains",
+            drift_aware="DriftAware" in str(result.config.get("trigger"))))
+    table = comp.summary
+    configs = pd.DataFrame({
+        f"mean_{name}_mean": table[f"mean_{name}"], f"mean_{name}_ci95": np.nan,
+        "total_cost_mean": table["total_cost"], "total_cost_ci95": np.nan}, index=table.index)
+    aware = {s.label for s in series if s.drift_aware}
+    baseline = table["persistence_accuracy"].mean() if "persistence_accuracy" in table else None
+    p = None if path is None else Path(path)
+    out = []
+    if kind in ("all", "over_time"):
+        out += over_time(series, None if p is None else
+                         p.with_name(f"{p.stem}_over_time{p.suffix}"), task=task, smooth=smooth)
+    if kind in ("all", "vs_cost"):
+        out.append(metric_vs_cost(configs, None if p is None else
+                                  p.with_name(f"{p.stem}_vs_cost{p.suffix}"), task=task,
+                                  drift_aware=aware, frontier=comp.frontier,
+                                  baseline=baseline, n_seeds=1))
+    return out

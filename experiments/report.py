@@ -10,8 +10,9 @@ finished) and writes, into the sweep directory:
   for every metric the mean and the half-width of a t-based 95% confidence interval;
 - ``report.md``: the tables, the best configuration per metric, drift-by-drift
   handling, the figures and the failures;
-- ``accuracy_over_time.png``, ``accuracy_vs_cost.png`` and, for every numeric
-  parameter that was swept, ``sensitivity_<parameter>.png``.
+- ``accuracy_over_time.png`` (every configuration; ``_2``, ``_3``, ... when they fill
+  more than one figure), ``accuracy_vs_cost.png`` (``mae_*`` for a regression sweep)
+  and, for every numeric parameter that was swept, ``sensitivity_<parameter>.png``.
 
 ``retrain-sim-report DIR`` runs it on any sweep directory, including a partial one.
 """
@@ -33,77 +34,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import store
+from experiments import objective, store
+from experiments.stats import config_label, mean_frontier, overlap
+from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
 NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still running)"
 
-__all__ = ["Aggregate", "aggregate", "ci95", "find_jobs", "main", "markdown_table",
-           "pareto_front"]
-
-# metric, heading, better ("max" / "min"; None: a reference, never ranked), format
-METRICS = (
-    ("mean_accuracy", "accuracy", "max", "{:.3f}"),
-    ("n_retrains", "retrains", "min", "{:.1f}"),
-    ("total_cost", "cost", "min", "{:.1f}"),
-    ("false_retrains", "false retrains", "min", "{:.1f}"),
-    ("missed_drifts", "missed drifts", "min", "{:.1f}"),
-    ("mean_detection_delay", "detection delay (steps)", "min", "{:.1f}"),
-    ("mean_recovery_steps", "recovery (steps)", "min", "{:.1f}"),
-    ("mean_accuracy_lost", "accuracy lost per drift", "min", "{:.3f}"),
-    ("fit_seconds", "fit CPU (s)", "min", "{:.2f}"),
-    ("regret", "regret vs hindsight optimum", "min", "{:.3f}"),
-    ("optimal_accuracy_same_retrains", "hindsight optimum, same retrains", None, "{:.3f}"),
-    ("persistence_accuracy", "persistence (previous label)", None, "{:.3f}"),
-)
+__all__ = ["Aggregate", "aggregate", "find_jobs", "main", "markdown_table", "planned_jobs"]
 
 
-def ci95(values) -> tuple[float, float, int]:
-    """Mean, half-width of the t-based 95% confidence interval, and count (NaNs dropped).
-
-    The half-width is NaN with fewer than two values.
-
-    Examples
-    --------
-    >>> mean, half, n = ci95([0.90, 0.92, 0.94])
-    >>> round(mean, 3), round(half, 3), n
-    (0.92, 0.05, 3)
-    """
-    v = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
-    v = v.astype(float)
-    n = len(v)
-    if n == 0:
-        return math.nan, math.nan, 0
-    mean = float(v.mean())
-    if n == 1:
-        return mean, math.nan, 1
-    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return mean, half, n
-
-
-def pareto_front(cost: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
-    """Return the indices of the points no other beats (lower cost, higher accuracy).
-
-    Sorted by cost. A point is dominated when another costs no more and is at least as
-    accurate, being strictly better in one of the two.
-
-    Examples
-    --------
-    >>> pareto_front(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.8, 0.95])).tolist()
-    [0, 1, 3]
-    """
-    cost = np.asarray(cost, dtype=float)
-    accuracy = np.asarray(accuracy, dtype=float)
-    keep = []
-    for i in range(len(cost)):
-        if np.isnan(cost[i]) or np.isnan(accuracy[i]):
-            continue
-        dominated = np.any((cost <= cost[i]) & (accuracy >= accuracy[i])
-                           & ((cost < cost[i]) | (accuracy > accuracy[i])))
-        if not dominated:
-            keep.append(i)
-    return np.array(sorted(keep, key=lambda i: (cost[i], -accuracy[i])), dtype=int)
+def _metrics(task: str) -> list[Metric]:
+    """Return the registry's metrics shown in the report's tables for ``task``."""
+    return [m for m in METRICS if m.table and m.applies(task)]
 
 
 def _natural(path: Path) -> list:
@@ -205,10 +149,14 @@ class Aggregate:
     configs: pd.DataFrame
     override_keys: list[str]
     label_keys: list[str]
-    oracle: set[str] = field(default_factory=set)
+    drift_aware: set[str] = field(default_factory=set)
     figures: dict[str, Path] = field(default_factory=dict)
     report: Path | None = None
+    task: str = "classification"
+    planned: int | None = None  # jobs the sweep's command launches (None: unknown)
+    ground_truth: set[str] = field(default_factory=set)  # what the streams declare
     drawn: tuple[int, int] | None = None  # configurations drawn over time, of how many
+    lines: dict[str, tuple[int, int]] = field(default_factory=dict)  # sensitivity: drawn, all
 
     @property
     def counts(self) -> dict[str, int]:
@@ -240,8 +188,9 @@ class Aggregate:
         lines = [f"Sweep {self.sweep_dir}: {len(self.jobs)} jobs, {c['ok']} ok"
                  + (f", {c['failed']} failed" if c["failed"] else "")
                  + (f", {c['missing']} never finished" if c["missing"] else "") + "."]
-        if len(self.configs) and "mean_accuracy_mean" in self.configs:
-            table = _display_table(self.configs, ("mean_accuracy", "n_retrains", "total_cost"))
+        head = primary(self.task).name
+        if len(self.configs) and f"{head}_mean" in self.configs:
+            table = _display_table(self.configs, self.task, (head, "n_retrains", "total_cost"))
             width = max(len(str(i)) for i in table.index)
             lines.append(f"{'configuration':<{width}}  " + "  ".join(
                 f"{c:>18}" for c in table.columns))
@@ -252,27 +201,17 @@ class Aggregate:
         return "\n".join(lines)
 
 
-def _label(row: pd.Series, keys: list[str], constant: dict[str, str]) -> str:
-    if not keys:
-        return " ".join(f"{k}={v}" for k, v in constant.items()) or "all jobs"
-    present = [k for k in keys if isinstance(row[k], str)]
-    if len(present) == 1 and "." not in present[0]:
-        return row[present[0]]
-    return ", ".join(f"{k}={row[k]}" for k in present) or "all jobs"
-
-
 def _fmt(mean: float, half: float, fmt: str) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "n/a"
     text = fmt.format(mean)
     if half is not None and not math.isnan(half):
-        text += " ± " + fmt.format(half)
+        text += " ± " + fmt.replace("+", "").format(half if abs(half) > 1e-12 else 0.0)
     return text
 
 
-def _display_table(configs: pd.DataFrame, metrics=None) -> pd.DataFrame:
-    metrics = metrics or [m for m, *_ in METRICS]
-    spec = {m: (h, f) for m, h, _, f in METRICS}
+def _display_table(configs: pd.DataFrame, task: str, metrics=None) -> pd.DataFrame:
+    metrics = metrics or [m.name for m in _metrics(task)]
     out = pd.DataFrame(index=configs.index)
     if "n_ok" in configs:
         out["runs ok"] = [f"{int(a)}/{int(b)}" for a, b in zip(configs["n_ok"],
@@ -280,7 +219,7 @@ def _display_table(configs: pd.DataFrame, metrics=None) -> pd.DataFrame:
     for m in metrics:
         if f"{m}_mean" not in configs or configs[f"{m}_mean"].isna().all():
             continue
-        heading, fmt = spec.get(m, (m, "{:.3g}"))
+        heading, fmt = metric(m).label, metric(m).fmt
         out[heading] = [_fmt(a, b, fmt) for a, b in zip(configs[f"{m}_mean"],
                                                          configs[f"{m}_ci95"], strict=False)]
     return out
@@ -297,6 +236,8 @@ def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
         row["status"] = "missing"
         row["error"] = missing
         return row, None
+    if record.get("config_id"):
+        row["config_id"] = record["config_id"]
     summary = record.get("summary") or {}
     for k, v in summary.items():
         if _is_scalar(v):
@@ -305,6 +246,18 @@ def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
     error = record.get("error")
     row["error"] = error.get("message") if isinstance(error, dict) else error
     return row, record
+
+
+def planned_jobs(sweep_dir: Path) -> int | None:
+    """Return the number of jobs the sweep's command launches, from its ``multirun.yaml``."""
+    try:
+        from omegaconf import OmegaConf
+
+        from experiments.callbacks import count_jobs
+
+        return count_jobs(OmegaConf.load(Path(sweep_dir) / "multirun.yaml"))
+    except Exception:  # no multirun.yaml (a single run, or copied results): unknown
+        return None
 
 
 def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None) -> Aggregate:
@@ -343,28 +296,35 @@ def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None
     jobs = pd.DataFrame(rows)
     if not len(jobs):
         jobs = pd.DataFrame(columns=["job", "status", "error"])
-    metric_keys = [c for c in jobs.columns
-                   if c not in override_keys and c not in ("job", "status", "error")]
-    jobs = jobs[["job", *override_keys, *metric_keys, "status", "error"]]
+    metric_keys = [c for c in jobs.columns if c not in override_keys
+                   and c not in ("job", "status", "error", "config_id")]
+    ids = ["config_id"] if "config_id" in jobs else []
+    jobs = jobs[["job", *override_keys, *metric_keys, "status", "error", *ids]]
     # configurations are named from the overrides as typed (before numeric conversion)
     label_keys = [k for k in override_keys if k != "seed"
                   and jobs[k].astype(str).nunique(dropna=False) > 1]
     constant = {k: str(jobs[k].iloc[0]) for k in override_keys
                 if k != "seed" and k not in label_keys and len(jobs)}
-    jobs["config"] = [_label(r, label_keys, constant) for _, r in jobs.iterrows()]
+    jobs["config"] = [config_label(r, label_keys, constant) for _, r in jobs.iterrows()]
     for key in override_keys + metric_keys:
         jobs[key] = _numeric(jobs[key])
 
-    oracle = set()
+    drift_aware, ground_truth = set(), set()
     for _, r in jobs.iterrows():
         record = records[r["job"]][1]
-        if record and "AtTrueDrifts" in str((record.get("config") or {}).get("trigger")):
-            oracle.add(r["config"])
+        if record and "DriftAware" in str((record.get("config") or {}).get("trigger")):
+            drift_aware.add(r["config"])
+        if record and (record.get("summary") or {}).get("n_drifts"):
+            ground_truth.add(record["summary"].get("ground_truth") or "complete")
+    task = "regression" if "metric" in jobs and (jobs["metric"] == "mae").any() \
+        else "classification"
 
     configs = _per_config(jobs, label_keys, metric_keys)
     store.atomic_write(sweep_dir / "summary.csv", lambda p: jobs.to_csv(p, index=False))
     store.atomic_write(sweep_dir / "configs.csv", lambda p: configs.to_csv(p))
-    agg = Aggregate(sweep_dir, jobs, configs, override_keys, label_keys, oracle)
+    agg = Aggregate(sweep_dir, jobs, configs, override_keys, label_keys, drift_aware,
+                    task=task, planned=expected if expected is not None
+                    else planned_jobs(sweep_dir), ground_truth=ground_truth)
     if figures and (jobs["status"] == "ok").any():
         agg.figures = _figures(agg, records)
     agg.report = _write_report(agg, records)
@@ -376,8 +336,8 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
 
     Vectorised over configurations (a groupby), as :func:`ci95` computes them one by one.
     """
-    numeric = [m for m in metric_keys if pd.api.types.is_numeric_dtype(jobs[m])
-               or pd.api.types.is_bool_dtype(jobs[m])]
+    numeric = [m for m in metric_keys if m not in DESCRIPTORS and (
+        pd.api.types.is_numeric_dtype(jobs[m]) or pd.api.types.is_bool_dtype(jobs[m]))]
     if not len(jobs):
         return pd.DataFrame(columns=["n_jobs", "n_ok"]).rename_axis("config")
     by = jobs.groupby("config", sort=False)
@@ -409,56 +369,103 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
 
 
-MAX_PANELS = 12
-"""Most configurations drawn in ``accuracy_over_time.png`` (the most accurate; the
-oracle too): a sweep of thousands of jobs reads the timelines of these only."""
+MAX_LINES = 30
+"""Most lines in the sensitivity figures of one parameter (ten per figure)."""
 
-MAX_LINES = 10
-"""Most lines in a sensitivity figure (the groups with the best accuracy)."""
+MAX_DRAWN = 16
+"""Most configurations drawn over time (two figures of eight panels): every configuration
+of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
+the report says so."""
 
 
 def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
-    """Return the configurations drawn over time: all, or the :data:`MAX_PANELS` best."""
+    """Return the configurations drawn over time: all, or the :data:`MAX_DRAWN` best."""
     labels = list(ok.index)
-    if len(labels) <= MAX_PANELS or "mean_accuracy_mean" not in ok:
+    col = f"{primary(agg.task).name}_mean"
+    if len(labels) <= MAX_DRAWN or col not in ok:
         return labels
-    oracle = [c for c in labels if c in agg.oracle][:1]
-    real = ok[[c not in agg.oracle for c in labels]]
-    best = real["mean_accuracy_mean"].sort_values(ascending=False, kind="stable")
-    keep = set(best.index[:MAX_PANELS - len(oracle)]) | set(oracle)
+    aware = [c for c in labels if c in agg.drift_aware][:1]
+    real = ok[[c not in agg.drift_aware for c in labels]]
+    best = real[col].sort_values(ascending=primary(agg.task).better == "min", kind="stable")
+    keep = set(best.index[:MAX_DRAWN - len(aware)]) | set(aware)
     return [c for c in labels if c in keep]
 
 
-def _series(agg: Aggregate, records: dict, labels: list[str] | None = None):
+def _series(agg: Aggregate, records: dict, labels: list[str]):
+    """One :class:`~experiments.plots.Series` per drawn configuration that finished a job."""
     from experiments.plots import Series
 
+    name = primary(agg.task).name.removeprefix("mean_")
     out = []
-    wanted = None if labels is None else set(labels)
+    wanted = set(labels)
     for label, group in agg.jobs.groupby("config", sort=False):
-        if wanted is not None and label not in wanted:
+        if label not in wanted:
             continue
-        timelines, retrains, drifts, step_size = [], [], [], 1
+        timelines, retrains, drifts, step_size, baseline = [], [], [], 1, []
         for job_name in group.loc[group["status"] == "ok", "job"]:
             job, record = records[job_name]
             try:
-                timelines.append(pd.read_parquet(job / store.TIMELINE,
-                                                 columns=["step", "accuracy"]))
+                timelines.append(pd.read_parquet(job / store.TIMELINE, columns=["step", name]))
                 events = pd.read_csv(job / store.EVENTS)
             except (OSError, ValueError, KeyError):
                 continue
             trained = events[events["model_id"] >= 0] if len(events) else events
             steps, accepted = trained.get("step", []), trained.get("accepted", [])
             retrains.append([(int(s), bool(a)) for s, a in zip(steps, accepted, strict=True)])
-            drifts = (record.get("summary") or {}).get("drifts") or drifts
+            summary = record.get("summary") or {}
+            drifts = summary.get("drifts") or drifts
+            if summary.get("persistence_accuracy") is not None:
+                baseline.append(summary["persistence_accuracy"])
             step_size = record.get("step_size") or step_size
         if not timelines:
             continue
         c = agg.configs.loc[label]
-        accuracy = _fmt(c.get("mean_accuracy_mean"), c.get("mean_accuracy_ci95"), "{:.3f}")
-        note = (f"accuracy {accuracy}  ·  {c.get('n_retrains_mean', float('nan')):.1f} "
+        m = primary(agg.task)
+        value = _fmt(c.get(f"{m.name}_mean"), c.get(f"{m.name}_ci95"), m.fmt)
+        note = (f"{name} {value}  ·  {c.get('n_retrains_mean', float('nan')):.1f} "
                 "retrains per run")
         out.append(Series(label, timelines, retrains, drifts, int(step_size), note,
-                          label in agg.oracle))
+                          label in agg.drift_aware,
+                          float(np.mean(baseline)) if baseline else None))
+    return out
+
+
+def _estimates(agg: Aggregate, records: dict):
+    """One :class:`~experiments.plots.Series` per configuration whose runs estimated accuracy.
+
+    Reads only the timelines of runs whose summary scored an estimate (``estimate_mae``,
+    see :func:`sim.metrics.estimate_error`): the realised accuracy and the trigger's
+    ``stat_*estimated_accuracy`` column, as ``realised`` and ``estimated``.
+    """
+    from experiments.plots import Series
+
+    out = []
+    for label, group in agg.jobs.groupby("config", sort=False):
+        timelines, retrains, drifts, step_size = [], [], [], 1
+        for job_name in group.loc[group["status"] == "ok", "job"]:
+            job, record = records[job_name]
+            summary = record.get("summary") or {}
+            if summary.get("estimate_mae") is None:  # no estimate: not read
+                continue
+            try:
+                line = pd.read_parquet(job / store.TIMELINE)
+                events = pd.read_csv(job / store.EVENTS)
+            except (OSError, ValueError):
+                continue
+            column = next((c for c in line.columns if c.startswith("stat_")
+                           and c.endswith("estimated_accuracy")), None)
+            if column is None or "accuracy" not in line:
+                continue
+            timelines.append(line[["step", "accuracy", column]].set_axis(
+                ["step", "realised", "estimated"], axis=1))
+            trained = events[events["model_id"] >= 0] if len(events) else events
+            retrains.append([(int(t), bool(a)) for t, a in
+                             zip(trained.get("step", []), trained.get("accepted", []),
+                                 strict=True)])
+            drifts = summary.get("drifts") or drifts
+            step_size = record.get("step_size") or step_size
+        if timelines:
+            out.append(Series(label, timelines, retrains, drifts, int(step_size)))
     return out
 
 
@@ -466,12 +473,11 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     """Return the hindsight-optimal frontier averaged over seeds, if one setting ran.
 
     Only when every finished job replays the same stream, model, protocol, gate and
-    cost (a sweep over triggers and seeds); per seed, the best accuracy any job's
+    cost (a sweep over triggers and seeds); per seed, the best metric any job's
     frontier reached at each number of retrains (each job adds its own retrains as
     candidates), then the mean over seeds.
     """
-    from experiments.advise import mean_frontier
-
+    value = "mae" if agg.task == "regression" else "accuracy"
     per_seed: dict = {}
     settings = set()
     for name in agg.jobs.loc[agg.jobs["status"] == "ok", "job"]:
@@ -492,29 +498,49 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
                   name="K")
     best = []
     for frames in per_seed.values():
-        both = pd.concat([f.set_index("K")[["accuracy", "total_cost"]].reindex(ks).ffill()
+        both = pd.concat([f.set_index("K")[[value, "total_cost"]].reindex(ks).ffill()
                           .reset_index() for f in frames], ignore_index=True)
-        best.append(both.loc[both.groupby("K")["accuracy"].idxmax()])
-    return mean_frontier(best)
+        pick = both.groupby("K")[value]
+        best.append(both.loc[pick.idxmax() if value == "accuracy" else pick.idxmin()])
+    return mean_frontier(best, value)
+
+
+def _n_seeds(agg: Aggregate) -> int:
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    return int(ok.groupby("config").size().max()) if len(ok) else 0
+
+
+def _persistence(ok: pd.DataFrame) -> float | None:
+    col = ok.get("persistence_accuracy_mean")
+    return float(col.mean()) if col is not None and col.notna().any() else None
 
 
 def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, whatever the environment's display
     from experiments import plots
 
     out: dict[str, Path] = {}
     ok = agg.configs[agg.configs["n_ok"] > 0] if "n_ok" in agg.configs else agg.configs
+    head = primary(agg.task).name
     drawn = _drawn(agg, ok)
     agg.drawn = (len(drawn), len(ok))
     series = _series(agg, records, drawn)
     if series:
-        out["accuracy_over_time"] = plots.accuracy_over_time(
-            series, agg.sweep_dir / "accuracy_over_time.png")
-    if len(ok) and "total_cost_mean" in ok and "mean_accuracy_mean" in ok:
+        metric_name = head.removeprefix("mean_")
+        for i, path in enumerate(plots.over_time(
+                series, agg.sweep_dir / f"{metric_name}_over_time.png", task=agg.task)):
+            out["over_time" if i == 0 else f"over_time_{i + 1}"] = path
+    seeds = _n_seeds(agg)
+    if len(ok) and "total_cost_mean" in ok and f"{head}_mean" in ok:
         frontier = _frontier(agg, records)
         if frontier is not None:  # retrain-sim-advise draws it too
             store.write_frontier(agg.sweep_dir, frontier)
-        out["accuracy_vs_cost"] = plots.accuracy_vs_cost(
-            ok, agg.sweep_dir / "accuracy_vs_cost.png", oracle=agg.oracle, frontier=frontier)
+        out["vs_cost"] = plots.metric_vs_cost(
+            ok, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost.png", task=agg.task,
+            drift_aware=agg.drift_aware,
+            frontier=frontier, baseline=_persistence(ok), n_seeds=seeds)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
         if col is None or not pd.api.types.is_numeric_dtype(col) or col.nunique() < 2:
@@ -523,64 +549,86 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         frame = ok.copy()
         by = None
         if others:
-            frame["_by"] = [", ".join(f"{k}={r[k]}" for k in others) for _, r in
-                            frame.iterrows()] if len(others) > 1 else frame[others[0]]
-            by = "_by" if len(others) > 1 else others[0]
-            if frame[by].nunique() > MAX_LINES and "mean_accuracy_mean" in frame:
-                best = frame.groupby(by, sort=False)["mean_accuracy_mean"].max()
-                keep = best.sort_values(ascending=False, kind="stable").index[:MAX_LINES]
+            frame["_by"] = [config_label(r, others) for _, r in frame.iterrows()]
+            by = "_by"
+            col = f"{head}_mean"
+            if frame[by].nunique() > MAX_LINES and col in frame:  # the best lines only
+                best = frame.groupby(by, sort=False)[col].agg(
+                    "max" if primary(agg.task).better == "max" else "min")
+                keep = best.sort_values(ascending=primary(agg.task).better == "min",
+                                        kind="stable").index[:MAX_LINES]
+                agg.lines[param] = (MAX_LINES, int(frame[by].nunique()))
                 frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
-        out[f"sensitivity_{param}"] = plots.sensitivity(
-            frame, param, agg.sweep_dir / f"sensitivity_{name}.png", by=by)
-    if estimated := plots.estimated_accuracy(agg, records,
-                                             agg.sweep_dir / "estimated_accuracy.png"):
-        out["estimated_accuracy"] = estimated
+        paths = plots.sensitivity(frame, param, agg.sweep_dir / f"sensitivity_{name}.png",
+                                  by=by, task=agg.task, n_seeds=seeds,
+                                  by_label=", ".join(others) or None)
+        for i, path in enumerate(paths):
+            out[f"sensitivity_{param}" + ("" if i == 0 else f"_{i + 1}")] = path
+    estimates = _estimates(agg, records)
+    if estimates:
+        out["estimated_accuracy"] = plots.estimated_vs_realised(
+            estimates, agg.sweep_dir / "estimated_accuracy.png")
     return out
 
 
 def _best(agg: Aggregate) -> pd.DataFrame:
+    """Per ranked metric: the best configuration, or the tie when intervals overlap.
+
+    A policy that never retrains is left out of the metrics it would win trivially
+    (cost, retrains, regret, recovery, fit time: :attr:`~sim.metrics.Metric.for_never`).
+    """
     rows = {}
     configs = agg.configs[agg.configs["n_ok"] > 0] if len(agg.configs) else agg.configs
-    real = configs[[c not in agg.oracle for c in configs.index]]
-    for metric, heading, better, fmt in METRICS:
-        col = f"{metric}_mean"
-        if better is None or col not in real or real[col].isna().all() or len(real) < 2:
+    never = configs["n_retrains_mean"] == 0 if "n_retrains_mean" in configs else \
+        pd.Series(False, index=configs.index)
+    for m in _metrics(agg.task):
+        col = f"{m.name}_mean"
+        if m.better is None or col not in configs:
             continue
-        best = real[col].max() if better == "max" else real[col].min()
-        winners = real.index[np.isclose(real[col], best, rtol=0, atol=1e-12)].tolist()
-        half = real.loc[winners[0], f"{metric}_ci95"]
-        rows[heading] = {
-            "best": ", ".join(map(str, winners)),
-            "value (mean ± 95% CI)": _fmt(best, half, fmt),
-            "goal": "highest" if better == "max" else "lowest",
+        pool = configs if m.for_never else configs[~never]
+        pool = pool[pool[col].notna()]
+        if len(pool) < 2:
+            continue
+        order = pool[col].sort_values(ascending=m.better == "min", kind="stable")
+        best = order.index[0]
+        half = pool.loc[best, f"{m.name}_ci95"]
+        tied = [c for c in order.index[1:] if overlap(order[best], half, order[c],
+                                                      pool.loc[c, f"{m.name}_ci95"])]
+        names = [best, *tied]
+        shown = ", ".join(_named(agg, c) for c in names[:4]) + (
+            f" and {len(names) - 4} more" if len(names) > 4 else "")
+        rows[m.label] = {
+            "best": ("tied: " + shown) if tied else shown,
+            "value (mean ± 95% CI)": _fmt(order[best], half, m.fmt),
+            "goal": "highest" if m.better == "max" else "lowest",
         }
-        for o in agg.oracle:
-            if o in configs.index and not pd.isna(configs.loc[o, col]):
-                rows[heading]["oracle"] = _fmt(configs.loc[o, col],
-                                               configs.loc[o, f"{metric}_ci95"], fmt)
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _named(agg: Aggregate, label: str) -> str:
+    return f"{label} (knows the drifts)" if label in agg.drift_aware else str(label)
 
 
 def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     cells: dict[str, dict[str, list]] = {}
     columns: dict[int, str] = {}
+    lost_key = "mae_lost" if agg.task == "regression" else "accuracy_lost"
     for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
         record = records[r["job"]][1]
         drifts = (record.get("summary") or {}).get("drifts") or []
         for i, d in enumerate(drifts):
             columns.setdefault(i, f"drift {i + 1}: {d.get('kind')} ({d.get('shape')}) "
                                   f"at step {d.get('start_step')}")
-            cell = cells.setdefault(r["config"], {}).setdefault(i, [])
-            cell.append(d)
+            cells.setdefault(r["config"], {}).setdefault(i, []).append(d)
     if not cells:
         return None
     table = pd.DataFrame(index=list(cells), columns=[columns[i] for i in sorted(columns)])
     for label, per in cells.items():
         for i, ds in per.items():
-            delays = [d["detection_delay"] for d in ds if d.get("detection_delay") is not None]
-            lost = [d["accuracy_lost"] for d in ds if d.get("accuracy_lost") is not None]
-            text = f"caught {len(delays)}/{len(ds)}"
+            delays = [d["detection_delay"] for d in ds if d.get("detected_at") is not None]
+            lost = [d[lost_key] for d in ds if d.get(lost_key) is not None]
+            text = f"detected {len(delays)}/{len(ds)}"
             if delays:
                 text += f", delay {np.mean(delays):.1f}"
             if lost:
@@ -609,56 +657,96 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         lines.append(f"Command: `{command}`  ")
     lines.append(f"Jobs: {len(agg.jobs)} ({c['ok']} ok, {c['failed']} failed, {c['missing']} "
                  f"never finished). Aggregated {datetime.now():%Y-%m-%d %H:%M}.")
+    if agg.planned is not None and (agg.planned > c["ok"] + c["failed"]):
+        lines += ["", f"**Partial sweep: {agg.planned} jobs planned, {c['ok'] + c['failed']} "
+                      f"finished ({c['ok']} ok).** Every number below is over the finished "
+                      "jobs only; finish the sweep with the same command plus `resume=true`."]
     first = next((rec for _, rec in records.values() if rec and rec.get("config")), None)
     if first:
         cfg = first["config"]
         stream = (cfg.get("stream") or {}).get("_target_", "?")
         drifts = first.get("drifts") or []
         kinds = ", ".join(f"{d['kind']} ({d['shape']}) at sample {d['start']:,}"
-                          for d in drifts) or "none"
+                          for d in drifts) or "none declared"
         lines += ["", f"Stream `{stream}` (of the first job): true drifts: {kinds}. Model "
                       f"`{(cfg.get('model') or {}).get('_target_', '?')}`."]
+    if "partial" in agg.ground_truth:
+        lines += ["", "The stream declares its ground truth **partial** (real data with known "
+                      "events; other changes may be undeclared): detection delays and missed "
+                      "drifts are measured for the declared drifts only, and false alarms and "
+                      "precision are not judged (a retrain between declared events may answer "
+                      "an undeclared change; its measured benefit is in `events.csv`)."]
+    seeds = _n_seeds(agg)
+    spread = ("Mean over the seeds that ran, ± the half-width of a t-based 95% confidence "
+              "interval" if seeds > 1 else "One seed per configuration: single values, no "
+              "confidence interval")
     lines += ["", "## Results per configuration", "",
-              "Mean over the seeds that ran, ± the half-width of a t-based 95% confidence "
-              "interval (none with a single seed). `configs.csv` holds every metric; "
-              "`summary.csv` one row per job.", ""]
+              f"{spread}. A detection is the first retrain that is not a planned refit "
+              "within a drift's detection window (see `sim.metrics`); every other retrain "
+              "but a planned refit is a false alarm, shown beside the mean benefit those "
+              "retrains measured (metric gained over the model they replaced). The regret is "
+              "the distance below the hindsight optimum (the oracle: the ceiling) with as "
+              "many retrains that served. `configs.csv` holds every metric; `summary.csv` "
+              "one row per job.", ""]
+    if agg.drift_aware:
+        lines += [f"{', '.join(sorted(agg.drift_aware))} knows where the true drifts are: a "
+                  "reference policy, ranked like the others, that no production system can "
+                  "run; it is not a ceiling.", ""]
     if len(agg.configs):
-        lines += [markdown_table(_display_table(agg.configs)), ""]
+        table = _display_table(agg.configs, agg.task)
+        table.index = [_named(agg, i) for i in table.index]
+        lines += [markdown_table(table), ""]
     best = _best(agg) if len(agg.configs) else pd.DataFrame()
     if len(best):
-        lines += ["## Best configuration per metric", ""]
-        if agg.oracle:
-            lines += ["The oracle knows where the true drifts are; it is shown as a ceiling, "
-                      "not ranked.", ""]
-        lines += [markdown_table(best), ""]
+        lines += ["## Best configuration per metric", "",
+                  "\"tied\" when the 95% confidence intervals overlap (equal values with one "
+                  "seed). A policy that never retrains is not ranked on what it wins by doing "
+                  "nothing (cost, retrains, regret, recovery, fit time).", "",
+                  markdown_table(best), ""]
+    lines += objective.search_section(agg.sweep_dir)
     drift_table = _drift_table(agg, records)
     if drift_table is not None:
+        lost = "error gained" if agg.task == "regression" else "accuracy lost"
         lines += ["## Drift by drift", "",
-                  "Per true drift: how many runs retrained within its segment, the mean "
-                  "detection delay (steps from its start to the first retrain) and the "
-                  "accuracy lost (the pre-drift accuracy minus the segment's mean).", "",
-                  markdown_table(drift_table), ""]
+                  "Per true drift: in how many runs it was detected (a retrain that is not a "
+                  "planned refit, from the stream's onset tolerance before its start to "
+                  "`label_delay` + 5 steps after its end, and before the next drift), the "
+                  f"mean detection delay (steps from its start), and the {lost} (the "
+                  "pre-drift level against the mean over the segment up to the next drift).",
+                  "", markdown_table(drift_table), ""]
     if agg.figures:
         lines += ["## Figures", ""]
+        what = "Mean absolute error" if agg.task == "regression" else "Accuracy"
+        per_seed = ("one line per seed" if seeds <= 5 else
+                    f"mean over {seeds} seeds with the min-max band")
         captions = {
-            "accuracy_over_time": "Accuracy per step, one panel per configuration: mean over "
-            "seeds with the min-max band; true drifts shaded; a tick per retrain (one row "
-            "per seed).",
-            "accuracy_vs_cost": "Mean accuracy against total cost, 95% confidence bars; the "
-            "dashed line is the Pareto front"
-            + ("; the solid line is the hindsight optimum with K retrains (the regret "
-               "column is each run's distance below it at its own number of retrains)."
+            "over_time": f"{what} per step, one panel per configuration ({per_seed}); true "
+            "drifts shaded; a tick per retrain" + (" (one row per seed)" if seeds > 1 else "")
+            + "; long noisy series are smoothed (the window is on the axis).",
+            "vs_cost": f"{what} against total cost"
+            + (", 95% confidence bars" if seeds > 1 else " (one seed: no intervals)")
+            + "; configurations with the same results share a ringed marker; the dashed "
+            "line is the Pareto front"
+            + ("; the solid line is the hindsight optimum with K retrains (the oracle, the "
+               "only ceiling; the regret column is each run's distance below it)."
                if (agg.sweep_dir / store.FRONTIER).exists() else "."),
             "estimated_accuracy": "Accuracy estimated without labels (dashed) and realised "
             "(solid), per configuration whose trigger estimates it; mean over seeds.",
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
-            captions["accuracy_over_time"] += (
-                f" The {agg.drawn[0]} most accurate of {agg.drawn[1]} configurations "
-                "(the oracle included); every configuration is in the tables.")
+            captions["over_time"] += (
+                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (more "
+                "would be unreadable); every configuration is in the tables.")
         for name, path in agg.figures.items():
-            caption = captions.get(name, f"Accuracy, retrains and cost against "
-                                         f"{name.removeprefix('sensitivity_')}.")
+            base = re.sub(r"_\d+$", "", name)
+            caption = captions.get(base, f"{what}, retrains and cost against "
+                                         f"{base.removeprefix('sensitivity_')}.")
+            if base.startswith("sensitivity_") and base.removeprefix("sensitivity_") in agg.lines:
+                shown, total = agg.lines[base.removeprefix("sensitivity_")]
+                caption += (f" The {shown} best of {total} lines are drawn; every "
+                            "configuration is in the tables.")
+            if base != name:
+                caption = "Continued: " + caption
             lines += [f"![{name}]({path.name})", "", caption, ""]
     problems = agg.jobs[agg.jobs["status"] != "ok"]
     if len(problems):

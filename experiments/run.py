@@ -39,10 +39,10 @@ from hydra.types import RunMode
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import CONF_DIR, GROUPS, callbacks, errors, store
+from experiments import CONF_DIR, GROUPS, callbacks, data, errors, objective, store
 
 __all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "main", "previous_sweep",
-           "run_job"]
+           "run_job", "simulate"]
 
 EXIT_CODES = {
     0: "the run, or every job of the sweep, ran; failed jobs are recorded and named",
@@ -99,8 +99,6 @@ def run_job(cfg: DictConfig) -> dict:
     recorded and the sweep goes on; in a single run it is recorded too, and
     :func:`main` reports it and exits with status 1.
     """
-    import sim  # imported here so that `retrain-sim --help` stays fast
-    from sim import datasets, oracle
     from sim.checks import Interval, check
 
     hc = HydraConfig.get()
@@ -137,7 +135,6 @@ def run_job(cfg: DictConfig) -> dict:
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         },
     }
-    bar = None
     try:
         if resolved is None:
             resolved = OmegaConf.to_container(cfg, resolve=True)
@@ -145,34 +142,21 @@ def run_job(cfg: DictConfig) -> dict:
         record["config_hash"] = store.job_hash(resolved)
         record["config_id"] = store.job_hash({k: v for k, v in resolved.items() if k != "seed"})
         check("the run", "seed", resolved.get("seed"), Interval("int", 0))
-        components = build(cfg)
-        stream = components["stream"]
-        protocol = components["protocol"]
-        record["drifts"] = [vars(d) | {"features": list(d.features)} for d in stream.drifts]
-        record["step_size"] = protocol.step_size
         show = bool(cfg.get("progress", True)) and not multirun and sys.stderr.isatty()
-        bar = _step_bar(cfg, components, show)
-        result = sim.replay(
-            stream, components["model"], components["trigger"], gate=components["gate"],
-            cost=components["cost"], protocol=protocol, seed=cfg.seed,
-            cache=cfg.get("cache"),
-            callback=(lambda t: bar.update(t + 1 - bar.n)) if bar is not None else None,
-        )
-        summary = dict(result.summary)
-        if cfg.get("baselines", False):
-            summary |= datasets.baselines(stream, result)
-        if cfg.get("oracle", {}).get("enabled") and stream.task == "classification":
-            frontier = oracle.hindsight(
-                stream, components["model"], seed=cfg.seed, protocol=protocol,
-                cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,
-                extra_steps=result.events, cache_dir=(sweep_dir or out) / ".oracle_cache")
-            summary |= oracle.regret(summary, frontier)
-            store.write_frontier(out, frontier.frontier)
-        store.write_timeline(out, result.timeline)
-        store.write_events(out, result.events)
+        seeds = objective.seeds(cfg)
+        runs = [simulate(cfg if s == cfg.seed else _with_seed(cfg, s), show=show,
+                         cache_dir=(sweep_dir or out) / ".oracle_cache") for s in seeds]
+        first = runs[0]
+        record["drifts"] = first["drifts"]
+        record["step_size"] = first["step_size"]
+        summary = objective.average([r["summary"] for r in runs], seeds)
+        if first["frontier"] is not None:
+            store.write_frontier(out, first["frontier"])
+        store.write_timeline(out, first["timeline"])
+        store.write_events(out, first["events"])
         record["status"] = "ok"
         record["summary"] = summary
-        log.info("ok: %s", {k: result.summary.get(k) for k in
+        log.info("ok: %s", {k: summary.get(k) for k in
                             ("mean_accuracy", "n_retrains", "total_cost")})
     except Exception as ex:  # the sweep goes on: record the failure
         record["error"] = {
@@ -182,9 +166,6 @@ def run_job(cfg: DictConfig) -> dict:
             "traceback": traceback.format_exc(),
         }
         log.error("failed: %s", record["error"]["message"])
-    finally:
-        if bar is not None:
-            bar.close()
     record["job"]["elapsed_seconds"] = round(time.perf_counter() - started, 3)
     record["versions"] = _versions()
     store.write_summary(out, record)
@@ -199,7 +180,61 @@ def run_job(cfg: DictConfig) -> dict:
         else:
             callbacks.record_outcome(single_run=True)
             _print_run(record, out)
+    if cfg.get("objective") is not None:  # a search (Optuna) reads the job's return value
+        return objective.value(cfg, record)
     return {"status": record["status"], "dir": str(out)}
+
+
+def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None) -> dict:
+    """Replay one configuration: the summary, timeline, events and frontier; no storage.
+
+    Parameters
+    ----------
+    cfg
+        A composed config (the groups of :data:`experiments.GROUPS`, ``seed``, ...).
+    show
+        Draw a progress bar of the steps on stderr.
+    cache_dir
+        Where the hindsight oracle keeps its accuracy matrix (None: not kept).
+    """
+    import sim  # imported here so that `retrain-sim --help` stays fast
+    from sim import datasets, oracle
+
+    components = build(cfg)
+    stream = components["stream"]
+    protocol = components["protocol"]
+    bar = _step_bar(cfg, components, show)
+    try:
+        result = sim.replay(
+            stream, components["model"], components["trigger"], gate=components["gate"],
+            cost=components["cost"], protocol=protocol, seed=cfg.seed,
+            cache=cfg.get("cache"),
+            callback=(lambda t: bar.update(t + 1 - bar.n)) if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = dict(result.summary) | data.rows_summary(stream)
+    if cfg.get("baselines", False):
+        summary |= datasets.baselines(stream, result)
+    frontier = None
+    if cfg.get("oracle", {}).get("enabled"):
+        frontier = oracle.hindsight(
+            stream, components["model"], seed=cfg.seed, protocol=protocol,
+            cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,
+            extra_steps=result.events, cache_dir=cache_dir,
+            n_holdout=components["trigger"].n_holdout)
+        summary |= oracle.regret(summary, frontier)
+    return {"summary": summary, "timeline": result.timeline, "events": result.events,
+            "frontier": None if frontier is None else frontier.frontier,
+            "drifts": [vars(d) | {"features": list(d.features)} for d in stream.drifts],
+            "step_size": protocol.step_size}
+
+
+def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
+    copy = cfg.copy()
+    copy.seed = seed
+    return copy
 
 
 def _print_run(record: dict, out: Path) -> None:
@@ -312,7 +347,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us; we explain them
-    problem = errors.check_overrides(argv) or errors.check_runtime_keys(argv)
+    problem = (errors.check_overrides(argv) or errors.check_runtime_keys(argv)
+               or data.check_before_launch(argv))
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
@@ -328,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print("resume=true: no earlier sweep with these overrides under "
                   "results/multirun; starting a new one.", file=sys.stderr)
-    callbacks.reset_outcome()
+    callbacks.start_outcome()
     sys.argv = [sys.argv[0], *argv]
     try:
         _app()

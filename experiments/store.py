@@ -18,13 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from sim.files import atomic_write
 
 __all__ = [
     "RUNTIME_KEYS",
@@ -131,31 +131,6 @@ def clear_mark(directory: Path) -> None:
     not as the old result beside half-written new files.
     """
     (Path(directory) / SUMMARY).unlink(missing_ok=True)
-
-
-def atomic_write(path: Path, write) -> Path:
-    """Call ``write(tmp_path)``, then move the file into place with :func:`os.replace`.
-
-    A reader never sees a half-written file: it sees the old one or the new one.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_summary(directory: Path, record: dict) -> Path:

@@ -52,10 +52,10 @@ Examples
 >>> from sklearn.linear_model import LogisticRegression
 >>> from sim import compare
 >>> from sim.streams import SEA
->>> from strategies import Periodic
+>>> from sim.scripted import AtSteps
 >>> cache = MemoryCache()
 >>> table = compare(SEA(n_samples=20_000), LogisticRegression(),
-...                 {"every 5": Periodic(every=5), "every 10": Periodic(every=10)},
+...                 {"at 19": AtSteps([19]), "at 19 and 29": AtSteps([19, 29])},
 ...                 cache=cache)
 >>> cache.stats["fit_hits"] > 0
 True
@@ -67,17 +67,24 @@ import hashlib
 import os
 import pickle
 import platform
-import tempfile
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import sklearn
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 
-__all__ = ["Cache", "DiskCache", "MemoryCache", "ReferenceMemo", "as_cache", "default_cache_dir",
-           "fingerprint"]
+from sim.files import atomic_write
+
+try:
+    import resource as _resource
+except ImportError:  # pragma: no cover (Windows)
+    _resource = None
+
+__all__ = ["Cache", "DiskCache", "MemoryCache", "NoCache", "ReferenceMemo", "RunCache", "as_cache",
+           "default_cache_dir", "fingerprint", "run_cache"]
 
 #: bumped whenever what the cache stores, or how keys are made, changes
 FORMAT = "1"
@@ -317,11 +324,12 @@ class MemoryCache(Cache):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
+    >>> from sim.scripted import AtSteps
+    >>> every_5 = AtSteps([14, 19, 24, 29, 34, 39])
     >>> cache = MemoryCache()
-    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
-    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
     >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
     (7, 7)
@@ -370,12 +378,13 @@ class DiskCache(Cache):
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
+    >>> from sim.scripted import AtSteps
+    >>> every_5 = AtSteps([14, 19, 24, 29, 34, 39])
     >>> path = tempfile.mkdtemp()
-    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> first = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=path)
     >>> cache = DiskCache(path)  # e.g. another job of the sweep
-    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), Periodic(every=5),
+    >>> again = replay(SEA(n_samples=20_000), LogisticRegression(), every_5,
     ...                cache=cache)
     >>> cache.stats["fit_hits"], cache.stats["fit_misses"]
     (7, 0)
@@ -417,16 +426,11 @@ class DiskCache(Cache):
         self._write(self._file("results", key), table)
 
     def _write(self, target: Path, value) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as f:
+        def dump(path: Path) -> None:
+            with open(path, "wb") as f:
                 pickle.dump(value, f, protocol=5)
-            os.replace(tmp, target)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+
+        atomic_write(target, dump)
 
     def _load(self, kind, key):
         value = self._memory.get((kind, key))
@@ -489,3 +493,120 @@ def as_cache(cache) -> Cache | None:
         return DiskCache(cache)
     raise ValueError("The 'cache' parameter must be None, 'memory', 'disk', a directory path "
                      f"or a Cache. Got {cache!r} instead.")
+
+
+# ---------------------------------------------------------------------------------------
+# one run's view of a cache: what the engine calls, with or without a cache
+
+
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process so far.
+
+    ``getrusage`` where there is one: it reads the same accounting as
+    ``time.process_time`` (they agree to about 0.05 ms) at about 1 us a call, where
+    ``process_time``'s ``clock_gettime(CLOCK_PROCESS_CPUTIME_ID)`` took 0.1-5 ms a call
+    on the shared 2-core VM of benchmarks/README.md, i.e. more than a small fit.
+    """
+    if _resource is None:  # pragma: no cover (Windows)
+        return time.process_time()
+    usage = _resource.getrusage(_resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _timed_fit(seeded, X, y):
+    t0 = cpu_seconds()
+    estimator = clone(seeded).fit(X, y)
+    return estimator, cpu_seconds() - t0
+
+
+class NoCache:
+    """A run without a cache: every fit and prediction is computed, nothing is shared.
+
+    It has the interface of :class:`RunCache`, so the engine's loop never asks whether
+    there is a cache. A model's ``key`` is None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> X, y = np.arange(8.0).reshape(-1, 1), np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    >>> estimator, seconds, key = NoCache().fit(LogisticRegression(), X, y, 0, 8)
+    >>> estimator.predict(X[:2]).tolist(), key
+    ([0, 0], None)
+    """
+
+    def fit(self, seeded, X, y, start: int, end: int):
+        """Fit ``clone(seeded)`` on the samples ``[start, end)``: (estimator, seconds, key)."""
+        return (*_timed_fit(seeded, X, y), None)
+
+    def predict(self, estimator, key: str | None, X, start: int, stop: int) -> np.ndarray:
+        """Predictions of ``estimator`` (whose fit has ``key``) on samples ``[start, stop)``."""
+        return estimator.predict(X)
+
+    def memo(self, key: str | None, n_reference: int) -> ReferenceMemo | None:
+        """Return the memo of a deployed model's reference (None: nothing is shared)."""
+        return None
+
+    def close(self) -> None:
+        """Write what the run stored (nothing without a cache)."""
+
+
+class RunCache(NoCache):
+    """One run's fits, predictions and reference memos, shared through a :class:`Cache`.
+
+    Parameters
+    ----------
+    cache
+        The shared cache.
+    keys
+        The run's :class:`RunKeys`.
+    """
+
+    def __init__(self, cache: Cache, keys: RunKeys):
+        self.cache = cache
+        self.keys = keys
+        self._memos: list[ReferenceMemo] = []
+
+    def fit(self, seeded, X, y, start, end):
+        """Take the fit from the cache, or fit and store it: (estimator, seconds, key)."""
+        key = self.keys.fit(start, end, len(y))
+        found = self.cache.get_fit(key)
+        if found is None:
+            found = _timed_fit(seeded, X, y)
+            self.cache.put_fit(key, *found)
+        return (*found, key)
+
+    def predict(self, estimator, key, X, start, stop):
+        """Take the predictions from the cache, or predict and store them."""
+        pkey = RunKeys.predictions(key, start, stop)
+        found = self.cache.get_predictions(pkey)
+        if found is None:
+            found = estimator.predict(X)
+            self.cache.put_predictions(pkey, found)
+        return found
+
+    def memo(self, key, n_reference):
+        """Return the memo of a deployed model's reference, to flush at :meth:`close`."""
+        memo = self.cache.reference_memo(RunKeys.reference(key, n_reference))
+        self._memos.append(memo)
+        return memo
+
+    def close(self):
+        """Flush the reference memos the run used."""
+        for memo in self._memos:
+            memo.flush()
+
+
+def run_cache(cache: Cache | None, stream, stream_seed: int, model, mask: tuple) -> NoCache:
+    """Return one run's :class:`RunCache`, or a :class:`NoCache` without a cache.
+
+    A run whose components cannot be fingerprinted computes everything (counted in
+    ``cache.stats["uncacheable_runs"]``).
+    """
+    if cache is None:
+        return NoCache()
+    try:
+        return RunCache(cache, RunKeys(stream, stream_seed, model, mask))
+    except Uncacheable:
+        cache.stats["uncacheable_runs"] += 1
+        return NoCache()

@@ -1,7 +1,9 @@
 """Parameter validation shared by every component: one error format everywhere.
 
 Errors name the parameter, the owner, the rule and the value given, e.g.
-"The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead."
+"The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.", and are
+:class:`ParamError` (a ValueError) carrying the four as attributes, so that a caller
+(e.g. ``experiments.errors``) reads them rather than parsing the message.
 
 A component declares its rules in a class attribute ``_constraints`` (parameter name ->
 constraint) and calls :func:`validate` when it is used (``reset``, ``fit``, ``check``);
@@ -14,16 +16,22 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = [
+    "Floats",
     "Instance",
     "Interval",
     "Options",
+    "ParamError",
     "check",
     "is_int",
     "is_real",
+    "is_sequence",
     "param_error",
     "validate",
 ]
@@ -34,21 +42,58 @@ def is_int(value: Any) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
+def is_sequence(value: Any) -> bool:
+    """Return whether ``value`` is a list-like sequence (not a string or bytes).
+
+    A NumPy array and OmegaConf's ``ListConfig`` count, so values from Hydra configs pass.
+    """
+    if isinstance(value, np.ndarray):
+        return True
+    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
+
+
 def is_real(value: Any) -> bool:
     """Return whether ``value`` is a real number (not a bool)."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def param_error(owner: Any, name: str, rule: str, value: Any) -> ValueError:
+class ParamError(ValueError):
+    """A parameter breaks its rule.
+
+    Attributes
+    ----------
+    owner
+        Name of the component (class name, or e.g. ``"replay"``).
+    parameter
+        Name of the parameter.
+    rule
+        What is allowed, e.g. ``"an int >= 0"``.
+    value
+        The value given.
+    """
+
+    def __init__(self, owner: str, parameter: str, rule: str, value: Any, verb: str = "be"):
+        self.owner, self.parameter, self.rule, self.value = owner, parameter, rule, value
+        must = f"must {verb} " if verb else "must "
+        super().__init__(f"The {parameter!r} parameter of {owner} {must}{rule}. "
+                         f"Got {value!r} instead.")
+
+
+def param_error(owner: Any, name: str, rule: str, value: Any, verb: str = "be") -> ParamError:
     """Build the error for parameter ``name`` of ``owner`` breaking ``rule``.
+
+    ``verb`` joins "must" and the rule (``""`` when the rule starts with its own verb).
 
     Examples
     --------
-    >>> print(param_error("Cooldown", "min_gap", "an int >= 0", -3))
+    >>> error = param_error("Cooldown", "min_gap", "an int >= 0", -3)
+    >>> print(error)
     The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
+    >>> error.parameter, error.rule, error.value
+    ('min_gap', 'an int >= 0', -3)
     """
     owner = owner if isinstance(owner, str) else type(owner).__name__
-    return ValueError(f"The {name!r} parameter of {owner} must be {rule}. Got {value!r} instead.")
+    return ParamError(owner, name, rule, value, verb)
 
 
 def _fmt(x: float) -> str:
@@ -151,6 +196,30 @@ class Options:
 
 
 @dataclass(frozen=True)
+class Floats:
+    """A non-empty list (or tuple) of finite numbers.
+
+    Examples
+    --------
+    >>> Floats().accepts([8.0, 9]), Floats().accepts([]), Floats().describe()
+    (True, False, 'a non-empty list of finite floats')
+    """
+
+    def accepts(self, value: Any) -> bool:
+        """Return True when ``value`` is a non-empty sequence of finite reals."""
+        return is_sequence(value) and len(value) > 0 and all(
+            is_real(v) and math.isfinite(v) for v in value)
+
+    def describe(self) -> str:
+        """Say the rule."""
+        return "a non-empty list of finite floats"
+
+    def invalid_example(self) -> Any:
+        """Return a value that breaks the rule."""
+        return []
+
+
+@dataclass(frozen=True)
 class Instance:
     """An object of one of ``classes`` with all of ``methods`` and one of ``any_of``.
 
@@ -194,7 +263,7 @@ def check(owner: Any, name: str, value: Any, constraint) -> Any:
     >>> check("Cooldown", "min_gap", -3, Interval("int", 0))
     Traceback (most recent call last):
     ...
-    ValueError: The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
+    sim.checks.ParamError: The 'min_gap' parameter of Cooldown must be an int >= 0. Got -3 instead.
     """
     if not constraint.accepts(value):
         raise param_error(owner, name, constraint.describe(), value)
@@ -206,7 +275,7 @@ def validate(obj: Any) -> None:
 
     Raises
     ------
-    ValueError
+    ParamError
         Naming the parameter, the rule and the value given.
     """
     for name, constraint in type(obj)._constraints.items():

@@ -6,8 +6,12 @@
   baseline every Elec2 result must be read against (Žliobaitė, 2013: 85.3 %).
 - :func:`baselines`: the baselines of a replay, over the very samples it scored.
 
-Data files are never part of the repository: :func:`electricity` reads a path you give,
-or its cache, and fetches from OpenML into the cache only when neither exists.
+Data files are never part of the repository. One environment variable names the
+directory of local copies, for the loaders, the presets, the tests and the notebooks:
+``RETRAIN_SIM_DATA`` (:data:`DATA_ENV`; e.g. ``export RETRAIN_SIM_DATA=../shared/data``).
+:func:`electricity` reads a path you give, else ``$RETRAIN_SIM_DATA/electricity.csv``,
+else its cache, and fetches from OpenML into the cache (one attempt, no retries) only
+when none exists.
 """
 
 from __future__ import annotations
@@ -19,14 +23,28 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.files import atomic_write
+
 __all__ = [
+    "DATA_ENV",
     "ELECTRICITY_COLUMNS",
     "ELECTRICITY_FEATURES",
+    "ELECTRICITY_SOURCE",
     "baselines",
+    "data_dir",
     "electricity",
     "electricity_stream",
+    "locate_electricity",
     "persistence",
 ]
+
+DATA_ENV = "RETRAIN_SIM_DATA"
+"""The environment variable naming the directory of local data copies."""
+
+ELECTRICITY_SOURCE = (
+    "OpenML data set 151 (https://www.openml.org/d/151: 'Download', CSV), saved as "
+    "electricity.csv")
+"""Where to get Elec2 by hand."""
 
 ELECTRICITY_COLUMNS = ("date", "day", "period", "nswprice", "nswdemand", "vicprice",
                        "vicdemand", "transfer", "class")
@@ -41,12 +59,46 @@ _OPENML_NAME = "electricity"
 _OPENML_ID = 151
 _N_ROWS = 45_312
 _CACHE_FILE = "electricity.csv"
+_FETCH_TIMEOUT = 3.0  # seconds per network operation: offline fails fast
+
+
+def data_dir() -> Path | None:
+    """Return the directory named by ``$RETRAIN_SIM_DATA`` (None when it is unset or empty).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["RETRAIN_SIM_DATA"] = "/data/copies"
+    >>> str(data_dir())
+    '/data/copies'
+    >>> del os.environ["RETRAIN_SIM_DATA"]
+    >>> data_dir() is None
+    True
+    """
+    value = os.environ.get(DATA_ENV, "").strip()
+    return Path(value).expanduser() if value else None
 
 
 def _cache_path(cache_dir: str | os.PathLike | None) -> Path:
     from sklearn.datasets import get_data_home
 
     return Path(get_data_home(cache_dir)) / "retrain_sim" / _CACHE_FILE
+
+
+def locate_electricity(path: str | os.PathLike | None = None,
+                       cache_dir: str | os.PathLike | None = None) -> Path | None:
+    """Return the file :func:`electricity` would read without the network, or None.
+
+    ``path`` when given (whether or not it exists), else ``$RETRAIN_SIM_DATA/electricity.csv``
+    if it exists, else the cached copy if it exists.
+    """
+    if path is not None:
+        return Path(path).expanduser()
+    directory = data_dir()
+    if directory is not None and (directory / _CACHE_FILE).is_file():
+        return directory / _CACHE_FILE
+    cached = _cache_path(cache_dir)
+    return cached if cached.is_file() else None
 
 
 def electricity(path: str | os.PathLike | None = None,
@@ -63,12 +115,14 @@ def electricity(path: str | os.PathLike | None = None,
     ----------
     path
         A local copy (CSV with the columns above, e.g. ``../shared/data/electricity.csv``).
-        When given it is read and nothing is fetched; a missing file is an error.
+        When given it is read and nothing is fetched; a missing file is an error. None:
+        ``$RETRAIN_SIM_DATA/electricity.csv`` if it exists, else the cache.
     cache_dir
         Where a fetched copy is kept: ``<cache_dir>/retrain_sim/electricity.csv``
         (None: scikit-learn's data home, ``~/scikit_learn_data`` or
         ``$SCIKIT_LEARN_DATA``). Read if present; otherwise OpenML's ``electricity``
-        (id 151) is fetched with :func:`sklearn.datasets.fetch_openml` and written there.
+        (id 151) is fetched with :func:`sklearn.datasets.fetch_openml` (one attempt, no
+        retries) and written there.
 
     Returns
     -------
@@ -95,39 +149,45 @@ def electricity(path: str | os.PathLike | None = None,
     ...
     FileNotFoundError: The 'path' parameter of electricity names a file that does not exist: ...
     """
-    if path is not None:
-        path = Path(path).expanduser()
-        if not path.is_file():
+    found = locate_electricity(path, cache_dir)
+    if found is not None:
+        if not found.is_file():
             raise FileNotFoundError(
                 f"The 'path' parameter of electricity names a file that does not exist: "
-                f"'{path}' (relative paths are resolved from {Path.cwd()}). Give the path "
-                "of a local copy, or path=None to use the cache or fetch from OpenML."
+                f"'{found}' (relative paths are resolved from {Path.cwd()}). Give the path "
+                f"of a local copy, or path=None to use ${DATA_ENV}/electricity.csv, the "
+                "cache or OpenML."
             )
-        return _normalise(pd.read_csv(path), str(path))
+        return _normalise(pd.read_csv(found), str(found))
     cached = _cache_path(cache_dir)
-    if cached.is_file():
-        return _normalise(pd.read_csv(cached), str(cached))
     frame = _fetch(cache_dir)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(".tmp")
-    frame.to_csv(tmp, index=False)
-    os.replace(tmp, cached)
+    atomic_write(cached, lambda tmp: frame.to_csv(tmp, index=False))
     return frame
 
 
 def _fetch(cache_dir) -> pd.DataFrame:
-    """Fetch OpenML's ``electricity`` (id 151)."""
+    """Fetch OpenML's ``electricity`` (id 151): one attempt, a short timeout, no warnings."""
+    import socket
+    import warnings
+
     from sklearn.datasets import fetch_openml
 
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(_FETCH_TIMEOUT)
     try:
-        bunch = fetch_openml(data_id=_OPENML_ID, data_home=cache_dir, as_frame=True,
-                             parser="auto")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            bunch = fetch_openml(data_id=_OPENML_ID, data_home=cache_dir, as_frame=True,
+                                 parser="auto", n_retries=1, delay=0.0)
     except Exception as ex:  # network errors come in many types
+        reason = " ".join(f"{type(ex).__name__}: {ex}".split())
         raise RuntimeError(
             f"Could not fetch the Elec2 data set ({_OPENML_NAME!r}, id {_OPENML_ID}) from "
-            f"OpenML: {type(ex).__name__}: {ex}. Without network access, pass "
-            "path='<a local copy of electricity.csv>' (e.g. ../shared/data/electricity.csv)."
+            f"OpenML ({reason}). Get {ELECTRICITY_SOURCE} and set {DATA_ENV} to its "
+            "directory, or give its path."
         ) from ex
+    finally:
+        socket.setdefaulttimeout(previous)
     frame = bunch.frame
     if frame is None:  # pragma: no cover - as_frame=True always gives a frame
         frame = pd.concat([bunch.data, bunch.target], axis=1)
@@ -169,9 +229,9 @@ def electricity_stream(path: str | os.PathLike | None = None,
 
     Examples
     --------
-    >>> stream = electricity_stream(path="electricity.csv")
-    >>> stream.feature_names[:3], stream.categorical_features
-    (['day', 'period', 'nswprice'], [0])
+    >>> stream = electricity_stream(path="electricity.csv")  # nothing is read yet
+    >>> stream.features[:3], stream.categorical
+    (['day', 'period', 'nswprice'], ['day'])
     """
     from sim.streams.tabular import Tabular
 
@@ -246,7 +306,7 @@ def baselines(stream, result) -> dict[str, float]:
     """
     if getattr(stream, "task", "classification") != "classification":
         return {}
-    from sim.engine import child_seeds
+    from sim.protocol import child_seeds
 
     protocol = result.config["protocol"]
     seed = child_seeds(result.config["seed"])["stream"]

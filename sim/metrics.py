@@ -1,22 +1,215 @@
-"""Per-run metrics: accuracy, cost, and how each true drift was handled.
+"""Per-run metrics, and the one registry of what each metric means.
 
-:func:`summarize` turns a replay's timeline and events into the summary dict. Metrics
-that need ground truth (false retrains, missed drifts, detection delay, recovery) are
-None when the stream has no known drifts (real data), never a made-up number.
+:data:`METRICS` is the registry: every scalar a run's summary holds, with its label and
+unit, which direction is better, the task it belongs to, whether it needs the stream's
+ground truth, and whether it means anything for a policy that never retrains. The
+report, the advisor, the figures and the drift table read it; adding a metric means
+computing it (here, or in :mod:`sim.oracle`) and adding one :class:`Metric`.
+
+:func:`summarize` turns a replay's timeline and events into the summary dict.
+
+How drifts are scored
+---------------------
+A retrain is a *detection* of a true drift when it is the first retrain that is not a
+planned follow-up (``follow_up``: a refit a trigger scheduled after its own detection)
+in the drift's detection window: from ``tolerance`` steps before the drift's start step
+to ``label_delay + horizon`` steps after its end step (the first labels of the new
+concept arrive ``label_delay`` steps late), and never past the next drift's window. The
+tolerance is there because an onset is uncertain (a declared event on real data whose
+data was already moving a step earlier); a retrain after the window is a miss, never a
+late catch (a periodic retrain or a chance alarm 30 steps on detected nothing). Planned
+refits are never detections, and never false alarms: they are judged with the detection
+they follow. Every other retrain is a *false alarm*, reported beside its measured benefit
+(the accuracy it bought over the model it replaced, over
+:attr:`~sim.engine.Protocol.benefit_window` steps), since an alarm the ground truth does
+not explain may still have paid off.
+
+Metrics that need ground truth are None when the stream declares no drifts. A stream
+whose ground truth is partial (:attr:`sim.streams.base.Stream.ground_truth_complete`
+False: real data with a few known events, where other changes may be undeclared) gets detection
+delays and misses of its declared drifts, but no false alarms or precision: a retrain
+between declared events may answer an undeclared one.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
-from sim.types import Drift
+from sim.cost import Cost
+from sim.types import Drift, Evaluation
 
-__all__ = ["estimate_error", "per_drift", "summarize"]
+__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
+           "metric",
+           "per_drift", "primary", "summarize"]
+
+EARLY_STEPS = 2
+"""Default tolerance: steps before a drift's start in which a retrain still detects it."""
+
+HORIZON_STEPS = 5
+"""Default horizon: steps after a drift's end (and the label delay) in which a retrain
+still detects it."""
+
+GROUND_TRUTH = ("complete", "partial")
+"""What a stream's declared drifts cover: every change (``"complete"``, synthetic
+streams) or some known events only (``"partial"``, real data)."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One scalar of a run's summary, and how to read it.
+
+    Parameters
+    ----------
+    name
+        The summary key.
+    label
+        A heading with its unit.
+    better
+        ``"max"`` or ``"min"``; None for a reference or a count that is not a goal
+        (never ranked).
+    task
+        ``"classification"``, ``"regression"``, or None for both.
+    ground_truth
+        None: needs no ground truth; ``"partial"``: needs declared drifts;
+        ``"complete"``: needs every change declared (false alarms).
+    for_never
+        Whether the value means anything for a policy that never retrains (its zero
+        cost or retrains win trivially; its regret and recovery say nothing).
+    fmt
+        Format of a value.
+    integer
+        Whether the value is a count (integer axis ticks).
+    table
+        Shown in the report's main table.
+    """
+
+    name: str
+    label: str
+    better: str | None = None
+    task: str | None = None
+    ground_truth: str | None = None
+    for_never: bool = True
+    fmt: str = "{:.3g}"
+    integer: bool = False
+    table: bool = False
+
+    def applies(self, task: str) -> bool:
+        """Whether the metric exists for ``task``."""
+        return self.task is None or self.task == task
+
+
+_C, _R = "classification", "regression"
+
+METRICS: tuple[Metric, ...] = (
+    Metric("mean_accuracy", "accuracy (fraction correct)", "max", _C, fmt="{:.3f}",
+           table=True),
+    Metric("mean_mae", "mean absolute error (target units)", "min", _R, fmt="{:.4g}",
+           table=True),
+    Metric("rmse", "RMSE (target units)", "min", _R, fmt="{:.4g}", table=True),
+    Metric("n_retrains", "retrains (count)", "min", for_never=False, fmt="{:.1f}",
+           integer=True, table=True),
+    Metric("total_cost", "cost (nominal units)", "min", for_never=False, fmt="{:.1f}",
+           table=True),
+    Metric("n_follow_ups", "planned refits (count)", None, fmt="{:.1f}", integer=True,
+           table=True),
+    Metric("false_retrains", "false alarms (count)", "min", ground_truth="complete",
+           for_never=False, fmt="{:.1f}", integer=True, table=True),
+    Metric("false_alarm_benefit", "benefit of false alarms (metric gained, mean)", None,
+           ground_truth="complete", for_never=False, fmt="{:+.3f}", table=True),
+    Metric("missed_drifts", "missed drifts (count)", "min", ground_truth="partial",
+           fmt="{:.1f}", integer=True, table=True),
+    Metric("mean_detection_delay", "detection delay (steps)", "min", ground_truth="partial",
+           for_never=False, fmt="{:.1f}", table=True),
+    Metric("mean_recovery_steps", "recovery (steps)", "min", ground_truth="partial",
+           for_never=False, fmt="{:.1f}", table=True),
+    Metric("mean_accuracy_lost", "accuracy lost per drift (fraction)", "min", _C,
+           ground_truth="partial", fmt="{:.3f}", table=True),
+    Metric("mean_mae_lost", "error gained per drift (target units)", "min", _R,
+           ground_truth="partial", fmt="{:.4g}", table=True),
+    Metric("fit_seconds", "fit CPU (s)", "min", for_never=False, fmt="{:.2f}", table=True),
+    Metric("regret", "regret vs hindsight optimum (metric)", "min", for_never=False,
+           fmt="{:.3f}", table=True),
+    Metric("optimal_accuracy_same_retrains", "hindsight optimum, same retrains (fraction "
+           "correct)", None, _C, fmt="{:.3f}", table=True),
+    Metric("optimal_mae_same_retrains", "hindsight optimum, same retrains (mean absolute "
+           "error)", None, _R, fmt="{:.4g}", table=True),
+    Metric("persistence_accuracy", "persistence, previous label (fraction correct)", None,
+           _C, fmt="{:.3f}", table=True),
+    # the rest of the summary: context, not compared in the tables
+    Metric("n_steps", "scored steps (count)", integer=True),
+    Metric("n_samples", "scored samples (count)", integer=True),
+    Metric("n_accepted", "retrains accepted by the gate (count)", integer=True),
+    Metric("n_rejected", "retrains rejected by the gate (count)", integer=True),
+    Metric("n_skipped", "retrains skipped, nothing to train on (count)", integer=True),
+    Metric("n_served", "retrained models that served (count)", integer=True),
+    Metric("cost_retrain", "cost of retrains (nominal units)"),
+    Metric("cost_samples", "cost of training samples (nominal units)"),
+    Metric("cost_labels", "cost of labels (nominal units)"),
+    Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
+           for_never=False, integer=True),
+    Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
+           for_never=False),
+    Metric("n_drifts", "true drifts scored (count)", ground_truth="partial", integer=True),
+    Metric("detected_drifts", "drifts detected (count)", "max", ground_truth="partial",
+           integer=True),
+    Metric("false_alarms_beneficial", "false alarms that paid off (count)",
+           ground_truth="complete", for_never=False, integer=True),
+    Metric("precision", "precision (detections / non-refit retrains)", "max",
+           ground_truth="complete", for_never=False),
+    Metric("recall", "recall (drifts detected / drifts)", "max", ground_truth="partial"),
+    Metric("false_alarms_per_10k", "false alarms per 10,000 samples", "min",
+           ground_truth="complete", for_never=False),
+    Metric("initial_fit_seconds", "initial fit CPU (s)"),
+    # what a table stream read (experiments.data.rows_summary)
+    Metric("rows_read", "rows read from the table (count)", integer=True),
+    Metric("rows_replayed", "rows replayed (count)", integer=True),
+    Metric("rows_skipped", "rows skipped, with a missing value (count)", integer=True),
+    # a label-free estimate of the metric against the realised one (estimate_error)
+    Metric("estimate_error_mean", "estimate error, estimated - realised (metric, mean; "
+           "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
+    Metric("estimate_mae", "estimate error, absolute (metric, mean)", "min", fmt="{:.3f}",
+           table=True),
+)
+
+_BY_NAME = {m.name: m for m in METRICS}
+#: summary keys that are not metrics (strings describing the run)
+DESCRIPTORS = ("metric", "ground_truth", "rows_skipped_because", "seeds_averaged")
+
+
+def metric(name: str) -> Metric:
+    """Return the registered :class:`Metric` called ``name``.
+
+    Examples
+    --------
+    >>> metric("mean_mae").better, metric("regret").for_never
+    ('min', False)
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"Unknown metric {name!r}; registered: "
+                       f"{', '.join(sorted(_BY_NAME))}.") from None
+
+
+def primary(task: str) -> Metric:
+    """Return the headline metric of a task: accuracy, or mean absolute error for regression.
+
+    Examples
+    --------
+    >>> primary("regression").name
+    'mean_mae'
+    """
+    return metric("mean_mae" if task == "regression" else "mean_accuracy")
 
 
 def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift, ...], *,
-              protocol, cost, first_step: int, task: str = "classification") -> dict:
+              evaluation: Evaluation, cost: Cost, first_step: int,
+              task: str = "classification", label_delay: int = 0,
+              ground_truth: str = "complete", tolerance: int = EARLY_STEPS,
+              horizon: int = HORIZON_STEPS) -> dict:
     """Summarise one replay.
 
     Parameters
@@ -24,9 +217,9 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     timeline, events
         As built by :func:`sim.replay`.
     drifts
-        The stream's true drifts (empty for real data).
-    protocol
-        The run's :class:`~sim.engine.Protocol`.
+        The stream's declared true drifts (empty for real data).
+    evaluation
+        The run's :class:`~sim.types.Evaluation` (``Protocol.evaluation``).
     cost
         The run's :class:`~sim.cost.Cost`.
     first_step
@@ -35,42 +228,68 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         ``"classification"`` (metric: accuracy) or ``"regression"`` (metric: mean
         absolute error; the keys below named after accuracy are named after ``mae``,
         e.g. ``mean_mae`` and ``mean_mae_lost``, and ``rmse`` is added).
+    ground_truth
+        ``"complete"`` (the drifts are every change: false alarms are judged) or
+        ``"partial"`` (known events only: false alarms and precision are None).
+    tolerance
+        Steps before a drift's start in which a retrain still counts as its detection.
+    horizon
+        Steps after a drift's end, beyond the label delay, in which a retrain still
+        counts as its detection.
 
     Returns
     -------
     dict
-        ``metric`` (``"accuracy"`` or ``"mae"``), ``mean_accuracy`` (prequential, over
-        every scored sample), ``n_steps``,
-        ``n_samples``, ``n_retrains`` (models trained), ``n_accepted``, ``n_rejected``,
-        ``n_skipped`` (retrain decisions with nothing to train on), ``total_cost``,
-        ``cost_retrain``, ``cost_samples``, ``cost_labels``, ``fit_seconds``,
-        ``unneeded_retrains`` (benefit below ``min_benefit``), and with ground truth:
-        ``n_drifts``, ``false_retrains`` (no true drift since the previous model was
-        trained), ``missed_drifts``, ``detected_drifts``, ``precision``, ``recall``,
-        ``false_alarms_per_10k`` (false retrains per 10,000 scored samples),
-        ``mean_detection_delay``, ``mean_recovery_steps``, ``mean_accuracy_lost`` and
-        ``drifts`` (one dict per drift, see :func:`per_drift`); for a trigger that
-        estimates the metric without labels, the keys of :func:`estimate_error`.
+        Every key is a registered :class:`Metric` (see :data:`METRICS`) but ``metric``
+        (``"accuracy"`` or ``"mae"``), ``ground_truth`` and ``drifts`` (one dict per
+        drift, see :func:`per_drift`). For a trigger that estimates the metric without
+        labels, the keys of :func:`estimate_error`.
+
+    Examples
+    --------
+    >>> from sim.cost import Cost
+    >>> from sim.types import Evaluation
+    >>> timeline = pd.DataFrame({"step": range(10, 40), "sample_index": range(10, 40),
+    ...                          "n_samples": 1, "n_labels": 1,
+    ...                          "accuracy": [0.9] * 18 + [0.5] * 2 + [0.9] * 10})
+    >>> events = pd.DataFrame({"step": [27, 31], "follow_up": [False, True],
+    ...                        "model_id": [1, 2], "accepted": True, "deploy_step": [28, 32],
+    ...                        "benefit": [0.3, 0.01], "cost_retrain": 1.0,
+    ...                        "cost_samples": 0.0, "fit_seconds": 0.0})
+    >>> drift = Drift(start=28, end=28, kind="concept", shape="sudden")
+    >>> s = summarize(timeline, events, (drift,), evaluation=Evaluation(),
+    ...               cost=Cost(), first_step=10)
+    >>> s["detected_drifts"], s["mean_detection_delay"], s["false_retrains"]
+    (1, -1.0, 0)
     """
-    metric = "mae" if task == "regression" else "accuracy"
+    if ground_truth not in GROUND_TRUTH:
+        raise ValueError(f"The 'ground_truth' parameter of summarize must be one of "
+                         f"{', '.join(GROUND_TRUTH)}. Got {ground_truth!r} instead.")
+    name = "mae" if task == "regression" else "accuracy"
     n = timeline["n_samples"].to_numpy()
-    values = timeline[metric].to_numpy()
+    values = timeline[name].to_numpy()
     trained = events[events["model_id"] >= 0] if len(events) else events
     cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
+    last_step = int(timeline["step"].iloc[-1]) if len(timeline) else first_step
     summary: dict = {
-        "metric": metric,
-        f"mean_{metric}": float(np.sum(values * n) / np.sum(n)) if len(n) else float("nan"),
+        "metric": name,
+        f"mean_{name}": float(np.sum(values * n) / np.sum(n)) if len(n) else float("nan"),
     }
     if task == "regression":
         rmse = timeline["rmse"].to_numpy()
         summary["rmse"] = float(np.sqrt(np.sum(rmse**2 * n) / np.sum(n))) if len(n) else None
+    accepted = trained["accepted"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
+    deploy = (trained["deploy_step"].to_numpy() if len(trained) and "deploy_step" in trained
+              else np.full(len(trained), -1))
     summary |= {
         "n_steps": len(timeline),
         "n_samples": int(n.sum()),
         "n_retrains": len(trained),
-        "n_accepted": int(trained["accepted"].sum()) if len(trained) else 0,
-        "n_rejected": int((~trained["accepted"].astype(bool)).sum()) if len(trained) else 0,
+        "n_accepted": int(accepted.sum()),
+        "n_rejected": int((~accepted).sum()),
         "n_skipped": len(events) - len(trained),
+        # accepted models whose first serving step is within the run
+        "n_served": int(np.sum(accepted & (deploy >= 0) & (deploy <= last_step))),
         "cost_retrain": float(events["cost_retrain"].sum()) if len(events) else 0.0,
         "cost_samples": float(events["cost_samples"].sum()) if len(events) else 0.0,
         "cost_labels": cost_labels,
@@ -78,118 +297,139 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     }
     summary["total_cost"] = summary["cost_retrain"] + summary["cost_samples"] + cost_labels
     benefit = trained["benefit"].to_numpy(dtype=float) if len(trained) else np.empty(0)
-    summary["unneeded_retrains"] = int(np.sum(benefit[~np.isnan(benefit)] < protocol.min_benefit))
-    summary["mean_benefit"] = float(np.nanmean(benefit)) if np.any(~np.isnan(benefit)) else None
-    summary |= estimate_error(timeline, metric)
+    needed = benefit[~np.isnan(benefit)] >= evaluation.min_benefit
+    summary["unneeded_retrains"] = int(np.sum(~needed))
+    summary["mean_benefit"] = _nanmean(benefit)
+    summary |= estimate_error(timeline, name)
 
-    keys = ("n_drifts", "false_retrains", "missed_drifts", "detected_drifts", "precision",
-            "recall", "false_alarms_per_10k", "mean_detection_delay", "mean_recovery_steps",
-            f"mean_{metric}_lost")
     follow_up = trained["follow_up"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
     summary["n_follow_ups"] = int(follow_up.sum())
+    summary["ground_truth"] = ground_truth
+    keys = ("n_drifts", "false_retrains", "false_alarm_benefit", "false_alarms_beneficial",
+            "missed_drifts", "detected_drifts", "precision", "recall", "false_alarms_per_10k",
+            "mean_detection_delay", "mean_recovery_steps", f"mean_{name}_lost")
     steps = timeline["step"].to_numpy()
     starts = timeline["sample_index"].to_numpy()
-    # the step whose samples hold a drift's start (steps may be time buckets of any size)
-    step_of = {d: int(steps[np.searchsorted(starts, d.start, side="right") - 1])
-               for d in drifts if len(starts) and d.start >= starts[0]}
-    drifts = tuple(d for d in drifts if d in step_of)
+    drifts = tuple(d for d in drifts if len(starts) and d.start >= starts[0])
     if not drifts:
         summary.update(dict.fromkeys(keys))
         summary["drifts"] = []
         return summary
 
     retrain_steps = trained["step"].to_numpy() if len(trained) else np.empty(0, dtype=int)
-    drift_steps = np.array([step_of[d] for d in drifts])
-    # a retrain is false when no true drift started since the previous model was trained;
-    # a follow-up (a planned refit) is judged with the detection it follows
-    previous = np.concatenate([[first_step - 1], retrain_steps])[: len(retrain_steps)]
-    has_drift = np.array([np.any((drift_steps > p) & (drift_steps <= r))
-                          for p, r in zip(previous, retrain_steps, strict=True)], dtype=bool)
-    false_retrains = int(np.sum(~has_drift & ~follow_up))
-    rows = per_drift(steps, values, retrain_steps, drifts, protocol, metric=metric,
-                     sample_index=starts)
-    detected = sum(r["detection_delay"] is not None for r in rows)
+    rows = per_drift(steps, values, retrain_steps, drifts, evaluation, metric=name,
+                     sample_index=starts, follow_up=follow_up, tolerance=tolerance,
+                     horizon=horizon, label_delay=label_delay)
+    detections = {r["detected_at"] for r in rows if r["detected_at"] is not None}
+    false = ~follow_up & ~np.isin(retrain_steps, list(detections))
+    detected = len(detections)
     summary.update(
         n_drifts=len(drifts),
-        false_retrains=false_retrains,
         missed_drifts=len(drifts) - detected,
         detected_drifts=detected,
-        precision=(float(1 - false_retrains / (~follow_up).sum())
-                   if (~follow_up).sum() else None),
         recall=detected / len(drifts),
-        false_alarms_per_10k=1e4 * false_retrains / max(int(n.sum()), 1),
         mean_detection_delay=_mean(r["detection_delay"] for r in rows),
         mean_recovery_steps=_mean(r["recovery_steps"] for r in rows),
         drifts=rows,
     )
-    summary[f"mean_{metric}_lost"] = _mean(r[f"{metric}_lost"] for r in rows)
+    summary[f"mean_{name}_lost"] = _mean(r[f"{name}_lost"] for r in rows)
+    if ground_truth == "complete":
+        n_alarms = int((~follow_up).sum())
+        summary.update(
+            false_retrains=int(false.sum()),
+            false_alarm_benefit=_nanmean(benefit[false]),
+            false_alarms_beneficial=int(np.sum(benefit[false] >= evaluation.min_benefit)),
+            precision=detected / n_alarms if n_alarms else None,
+            false_alarms_per_10k=1e4 * int(false.sum()) / max(int(n.sum()), 1),
+        )
+    else:
+        summary.update(dict.fromkeys(("false_retrains", "false_alarm_benefit",
+                                      "false_alarms_beneficial", "precision",
+                                      "false_alarms_per_10k")))
     return summary
 
 
-def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], protocol,
-              metric: str = "accuracy", sample_index=None) -> list[dict]:
+def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluation: Evaluation,
+              metric: str = "accuracy", sample_index=None, follow_up=None,
+              tolerance: int = EARLY_STEPS, horizon: int = HORIZON_STEPS,
+              label_delay: int = 0) -> list[dict]:
     """How each true drift was handled.
 
-    For each drift, its segment runs from its start step to the next drift's start (or
-    the end of the run). ``values`` is the per-step metric: accuracy (higher is better)
-    or, with ``metric="mae"``, the mean absolute error (lower is better; the keys below
-    are then named after ``mae`` and "lost" means error gained). ``sample_index`` is the
-    first sample of each step (default: ``steps * step_size``); a drift belongs to the
-    step whose samples hold its start.
+    A drift's detection window runs from ``tolerance`` steps before its start step to
+    ``label_delay + horizon`` steps after its end step, and never into the
+    next drift's window; its detection is the first retrain in that window that is not
+    a planned follow-up. Its segment, over which the
+    accuracy lost and the recovery are measured, runs from its start step to the next
+    drift's start. ``values`` is the per-step metric: accuracy (higher is better) or,
+    with ``metric="mae"``, the mean absolute error (lower is better; the keys below are
+    then named after ``mae`` and "lost" means error gained). ``sample_index`` is the
+    first sample of each step (default: ``steps``, one sample per step); a drift belongs to the
+    step whose samples hold its start. ``follow_up`` flags the planned refits among
+    ``retrain_steps`` (default: none).
 
     Returns
     -------
     list of dict
         Per drift: ``start_step``, ``end_step``, ``kind``, ``shape``, ``recurring``,
         ``pre_accuracy`` (mean over the ``recovery_window`` steps before it),
-        ``detection_delay`` (steps from its start to the first retrain in its segment;
-        None if missed), ``recovery_steps`` (steps from its start until the accuracy
-        averaged over the next ``recovery_window`` steps is within
-        ``recovery_tolerance`` of ``pre_accuracy``; 0 if it never dropped, None if it
-        did not recover within the segment) and ``accuracy_lost`` (``pre_accuracy``
-        minus the mean accuracy over the segment).
+        ``detected_at`` (step of its detection; None if missed), ``detection_delay``
+        (``detected_at`` minus the start step: negative within the tolerance before
+        it), ``recovery_steps`` (steps from its start until the accuracy averaged over
+        the next ``recovery_window`` steps is within ``recovery_tolerance`` of
+        ``pre_accuracy``; 0 if it never dropped, None if it did not recover within the
+        segment) and ``accuracy_lost`` (``pre_accuracy`` minus the mean accuracy over
+        the segment).
 
     Examples
     --------
-    >>> from sim.engine import Protocol
+    >>> from sim.types import Evaluation
     >>> acc = np.array([0.9] * 10 + [0.6] * 3 + [0.9] * 10)
     >>> rows = per_drift(np.arange(23), acc, np.array([12]),
     ...                  (Drift(start=10, end=10, kind="concept", shape="sudden"),),
-    ...                  Protocol(step_size=1, recovery_window=2))
+    ...                  Evaluation(recovery_window=2))
     >>> rows[0]["detection_delay"], rows[0]["recovery_steps"]
     (2, 3)
     """
     sign = -1.0 if metric == "mae" else 1.0  # turn the metric into higher-is-better
     accuracy = sign * np.asarray(values, dtype=float)
-    w = protocol.recovery_window
+    w = evaluation.recovery_window
     steps = np.asarray(steps)
+    retrain_steps = np.asarray(retrain_steps)
+    alarms = retrain_steps if follow_up is None else retrain_steps[~np.asarray(follow_up,
+                                                                             dtype=bool)]
     if sample_index is None:
-        sample_index = steps * protocol.step_size
+        sample_index = steps
 
     def step_of(sample: int) -> int:
         return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
 
     starts = [step_of(d.start) for d in drifts]
     stops = starts[1:] + [int(steps[-1]) + 1]
+    ends = [step_of(d.end) for d in drifts]
+    opens = [s - tolerance for s in starts]
+    closes = [min(e + label_delay + horizon + 1, nxt)
+              for e, nxt in zip(ends, opens[1:] + [int(steps[-1]) + 1], strict=True)]
     rows = []
-    for d, start, stop in zip(drifts, starts, stops, strict=True):
+    for d, start, end, stop, lo, hi in zip(drifts, starts, ends, stops, opens, closes,
+                                           strict=True):
         before = accuracy[(steps >= start - w) & (steps < start)]
         seg = (steps >= start) & (steps < stop)
         seg_acc = accuracy[seg]
         pre = float(before.mean()) if len(before) else None
-        hits = retrain_steps[(retrain_steps >= start) & (retrain_steps < stop)]
+        hits = alarms[(alarms >= lo) & (alarms < hi)]
         recovery = None
         if pre is not None and len(seg_acc) >= w:
             forward = np.convolve(seg_acc, np.ones(w) / w, mode="valid")
-            ok = np.flatnonzero(forward >= pre - protocol.recovery_tolerance)
+            ok = np.flatnonzero(forward >= pre - evaluation.recovery_tolerance)
             recovery = int(ok[0]) if len(ok) else None
         rows.append({
             "start_step": start,
-            "end_step": step_of(d.end),
+            "end_step": end,
             "kind": d.kind,
             "shape": d.shape,
             "recurring": d.recurring,
             f"pre_{metric}": sign * pre if pre is not None else None,
+            "detected_at": int(hits[0]) if len(hits) else None,
             "detection_delay": int(hits[0] - start) if len(hits) else None,
             "recovery_steps": recovery,
             f"{metric}_lost": (pre - float(seg_acc.mean())) if pre is not None and len(seg_acc)
@@ -227,3 +467,8 @@ def estimate_error(timeline: pd.DataFrame, metric: str = "accuracy") -> dict:
     if error.empty:
         return {"estimate_error_mean": None, "estimate_mae": None}
     return {"estimate_error_mean": float(error.mean()), "estimate_mae": float(error.abs().mean())}
+
+
+def _nanmean(values: np.ndarray) -> float | None:
+    values = values[~np.isnan(values)]
+    return float(values.mean()) if len(values) else None

@@ -9,7 +9,7 @@ every later step, and finds by dynamic programming the schedule that
     ``max_retrains`` (the frontier, :attr:`Frontier.frontier`; :meth:`Frontier.best`).
 
 Only *when* is chosen with hindsight. Every candidate obeys the engine's rules of
-information exactly (see :mod:`sim.engine`): the stream, the label masks and the
+information exactly (see :mod:`sim.protocol`): the stream, the label masks and the
 model's ``random_state`` come from the same child seeds, drawn in the same order; a
 candidate decided at step ``t`` trains ``clone(model)`` on the training window of
 labels that have arrived by ``t`` and serves from step ``t + 1 + deploy_latency``. A
@@ -35,7 +35,10 @@ Cost is :class:`~sim.cost.Cost`'s: ``per_retrain`` plus ``per_sample`` x trainin
 samples for every retrain; the label cost is the same for every schedule (it is reported
 in ``total_cost`` so that figures compare with a run's ``total_cost``). A gate is not
 modelled (every retrain of a schedule is deployed), but its ``n_val`` held-out labels are
-left out of the training windows as the engine does.
+left out of the training windows as the engine does, and so are the ``n_holdout`` labels
+a trigger holds out of every fit (``Trigger.n_holdout``, e.g. the label-free triggers';
+the initial model's too): pass the runs' trigger's ``n_holdout``, or the candidates are
+not the models those runs train.
 
 The accuracy matrix (candidate x step counts of correct predictions) is computed once
 and shared by every cost weight and every ``K``; :func:`accuracy_matrix` can cache it on
@@ -48,8 +51,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,7 +60,16 @@ from sklearn.base import clone
 
 from sim.checks import Interval, check
 from sim.cost import Cost
-from sim.engine import Protocol, child_seeds, seeded_clone
+from sim.files import atomic_write
+from sim.protocol import (
+    LabelArrival,
+    Protocol,
+    TrainingWindows,
+    check_initial_labels,
+    child_seeds,
+    initial_segment,
+    seeded_clone,
+)
 
 __all__ = [
     "AccuracyMatrix",
@@ -88,9 +98,14 @@ _ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event"}
 
 
 class _Data:
-    """The stream, its steps and the labels that arrive, reproduced from the run's seed."""
+    """The stream, its steps and the labels that arrive, reproduced from the run's seed.
 
-    def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
+    Which labels arrive when, and which a retrain trains on, come from
+    :mod:`sim.protocol` (:class:`~sim.protocol.LabelArrival`,
+    :class:`~sim.protocol.TrainingWindows`), as in the engine.
+    """
+
+    def __init__(self, stream, seed: int, protocol: Protocol, n_val: int, n_holdout: int = 0):
         seeds = child_seeds(seed)
         self.model_seed = seeds["model"]
         batches = list(stream.batches(seeds["stream"], protocol.step_size))
@@ -103,58 +118,39 @@ class _Data:
         del batches
         n_steps = len(self.offsets) - 1
         sizes = np.diff(self.offsets)
-        done = np.flatnonzero(np.cumsum(sizes) >= protocol.initial_train)
-        if not len(done):
-            raise ValueError(
-                f"The stream has {len(self.y)} samples, fewer than initial_train="
-                f"{protocol.initial_train}: it must be longer than the initial training "
-                "segment.")
-        self.first_step = int(done[0]) + 1
+        self.first_step = initial_segment(sizes, protocol.initial_train)
         n_initial = int(self.offsets[self.first_step])
-        task = getattr(stream, "task", "classification")
-        if len(np.unique(self.y[:n_initial])) < 2 and task == "classification":
-            raise ValueError(
-                f"The initial training segment (first {n_initial} samples) has a single class "
-                f"({self.y[0]!r}); a classifier needs at least two. Increase initial_train.")
+        self.task = getattr(stream, "task", "classification")
+        check_initial_labels(self.y[:n_initial], self.task)
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
-        # the label masks, drawn as the engine draws them: one call per scored step
-        label_rng = np.random.default_rng(seeds["labels"])
-        labeled = [np.arange(n_initial, dtype=np.int64)]
-        arrival = [np.full(n_initial, self.first_step - 1, dtype=np.int64)]
-        for t in range(self.first_step, n_steps):
-            n = int(sizes[t])
-            mask = label_rng.random(n) < protocol.label_rate
-            idx = np.flatnonzero(mask).astype(np.int64) + self.offsets[t]
-            labeled.append(idx)
-            arrival.append(np.full(len(idx), t + protocol.label_delay, dtype=np.int64))
-        self.lab = np.concatenate(labeled)
-        arrival = np.concatenate(arrival)
+        arrival = LabelArrival(protocol, seeds["labels"])
+        n_scored = int(self.offsets[-1]) - n_initial
+        scored = np.flatnonzero(arrival.mask(arrival.draw(n_scored), n_scored)) + n_initial
+        step_of = np.searchsorted(self.offsets, scored, side="right") - 1
+        self.lab = np.concatenate([np.arange(n_initial), scored]).astype(np.int64)
+        arrives = np.concatenate([np.full(n_initial, self.first_step - 1),
+                                  arrival.due(step_of)]).astype(np.int64)
         # labels arrived by the end of each scored step (delivered before the decision)
-        steps = np.arange(self.first_step, n_steps)
-        self.arrived = np.searchsorted(arrival, steps, side="right")
-        self.n_labels = int(np.sum((arrival >= self.first_step) & (arrival < n_steps)))
+        self.arrived = np.searchsorted(arrives, np.arange(self.first_step, n_steps),
+                                       side="right")
+        self.n_labels = int(np.sum((arrives >= self.first_step) & (arrives < n_steps)))
         self.protocol = protocol
-        self.n_val = n_val
-        self.cap = None if protocol.window == "expanding" else protocol.train_window
+        self.windows = TrainingWindows(protocol, n_val, n_holdout)
+        self.initial = self.windows.initial(n_initial)  # the initial model's fit
 
     def window(self, t: int, since: int | None) -> tuple[int, int]:
         """Positions ``[lo, hi)`` into the labeled samples of the window of a retrain at ``t``.
 
-        ``since`` is a sample index (the window keeps labels from there on, at least
-        ``min_train``), or None for the sliding / expanding window.
+        ``since`` is the sample index the window policy starts from, or None (see
+        :meth:`~sim.protocol.TrainingWindows.span`).
         """
-        hi = max(int(self.arrived[t - self.first_step]) - self.n_val, 0)
-        lo = 0 if self.cap is None else max(0, hi - self.cap)
-        if since is not None:
-            lo = max(lo, int(np.searchsorted(self.lab[:hi], since)))
-            if hi - lo < self.protocol.min_train:
-                lo = max(0, hi - self.protocol.min_train)
-        return lo, hi
+        return self.windows.span(int(self.arrived[t - self.first_step]), self.lab, since)
 
-    def since_after(self, step: int) -> int:
-        """Return the ``since`` of a since-last-retrain window after a retrain at ``step``."""
-        return 0 if step < self.first_step else int(self.offsets[step + 1])
+    def policy_since(self, previous: int) -> int | None:
+        """Return the policy's ``since`` for a retrain after one at step ``previous``."""
+        after = 0 if previous < self.first_step else int(self.offsets[previous + 1])
+        return self.windows.since(None, after)
 
     def fit(self, model, lo: int, hi: int):
         """Train ``clone(model)`` on the window, or return None when the engine would skip it."""
@@ -167,8 +163,8 @@ class _Data:
         return seeded_clone(model, self.model_seed).fit(self.X[idx], y)
 
     def fit_initial(self, model):
-        n = int(self.offsets[self.first_step])
-        return seeded_clone(model, self.model_seed).fit(self.X[:n], self.y[:n])
+        fit = self.initial
+        return seeded_clone(model, self.model_seed).fit(self.X[fit], self.y[fit])
 
     def score(self, estimator, col: int) -> np.ndarray:
         """Correct predictions per scored step, from scored step ``col`` on (zeros before).
@@ -176,15 +172,18 @@ class _Data:
         Predicts over many whole steps per call (up to about a million samples) and
         reduces per step with :func:`numpy.add.reduceat`.
         """
-        out = np.zeros(self.n_cols, dtype=np.int64)
+        classification = self.task == "classification"
+        out = np.zeros(self.n_cols, dtype=np.int64 if classification else np.float64)
         bounds = self.offsets[self.first_step:]  # n_cols + 1 step boundaries
         c = col
         while c < self.n_cols:
             stop = int(np.searchsorted(bounds, bounds[c] + _PREDICT_CHUNK, side="right")) - 1
             stop = min(max(stop, c + 1), self.n_cols)
             s0, s1 = int(bounds[c]), int(bounds[stop])
-            correct = estimator.predict(self.X[s0:s1]) == self.y[s0:s1]
-            out[c:stop] = np.add.reduceat(correct, bounds[c:stop] - s0, dtype=np.int64)
+            pred = estimator.predict(self.X[s0:s1])
+            # the score: correct predictions, or minus the absolute errors (regression)
+            hit = pred == self.y[s0:s1] if classification else -np.abs(self.y[s0:s1] - pred)
+            out[c:stop] = np.add.reduceat(hit, bounds[c:stop] - s0, dtype=out.dtype)
             c = stop
         return out
 
@@ -212,7 +211,8 @@ class AccuracyMatrix:
         Samples per scored step.
     correct
         ``(n_rows, n_steps)`` correct predictions per model and step (0 before the model
-        could first serve).
+        could first serve); for a regression stream (a float matrix: a loss matrix),
+        minus the sum of the absolute errors, so that higher is better in both.
     row_col
         First column each model is scored from.
     row_train_start, row_train_end, row_n_train
@@ -253,6 +253,11 @@ class AccuracyMatrix:
     key: str = ""
 
     @property
+    def task(self) -> str:
+        """``"regression"`` for a loss matrix (float scores), else ``"classification"``."""
+        return "regression" if self.correct.dtype.kind == "f" else "classification"
+
+    @property
     def n_steps(self) -> int:
         """Number of scored steps."""
         return len(self.n_per_step)
@@ -280,7 +285,6 @@ class AccuracyMatrix:
     def save(self, path) -> Path:
         """Write the matrix to ``path`` (npz) atomically: temp file, then :func:`os.replace`."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {name: getattr(self, name) for name in _ARRAYS}
         arrays["cand_row"] = self.cand_row if self.cand_row is not None else np.empty(0, int)
         arrays["pair_row"] = self.pair_row if self.pair_row is not None else np.empty((0, 0),
@@ -288,15 +292,12 @@ class AccuracyMatrix:
         arrays["scalars"] = np.array([self.first_step, self.n_labels,
                                       self.cand_row is not None], dtype=np.int64)
         arrays["key"] = np.array(self.key)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
+
+        def save(tmp: Path) -> None:
+            with open(tmp, "wb") as f:  # a file object: savez would add ".npz" to a name
                 np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+
+        return atomic_write(path, save)
 
     @classmethod
     def load(cls, path) -> AccuracyMatrix:
@@ -332,7 +333,7 @@ class _Builder:
                     self.by_window[(lo, lo + int(base.row_n_train[r]))] = r
         else:
             estimator = data.fit_initial(model)
-            n = int(data.offsets[data.first_step])
+            n = data.initial.stop
             self.rows.append(data.score(estimator, 0))
             self.meta.append((0, 0, n, n))
         self.skipped: set[tuple[int, int]] = set()
@@ -436,7 +437,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
                 cand_row[c] = fixed_row(c)
             else:
                 # sliding / expanding; since_change without an estimate is sliding
-                lo, hi = data.window(int(steps[c]), None)
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[0])))
                 cand_row[c] = builder.row(lo, hi, int(cols[c]))
         pair_row = None
     else:
@@ -449,13 +450,13 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
             for p in range(c):
                 if steps[p] >= steps[c]:
                     continue
-                lo, hi = data.window(int(steps[c]), data.since_after(int(steps[p])))
+                lo, hi = data.window(int(steps[c]), data.policy_since(int(steps[p])))
                 pair_row[p, c] = builder.row(lo, hi, int(cols[c]))
         pair_row[:, :][steps[:, None] >= steps[None, :]] = -1
     meta = np.array(builder.meta, dtype=np.int64).reshape(-1, 4)
     return AccuracyMatrix(
         first_step=data.first_step, n_per_step=data.n_per_step,
-        correct=np.vstack(builder.rows).astype(np.int64), row_col=meta[:, 0],
+        correct=np.vstack(builder.rows), row_col=meta[:, 0],
         row_train_start=meta[:, 1], row_train_end=meta[:, 2], row_n_train=meta[:, 3],
         cand_step=steps, cand_col=cols, cand_origin=origin, cand_since=since,
         cand_row=cand_row, pair_row=pair_row, n_labels=data.n_labels,
@@ -463,12 +464,13 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
 
 
 def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gate=None,
-              every: int | None = 10, extra_steps=()) -> str:
+              every: int | None = 10, extra_steps=(), n_holdout: int = 0) -> str:
     """Return a stable key of everything the accuracy matrix depends on.
 
     The stream's class, parameters and ``version``, the seed, the model's class and
-    parameters, the protocol parameters that shape the matrix, the gate's ``n_val``,
-    the grid ``every`` and the extra steps (ints only: a run's events are never
+    parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
+    parameter but the evaluation settings), the gate's ``n_val``, the trigger's
+    ``n_holdout`` (when > 0), the grid ``every`` and the extra steps (ints only: a run's events are never
     cached), and :data:`ORACLE_VERSION`.
 
     Examples
@@ -481,8 +483,6 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     (24, False)
     """
     protocol = protocol if protocol is not None else Protocol()
-    shaping = ("step_size", "initial_train", "label_delay", "label_rate", "window",
-               "train_window", "min_train", "deploy_latency")
     spec = {
         "oracle_version": ORACLE_VERSION,
         "stream": {"class": f"{type(stream).__module__}.{type(stream).__qualname__}",
@@ -491,18 +491,20 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
         "seed": int(seed),
         "model": {"class": f"{type(model).__module__}.{type(model).__qualname__}",
                   "params": model.get_params(deep=True)},
-        "protocol": {k: protocol.get_params()[k] for k in shaping},
+        "protocol": protocol.rules(),
         "n_val": int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0,
         "every": every,
         "extra_steps": sorted(int(t) for t in (extra_steps or ())),
     }
+    if n_holdout:  # keys without a holdout stay those of the caches already written
+        spec["n_holdout"] = int(n_holdout)
     text = json.dumps(spec, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
                     gate=None, every: int | None = 10, extra_steps=(),
-                    cache_dir=None) -> AccuracyMatrix:
+                    cache_dir=None, n_holdout: int = 0) -> AccuracyMatrix:
     """Train the candidates and score each on every later step.
 
     Parameters
@@ -514,7 +516,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     seed
         The run's seed (child seeds as in :func:`sim.replay`).
     protocol
-        The :class:`~sim.engine.Protocol` of the runs the oracle is a ceiling for.
+        The :class:`~sim.protocol.Protocol` of the runs the oracle is a ceiling for.
     gate
         The runs' gate, for its ``n_val`` (labels held out of training); None: none.
     every
@@ -530,6 +532,9 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
         (``every`` and int ``extra_steps``) is cached under :func:`cache_key`; a run's
         events are added on top, training only the models not in the cache. Writes
         are atomic, so parallel jobs can share the directory.
+    n_holdout
+        The runs' trigger's ``n_holdout`` (labels held out of every fit, the initial
+        one's too); 0: none.
 
     Returns
     -------
@@ -549,6 +554,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     protocol.check()
     if every is not None:
         check("hindsight", "every", every, Interval("int", 1))
+    check("hindsight", "n_holdout", n_holdout, Interval("int", 0))
     n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
     events = _event_windows(extra_steps)
     int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
@@ -556,17 +562,12 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     path = None
     if cache_dir is not None:
         key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
-                        extra_steps=int_extra)
+                        extra_steps=int_extra, n_holdout=n_holdout)
         path = Path(cache_dir) / f"oracle-{key}.npz"
-        try:
-            base = AccuracyMatrix.load(path)
-            if base.key != key:
-                base = None
-        except (OSError, ValueError, KeyError):
-            base = None
+        base = _load(path, key)
         if base is not None and _covers(base, extra_steps, events):
             return base
-    data = _Data(stream, seed, protocol, n_val)
+    data = _Data(stream, seed, protocol, n_val, n_holdout)
     if base is None:
         grid = _build(data, model, _candidates(data, every, int_extra), None, {})
         if path is not None:
@@ -581,6 +582,15 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     out = _build(data, model, cands, base, events)
     out.key = ""
     return out
+
+
+def _load(path: Path, key: str) -> AccuracyMatrix | None:
+    """Return the matrix cached at ``path`` for ``key``, or None (missing, stale, damaged)."""
+    try:
+        base = AccuracyMatrix.load(path)
+    except (OSError, ValueError, KeyError):
+        return None
+    return base if base.key == key else None
 
 
 def _covers(base: AccuracyMatrix, extra_steps, events) -> bool:
@@ -696,11 +706,18 @@ class Frontier:
 
     @property
     def frontier(self) -> pd.DataFrame:
-        """The accuracy-vs-retrains frontier (see the class docstring)."""
+        """The accuracy-vs-retrains frontier (see the class docstring).
+
+        For a regression stream ``accuracy`` is minus the mean absolute error (the score
+        the programme maximises) and ``mae`` is added.
+        """
         rows = [{"K": k, "accuracy": s.accuracy, "n_retrains": s.n_retrains, "cost": s.cost,
                  "total_cost": s.total_cost, "steps": s.steps}
                 for k, s in enumerate(self._frontier)]
-        return pd.DataFrame(rows)
+        out = pd.DataFrame(rows)
+        if self.matrix.task == "regression":
+            out.insert(2, "mae", -out["accuracy"])
+        return out
 
     def best(self, max_retrains: int) -> Schedule:
         """Return the most accurate schedule with at most ``max_retrains`` retrains.
@@ -738,13 +755,18 @@ class Frontier:
         Parameters
         ----------
         steps
-            Retrain steps; at each the candidate trained with the protocol's window is
-            used (a run's event candidate when there is no other).
+            A run's ``events`` DataFrame, taken as it is: its accepted, trained retrains
+            that served (a retrain decided too late to serve, or rejected by the gate,
+            changes nothing), each with the run's own model when the matrix holds it
+            (built with the events as ``extra_steps``), else the protocol's window at
+            its step. Or retrain steps (any sequence of ints): at each the candidate
+            trained with the protocol's window is used (a run's event candidate when
+            there is no other); steps too late to serve are left out.
         candidates
             Candidate indices instead of steps.
         """
         if candidates is None:
-            candidates = [self._candidate_at(int(t)) for t in (steps or ())]
+            candidates = self._candidates_of(steps)
         return self._schedule(tuple(int(c) for c in candidates))
 
     def timeline(self, schedule: Schedule) -> pd.DataFrame:
@@ -757,6 +779,36 @@ class Frontier:
                              "accuracy": correct / m.n_per_step, "row": rows})
 
     # -- internals ------------------------------------------------------------------------
+
+    def _serves(self, t: int) -> bool:
+        """Whether a retrain decided at step ``t`` serves before the run ends."""
+        m = self.matrix
+        free = np.flatnonzero(m.cand_step > m.cand_step[0])
+        latency = int(m.cand_col[free[0]] - m.cand_step[free[0]] + m.first_step - 1) \
+            if len(free) else 0
+        return t + 1 + latency < m.first_step + m.n_steps
+
+    def _candidates_of(self, steps) -> list[int]:
+        m = self.matrix
+        if steps is None:
+            return []
+        if isinstance(steps, pd.DataFrame):
+            ev = steps
+            if "model_id" in ev:
+                ev = ev[ev["model_id"] >= 0]
+            if "accepted" in ev:
+                ev = ev[ev["accepted"].astype(bool)]
+            out = []
+            for t, start in zip(ev["step"].astype(int), ev.get("train_start", [None] * len(ev)),
+                                strict=True):
+                if not self._serves(int(t)):
+                    continue
+                own = [c for c in np.flatnonzero(m.cand_step == t) if m.cand_origin[c] == EVENT
+                       and start is not None and int(m.cand_since[c]) == int(start)]
+                out.append(int(own[0]) if own else self._candidate_at(int(t)))
+            return out
+        return [self._candidate_at(int(t)) for t in np.asarray(list(steps), dtype=np.int64)
+                if self._serves(int(t))]
 
     def _candidate_at(self, t: int) -> int:
         m = self.matrix
@@ -966,12 +1018,12 @@ class Frontier:
 
 def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
               cost: Cost | None = None, gate=None, every: int | None = 10, extra_steps=(),
-              max_retrains: int | None = None, cache_dir=None) -> Frontier:
+              max_retrains: int | None = None, cache_dir=None, n_holdout: int = 0) -> Frontier:
     """Find the hindsight-optimal schedules of one stream, model, seed and protocol.
 
     Parameters
     ----------
-    stream, model, seed, protocol, gate, every, extra_steps, cache_dir
+    stream, model, seed, protocol, gate, every, extra_steps, cache_dir, n_holdout
         As for :func:`accuracy_matrix`. Pass a run's ``events`` as ``extra_steps`` to
         make the optimum a ceiling for that run (its own models become candidates).
     cost
@@ -995,7 +1047,8 @@ def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
     0
     """
     matrix = accuracy_matrix(stream, model, seed=seed, protocol=protocol, gate=gate,
-                             every=every, extra_steps=extra_steps, cache_dir=cache_dir)
+                             every=every, extra_steps=extra_steps, cache_dir=cache_dir,
+                             n_holdout=n_holdout)
     return Frontier(matrix, cost=cost, max_retrains=max_retrains)
 
 
@@ -1006,7 +1059,8 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     ----------
     summary
         The run's summary (:func:`sim.metrics.summarize`): ``mean_accuracy`` and
-        ``n_accepted`` (models that served).
+        ``n_served`` (retrained models that served: a retrain decided at the last step,
+        or rejected by the gate, is not one).
     frontier
         The :class:`Frontier` of the run's stream, model, seed and protocol, best built
         with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
@@ -1015,7 +1069,9 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     -------
     dict
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
-        accepted retrains; ``regret``: that minus the run's ``mean_accuracy``.
+        retrained models that served (for regression ``optimal_mae_same_retrains``, and
+        the regret is the run's mean absolute error minus it); ``regret``: that minus
+        the run's ``mean_accuracy``.
 
     Examples
     --------
@@ -1030,8 +1086,15 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> r["regret"] >= 0
     True
     """
-    k = int(summary.get("n_accepted", summary.get("n_retrains", 0)) or 0)
+    k = summary.get("n_served")
+    if k is None:
+        k = summary.get("n_accepted", summary.get("n_retrains", 0))
+    k = int(k or 0)
     best = frontier.best(min(k, frontier.max_retrains) if frontier._complete else k)
+    if frontier.matrix.task == "regression":
+        mean = float(summary["mean_mae"])
+        return {"optimal_mae_same_retrains": -best.accuracy,
+                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan")}
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,
             "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}

@@ -1,16 +1,18 @@
 """The central types that flow between streams, the engine and the strategies.
 
-All are frozen dataclasses: a value, once made, is never changed, so a trigger cannot
-tamper with what the engine keeps.
+All are frozen dataclasses: a value, once made, is never changed; the arrays the engine
+hands a trigger (an :class:`Observation`'s and its :class:`Labels`') are read-only views,
+so a trigger cannot tamper with what the engine keeps (writing into one raises).
 
 - :class:`Drift`: one true drift of a stream (ground truth; never shown to a trigger
-  except the oracle).
+  except :class:`~strategies.DriftAware`).
 - :class:`Batch`: the samples of one step, as a stream yields them.
 - :class:`Labels`: labels that arrive at a step, with what the deployed model predicted.
 - :class:`Holdout`: labeled samples held out of the deployed model's fit (calibration).
 - :class:`Observation`: everything a trigger may see at one step.
 - :class:`Decision`: a trigger's (or a gate's) answer.
 - :class:`RunResult`: the outcome of one replay.
+- :class:`Evaluation`: the settings the metrics judge a run with.
 """
 
 from __future__ import annotations
@@ -22,13 +24,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Batch", "Decision", "Drift", "Holdout", "Labels", "Observation", "RunResult",
-           "sample_loss"]
+__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Labels",
+           "Observation", "RunResult", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
-
-
 TASKS = ("classification", "regression")
 
 
@@ -152,7 +152,7 @@ class Labels:
     >>> labels = Labels(X=np.zeros((3, 1)), y=np.array([1, 0, 1]),
     ...                 y_pred=np.array([1, 1, 1]), model_id=np.zeros(3, dtype=int),
     ...                 index=np.array([7, 8, 9]), step=np.array([2, 2, 2]))
-    >>> labels.loss().tolist()
+    >>> sample_loss(labels.y, labels.y_pred).tolist()
     [0.0, 1.0, 0.0]
     """
 
@@ -165,10 +165,6 @@ class Labels:
 
     def __len__(self) -> int:
         return len(self.y)
-
-    def loss(self, task: str = "classification") -> np.ndarray:
-        """Per-sample loss: 0/1 error (classification) or absolute error (regression)."""
-        return sample_loss(self.y, self.y_pred, task)
 
 
 @dataclass(frozen=True)
@@ -215,6 +211,11 @@ class Holdout:
 @dataclass(frozen=True)
 class Observation:
     """Everything a trigger may see at step ``t`` (and nothing it may not).
+
+    The engine (:class:`sim.Replay`) builds one per step; its arrays, and those of
+    ``labels``, are read-only views of what the engine keeps (no copy is made). A new
+    observable (e.g. the deployed model's scores on ``X``) is a new field here, with a
+    default, filled where :meth:`sim.Replay.step` builds the observation.
 
     Parameters
     ----------
@@ -349,9 +350,9 @@ class RunResult:
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
+    >>> from sim.scripted import AtSteps
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
-    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5))
+    >>> result = replay(SEA(n_samples=10_000), LogisticRegression(), AtSteps([14, 19]))
     >>> list(result.timeline.columns[:4]), len(result.events)
     (['step', 'sample_index', 'n_samples', 'accuracy'], 2)
     """
@@ -360,3 +361,36 @@ class RunResult:
     events: pd.DataFrame
     summary: dict[str, Any]
     config: dict[str, Any]
+
+    def plot(self, path=None, **kwargs):
+        """Draw the metric over time with the true drifts and every retrain (matplotlib).
+
+        The figure is :func:`experiments.plots.run`'s, the one a sweep report draws per
+        configuration; with ``path`` it is saved there and the path returned.
+        """
+        from experiments import plots
+
+        return plots.run(self, path, **kwargs)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The settings the metrics judge a run with (no rule of time: they change no result).
+
+    :class:`~sim.protocol.Protocol` holds them as parameters and hands them over as
+    :attr:`~sim.protocol.Protocol.evaluation`.
+
+    Its fields are the :class:`~sim.protocol.Protocol` parameters of the same names
+    (``benefit_window``, ``min_benefit``, ``recovery_window``, ``recovery_tolerance``),
+    documented there.
+
+    Examples
+    --------
+    >>> Evaluation(recovery_window=3).recovery_window
+    3
+    """
+
+    benefit_window: int = 10
+    min_benefit: float = 0.005
+    recovery_window: int = 5
+    recovery_tolerance: float = 0.01

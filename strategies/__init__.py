@@ -8,8 +8,8 @@ from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.gates import AlwaysAccept, Holdout
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
-    AtTrueDrifts,
     DataDrift,
+    DriftAware,
     ErrorDetector,
     Never,
     Performance,
@@ -20,7 +20,7 @@ __all__ = [
     "AllOf",
     "AlwaysAccept",
     "AnyOf",
-    "AtTrueDrifts",
+    "DriftAware",
     "Budget",
     "Cooldown",
     "DataDrift",

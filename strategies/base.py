@@ -25,8 +25,9 @@ class Trigger(BaseEstimator):
     Attributes
     ----------
     requires_ground_truth
-        Only a trigger that sets this to True (the oracle) is handed the stream's true
-        drifts, through :meth:`reveal`; no other trigger ever sees them.
+        Only a trigger that sets this to True (:class:`~strategies.DriftAware`) is
+        handed the stream's true drifts, through :meth:`reveal`; no other trigger ever
+        sees them.
     needs_scores
         True for a trigger that watches the deployed model's scores: the engine then
         computes ``Observation.scores`` every step (other runs do not pay for them).

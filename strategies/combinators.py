@@ -1,7 +1,9 @@
 """Triggers made of triggers: votes, cooldowns, warm-ups and budgets.
 
 Every child sees every observation (so its state stays current) and hears of every
-retrain, whichever child asked for it.
+retrain, whichever child asked for it. A planned refit (``Decision.follow_up``) stays
+one through every combinator: a vote made of follow-ups only is a follow-up, and
+:class:`Cooldown` never holds a planned refit back (it spaces detections).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections import deque
 
 from sklearn.base import clone
 
-from sim.checks import Instance, Interval, check, validate
+from sim.checks import Instance, Interval, check, param_error, validate
 from sim.types import Decision, Drift, Observation
 from strategies.base import Trigger
 
@@ -21,8 +23,7 @@ def _check_children(owner, triggers) -> list[Trigger]:
     if not isinstance(triggers, (list, tuple)) or not triggers or not all(
         isinstance(t, Trigger) for t in triggers
     ):
-        raise ValueError(f"The 'triggers' parameter of {type(owner).__name__} must be a "
-                         f"non-empty list of triggers. Got {triggers!r} instead.")
+        raise param_error(owner, "triggers", "a non-empty list of triggers", triggers)
     return [clone(t) for t in triggers]
 
 
@@ -50,7 +51,7 @@ class _Vote(Trigger):
 
     def update(self, obs: Observation) -> Decision:
         """Update every child and count those that fired recently."""
-        stats, reasons, sinces = {}, [], []
+        stats, reasons, sinces, follow_ups = {}, [], [], []
         for i, (child, prefix) in enumerate(zip(self._children, self._prefixes, strict=False)):
             decision = child.update(obs)
             stats |= {f"{prefix}_{k}": v for k, v in decision.stats.items()}
@@ -58,6 +59,7 @@ class _Vote(Trigger):
             if decision.retrain:
                 fired.append(obs.t)
                 reasons.append(f"{prefix}: {decision.reason}")
+                follow_ups.append(decision.follow_up)
                 if decision.since is not None:
                     sinces.append(decision.since)
             while fired and fired[0] <= obs.t - self.within:
@@ -65,7 +67,8 @@ class _Vote(Trigger):
         n_fired = sum(bool(f) for f in self._fired)
         stats["n_fired"] = n_fired
         if n_fired >= self._needed() and reasons:
-            return Decision(True, "; ".join(reasons), stats, since=max(sinces, default=None))
+            return Decision(True, "; ".join(reasons), stats, since=max(sinces, default=None),
+                            follow_up=all(follow_ups))
         return Decision(False, stats=stats)
 
     def on_retrain(self, t: int, accepted: bool) -> None:
@@ -255,7 +258,10 @@ class _Wrapper(Trigger):
 
 
 class Cooldown(_Wrapper):
-    """Let the child retrain only when ``min_gap`` steps have passed since the last retrain.
+    """Let a detection through only when ``min_gap`` steps have passed since the last retrain.
+
+    A planned refit (a decision with ``follow_up``) always passes: the cooldown spaces
+    detections, it does not cancel the refit a detection scheduled.
 
     Parameters
     ----------
@@ -290,7 +296,8 @@ class Cooldown(_Wrapper):
     def update(self, obs: Observation) -> Decision:
         """Pass the child's decision on unless it comes too soon."""
         decision = self._child.update(obs)
-        if decision.retrain and self._last is not None and obs.t - self._last < self.min_gap:
+        if (decision.retrain and not decision.follow_up and self._last is not None
+                and obs.t - self._last < self.min_gap):
             return self._suppress(decision)
         return decision
 

@@ -5,7 +5,8 @@
   and recent inputs (no labels needed).
 - :class:`Performance`: accuracy on arrived labels, against a threshold or a drop.
 - :class:`ErrorDetector`: a streaming detector (DDM, ADWIN, ...) on the error stream.
-- :class:`AtTrueDrifts`: the oracle that knows where the true drifts are.
+- :class:`DriftAware`: a reference that knows where the true drifts are (not a ceiling:
+  the hindsight optimum of :mod:`sim.oracle` is).
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ import numpy as np
 from sklearn.base import clone
 
 from sim.cache import Uncacheable, fingerprint
-from sim.checks import Instance, Interval, Options, check, validate
+from sim.checks import Instance, Interval, Options, check, param_error, validate
 from sim.types import Decision, Drift, Observation, sample_loss
 from strategies.base import Trigger
-from strategies.detectors import KS, StreamingDetector, TwoSampleTest, adjust_p_values
+from strategies.detectors import (
+    KS,
+    ChiSquare,
+    StreamingDetector,
+    TwoSampleTest,
+    adjust_p_values,
+)
 from strategies.detectors.base import CORRECTIONS
 
-__all__ = ["AtTrueDrifts", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
+__all__ = ["DriftAware", "DataDrift", "ErrorDetector", "Never", "Performance", "Periodic"]
 
 
 class _Tail:
@@ -176,14 +183,21 @@ class DataDrift(_Detecting):
     needs no labels, and it sees only P(X): a concept drift that leaves P(X) alone is
     invisible to it, and a covariate drift that a model handles well still fires it.
 
+    Each column gets the test its type needs: ``test`` for the numeric columns,
+    ``categorical_test`` (χ² by default) for the integer-coded categorical columns
+    listed in ``categorical`` (e.g. a :class:`~sim.streams.Tabular` stream's
+    ``categorical_features``). When both tests give p-values the correction runs over
+    every column together; otherwise each test applies its own rule to its columns.
+
     Parameters
     ----------
     test
-        A :class:`~strategies.detectors.TwoSampleTest`; KS by default.
+        A :class:`~strategies.detectors.TwoSampleTest` for the numeric columns; KS by
+        default.
     alpha
         Significance level, for tests with p-values.
     threshold
-        Threshold on the statistic, for tests without p-values (None: the test's
+        Threshold on ``test``'s statistic, for tests without p-values (None: the test's
         ``default_threshold``).
     correction
         Multiple-testing correction across features: ``"none"``, ``"bonferroni"``,
@@ -197,6 +211,12 @@ class DataDrift(_Detecting):
     refit_after
         Steps after a detection at which to retrain once more on everything since the
         drifted window began (None: no refit).
+    categorical
+        Indices of the integer-coded categorical columns of ``X`` (default: none).
+    categorical_test
+        The test of the categorical columns (None: :class:`~strategies.detectors.ChiSquare`;
+        :class:`~strategies.detectors.PSI` is the other usual choice, with its
+        ``default_threshold``).
 
     Examples
     --------
@@ -207,6 +227,21 @@ class DataDrift(_Detecting):
     >>> result = replay(stream, LogisticRegression(), DataDrift(alpha=0.01), window="sliding")
     >>> result.events["step"].tolist()[:1]
     [20]
+
+    A text column is integer-coded by :class:`~sim.streams.Tabular` and tested with χ²,
+    the numeric one with KS:
+
+    >>> import pandas as pd
+    >>> from sim.streams import Tabular
+    >>> rng = np.random.default_rng(0)
+    >>> colour = np.where(np.arange(4000) < 2000, rng.choice(["red", "blue"], 4000), "red")
+    >>> frame = pd.DataFrame({"colour": colour, "x": rng.normal(size=4000),
+    ...                       "y": rng.integers(0, 2, 4000)})
+    >>> table = Tabular(frame, target="y")
+    >>> result = replay(table, LogisticRegression(), DataDrift(alpha=0.001, categorical=[0]),
+    ...                 step_size=100, initial_train=1000)
+    >>> int(result.events["step"].iloc[0]), result.events["reason"].iloc[0]
+    (20, 'KS and ChiSquare: adjusted p < 0.001 (bonferroni) on feature [0]')
     """
 
     _constraints = {
@@ -218,11 +253,16 @@ class DataDrift(_Detecting):
         "share": Interval("float", 0, 1, closed="right", allow_none=True),
         "window": Interval("int", 1),
         "refit_after": Interval("int", 1, allow_none=True),
+        "categorical": Instance("a list of column indices", classes=(list, tuple)),
+        "categorical_test": Instance("a TwoSampleTest (ChiSquare, PSI, ...)",
+                                     classes=(TwoSampleTest,), allow_none=True),
     }
 
     def __init__(self, test: TwoSampleTest | None = None, alpha: float = 0.05,
                  threshold: float | None = None, correction: str = "bonferroni",
-                 share: float | None = None, window: int = 1, refit_after: int | None = None):
+                 share: float | None = None, window: int = 1, refit_after: int | None = None,
+                 categorical: list[int] | tuple[int, ...] = (),
+                 categorical_test: TwoSampleTest | None = None):
         self.test = test
         self.alpha = alpha
         self.threshold = threshold
@@ -230,82 +270,136 @@ class DataDrift(_Detecting):
         self.share = share
         self.window = window
         self.refit_after = refit_after
+        self.categorical = categorical
+        self.categorical_test = categorical_test
 
     def reset(self, seed=None) -> DataDrift:
         """Validate the parameters and forget the reference."""
         self._start()
+        categorical = list(self.categorical)
+        if (not all(isinstance(c, (int, np.integer)) and not isinstance(c, bool) and c >= 0
+                    for c in categorical) or len(set(categorical)) != len(categorical)):
+            raise param_error(self, "categorical", "a list of distinct column indices "
+                              "(ints >= 0)", self.categorical)
+        self._categorical = [int(c) for c in categorical]
         self._test = _seeded(self.test if self.test is not None else KS(), seed)
+        self._categorical_test = _seeded(self.categorical_test if self.categorical_test
+                                         is not None else ChiSquare(), seed)
+        self._parts = None  # (test, memo name, columns), set at the first observation
         self._model_id = None
         self._reference = None  # fitted lazily: with a shared memo most steps need no fit
+        self._fitted: set[int] = set()
         self._recent: list[tuple[int, np.ndarray]] = []
-        self._memo_name = _memo_name(self._test)
         return self
 
     def check_stream(self, n_steps: int, step_size: int) -> None:
         """Refuse a window longer than the scored part of the stream."""
         check(self, "window", self.window, Interval("int", 1, n_steps))
 
+    def _columns(self, n_features: int) -> list[tuple]:
+        """Return the tests and the columns each takes: ``[(test, memo name, columns), ...]``."""
+        outside = [c for c in self._categorical if c >= n_features]
+        if outside:
+            raise param_error(self, "categorical", f"a list of column indices below the "
+                              f"{n_features} features", self.categorical)
+        numeric = [j for j in range(n_features) if j not in self._categorical]
+        parts = [(self._test, numeric), (self._categorical_test, sorted(self._categorical))]
+        return [(test, _memo_name(test), columns) for test, columns in parts if columns]
+
     def _detect(self, obs: Observation) -> Decision:
         """Test the last ``window`` steps of inputs against the reference."""
+        if self._parts is None:
+            self._parts = self._columns(obs.X.shape[1])
         if obs.model_id != self._model_id:
             self._model_id = obs.model_id
             self._reference = obs.reference
+            self._fitted = set()
             self._recent = []
         self._recent.append((obs.sample_index, obs.X))
         self._recent = self._recent[-self.window:]
         if len(self._recent) < self.window:
             return Decision(False)
-        result, stats = self._test_current(obs)
-        stats = dict(stats)
-        if result.p_value is not None and self._test.has_p_value:
-            drifted = adjust_p_values(result.p_value, self.correction) < self.alpha
-            rule = f"adjusted p < {self.alpha} ({self.correction})"
-        else:
-            threshold = self.threshold if self.threshold is not None else (
-                self._test.default_threshold)
-            drifted = result.statistic >= threshold
-            rule = f"statistic >= {threshold}"
+        results = [self._test_current(obs, i, *part) for i, part in enumerate(self._parts)]
+        stats = {}
+        for _, part_stats in results:
+            stats |= part_stats
+        drifted, rules = self._drifted(results)
         n_drifted = int(drifted.sum())
         stats["n_drifted"] = n_drifted
         fired = n_drifted / len(drifted) >= self.share if self.share is not None else (
             n_drifted > 0)
         if not fired:
             return Decision(False, stats=stats)
-        which = np.flatnonzero(drifted).tolist()
-        reason = (f"{type(self._test).__name__}: {rule} on feature"
-                  f"{'s' if n_drifted > 1 else ''} {which}")
+        order = [c for (result, _), (_, _, columns) in zip(results, self._parts, strict=True)
+                 for c in _labels(columns, result.statistic)]
+        which = sorted(order[i] for i in np.flatnonzero(drifted))
+        reason = f"{rules} on feature{'s' if n_drifted > 1 else ''} {which}"
         return Decision(True, reason, stats, since=self._recent[0][0])
 
-    def _test_current(self, obs: Observation):
-        """Test the last ``window`` steps against the reference; return result and statistics.
+    def _drifted(self, results) -> tuple[np.ndarray, str]:
+        """Which columns drifted (in the parts' column order), and the rules applied."""
+        tests = [part[0] for part in self._parts]
+        with_p = [r.p_value is not None and t.has_p_value
+                  for (r, _), t in zip(results, tests, strict=True)]
+        rule_p = f"adjusted p < {self.alpha} ({self.correction})"
+        names = [type(t).__name__ for t in tests]
+        if all(with_p):  # one correction over every column
+            p = np.concatenate([r.p_value for r, _ in results])
+            return (adjust_p_values(p, self.correction) < self.alpha,
+                    f"{' and '.join(names)}: {rule_p}")
+        drifted, rules = [], []
+        for (result, _), test, has_p in zip(results, tests, with_p, strict=True):
+            if has_p:
+                drifted.append(adjust_p_values(result.p_value, self.correction) < self.alpha)
+                rules.append(rule_p)
+                continue
+            threshold = self.threshold if test is self._test and self.threshold is not None \
+                else test.default_threshold
+            drifted.append(result.statistic >= threshold)
+            rules.append(f"statistic >= {threshold}")
+        return np.concatenate(drifted), "; ".join(
+            f"{name}: {rule}" for name, rule in zip(names, rules, strict=True))
 
-        With a cache (``obs.memo``) and a test that is a pure function of the reference
-        and the current sample, the result is shared by every run that deploys a model
-        with the same reference: it is keyed by the test (class and parameters) and the
-        current window (first sample index and length), the reference's identity being
-        the memo's. Its statistics do not depend on ``alpha``, ``threshold``,
+    def _test_current(self, obs: Observation, part: int, test, memo_name, columns):
+        """Test the last ``window`` steps against the reference on ``columns``.
+
+        Returns the result and its statistics, named by column of ``X``. With a cache
+        (``obs.memo``) and a test that is a pure function of the reference and the
+        current sample, the result is shared by every run that deploys a model with the
+        same reference: it is keyed by the test (class and parameters), the columns and
+        the current window (first sample index and length), the reference's identity
+        being the memo's. Its statistics do not depend on ``alpha``, ``threshold``,
         ``correction`` or ``share``, so runs differing only in those share every check
         until their deployed models differ.
         """
-        memo = obs.memo if self._memo_name is not None else None
+        memo = obs.memo if memo_name is not None else None
         if memo is not None:
             n = sum(len(x) for _, x in self._recent)
-            key = (self._memo_name, self._recent[0][0], n)
+            whole = len(columns) == obs.X.shape[1]
+            key = (memo_name, self._recent[0][0], n) + (() if whole else (tuple(columns),))
             found = memo.get(key)
             if found is not None:
                 return found
-        if self._reference is not None:  # the first test since the deployed model changed
-            self._test.fit(self._reference)
-            self._reference = None
+        if part not in self._fitted:  # the first test since the deployed model changed
+            test.fit(self._reference[:, columns])
+            self._fitted.add(part)
         current = self._recent[0][1] if self.window == 1 else np.concatenate(
             [x for _, x in self._recent])
-        result = self._test.test(current)
-        stats = {f"statistic_{i}": float(s) for i, s in enumerate(result.statistic)}
-        if result.p_value is not None and self._test.has_p_value:
-            stats |= {f"p_value_{i}": float(p) for i, p in enumerate(result.p_value)}
+        result = test.test(current[:, columns])
+        labels = _labels(columns, result.statistic)
+        stats = {f"statistic_{c}": float(s) for c, s in zip(labels, result.statistic,
+                                                             strict=True)}
+        if result.p_value is not None and test.has_p_value:
+            stats |= {f"p_value_{c}": float(p) for c, p in zip(labels, result.p_value,
+                                                               strict=True)}
         if memo is not None:
             memo.put(key, (result, stats))
         return result, stats
+
+
+def _labels(columns: list[int], statistic: np.ndarray) -> list[int]:
+    """Name each statistic by its column of ``X`` (a multivariate test's by its number)."""
+    return columns if len(statistic) == len(columns) else list(range(len(statistic)))
 
 
 def _memo_name(test) -> tuple | None:
@@ -533,8 +627,8 @@ class ErrorDetector(_Detecting):
                         stats, since=since)
 
 
-class AtTrueDrifts(_Detecting):
-    """The oracle: retrain as soon as labels of each new concept arrive (plus ``delay``).
+class DriftAware(_Detecting):
+    """Drift-aware reference: retrain once labels of each new concept arrive (plus ``delay``).
 
     It alone receives the ground truth, through :meth:`reveal`, which the engine calls
     for triggers whose ``requires_ground_truth`` is True. It retrains once the first
@@ -543,7 +637,9 @@ class AtTrueDrifts(_Detecting):
     incremental drift it retrains again (a follow-up) once labels from after the drift's
     end arrive, with the end as the change point; and like the detecting triggers it refits
     ``refit_after`` steps after its last retrain on the data gathered since. Use it as
-    a reference, never as a production policy.
+    a reference, never as a production policy. It is not a ceiling: retraining at every
+    drift is not the best schedule (late labels, gradual drifts, weak short windows);
+    the hindsight optimum (:mod:`sim.oracle`) is the ceiling.
 
     Parameters
     ----------
@@ -559,7 +655,7 @@ class AtTrueDrifts(_Detecting):
     >>> from sim import replay
     >>> from sim.streams import SEA
     >>> stream = SEA(n_samples=30_000, schedule=[{"at": 15_000, "to": 3}])
-    >>> replay(stream, LogisticRegression(), AtTrueDrifts(delay=1)).events["step"].tolist()
+    >>> replay(stream, LogisticRegression(), DriftAware(delay=1)).events["step"].tolist()
     [31, 35]
     """
 
@@ -574,7 +670,7 @@ class AtTrueDrifts(_Detecting):
         self.delay = delay
         self.refit_after = refit_after
 
-    def reset(self, seed=None) -> AtTrueDrifts:
+    def reset(self, seed=None) -> DriftAware:
         """Validate ``delay``; the ground truth arrives through :meth:`reveal`."""
         self._start()
         self._marks: list[tuple[int, str, bool]] = []

@@ -9,6 +9,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from experiments import advise as adv  # noqa: E402
+from experiments import plots, stats  # noqa: E402
 
 DROPS = (0.01, 0.02, 0.05, 0.1, 0.2)
 
@@ -30,10 +31,10 @@ def _summary(drops=DROPS, seeds=(0, 1, 2, 3, 4), *, peak=0.05, noise=0.002, orac
                          "config": f"trigger.drop={d}"})
     if oracle:
         for s in seeds:
-            rows.append({"job": str(len(rows)), "trigger": "oracle", "seed": s,
+            rows.append({"job": str(len(rows)), "trigger": "drift_aware", "seed": s,
                          "trigger.drop": np.nan, "mean_accuracy": 0.95, "n_steps": 120,
                          "n_samples": 60_000, "n_retrains": 4, "n_accepted": 4,
-                         "total_cost": 4.0, "status": "ok", "error": None, "config": "oracle"})
+                         "total_cost": 4.0, "status": "ok", "error": None, "config": "drift_aware"})
     if failed:
         rows.append({"job": str(len(rows)), "trigger": "performance", "seed": 9,
                      "trigger.drop": 0.05, "mean_accuracy": np.nan, "n_steps": np.nan,
@@ -46,8 +47,8 @@ def _summary(drops=DROPS, seeds=(0, 1, 2, 3, 4), *, peak=0.05, noise=0.002, orac
 def test_best_accuracy_without_budget_and_oracle_excluded():
     a = adv.advise(_summary())
     assert a.recommended == "trigger=performance, trigger.drop=0.05"
-    assert not a.configs.loc[a.recommended, "oracle"]
-    assert a.configs.loc["trigger=oracle", "oracle"]
+    assert not a.configs.loc[a.recommended, "drift_aware"]
+    assert a.configs.loc["trigger=drift_aware", "drift_aware"]
     assert a.n_failed == 1
     assert a.configs.loc[a.recommended, "n_seeds"] == 5
     assert not a.warnings, a.warnings
@@ -81,7 +82,7 @@ def test_cost_weight_trades_accuracy_for_cost():
     # at 0.01 accuracy per cost unit per 10k samples, the cheapest wins
     assert dear.recommended == "trigger=performance, trigger.drop=0.2"
     s = dear.configs.loc[dear.recommended]
-    assert s["score"] == pytest.approx(s["accuracy"] - 0.01 * s["cost_per_10k"])
+    assert s["score"] == pytest.approx(s["value"] - 0.01 * s["cost_per_10k"])
 
 
 def test_paired_test_uses_the_seeds():
@@ -149,9 +150,9 @@ def test_main_without_summary(tmp_path):
 def test_mean_frontier_and_draw():
     import matplotlib.pyplot as plt
 
-    f = adv.mean_frontier([pd.DataFrame({"K": [0, 1], "accuracy": [0.8, 0.9],
+    f = stats.mean_frontier([pd.DataFrame({"K": [0, 1], "accuracy": [0.8, 0.9],
                                          "total_cost": [0.0, 1.0]})] * 2)
     fig, ax = plt.subplots()
-    adv.draw_frontier(ax, f)
+    plots.draw_frontier(ax, f)
     assert len(ax.lines) == 1
     plt.close(fig)

@@ -125,7 +125,7 @@ def data_files(tmp_path):
 
 @pytest.mark.parametrize("name, needles", [
     ("missing", ["Column 'b'", "missing value at row 1500", "does not impute"]),
-    ("no_target", ["Invalid value for stream.target ('y')", "does not have",
+    ("no_target", ["Invalid value for stream.target ('y')", "which is not a column of",
                    "the columns are ['a', 'b']"]),
 ])
 def test_data_file_errors(cli, data_files, name, needles):

@@ -131,7 +131,7 @@ def test_every_public_synthetic_stream_has_a_config():
 
 def test_required_options_exist():
     triggers = {p.stem for p in (CONF_DIR / "trigger").glob("*.yaml")}
-    assert {"never", "periodic", "data_drift", "performance", "combined", "oracle"} <= triggers
+    assert {"never", "periodic", "data_drift", "performance", "combined", "drift_aware"} <= triggers
     assert {"sudden_concept", "gradual_concept", "incremental_concept", "recurring",
             "covariate_harmless", "covariate_harmful", "prior_shift", "label_delay",
             "threshold_sweep"} <= set(PRESETS)
@@ -142,7 +142,7 @@ def test_default_job_is_a_multirun_over_the_families(hydra_conf):
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     params = cfg.hydra.sweeper.params
     assert params.trigger.split(",") == ["never", "periodic", "data_drift", "performance",
-                                         "combined", "oracle"]
+                                         "combined", "drift_aware"]
     assert len(str(params.seed).split(",")) == 3
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
     assert cfg.hydra.launcher.n_jobs == -1

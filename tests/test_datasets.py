@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,20 +14,13 @@ from sim.datasets import (
     baselines,
     electricity,
     electricity_stream,
+    locate_electricity,
     persistence,
 )
 from sim.streams import Injection
 from strategies import DataDrift, Never, Periodic
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "electricity.csv"
 N_ROWS = 45_312
-
-
-@pytest.fixture(scope="module")
-def elec2_path():
-    if not SHARED.is_file():
-        pytest.skip(f"Elec2 test copy not found at {SHARED} (../shared/data/ beside the repo)")
-    return SHARED
 
 
 def fake_openml_frame(n=N_ROWS, seed=0):
@@ -43,6 +34,7 @@ def fake_openml_frame(n=N_ROWS, seed=0):
 
 @pytest.fixture
 def fake_fetch(monkeypatch):
+    monkeypatch.delenv("RETRAIN_SIM_DATA", raising=False)
     calls = []
 
     def fetch_openml(**kwargs):
@@ -81,14 +73,67 @@ def test_fetch_then_cache(tmp_path, fake_fetch):
     assert not list(cached.parent.glob("*.tmp"))
 
 
-def test_fetch_failure_says_what_to_do(tmp_path, monkeypatch):
-    def offline(**kwargs):
+def offline(monkeypatch):
+    """Block the network in-process: every OpenML fetch fails, and is counted."""
+    calls = []
+
+    def fetch_openml(**kwargs):
+        calls.append(kwargs)
         raise OSError("Network is unreachable")
 
-    monkeypatch.setattr("sklearn.datasets.fetch_openml", offline)
-    with pytest.raises(RuntimeError, match=r"Could not fetch .* pass path="):
+    monkeypatch.setattr("sklearn.datasets.fetch_openml", fetch_openml)
+    return calls
+
+
+def test_fetch_failure_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.delenv("RETRAIN_SIM_DATA", raising=False)
+    calls = offline(monkeypatch)
+    with pytest.raises(RuntimeError, match=r"Could not fetch .*\(OSError: Network is "
+                                           r"unreachable\)\. Get OpenML data set 151 .* set "
+                                           r"RETRAIN_SIM_DATA to its directory"):
         electricity(cache_dir=tmp_path)
     assert not (tmp_path / "retrain_sim" / "electricity.csv").exists()
+    assert len(calls) == 1 and calls[0]["n_retries"] == 1  # at most one retry, no delay
+
+
+def test_the_data_directory_is_read_before_the_cache(tmp_path, monkeypatch, elec2_path):
+    calls = offline(monkeypatch)
+    monkeypatch.setenv("RETRAIN_SIM_DATA", str(elec2_path.parent))
+    assert locate_electricity(cache_dir=tmp_path) == elec2_path
+    assert len(electricity(cache_dir=tmp_path)) == N_ROWS and calls == []
+    monkeypatch.setenv("RETRAIN_SIM_DATA", str(tmp_path))
+    assert locate_electricity(cache_dir=tmp_path) is None
+
+
+def test_offline_without_data_exits_2_before_any_job(tmp_path, monkeypatch, capsys):
+    from experiments.run import main
+
+    monkeypatch.delenv("RETRAIN_SIM_DATA", raising=False)
+    monkeypatch.setenv("SCIKIT_LEARN_DATA", str(tmp_path / "no_cache"))
+    monkeypatch.chdir(tmp_path)
+    calls = offline(monkeypatch)
+    with pytest.raises(SystemExit) as exit_:
+        main(["-m", "experiment=elec2"])
+    assert exit_.value.code == 2 and len(calls) == 1  # one attempt for the whole sweep
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Warning" not in err
+    assert err.startswith("retrain-sim: the Elec2 data set is not on this machine and could "
+                          "not be downloaded: stream.data.path is null, RETRAIN_SIM_DATA is "
+                          "not set, the cache holds no copy, and fetching it from OpenML "
+                          "failed (OSError: Network is unreachable)")
+    assert "set RETRAIN_SIM_DATA=<the directory holding it> or pass stream.data.path=<the " \
+           "file>. No job was launched." in err
+    assert not (tmp_path / "results").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["-m", "experiment=elec2_injected", "stream.stream.data.path=no/elec2.csv"])
+    assert exit_.value.code == 2
+    assert "the Elec2 file given by stream.stream.data.path does not exist: 'no/elec2.csv'" \
+        in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:
+        main(["-m", "stream=table", "stream.data=mine.csv", "stream.target=y"])
+    assert exit_.value.code == 2
+    assert "the data file given by stream.data does not exist: 'mine.csv'" \
+        in capsys.readouterr().err
 
 
 def test_a_given_path_is_never_fetched(tmp_path, fake_fetch):
@@ -114,10 +159,10 @@ def test_persistence_validation():
 
 def test_stream_loads_lazily_and_replays_daily(tmp_path, fake_fetch):
     stream = electricity_stream(cache_dir=tmp_path)
-    assert stream.categorical_features == [0] and stream.drifts == ()
     assert fake_fetch == []  # nothing loaded yet
+    assert stream.categorical_features == [0] and stream.drifts == ()
     batches = stream.batches(0, 48)
-    assert len(fake_fetch) == 1
+    assert len(fake_fetch) == 1  # then cached
     first = next(batches)
     assert first.X.shape == (48, 7) and first.t == 0
 

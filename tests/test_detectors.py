@@ -496,3 +496,14 @@ def test_adapters_need_river(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", fake_import)
     with pytest.raises(ImportError, match=r"retrain-sim\[river\]"):
         det.ADWIN().reset()
+
+
+def test_only_tests_that_declare_themselves_pure_share_results():
+    from strategies.detectors.two_sample import _Fitted
+
+    class Custom(_Fitted):  # a new test must opt in before its results are shared
+        pass
+
+    assert not Custom._memoisable
+    assert not det.MMD._memoisable and not det.DomainClassifier._memoisable
+    assert all(cls._memoisable for cls in (KS, Wasserstein, PSI, JensenShannon, ChiSquare))

@@ -1,15 +1,23 @@
 """The replay engine: the rules of time and information, windows, gates, cost."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.linear_model import LogisticRegression
 
-from sim import Cost, Protocol, compare, replay
+sys.path.insert(0, str(Path(__file__).parent / "pins"))
+
+from make_pins import LinearDrift  # noqa: E402  (a regression stream with ground truth)
+
+from sim import Cost, Protocol, Replay, compare, replay
+from sim.scripted import AtSteps
 from sim.streams import SEA
 from sim.streams.base import Stream
-from sim.types import Decision, Drift
+from sim.types import Decision
 from strategies import (
     AnyOf,
     DataDrift,
@@ -337,7 +345,7 @@ def test_summary_counts_false_and_missed_drifts():
 
 def test_compare_replays_the_same_samples_for_every_trigger():
     table = compare(sea(), LogisticRegression(),
-                    {"never": Never(), "periodic": Periodic(every=3)}, seed=4)
+                    {"never": Never(), "periodic": Periodic(every=3)}, seed=4).summary
     assert list(table.index) == ["never", "periodic"]
     assert table["n_samples"].nunique() == 1
     assert table["accuracy_gap"].min() == 0.0
@@ -351,35 +359,10 @@ def test_protocol_object_and_overrides():
     assert protocol.label_delay == 1  # the caller's object is untouched
 
 
-class LinearDrift(Stream):
-    """y = w.x + noise, w changes at sample ``at`` (a regression stream with ground truth)."""
-
-    task = "regression"
-
-    def __init__(self, n_samples=40_000, at=20_000):
-        self.n_samples = n_samples
-        self.at = at
-
-    @property
-    def n_features(self):
-        return 3
-
-    @property
-    def drifts(self):
-        return (Drift(self.at, self.at, "concept", "sudden", 0, 1),)
-
-    def _blocks(self, seed):
-        rng = np.random.default_rng(seed)
-        X = rng.normal(size=(self.n_samples, 3))
-        w = np.where(np.arange(self.n_samples)[:, None] < self.at, [1.0, 2.0, 0.0],
-                     [1.0, -2.0, 1.0])
-        yield X, (X * w).sum(axis=1) + rng.normal(scale=0.1, size=self.n_samples), None
-
-
 def test_regression_streams_are_scored_by_absolute_error():
     from sklearn.linear_model import LinearRegression
 
-    stream = LinearDrift()
+    stream = LinearDrift(n_samples=40_000, at=20_000)
     never = replay(stream, LinearRegression(), Never(), seed=0)
     assert {"mae", "rmse"} <= set(never.timeline.columns)
     assert "accuracy" not in never.timeline.columns
@@ -396,7 +379,8 @@ def test_regression_streams_are_scored_by_absolute_error():
     gated = replay(stream, LinearRegression(), Periodic(every=3), seed=0,
                    gate=Holdout(margin=0.01))
     assert gated.events["gate_reason"].str.contains("mean absolute error").all()
-    table = compare(stream, LinearRegression(), {"never": Never(), "perf": Performance()})
+    table = compare(stream, LinearRegression(), {"never": Never(), "perf": Performance()},
+                    oracle=False).summary
     assert table.loc["perf", "mae_gap"] == 0.0
 
 
@@ -442,3 +426,84 @@ def test_nested_random_states_are_seeded():
     first = replay(sea(), model, Periodic(every=5), seed=3).timeline["accuracy"]
     second = replay(sea(), model, Periodic(every=5), seed=3).timeline["accuracy"]
     pd.testing.assert_series_equal(first, second)
+
+
+# ---------------------------------------------------------------------------------------
+# the stepper
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"trigger": Performance(), "label_delay": 2, "label_rate": 0.5},
+    {"trigger": Periodic(every=4), "gate": Holdout(margin=0.01, n_val=300), "deploy_latency": 2,
+     "cache": "memory"},
+])
+def test_stepping_by_hand_gives_the_same_result_as_replay(kwargs):
+    kwargs = dict(kwargs)
+    trigger = kwargs.pop("trigger")
+    stream = SEA(n_samples=12_000, schedule=[{"at": 6_000, "to": 3}])
+    whole = replay(stream, LogisticRegression(), trigger, seed=3, step_size=250,
+                   initial_train=2_000, **kwargs)
+    run = Replay(stream, LogisticRegression(), trigger, seed=3, step_size=250,
+                 initial_train=2_000, **kwargs)
+    assert run.done  # nothing to step before reset
+    run.reset()
+    steps, retrains = [], []
+    while not run.done:
+        outcome = run.step()
+        steps.append(run.t)
+        assert outcome.observation.t == run.t
+        assert outcome.observation.model_id == run.model_id
+        if outcome.event is not None:
+            retrains.append(outcome.event["step"])
+    by_hand = run.result()
+    assert steps == whole.timeline["step"].tolist()
+    assert retrains == whole.events["step"].tolist()
+    pd.testing.assert_frame_equal(by_hand.timeline, whole.timeline)
+    pd.testing.assert_frame_equal(by_hand.events.drop(columns="fit_seconds"),
+                                  whole.events.drop(columns="fit_seconds"))
+    assert {k: v for k, v in by_hand.summary.items() if "seconds" not in k} == {
+        k: v for k, v in whole.summary.items() if "seconds" not in k}
+    with pytest.raises(RuntimeError, match="done"):
+        run.step()
+
+
+def test_the_agenda_shows_a_scheduled_deployment_until_it_is_due():
+    run = Replay(sea(), LogisticRegression(), AtSteps([12]), deploy_latency=3).reset()
+    while run.t < 12:
+        run.step()
+    assert run.agenda.pending() == [(16, "benefit"), (16, "deploy")]
+    while run.t < 15:
+        run.step()
+        assert run.model_id == 0
+    run.step()
+    assert run.t == 16 and run.model_id == 1 and run.agenda.pending() == []
+    with pytest.raises(RuntimeError, match="not done"):
+        run.result()
+
+
+class Vandal(Trigger):
+    """Writes into what it is shown (``target``: which array)."""
+
+    def __init__(self, target="X"):
+        self.target = target
+
+    def update(self, obs):
+        array = {"X": obs.X, "y_pred": obs.y_pred, "reference": obs.reference,
+                 "labels.y": obs.labels.y, "labels.X": obs.labels.X,
+                 "labels.index": obs.labels.index}[self.target]
+        array[...] = 0
+        return Decision(False)
+
+
+@pytest.mark.parametrize("label_rate", [1.0, 0.5])
+@pytest.mark.parametrize("target", ["X", "y_pred", "reference", "labels.y", "labels.X",
+                                    "labels.index"])
+def test_a_trigger_cannot_write_into_what_it_is_shown(target, label_rate):
+    with pytest.raises(ValueError, match="read-only"):
+        replay(sea(), LogisticRegression(), Vandal(target), label_rate=label_rate)
+
+
+def test_the_observation_arrays_are_views_not_copies():
+    obs = Replay(sea(), LogisticRegression(), Never()).reset().step().observation
+    assert obs.X.base is not None and not obs.X.flags.writeable  # a view of the chunk
+    assert obs.labels.X is obs.X and obs.labels.y_pred is obs.y_pred  # delay 0, rate 1

@@ -9,7 +9,6 @@ import nbformat
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
-ELEC2 = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "electricity.csv"
 
 
 def test_the_three_notebooks_exist():
@@ -28,11 +27,11 @@ def test_stored_without_outputs(path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_runs_in_under_a_minute(path, monkeypatch):
+def test_notebook_runs_in_under_a_minute(path, monkeypatch, request):
     from nbclient import NotebookClient
 
-    if "electricity" in path.read_text() and not ELEC2.is_file():
-        pytest.skip(f"needs the Elec2 copy at {ELEC2}")
+    if "electricity" in path.read_text():
+        request.getfixturevalue("elec2_path")  # $RETRAIN_SIM_DATA, read by the notebook too
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()

@@ -20,7 +20,7 @@ from sim.oracle import (
 )
 from sim.streams import SEA
 from sim.types import Decision
-from strategies import AtTrueDrifts, ErrorDetector, Holdout, Periodic, Trigger
+from strategies import DriftAware, ErrorDetector, Holdout, Periodic, Trigger
 from strategies.detectors import DDM
 
 
@@ -87,6 +87,35 @@ def test_gate_holds_out_the_same_labels():
         served["n_train"].tolist()
     assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
 
+
+
+class HeldOut(Periodic):
+    """Periodic, holding the newest 300 labels out of every fit (as a label-free trigger)."""
+
+    n_holdout = 300
+
+
+@pytest.mark.parametrize("window", ["sliding", "expanding"])
+def test_a_triggers_holdout_is_held_out_of_the_same_fits(window):
+    """With the trigger's n_holdout, the oracle's models are the run's, the initial one too."""
+    protocol = Protocol(window=window, **HARD)
+    run = replay(STREAM, GaussianNB(), HeldOut(every=3), seed=4, protocol=protocol)
+    last = run.timeline["step"].iloc[-1]
+    served = run.events[run.events["step"] + 1 + HARD["deploy_latency"] <= last]
+    steps = served["step"].tolist()
+    m = accuracy_matrix(STREAM, GaussianNB(), seed=4, protocol=protocol, every=3,
+                        n_holdout=300)
+    held = Frontier(m)
+    own = held.evaluate(steps)
+    assert m.row_n_train[0] == 3 * 400 - 300  # the initial segment: 3 steps, 300 held out
+    assert m.row_n_train[list(m.cand_row[list(own.candidates)])].tolist() == \
+        served["n_train"].tolist()
+    assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+    blind = Frontier(accuracy_matrix(STREAM, GaussianNB(), seed=4, protocol=protocol, every=3))
+    assert blind.evaluate(steps).accuracy != pytest.approx(run.summary["mean_accuracy"],
+                                                           abs=1e-12)
+    assert cache_key(STREAM, GaussianNB(), seed=4, n_holdout=300) != \
+        cache_key(STREAM, GaussianNB(), seed=4)
 
 def test_model_random_state_is_the_runs():
     protocol = Protocol(window="sliding", **HARD)
@@ -178,7 +207,7 @@ def test_dp_matches_brute_force_replays():
 # --- since_change, events and regret ----------------------------------------------------
 
 
-@pytest.mark.parametrize("trigger", [AtTrueDrifts(refit_after=3),
+@pytest.mark.parametrize("trigger", [DriftAware(refit_after=3),
                                      ErrorDetector(DDM(), refit_after=None)])
 def test_a_runs_own_models_make_regret_non_negative(trigger):
     protocol = Protocol(window="since_change", **HARD)
@@ -200,7 +229,7 @@ def test_a_runs_own_models_make_regret_non_negative(trigger):
 
 def test_events_from_another_run_are_rejected():
     protocol = Protocol(window="since_change", **HARD)
-    run = replay(STREAM, LogisticRegression(), AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, LogisticRegression(), DriftAware(), seed=1, protocol=protocol)
     with pytest.raises(ValueError, match="different run"):
         hindsight(STREAM, LogisticRegression(), seed=2, protocol=protocol,
                   extra_steps=run.events)
@@ -212,7 +241,7 @@ def test_events_from_another_run_are_rejected():
 def test_cache_round_trip_and_reuse(tmp_path):
     protocol = Protocol(window="since_change", **HARD)
     model = LogisticRegression()
-    run = replay(STREAM, model, AtTrueDrifts(), seed=1, protocol=protocol)
+    run = replay(STREAM, model, DriftAware(), seed=1, protocol=protocol)
     plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
     cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
                        extra_steps=run.events, cache_dir=tmp_path)
@@ -246,6 +275,24 @@ def test_cache_key_separates_what_matters():
         cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3, gate=Holdout()),
     ]
     assert len({base, *others}) == len(others) + 1
+
+
+def test_cache_key_covers_every_rule_of_time_and_no_evaluation_setting():
+    """The key is built from Protocol.rules(): a new rule is covered without editing it."""
+    p = Protocol(**HARD)
+    base = cache_key(STREAM, LogisticRegression(), seed=0, protocol=p, every=3)
+    changed = {"step_size": 250, "initial_train": 3000, "label_delay": 1, "label_rate": 0.7,
+               "window": "expanding", "train_window": 2500, "min_train": 400,
+               "deploy_latency": 2}
+    assert set(changed) == set(p.rules())
+    for name, value in changed.items():
+        other = Protocol(**HARD | {name: value})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) != base, name
+    for name in Protocol._evaluation:
+        other = Protocol(**HARD).set_params(**{name: 7})
+        assert cache_key(STREAM, LogisticRegression(), seed=0, protocol=other,
+                         every=3) == base, name
 
 
 # --- parameters -------------------------------------------------------------------------

@@ -14,10 +14,10 @@ from sim.streams import SEA
 from strategies import (
     AllOf,
     AnyOf,
-    AtTrueDrifts,
     Budget,
     Cooldown,
     DataDrift,
+    DriftAware,
     ErrorDetector,
     Gate,
     Holdout,
@@ -163,18 +163,18 @@ def test_kofn_needs_k_votes():
 
 
 def test_oracle_fires_at_the_true_drifts_only():
-    steps, reasons = decisions(AtTrueDrifts(delay=2, refit_after=None))
+    steps, reasons = decisions(DriftAware(delay=2, refit_after=None))
     assert steps == [7_500 // 250 + 2]
     assert reasons == ["true drift at sample 7500"]
-    steps, reasons = decisions(AtTrueDrifts(delay=0, refit_after=3))
+    steps, reasons = decisions(DriftAware(delay=0, refit_after=3))
     assert steps == [30, 33]
     assert reasons[1] == "refit on the new concept since sample 7500"
     # the oracle waits for labels of the new concept to arrive
-    late = replay(stream(), LogisticRegression(), AtTrueDrifts(refit_after=None),
+    late = replay(stream(), LogisticRegression(), DriftAware(refit_after=None),
                   step_size=250, label_delay=3).events["step"].tolist()
     assert late == [33]
     # inside a combinator the ground truth is passed on
-    steps = decisions(Cooldown(AtTrueDrifts(delay=0), min_gap=1))[0]
+    steps = decisions(Cooldown(DriftAware(delay=0), min_gap=1))[0]
     assert steps == [30, 34]
 
 
@@ -183,7 +183,7 @@ def test_only_the_oracle_sees_the_ground_truth():
         def reveal(self, drifts, step_size):
             raise AssertionError("the ground truth leaked to a non-oracle trigger")
 
-    decisions(AnyOf([Nosy(every=5), AtTrueDrifts()]))
+    decisions(AnyOf([Nosy(every=5), DriftAware()]))
     decisions(Nosy(every=5))
 
 

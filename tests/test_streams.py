@@ -17,6 +17,7 @@ from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
 
 import sim.streams as streams
+from sim.checks import ParamError
 from sim.streams import SEA, Gaussian, PriorShift, RotatingHyperplane, Stagger, Stream
 from sim.streams.hyperplane import drift_path
 from sim.streams.schedule import BLOCK_SIZE, SyntheticStream, gradual_probability
@@ -728,3 +729,15 @@ def test_any_step_size_gives_the_same_stream(step_size, seed):
     got = collect(stream, seed, step_size=step_size)
     assert_same(ref, got)
     assert all(len(b) == step_size for b in got[3][:-1])
+
+
+@pytest.mark.parametrize("cls", [SEA, Gaussian, PriorShift, RotatingHyperplane, Stagger])
+def test_every_declared_constraint_is_checked_before_generating(cls):
+    """Streams validate at one point (``batches``) with the ``_constraints`` vocabulary."""
+    assert "n_samples" in cls._constraints
+    for name, constraint in cls._constraints.items():
+        bad = cls(n_samples=1000).set_params(**{name: constraint.invalid_example()})
+        with pytest.raises(ParamError) as info:
+            next(iter(bad.batches(seed=0, step_size=100)))
+        assert (info.value.owner, info.value.parameter) == (cls.__name__, name)
+        assert info.value.rule == constraint.describe()

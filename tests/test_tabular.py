@@ -177,17 +177,18 @@ def test_replay_runs_through_the_engine(frame):
     ({"data": "x.xlsx"}, "'data' parameter"),
     ({"data": 3}, "'data' parameter"),
     ({"target": None}, "'target' parameter of Tabular must be the name"),
-    ({"target": "klass"}, r"'target' parameter of Tabular names column\(s\) \['klass'\]"),
-    ({"features": ["x", "nope"]}, r"'features' parameter .* \['nope'\]"),
+    ({"target": "klass"}, r"'target' parameter of Tabular names 'klass', which is not a "
+                         r"column of the DataFrame.*the columns are \['ts', 'x'"),
+    ({"features": ["x", "nope"]}, r"'features' parameter .* 'nope', which is not a column"),
     ({"features": ["x", "label"]}, "'features' parameter of Tabular must be a list of "
                                    "columns without the target"),
     ({"features": []}, "'features' parameter"),
     ({"categorical": ["z2"]}, "'categorical' parameter"),
-    ({"time": "when"}, r"'time' parameter .* \['when'\]"),
+    ({"time": "when"}, r"'time' parameter .* 'when', which is not a column"),
     ({"step": "1D"}, "'step' parameter of Tabular buckets rows by the 'time' column"),
     ({"time": "ts", "step": "fortnightly"}, "'step' parameter"),
     ({"time": "ts", "step": -1}, "'step' parameter"),
-    ({"n_samples": 0}, "'n_samples' parameter of Tabular must be None or an int >= 1. "
+    ({"n_samples": 0}, "'n_samples' parameter of Tabular must be an int >= 1 or None. "
                        "Got 0 instead."),
     ({"task": "ranking"}, "'task' parameter"),
     ({"chunksize": 0}, "'chunksize' parameter"),
@@ -213,7 +214,7 @@ def test_missing_values_are_named(frame, tmp_path):
     broken.loc[123, "z"] = np.nan
     with pytest.raises(ValueError, match=r"Column 'z' of the DataFrame has a missing value "
                                          r"at row 123"):
-        collect(Tabular(broken, target="label", time="ts", categorical=["colour"]))
+        Tabular(broken, target="label", time="ts", categorical=["colour"]).batches(0, 10)
     no_label = frame.copy()
     no_label.loc[7, "label"] = None
     path = tmp_path / "nolabel.csv"
@@ -222,11 +223,180 @@ def test_missing_values_are_named(frame, tmp_path):
         collect(Tabular(path, target="label", features=["x"], chunksize=5))
 
 
-def test_non_numeric_feature_must_be_declared_categorical(frame):
-    with pytest.raises(ValueError, match="Feature 'colour' .* not numeric .* 'categorical'"):
-        collect(Tabular(frame, target="label", time="ts"))
+def test_text_features_are_categorical_and_regression_needs_numbers(frame):
+    stream = Tabular(frame, target="label", time="ts")
+    assert stream.categorical_features == [2] and stream.feature_names == ["x", "z", "colour"]
+    X, _, _ = collect(stream)
+    assert sorted(np.unique(X[:, 2]).tolist()) == [0.0, 1.0, 2.0]
     with pytest.raises(ValueError, match="regression target must be"):
-        collect(Tabular(frame, target="label", features=["x"], task="regression"))
+        Tabular(frame, target="label", features=["x"], task="regression").batches(0, 10)
+
+
+# ----- any table in: the done-when cases --------------------------------------------------
+
+def headerless(tmp_path, n=600, seed=1):
+    """A headerless CSV like the public benchmark streams: numbers, then a class label."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    label = np.where(X[:, 0] > 0, "sp1", "sp4")
+    frame = pd.DataFrame(X)
+    frame[4] = label
+    path = tmp_path / "stream.csv"
+    frame.to_csv(path, header=False, index=False)
+    return path, X, label
+
+
+def test_a_headerless_csv_is_refused_then_read_with_header_none(tmp_path):
+    path, X, label = headerless(tmp_path)
+    with pytest.raises(ValueError, match=r"The first row of .*stream.csv' looks like data, not "
+                                         r"a header: its column names are numbers .* pass "
+                                         r"header=None"):
+        Tabular(path, target="sp4").batches(0, 50)
+    for target in (4, "4"):
+        stream = Tabular(path, target=target, header=None, chunksize=64)
+        got, y, _ = collect(stream, step_size=50)
+        np.testing.assert_allclose(got, X, rtol=1e-12)
+        assert y.tolist() == label.tolist()  # the first row is data, not lost
+        assert stream.rows_ == {"rows_read": 600, "rows_replayed": 600, "rows_skipped": 0,
+                                "skipped_because": {}}
+        assert stream.feature_names == ["0", "1", "2", "3"]
+    named = Tabular(path, target="y", names=["a", "b", "c", "d", "y"], features=["a", "b"])
+    assert collect(named)[0].shape == (600, 2)
+
+
+def test_a_compressed_tsv_with_a_header_row_of_numbers(tmp_path):
+    path, X, label = headerless(tmp_path)
+    frame = pd.read_csv(path, header=None)
+    gz = tmp_path / "s.tsv.gz"
+    frame.to_csv(gz, sep="\t", index=False)  # header "0 1 2 3 4": numbers, but a header
+    stream = Tabular(gz, target="4", header=0)
+    np.testing.assert_allclose(collect(stream)[0], X, rtol=1e-12)
+
+
+def test_a_dataframe_with_integer_column_labels():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(rng.normal(size=(300, 34)))
+    frame[33] = np.where(frame[0] > 0, 1, 0)
+    for target in (33, "33"):
+        stream = Tabular(frame, target=target, features=[0, 1, "2"])
+        X, y, _ = collect(stream)
+        assert X.shape == (300, 3) and y.tolist() == frame[33].tolist()
+    with pytest.raises(ValueError, match=r"'target' parameter of Tabular names 34, which is not "
+                                         r"a column of the DataFrame.*\(34 columns\)"):
+        Tabular(frame, target=34).batches(0, 10)
+    result = replay(Tabular(frame, target=33), LogisticRegression(), Never(), step_size=50,
+                    initial_train=100)
+    assert result.summary["mean_accuracy"] > 0.9
+
+
+def test_a_parquet_file_with_a_string_categorical(tmp_path, frame):
+    path = tmp_path / "data.parquet"
+    frame.to_parquet(path)
+    stream = Tabular(path, target="label", time="ts", chunksize=100)
+    X, y, _ = collect(stream)
+    assert stream.categorical_features == [2]
+    codes = {c: i for i, c in enumerate(pd.unique(frame["colour"]))}
+    assert X[:, 2].tolist() == [float(codes[c]) for c in frame["colour"]]
+    result = replay(stream, DecisionTreeClassifier(random_state=0),
+                    DataDrift(categorical=stream.categorical_features), step_size=100,
+                    initial_train=200)
+    assert result.summary["n_samples"] == 800
+
+
+def test_a_time_column_with_uneven_buckets():
+    stamps = pd.to_datetime(["2024-01-01 01:00", "2024-01-01 05:00", "2024-01-01 09:00",
+                             "2024-01-02 12:00", "2024-01-04 00:10", "2024-01-04 10:00",
+                             "2024-01-04 11:00", "2024-01-04 23:59", "2024-01-05 00:00"])
+    frame = pd.DataFrame({"t": stamps, "x": np.arange(9.0), "y": list("abababab") + ["a"]})
+    batches = list(Tabular(frame, target="y", time="t", step="1D").batches(0, 4))
+    assert [(b.t, b.index, len(b)) for b in batches] == [(0, 0, 3), (1, 3, 1), (3, 4, 4),
+                                                          (4, 8, 1)]
+    assert np.concatenate([b.X[:, 0] for b in batches]).tolist() == list(range(9))
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p.write_text(""), r"is empty: no header and no rows"),
+    (lambda p: p.write_text("x,label\n"), r"has no rows \(only a header, or nothing\)"),
+    (lambda p: p.write_text("x,label\n1.0,a\n2.0,b\nunknown,a\n"),
+     r"Column 'x' of .* mixes numbers and text: row 2 holds 'unknown' .* declare it in "
+     r"'categorical'"),
+    (lambda p: p.write_text("x,label\n1.0,a\n2.0,\n3.0,b\n"),
+     r"Column 'label' of .* has a missing value at row 1 \(counted from 0, header "
+     r"excluded\).*missing='skip'"),
+    (lambda p: p.write_text("x,colour\n1.0,a\n2.0,b\n"),
+     r"'target' parameter of Tabular names 'label', which is not a column of .*"
+     r"the columns are \['x', 'colour'\]"),
+])
+def test_bad_files_are_named_before_any_replay(tmp_path, make, message):
+    path = tmp_path / "bad.csv"
+    make(path)
+    with pytest.raises(ValueError, match=message):
+        Tabular(path, target="label").batches(0, 10)  # the call, not the first step, raises
+
+
+def test_mixed_labels_and_nan_labels_in_a_dataframe():
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": ["a", "b", 3, "a"]})
+    with pytest.raises(ValueError, match=r"The target 'y' of the DataFrame mixes numbers and "
+                                         r"text: row 2 holds 3 while other labels are text"):
+        Tabular(frame, target="y").batches(0, 2)
+    frame["y"] = [0.0, np.nan, 1.0, 0.0]
+    with pytest.raises(ValueError, match=r"Column 'y' of the DataFrame has a missing value at "
+                                         r"row 1"):
+        Tabular(frame, target="y").batches(0, 2)
+
+
+def test_skipped_rows_are_counted_never_silent(frame):
+    broken = frame.copy()
+    broken.loc[[5, 6, 700], "label"] = None
+    broken.loc[[6, 10], "x"] = np.nan
+    stream = Tabular(broken, target="label", time="ts", missing="skip")
+    X, y, batches = collect(stream, step_size=100)
+    assert len(y) == 996
+    assert stream.rows_ == {"rows_read": 1000, "rows_replayed": 996, "rows_skipped": 4,
+                            "skipped_because": {"missing value in 'x'": 2,
+                                                "missing value in 'label'": 2}}
+    assert [b.index for b in batches][:2] == [0, 100]
+    result = replay(stream, DecisionTreeClassifier(random_state=0), Never(), step_size=100,
+                    initial_train=200)
+    assert result.summary["n_samples"] == 796
+
+
+# ----- known events -----------------------------------------------------------------------
+
+def test_declared_events_are_the_ground_truth(frame):
+    stream = Tabular(frame, target="label", time="ts", events=[
+        {"at": 400, "kind": "concept"},
+        {"at": "2024-01-30 00:00", "kind": "covariate", "shape": "gradual", "width": 50},
+        {"at": 900, "kind": "incident"},
+    ], ground_truth_complete=True)
+    assert [(d.start, d.end, d.kind, d.shape) for d in stream.drifts] == [
+        (400, 400, "concept", "sudden"), (696, 746, "covariate", "gradual"),
+        (900, 900, "incident", "sudden")]
+    assert stream.ground_truth_complete and not Tabular(frame, target="label").ground_truth_complete
+    result = replay(stream, DecisionTreeClassifier(random_state=0), Never(), step_size=100,
+                    initial_train=200)
+    assert result.summary["n_drifts"] == 3 and result.summary["missed_drifts"] == 3
+    skipped = frame.copy()
+    skipped.loc[400, "x"] = np.nan
+    moved = Tabular(skipped, target="label", missing="skip", events=[{"at": 401, "kind": "prior"}])
+    assert moved.drifts[0].start == 400  # sample indices of the replay, after the skipped row
+
+
+@pytest.mark.parametrize("event, message", [
+    ({"at": 5000, "kind": "concept"}, r"'at' must be a replayed row number; the data has rows "
+                                      r"0 to 999"),
+    ({"at": 10, "kind": "release"}, r"'kind' must be one of 'concept', 'covariate', 'prior', "
+                                    r"'incident'"),
+    ({"at": 10, "kind": "concept", "width": 5}, r"'width' must be an int >= 0: 0 for a sudden"),
+    ({"at": "2024-01-05", "kind": "concept"}, r".*a time stamp needs the 'time' parameter"),
+    ({"at": 10, "kind": "concept", "when": 3}, r"unknown key\(s\) \['when'\]"),
+    ({"at": 990, "kind": "concept", "shape": "gradual", "width": 50},
+     r"the event must end by the end of the replay \(1000 rows\)"),
+])
+def test_bad_events_are_named(frame, event, message):
+    with pytest.raises(ValueError, match=r"Event 0 of the 'events' parameter of Tabular is "
+                                         r"invalid: " + message):
+        Tabular(frame.drop(columns="ts"), target="label", events=[event]).batches(0, 10)
 
 
 def test_estimator_conventions(frame):
@@ -420,3 +590,49 @@ def test_tree_pipeline_config_handles_the_categorical_column(frame):
     result = replay(stream, clone(model), Never(), step_size=100, initial_train=200)
     assert result.summary["mean_accuracy"] > 0.9
     assert isinstance(model.steps[-1][1], DecisionTreeClassifier)
+
+
+# ----- the one-line workflow on a real file ---------------------------------------------
+
+@pytest.mark.slow
+def test_a_real_table_with_a_declared_change_replays_from_one_command_line(tmp_path,
+                                                                            elec2_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sweep = tmp_path / "sweep"
+    args = ["-m", "stream=table", f"stream.data={elec2_path}", "stream.target=class",
+            "stream.n_samples=9600", "stream.events=[{at: 5760, kind: concept}]",
+            "trigger=periodic,data_drift", "seed=0", "protocol.step_size=48",
+            "protocol.initial_train=672", "protocol.train_window=1440",
+            "protocol.min_train=336", "oracle.enabled=false", "progress=false",
+            f"hydra.sweep.dir={sweep}"]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    env.pop("HYDRA_FULL_ERROR", None)
+    done = subprocess.run([sys.executable, "-m", "experiments.run", *args], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(p.read_text()) for p in sorted(sweep.glob("*/summary.json"))]
+    assert [r["status"] for r in records] == ["ok", "ok"]
+    for record in records:
+        summary = record["summary"]
+        assert record["drifts"][0]["start"] == 5760 and summary["n_drifts"] == 1
+        assert summary["drifts"][0]["start_step"] == 5760 // 48
+        assert summary["rows_read"] == 9600 and summary["rows_skipped"] == 0
+    report = (sweep / "report.md").read_text()
+    assert "concept (sudden) at sample 5,760" in report
+
+
+def test_a_single_class_window_is_named_by_its_plain_value():
+    from strategies import Periodic
+
+    frame = pd.DataFrame({"x": np.arange(600.0),
+                          "y": ["sp1", "sp4"] * 100 + ["sp4"] * 400})
+    result = replay(Tabular(frame, target="y"), DecisionTreeClassifier(), Periodic(every=2),
+                    step_size=50, initial_train=200, train_window=100, min_train=50)
+    reasons = set(result.events["skipped"].dropna()) - {""}
+    assert reasons == {"the training window has a single class ('sp4')"}

@@ -13,7 +13,7 @@ from sklearn.base import BaseEstimator
 
 from sim.types import Batch, Drift
 
-__all__ = ["Stream", "rechunk"]
+__all__ = ["Stream", "rechunk", "seed_root"]
 
 
 class Stream(BaseEstimator):
@@ -30,10 +30,33 @@ class Stream(BaseEstimator):
         that caches keyed by it miss.
     task
         ``"classification"`` or ``"regression"``.
+    ground_truth_complete
+        Whether :attr:`drifts` lists every drift of the stream (True for a synthetic
+        generator; a real data set may have drifts nobody declared).
+    rechunkable
+        True when ``batches(seed, n)`` yields the same samples in the same order for every
+        ``n``, cut every ``n`` samples (as :meth:`batches` does here): the engine then
+        reads many steps in one batch. A subclass that overrides :meth:`batches` (to cut
+        its own steps, e.g. by time) is False unless it declares it.
+    onset_tolerance
+        Steps before a declared drift's start in which a retrain still counts as its
+        detection: the onset of a change in real data is uncertain (the data may move a
+        step before the declared date). Synthetic streams, whose drifts start at an
+        exact sample, use 0. See :mod:`sim.metrics`, which judges false alarms only when
+        ``ground_truth_complete``.
     """
 
     version = "1"
     task = "classification"
+    ground_truth_complete = True
+    rechunkable = True
+    onset_tolerance = 2
+
+    def __init_subclass__(cls, **kwargs):
+        """Make a stream that cuts its own steps non-rechunkable unless it says otherwise."""
+        super().__init_subclass__(**kwargs)
+        if "batches" in vars(cls) and "rechunkable" not in vars(cls):
+            cls.rechunkable = False
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
         """Yield the stream's steps in order.
@@ -72,12 +95,37 @@ class Stream(BaseEstimator):
         return None
 
 
-def rechunk(
-    blocks: Iterator[tuple[np.ndarray, np.ndarray, np.ndarray | None]], step_size: int
-) -> Iterator[Batch]:
-    """Cut a sequence of ``(X, y, concept)`` blocks into batches of ``step_size`` samples.
+def seed_root(seed, owner: str) -> tuple[int, tuple[int, ...]]:
+    """Return the entropy and spawn key of a stream's ``seed`` (an int >= 0 or a SeedSequence).
 
-    The last batch may be shorter. Blocks may be of any length.
+    ``owner`` names the stream in the error for any other seed.
+
+    Examples
+    --------
+    >>> seed_root(7, "SEA")
+    (7, ())
+    >>> seed_root(np.random.SeedSequence(7).spawn(2)[1], "SEA")
+    (7, (1,))
+    >>> seed_root(-1, "SEA")
+    Traceback (most recent call last):
+    ...
+    ValueError: The 'seed' argument of SEA.batches must be an int >= 0 or a numpy \
+SeedSequence. Got -1 instead.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return seed.entropy, tuple(seed.spawn_key)
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"The 'seed' argument of {owner}.batches must be an int >= 0 or a "
+                         f"numpy SeedSequence. Got {seed!r} instead.")
+    return int(seed), ()
+
+
+def rechunk(blocks: Iterator[tuple], step_size: int) -> Iterator[Batch]:
+    """Cut a sequence of ``(X, y, concept[, time])`` blocks into batches of ``step_size``.
+
+    The last batch may be shorter. Blocks may be of any length; ``concept`` and ``time``
+    may be None (the same in every block). Every stream with steps of a fixed number of
+    samples is cut here.
 
     Examples
     --------
@@ -87,35 +135,35 @@ def rechunk(
     >>> [b.y.tolist() for b in rechunk(blocks, 4)]
     [[0, 1, 2, 3], [4, 5, 6, 7], [8]]
     """
-    pending: list[tuple[np.ndarray, np.ndarray, np.ndarray | None]] = []
+    pending: list[tuple] = []
     n_pending = 0
     t = 0
     index = 0
 
     def emit(parts):
-        X = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
-        y = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
-        has_concept = parts[0][2] is not None
-        concept = None
-        if has_concept:
-            concept = parts[0][2] if len(parts) == 1 else np.concatenate([p[2] for p in parts])
-        return X, y, concept
+        if len(parts) == 1:
+            return parts[0]
+        return tuple(None if part[0] is None else np.concatenate(part)
+                     for part in zip(*parts, strict=True))
 
-    for X, y, concept in blocks:
+    for block in blocks:
         start = 0
-        n = len(y)
+        n = len(block[1])
         while start < n:
             take = min(step_size - n_pending, n - start)
-            c = None if concept is None else concept[start : start + take]
-            pending.append((X[start : start + take], y[start : start + take], c))
+            sl = slice(start, start + take)
+            pending.append(tuple(None if a is None else a[sl] for a in block))
             n_pending += take
             start += take
             if n_pending == step_size:
-                bX, by, bc = emit(pending)
-                yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+                yield _batch(t, index, emit(pending))
                 t += 1
                 index += step_size
                 pending, n_pending = [], 0
     if n_pending:
-        bX, by, bc = emit(pending)
-        yield Batch(t=t, X=bX, y=by, index=index, concept=bc)
+        yield _batch(t, index, emit(pending))
+
+
+def _batch(t: int, index: int, arrays: tuple) -> Batch:
+    X, y, concept, *time = arrays
+    return Batch(t=t, X=X, y=y, index=index, concept=concept, time=time[0] if time else None)

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.checks import Interval, check, is_real, param_error
+from sim.checks import Interval, is_real, param_error
 from sim.streams.schedule import FeatureCountMixin, SyntheticStream, is_sequence
 
 __all__ = ["Gaussian"]
@@ -19,7 +19,6 @@ _DEFAULTS: dict[str, Any] = {
     "angle": 0.0,
     "flip": 0.0,
 }
-_INPUT_KEYS = ("mean", "scale", "correlation")  # P(X)
 _RULE_KEYS = ("angle", "flip")  # P(y|X)
 
 
@@ -138,6 +137,14 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
 
     version = "1"
 
+    _constraints = SyntheticStream._constraints | {
+        "noise": Interval("float", 0.0, 1.0, closed="left"),
+        "n_features": Interval("int", 2),
+        "knee": Interval("float"),
+        "bend": Interval("float"),
+        "softness": Interval("float", 0.0),
+    }
+
     def __init__(
         self,
         n_samples: int = 100_000,
@@ -162,8 +169,7 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
 
     def _check_params(self):
         owner = type(self).__name__
-        knee = check(owner, "knee", self.knee, Interval("float"))
-        bend = check(owner, "bend", self.bend, Interval("float"))
+        knee, bend = self.knee, self.bend
         concepts = default_concepts(knee, bend) if self.concepts is None else self.concepts
         rule = f"None or a non-empty list of mappings with keys among {list(_DEFAULTS)}"
         if not is_sequence(concepts) or len(concepts) == 0:
@@ -180,11 +186,11 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         return {
             "n_concepts": len(table),
             "table": table,
-            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
-            "d": check(owner, "n_features", self.n_features, Interval("int", 2)),
+            "noise": self.noise,
+            "d": self.n_features,
             "knee": knee,
             "bend": bend,
-            "softness": check(owner, "softness", self.softness, Interval("float", 0.0)),
+            "softness": self.softness,
         }
 
     @staticmethod

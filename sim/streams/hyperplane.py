@@ -113,6 +113,14 @@ class RotatingHyperplane(FeatureCountMixin, SyntheticStream):
 
     version = "1"
 
+    _constraints = SyntheticStream._constraints | {
+        "n_features": Interval("int", 1),
+        "mag_change": Interval("float", 0.0),
+        "sigma": Interval("float", 0.0, 1.0),
+        "noise": Interval("float", 0.0, 1.0, closed="left"),
+        "n_concepts": Interval("int", 1),
+    }
+
     def __init__(
         self,
         n_samples: int = 100_000,
@@ -136,16 +144,15 @@ class RotatingHyperplane(FeatureCountMixin, SyntheticStream):
         self.concept = concept
 
     def _check_params(self):
-        owner = type(self).__name__
-        d = check(owner, "n_features", self.n_features, Interval("int", 1))
+        d = self.n_features
         return {
             "d": d,
-            "n_drift": check(owner, "n_drift_features", self.n_drift_features,
+            "n_drift": check(self, "n_drift_features", self.n_drift_features,
                              Interval("int", 0, d)),
-            "mag": check(owner, "mag_change", self.mag_change, Interval("float", 0.0)),
-            "sigma": check(owner, "sigma", self.sigma, Interval("float", 0.0, 1.0)),
-            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
-            "n_concepts": check(owner, "n_concepts", self.n_concepts, Interval("int", 1)),
+            "mag": self.mag_change,
+            "sigma": self.sigma,
+            "noise": self.noise,
+            "n_concepts": self.n_concepts,
         }
 
     def _concept_table(self, spec, make_rng):

@@ -152,6 +152,19 @@ class Injection(Stream):
         return list(getattr(self._inner(), "categorical_features", []))
 
     @property
+    def ground_truth_complete(self) -> bool:
+        """Whether the drifts are all of them: the wrapped stream's declaration.
+
+        The injected drifts are known; the wrapped data's own may not be.
+        """
+        return bool(getattr(self._inner(), "ground_truth_complete", False))
+
+    @property
+    def rows_(self) -> dict:
+        """The wrapped stream's count of rows read, replayed and skipped (if it keeps one)."""
+        return self._inner().rows_
+
+    @property
     def drifts(self) -> tuple[Drift, ...]:
         """The wrapped stream's drifts and the injected ones, in order of start."""
         events = self._events()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.checks import Interval, check, is_real, param_error
+from sim.checks import Interval, is_real, param_error
 from sim.streams.schedule import FeatureCountMixin, SyntheticStream, is_sequence
 
 __all__ = ["PriorShift"]
@@ -52,6 +52,11 @@ class PriorShift(FeatureCountMixin, SyntheticStream):
 
     version = "1"
 
+    _constraints = SyntheticStream._constraints | {
+        "n_features": Interval("int", 2),
+        "separation": Interval("float", 0.0),
+    }
+
     def __init__(
         self,
         n_samples: int = 100_000,
@@ -93,8 +98,7 @@ class PriorShift(FeatureCountMixin, SyntheticStream):
             raise param_error(owner, "priors", rule, pr)
         table = np.array(pr, dtype=float)
         table /= table.sum(axis=1, keepdims=True)
-        d = check(owner, "n_features", self.n_features, Interval("int", 2))
-        sep = check(owner, "separation", self.separation, Interval("float", 0.0))
+        d, sep = self.n_features, self.separation
         angles = 2 * np.pi * np.arange(k) / k
         means = np.zeros((k, d))
         means[:, 0], means[:, 1] = np.cos(angles), np.sin(angles)

@@ -48,15 +48,15 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
-from sim.checks import Interval, check, is_int, param_error
-from sim.streams.base import Stream
+from sim.checks import Interval, check, is_int, is_sequence, param_error, validate
+from sim.streams.base import Stream, seed_root
 from sim.types import DRIFT_SHAPES, Drift
 
 __all__ = ["BLOCK_SIZE", "SyntheticStream", "gradual_probability"]
@@ -102,13 +102,6 @@ def gradual_probability(index: np.ndarray, at: int, width: int) -> np.ndarray:
 # validation helpers (messages name the parameter, the rule and the value)
 
 
-def is_sequence(value: Any) -> bool:
-    """Whether ``value`` is a list-like (not a string or a mapping)."""
-    if isinstance(value, np.ndarray):
-        return True
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
-
-
 # ---------------------------------------------------------------------------------------
 # the schedule
 
@@ -121,6 +114,47 @@ class _Event:
     target: int
     shape: str
     recurring: bool
+
+
+def _check_event(raw: Any, bad, owner: str, n_samples: int, n_concepts: int,
+                 incremental_ok: bool) -> tuple[int, int, str, int]:
+    """Check one schedule event on its own; return its ``at``, ``to``, ``shape`` and ``width``."""
+    if not isinstance(raw, Mapping):
+        raise bad(f"must be a mapping with keys {_EVENT_KEYS}. Got {raw!r} instead.")
+    unknown = sorted(str(k) for k in raw if k not in _EVENT_KEYS)
+    if unknown:
+        raise bad(f"unknown key(s) {unknown}; the allowed keys are {list(_EVENT_KEYS)}.")
+    for key in ("at", "to"):
+        if key not in raw:
+            raise bad(f"the required key {key!r} is missing.")
+    at, to = raw["at"], raw["to"]
+    shape = raw.get("shape", "sudden")
+    width = raw.get("width", 0)
+    if not is_int(at) or not 0 <= at < n_samples:
+        raise bad(
+            f"'at' must be an int in [0, n_samples) = [0, {n_samples}). Got {at!r} instead."
+        )
+    if not is_int(to) or not 0 <= to < n_concepts:
+        raise bad(
+            f"'to' must be a concept index, an int in [0, {n_concepts - 1}]. "
+            f"Got {to!r} instead.",
+        )
+    if shape not in DRIFT_SHAPES:
+        raise bad(
+            f"'shape' must be one of {', '.join(map(repr, DRIFT_SHAPES))}. "
+            f"Got {shape!r} instead.",
+        )
+    if shape == "sudden":
+        if not is_int(width) or width != 0:
+            raise bad(f"'width' must be 0 for a sudden drift. Got {width!r} instead.")
+    elif not is_int(width) or width < 1:
+        raise bad(f"'width' must be an int >= 1 for a {shape} drift. Got {width!r} instead.")
+    if shape == "incremental" and not incremental_ok:
+        raise bad(
+            f"shape 'incremental' is not supported by {owner}, whose concepts "
+            "are not numeric; use 'sudden' or 'gradual'.",
+        )
+    return int(at), int(to), shape, int(width)
 
 
 def _parse_schedule(
@@ -144,45 +178,8 @@ def _parse_schedule(
     current = initial
     visited = {initial}
     for i, raw in enumerate(schedule):
-        if not isinstance(raw, Mapping):
-            raise bad(i, f"must be a mapping with keys {_EVENT_KEYS}. Got {raw!r} instead.")
-        unknown = sorted(str(k) for k in raw if k not in _EVENT_KEYS)
-        if unknown:
-            raise bad(i, f"unknown key(s) {unknown}; the allowed keys are {list(_EVENT_KEYS)}.")
-        for key in ("at", "to"):
-            if key not in raw:
-                raise bad(i, f"the required key {key!r} is missing.")
-        at, to = raw["at"], raw["to"]
-        shape = raw.get("shape", "sudden")
-        width = raw.get("width", 0)
-        if not is_int(at) or not 0 <= at < n_samples:
-            raise bad(
-                i, f"'at' must be an int in [0, n_samples) = [0, {n_samples}). Got {at!r} instead."
-            )
-        if not is_int(to) or not 0 <= to < n_concepts:
-            raise bad(
-                i,
-                f"'to' must be a concept index, an int in [0, {n_concepts - 1}]. "
-                f"Got {to!r} instead.",
-            )
-        if shape not in DRIFT_SHAPES:
-            raise bad(
-                i,
-                f"'shape' must be one of {', '.join(map(repr, DRIFT_SHAPES))}. "
-                f"Got {shape!r} instead.",
-            )
-        if shape == "sudden":
-            if not is_int(width) or width != 0:
-                raise bad(i, f"'width' must be 0 for a sudden drift. Got {width!r} instead.")
-        elif not is_int(width) or width < 1:
-            raise bad(i, f"'width' must be an int >= 1 for a {shape} drift. Got {width!r} instead.")
-        if shape == "incremental" and not incremental_ok:
-            raise bad(
-                i,
-                f"shape 'incremental' is not supported by {owner}, whose concepts "
-                "are not numeric; use 'sudden' or 'gradual'.",
-            )
-        at, to, width = int(at), int(to), int(width)
+        at, to, shape, width = _check_event(raw, lambda message, i=i: bad(i, message), owner,
+                                            n_samples, n_concepts, incremental_ok)
         if at + width > n_samples:
             raise bad(
                 i,
@@ -230,11 +227,18 @@ class SyntheticStream(Stream):
     :mod:`sim.streams.schedule`.
     """
 
+    #: a generated stream's drifts start at an exact sample: a retrain before a drift's
+    #: start step saw nothing of it
+    onset_tolerance = 0
     #: whether the concepts' parameters can be interpolated (incremental drifts)
     _interpolable = True
     _block_size = BLOCK_SIZE
+    #: the rules of the parameters that stand alone (validated first, by ``_spec``)
+    _constraints: dict = {"n_samples": Interval("int", 1)}
+    rechunkable = True  # batches() validates, then cuts as Stream.batches does
 
     # ----- the public interface -----------------------------------------------------
+
     def batches(self, seed: int, step_size: int | None = None):
         """Yield the stream's steps in order.
 
@@ -247,7 +251,7 @@ class SyntheticStream(Stream):
             Samples per step.
         """
         self._spec()  # validate now rather than at the first next()
-        self._root(seed)
+        seed_root(seed, type(self).__name__)
         return super().batches(seed, step_size)
 
     @property
@@ -278,8 +282,10 @@ class SyntheticStream(Stream):
 
     # ----- validation ---------------------------------------------------------------
     def _spec(self) -> SimpleNamespace:
+        """Validate: ``_constraints``, then the generator's own rules, then the schedule."""
         owner = type(self).__name__
-        n_samples = check(owner, "n_samples", self.n_samples, Interval("int", 1))
+        validate(self)
+        n_samples = self.n_samples
         spec = self._check_params()
         n_concepts = spec["n_concepts"]
         concept = check(owner, "concept", self.concept, Interval("int", 0, n_concepts - 1))
@@ -295,20 +301,10 @@ class SyntheticStream(Stream):
                 )
         return spec
 
-    def _root(self, seed: Any) -> tuple[Any, tuple[int, ...]]:
-        if isinstance(seed, np.random.SeedSequence):
-            return seed.entropy, tuple(seed.spawn_key)
-        if not is_int(seed) or seed < 0:
-            raise ValueError(
-                f"The 'seed' argument of {type(self).__name__}.batches must be an int >= 0 "
-                f"or a numpy SeedSequence. Got {seed!r} instead."
-            )
-        return int(seed), ()
-
     # ----- generation ---------------------------------------------------------------
     def _blocks(self, seed: Any) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
         spec = self._spec()
-        entropy, key = self._root(seed)
+        entropy, key = seed_root(seed, type(self).__name__)
 
         def make_rng(*purpose: int) -> np.random.Generator:
             seq = np.random.SeedSequence(entropy, spawn_key=key + purpose)

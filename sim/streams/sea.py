@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
-
-from sim.checks import Interval, check, is_real, param_error
-from sim.streams.schedule import SyntheticStream, flip_labels, is_sequence
+from sim.checks import Floats, Interval
+from sim.streams.schedule import SyntheticStream, flip_labels
 
 __all__ = ["SEA"]
 
@@ -51,6 +49,10 @@ class SEA(SyntheticStream):
     """
 
     version = "1"
+    _constraints = SyntheticStream._constraints | {
+        "thresholds": Floats(),
+        "noise": Interval("float", 0.0, 1.0, closed="left"),
+    }
 
     def __init__(
         self,
@@ -72,17 +74,8 @@ class SEA(SyntheticStream):
         return 3
 
     def _check_params(self):
-        owner = type(self).__name__
-        rule = "a non-empty list of finite floats"
         th = self.thresholds
-        if (
-            not is_sequence(th)
-            or len(th) == 0
-            or not all(is_real(t) and np.isfinite(t) for t in th)
-        ):
-            raise param_error(owner, "thresholds", rule, th)
-        noise = check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left"))
-        return {"n_concepts": len(th), "thresholds": [float(t) for t in th], "noise": noise}
+        return {"n_concepts": len(th), "thresholds": [float(t) for t in th], "noise": self.noise}
 
     def _concept_table(self, spec, make_rng):
         return {"theta": spec.thresholds}

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from sim.checks import Interval, Options, check
+from sim.checks import Interval, Options
 from sim.streams.schedule import SyntheticStream, flip_labels
 
 __all__ = ["Stagger"]
@@ -89,6 +89,11 @@ class Stagger(SyntheticStream):
     version = "1"
     _interpolable = False
 
+    _constraints = SyntheticStream._constraints | {
+        "balance_classes": Options((False, True)),
+        "noise": Interval("float", 0.0, 1.0, closed="left"),
+    }
+
     def __init__(
         self,
         n_samples: int = 100_000,
@@ -109,13 +114,7 @@ class Stagger(SyntheticStream):
         return 3
 
     def _check_params(self):
-        owner = type(self).__name__
-        return {
-            "n_concepts": 3,
-            "balance": check(owner, "balance_classes", self.balance_classes,
-                             Options((False, True))),
-            "noise": check(owner, "noise", self.noise, Interval("float", 0.0, 1.0, closed="left")),
-        }
+        return {"n_concepts": 3, "balance": self.balance_classes, "noise": self.noise}
 
     def _concept_table(self, spec, make_rng):
         return {"rule": np.arange(3)}

@@ -1,20 +1,30 @@
 """Replay a real data set as a stream: :class:`Tabular`.
 
-A CSV file, a parquet file or a pandas DataFrame is replayed in its row order (or
-sorted by a time column), numeric features as they are and categorical features as
-integer codes, cut into steps of a fixed number of samples (the engine's ``step_size``)
-or into time buckets (one day, one hour, one week of a time column).
+A CSV file (with or without a header, compressed or not), a parquet file or a pandas
+DataFrame (with any column labels) is replayed in its row order (or sorted by a time
+column), numeric features as they are and categorical features (text columns, or the
+columns declared categorical) as integer codes, cut into steps of a fixed number of
+samples (the engine's ``step_size``) or into time buckets (one day, one hour, one week
+of a time column).
 
-A real data set has no known drifts: ``drifts == ()``, so the metrics that need ground
-truth are reported as not available. To measure detection delays and false alarms on
-real data, inject a declared drift with :class:`~sim.streams.Injection`.
+The data are checked whole before the first step is replayed: a missing column, a first
+row that looks like data rather than a header, a column mixing numbers and text, a
+missing label or an empty file is an error naming what is wrong and what is allowed.
+Rows with missing values are either an error (``missing="error"``) or skipped and
+counted (``missing="skip"``): :attr:`Tabular.rows_` says how many rows were read,
+replayed and skipped, and why.
+
+Known events (a published change point, a release date, a pricing change) are declared
+with ``events``; they are the stream's :attr:`~Tabular.drifts`, the ground truth of the
+drift metrics, and ``ground_truth_complete`` says whether they are all of them. To
+measure detection on a change of known size, inject one with :class:`~sim.streams.Injection`.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -22,16 +32,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.checks import is_int, is_real, param_error
-from sim.streams.base import Stream
+from sim.checks import Interval, Options, check, is_int, is_real, param_error
+from sim.streams.base import Stream, rechunk
 from sim.streams.schedule import is_sequence
-from sim.types import Batch, Drift
+from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
+from sim.types import TASKS as _TASKS
 
-__all__ = ["Tabular"]
+__all__ = ["EVENT_KINDS", "Tabular"]
 
-_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst", ".tsv")
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.xz", ".csv.zip", ".csv.zst", ".tsv",
+                 ".tsv.gz", ".txt", ".data")
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_TASKS = ("classification", "regression")
+
+EVENT_KINDS = (*DRIFT_KINDS, "incident")
+"""Kinds of a declared event: a drift kind, or ``"incident"`` (an outage, a bad batch)."""
+
+_EVENT_KEYS = ("at", "kind", "shape", "width")
 
 
 def _kind_of_path(path: Path) -> str | None:
@@ -43,61 +59,98 @@ def _kind_of_path(path: Path) -> str | None:
     return None
 
 
+def _is_label(value: Any) -> bool:
+    """Whether ``value`` can name a column: a non-empty str or an int."""
+    return (isinstance(value, str) and bool(value)) or is_int(value)
+
+
 class Tabular(Stream):
     """Replay a CSV file, a parquet file or a DataFrame, in order, as a stream.
 
     The rows are replayed in their order, or sorted by the ``time`` column (a stable
-    sort, so rows with equal times keep their order). Files are read lazily, in chunks
-    of ``chunksize`` rows, when their rows are already in order; a file whose time
-    column is out of order is read whole and sorted. The replay is deterministic: the
-    seed is accepted for the stream interface and ignored.
+    sort, so rows with equal times keep their order). :meth:`batches` first reads the
+    data once, chunk by chunk, to check it (columns, types, missing values, the declared
+    events); the replay then reads it again lazily, so memory stays O(``chunksize``)
+    for a file in order. The replay is deterministic: the seed is accepted for the
+    stream interface and ignored.
 
     Steps: with ``step=None`` a step is ``step_size`` rows (the engine's protocol
     ``step_size``; e.g. 48 half-hours for one day of Elec2). With ``step`` set, the
     stream cuts its own steps by the ``time`` column and **ignores** ``step_size``: a
     step is one bucket (``"1D"``: one calendar day), ``Batch.t`` counts buckets from the
     first one, and a bucket without rows is skipped (``t`` then jumps, so a label delay
-    of one step stays one bucket of time). Ground-truth metrics convert sample indices
-    to steps with ``step_size``, so keep time buckets for streams without injected
-    drifts, or use ``step=None``.
+    of one step stays one bucket of time). Buckets may hold any number of rows; the
+    metrics place a drift in the step whose rows hold its first sample.
 
-    Features: numeric columns become float64 columns of ``X``; the columns listed in
-    ``categorical`` become integer codes (0, 1, 2, ... in order of first appearance,
-    stable across chunks and runs), also stored as float64. Encode them in the model
-    pipeline, e.g. a scikit-learn ``ColumnTransformer`` with a ``OneHotEncoder`` on
-    :attr:`categorical_features` (see ``conf/model/elec2_pipeline.yaml``).
+    Features: numeric (and boolean) columns become float64 columns of ``X``. Text and
+    pandas categorical columns, and the columns listed in ``categorical``, become
+    integer codes (0, 1, 2, ... in order of first appearance, stable across chunks and
+    runs), also stored as float64; :attr:`categorical_features` gives their columns
+    of ``X``, for the model's encoder (``conf/model/one_hot_tree.yaml``) and the
+    data-drift tests (``DataDrift(categorical=...)``, χ² on them).
 
     Parameters
     ----------
     data
-        A DataFrame; the path of a CSV file (``.csv``, ``.csv.gz``, ... ; ``.tsv``
-        tab-separated) or a parquet file (``.parquet``, ``.pq``); or a callable without
-        arguments returning either (called on use, e.g.
+        A DataFrame; the path of a CSV file (``.csv``, ``.csv.gz``, ``.csv.bz2``, ...,
+        ``.tsv``, ``.txt``, ``.data``) or a parquet file (``.parquet``, ``.pq``); or a
+        callable without arguments returning either (called on use, e.g.
         ``functools.partial(sim.datasets.electricity, cache_dir=...)``), so that a
         config can name a data set without loading it.
     target
-        Name of the target column (labels, or values for regression).
+        The target column (labels, or values for regression): its name, or its number
+        in a file read with ``header=None`` (``0`` is the first column), or any label
+        of a DataFrame's columns (an int label matches ``33`` or ``"33"``).
     features
-        Names of the feature columns, in the order of ``X``'s columns (None: every
-        column but ``target`` and ``time``).
+        The feature columns, in the order of ``X``'s columns (None: every column but
+        ``target`` and ``time``).
     categorical
-        Names of the features to integer-code (strings, categories, ...). A feature not
-        listed here must be numeric (or boolean).
+        Features to integer-code besides the text columns (e.g. a numeric code such as
+        a weekday). A feature neither numeric nor listed here must hold text.
     time
-        Name of a time column (datetimes, date strings or numbers): rows are replayed
-        sorted by it and ``Batch.time`` holds it. Not a feature unless listed in
-        ``features``.
+        A time column (datetimes, date strings or numbers): rows are replayed sorted by
+        it and ``Batch.time`` holds it. Not a feature unless listed in ``features``.
     step
         None: steps of ``step_size`` rows. A pandas frequency (``"1D"``, ``"12h"``,
         ``"30min"``, or a calendar period ``"W"``, ``"M"``) to bucket a datetime
         ``time`` column; a positive number to bucket a numeric ``time`` column into
         ``floor(time / step)`` (e.g. ``86400`` for days of Unix seconds).
     n_samples
-        Replay only the first ``n_samples`` rows (None: all).
+        Replay only the first ``n_samples`` rows of the data (None: all).
     task
         ``"classification"`` (the target is a label) or ``"regression"`` (numeric).
     chunksize
         Rows read at a time from a file (memory, not results, depends on it).
+    header
+        For a CSV: ``"infer"`` (the first row is the header, unless ``names`` is
+        given; a first row of numbers only is refused as probably data), ``None`` (no
+        header: columns are numbered 0, 1, ... or named by ``names``) or the row
+        number of the header (``0``: the first row, even if it holds numbers).
+    names
+        For a CSV: the column names, in order (with ``header=None`` or ``"infer"``, the
+        file has no header row; with ``header=0``, they replace it).
+    sep
+        For a CSV: the field separator (None: ``","``, or a tab for ``.tsv``).
+    missing
+        ``"error"``: a missing value in a used column is an error naming its row and
+        column. ``"skip"``: such rows are skipped, counted in :attr:`rows_` by column.
+    events
+        Known events, each a mapping ``{"at": ..., "kind": ..., "shape": "sudden",
+        "width": 0}``: ``at`` is a row number of the data (counted from 0, in the
+        file's order, header excluded) or, with a ``time`` column, a time stamp (a date
+        string, a datetime or a number: the event starts at the first replayed row at or
+        after it); ``kind`` one of :data:`EVENT_KINDS`; ``shape`` one of ``"sudden"``,
+        ``"gradual"``, ``"incremental"``; ``width`` the rows the change takes (0 for a
+        sudden one). They become :attr:`drifts`, in sample indices of the replay.
+    ground_truth_complete
+        Whether ``events`` lists every change of the data (default False: real data
+        has changes nobody declared, so false alarms cannot be counted as such).
+
+    Attributes
+    ----------
+    rows_
+        Set by :meth:`batches`: ``{"rows_read": ..., "rows_replayed": ...,
+        "rows_skipped": ..., "skipped_because": {reason: count}}``.
 
     Examples
     --------
@@ -108,7 +161,7 @@ class Tabular(Stream):
     ...     "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
     ...     "label": ["a", "b", "a", "b", "b", "a"],
     ... })
-    >>> stream = Tabular(frame, target="label", time="when", categorical=["colour"])
+    >>> stream = Tabular(frame, target="label", time="when")
     >>> stream.feature_names, stream.categorical_features, stream.drifts
     (['colour', 'size'], [0], ())
     >>> for batch in stream.batches(seed=0, step_size=4):
@@ -118,25 +171,45 @@ class Tabular(Stream):
 
     With ``step="1D"`` a step is one day of ``when``, whatever ``step_size`` is:
 
-    >>> daily = Tabular(frame, target="label", time="when", categorical=["colour"],
-    ...                 step="1D")
+    >>> daily = Tabular(frame, target="label", time="when", step="1D")
     >>> [(b.t, len(b)) for b in daily.batches(seed=0, step_size=500)]
     [(0, 2), (1, 2), (2, 2)]
+
+    A known change, declared by its time stamp, is the stream's ground truth:
+
+    >>> known = Tabular(frame, target="label", time="when",
+    ...                 events=[{"at": "2024-01-02", "kind": "concept"}])
+    >>> [(d.start, d.kind) for d in known.drifts], known.ground_truth_complete
+    ([(2, 'concept')], False)
     """
 
-    version = "1"
+    version = "2"
+
+    _constraints = {
+        "n_samples": Interval("int", 1, allow_none=True),
+        "task": Options(_TASKS),
+        "chunksize": Interval("int", 1),
+        "missing": Options(("error", "skip")),
+        "ground_truth_complete": Options((True, False)),
+    }
 
     def __init__(
         self,
         data: pd.DataFrame | str | os.PathLike | Callable[[], Any] | None = None,
-        target: str | None = None,
-        features: Sequence[str] | None = None,
-        categorical: Sequence[str] = (),
-        time: str | None = None,
+        target: str | int | None = None,
+        features: Sequence[str | int] | None = None,
+        categorical: Sequence[str | int] = (),
+        time: str | int | None = None,
         step: str | float | None = None,
         n_samples: int | None = None,
         task: str = "classification",
         chunksize: int = 16_384,
+        header: str | int | None = "infer",
+        names: Sequence[str] | None = None,
+        sep: str | None = None,
+        missing: str = "error",
+        events: Sequence[Mapping] = (),
+        ground_truth_complete: bool = False,
     ):
         self.data = data
         self.target = target
@@ -147,13 +220,19 @@ class Tabular(Stream):
         self.n_samples = n_samples
         self.task = task
         self.chunksize = chunksize
+        self.header = header
+        self.names = names
+        self.sep = sep
+        self.missing = missing
+        self.events = events
+        self.ground_truth_complete = ground_truth_complete
 
     # ----- the public interface -------------------------------------------------------
     def batches(self, seed: Any = 0, step_size: int | None = None) -> Iterator[Batch]:
-        """Yield the data's steps in order.
+        """Check the whole data, then yield its steps in order.
 
-        Parameters are checked and the columns validated now; values (missing values,
-        non-numeric features) are checked as the rows are read.
+        Every error (parameters, columns, types, missing values, events) is raised by
+        this call, before the first step; :attr:`rows_` is set.
 
         Parameters
         ----------
@@ -169,22 +248,23 @@ class Tabular(Stream):
             raise ValueError(
                 f"The 'step_size' parameter must be an int >= 1. Got {step_size!r} instead."
             )
-        source = self._source(spec)
-        columns = self._resolve(spec, source)
-        return self._generate(spec, source, columns, step_size)
+        scan = self._scan()
+        self.rows_ = scan.rows
+        return self._generate(scan, step_size)
 
     @property
     def drifts(self) -> tuple[Drift, ...]:
-        """No known drifts: real data has no ground truth (``()``)."""
-        return ()
+        """The declared events, in sample indices of the replay (``()`` when none)."""
+        if not self.events:
+            return ()
+        return self._scan().drifts
 
     @property
     def feature_names(self) -> list[str]:
         """Names of ``X``'s columns, in order (reads the header if ``features`` is None)."""
-        spec = self._spec()
-        if spec.features is not None:
-            return list(spec.features)
-        return self._resolve(spec, self._source(spec)).features
+        features = self._spec().features
+        return [str(c) for c in (features if features is not None
+                                 else self._layout().features)]
 
     @property
     def n_features(self) -> int:
@@ -194,40 +274,31 @@ class Tabular(Stream):
     @property
     def categorical_features(self) -> list[int]:
         """Column indices of the integer-coded categorical features in ``X``."""
-        names = self.feature_names
-        return [names.index(c) for c in self._spec().categorical]
+        layout = self._layout()
+        return [layout.features.index(c) for c in layout.categorical]
 
     @property
     def classes(self) -> np.ndarray | None:
-        """The sorted labels present in the target column (None for regression).
-
-        Reads the target column of the whole data.
-        """
-        spec = self._spec()
-        if spec.task != "classification":
+        """The sorted labels replayed (None for regression); checks the whole data."""
+        if self._spec().task != "classification":
             return None
-        source = self._source(spec)
-        self._resolve(spec, source)
-        y = _read_column(source, spec.target)
-        if y.isna().any():
-            raise _missing_error(spec.target, int(np.flatnonzero(y.isna().to_numpy())[0]),
-                                 _describe(source))
-        return np.unique(_labels(y))
+        return self._scan().classes
 
     # ----- validation -----------------------------------------------------------------
     def _spec(self) -> SimpleNamespace:
         owner = type(self).__name__
-        data = self.data
-        if data is None:
+        for name, rule in self._constraints.items():
+            check(self, name, getattr(self, name), rule)
+        if self.data is None:
             raise param_error(owner, "data", "a DataFrame, a callable returning one, or the "
-                              "path of a CSV or parquet file", data)
-        if not isinstance(self.target, str) or not self.target:
-            raise param_error(owner, "target", "the name of the target column (a str)",
-                              self.target)
+                              "path of a CSV or parquet file", self.data)
+        if not _is_label(self.target):
+            raise param_error(owner, "target", "the name of the target column (a str, or "
+                              "an int for a numbered column)", self.target)
         features = self.features
         if features is not None:
             if (not is_sequence(features) or not len(features)
-                    or not all(isinstance(f, str) for f in features)):
+                    or not all(_is_label(f) for f in features)):
                 raise param_error(owner, "features", "None or a non-empty list of column "
                                   "names", features)
             if len(set(features)) != len(features):
@@ -235,43 +306,47 @@ class Tabular(Stream):
                                   features)
             features = list(features)
         categorical = self.categorical if self.categorical is not None else ()
-        if not is_sequence(categorical) or not all(isinstance(c, str) for c in categorical):
+        if not is_sequence(categorical) or not all(_is_label(c) for c in categorical):
             raise param_error(owner, "categorical", "a list of feature names", self.categorical)
-        categorical = list(categorical)
-        if features is not None:
-            unknown = [c for c in categorical if c not in features]
-            if unknown:
-                raise param_error(owner, "categorical", f"a list of names among the features "
-                                  f"{features}", self.categorical)
-        if self.time is not None and not isinstance(self.time, str):
-            raise param_error(owner, "time", "None or the name of a time column (a str)",
-                              self.time)
+        if self.time is not None and not _is_label(self.time):
+            raise param_error(owner, "time", "None or the name of a time column", self.time)
         step = self.step
         if step is not None:
             if self.time is None:
                 raise ValueError(f"The 'step' parameter of {owner} buckets rows by the "
                                  f"'time' column, which is None. Got step={step!r}; set "
                                  "'time', or step=None for steps of step_size rows.")
+            rule = "None, a pandas frequency ('1D', '12h', 'W', 'M') or a number > 0"
             if isinstance(step, str):
                 try:
                     step = pd.tseries.frequencies.to_offset(step)
                 except ValueError:
-                    raise param_error(owner, "step", "None, a pandas frequency ('1D', '12h', "
-                                      "'W', 'M') or a number > 0", self.step) from None
+                    raise param_error(owner, "step", rule, self.step) from None
             elif not (is_real(step) and math.isfinite(step) and step > 0):
-                raise param_error(owner, "step", "None, a pandas frequency ('1D', '12h', "
-                                  "'W', 'M') or a number > 0", step)
-        if self.n_samples is not None and (not is_int(self.n_samples) or self.n_samples < 1):
-            raise param_error(owner, "n_samples", "None or an int >= 1", self.n_samples)
-        if self.task not in _TASKS:
-            raise param_error(owner, "task", "one of 'classification', 'regression'",
-                              self.task)
-        if not is_int(self.chunksize) or self.chunksize < 1:
-            raise param_error(owner, "chunksize", "an int >= 1", self.chunksize)
+                raise param_error(owner, "step", rule, step)
+        header = self.header
+        if not (header is None or header == "infer" or (is_int(header) and header >= 0)):
+            raise param_error(owner, "header", "'infer', None (no header row) or the row "
+                              "number of the header (an int >= 0)", header)
+        names = self.names
+        if names is not None:
+            if (not is_sequence(names) or not len(names) or not all(_is_label(n) for n in names)
+                    or len(set(names)) != len(names)):
+                raise param_error(owner, "names", "None or a list of distinct column names",
+                                  names)
+            names = list(names)
+        if self.sep is not None and (not isinstance(self.sep, str) or not self.sep):
+            raise param_error(owner, "sep", "None or a separator string", self.sep)
+        events = self.events if self.events is not None else ()
+        if not is_sequence(events) or not all(isinstance(e, Mapping) for e in events):
+            raise param_error(owner, "events", "a list of mappings {at, kind, shape, width}",
+                              self.events)
         return SimpleNamespace(
-            data=data, target=self.target, features=features, categorical=categorical,
-            time=self.time, step=step, n_samples=self.n_samples, task=self.task,
-            chunksize=int(self.chunksize),
+            data=self.data, target=self.target, features=features,
+            categorical=list(categorical), time=self.time, step=step,
+            n_samples=self.n_samples, task=self.task, chunksize=int(self.chunksize),
+            header=header, names=names, sep=self.sep, missing=self.missing,
+            events=[dict(e) for e in events],
         )
 
     def _source(self, spec) -> SimpleNamespace:
@@ -279,14 +354,14 @@ class Tabular(Stream):
         owner = type(self).__name__
         data = spec.data
         rule = ("a DataFrame, a callable returning one, or the path of a CSV (.csv, .csv.gz, "
-                ".tsv) or parquet (.parquet, .pq) file")
+                ".tsv, ...) or parquet (.parquet, .pq) file")
         if callable(data) and not isinstance(data, pd.DataFrame):
             data = data()
             if callable(data) and not isinstance(data, pd.DataFrame):
                 raise param_error(owner, "data", rule + " (the callable returned another "
                                   "callable)", data)
         if isinstance(data, pd.DataFrame):
-            return SimpleNamespace(kind="frame", frame=data, path=None)
+            return SimpleNamespace(kind="frame", frame=data, path=None, options={})
         if isinstance(data, (str, os.PathLike)):
             path = Path(data).expanduser()
             kind = _kind_of_path(path)
@@ -297,56 +372,117 @@ class Tabular(Stream):
                     f"The 'data' parameter of {owner} names a file that does not exist: "
                     f"'{path}' (relative paths are resolved from {Path.cwd()})."
                 )
-            return SimpleNamespace(kind=kind, frame=None, path=path)
+            options = {}
+            if kind == "csv":
+                sep = spec.sep or ("\t" if ".tsv" in path.name.lower() else ",")
+                header = spec.header
+                if header == "infer":
+                    header = None if spec.names is not None else 0
+                options = {"sep": sep, "header": header, "names": spec.names}
+            return SimpleNamespace(kind=kind, frame=None, path=path, options=options)
         raise param_error(owner, "data", rule, spec.data)
 
-    def _resolve(self, spec, source) -> SimpleNamespace:
-        """Check the column names against the data's header; return the columns to read."""
+    def _layout(self) -> SimpleNamespace:
+        """Check the columns against the data's header and first rows (not the whole data)."""
+        spec = self._spec()
+        source = self._source(spec)
         owner = type(self).__name__
-        available = [str(c) for c in _header(source)]
         where = _describe(source)
+        head = _head(source, spec.chunksize, owner)
+        columns = list(head.columns)
+        if spec.header == "infer" and spec.names is None and source.kind == "csv" \
+                and _looks_like_data(columns):
+            raise ValueError(
+                f"The first row of {where} looks like data, not a header: its column names "
+                f"are numbers ({_preview(columns)}). For a file without a header row pass "
+                "header=None (the columns are then numbered 0, 1, ...: target=0 is the "
+                "first) or names=[...] to name them; if that row is the header, pass "
+                "header=0.")
 
-        def unknown(name: str, value: Any, missing: list[str]) -> ValueError:
-            return ValueError(
-                f"The '{name}' parameter of {owner} names column(s) {missing} that {where} "
-                f"does not have. Got {value!r}; the columns are {available}."
-            )
+        def find(name: str, label: Any) -> Any:
+            exact = [c for c in columns if type(c) is type(label) and c == label]
+            loose = exact or [c for c in columns if str(c) == str(label)]
+            if len(loose) != 1:
+                problem = "is ambiguous: several columns are" if loose else "is not a column of"
+                raise ValueError(
+                    f"The {name!r} parameter of {owner} names {label!r}, which {problem} "
+                    f"{where}. Got {label!r}; the columns are {_preview(columns)}"
+                    f"{'' if spec.header is None or source.kind != 'csv' else _header_hint()}.")
+            return loose[0]
 
-        if spec.target not in available:
-            raise unknown("target", spec.target, [spec.target])
-        if spec.time is not None and spec.time not in available:
-            raise unknown("time", spec.time, [spec.time])
+        target = find("target", spec.target)
+        time = find("time", spec.time) if spec.time is not None else None
         if spec.features is not None:
-            missing = [f for f in spec.features if f not in available]
-            if missing:
-                raise unknown("features", spec.features, missing)
-            if spec.target in spec.features:
+            features = [find("features", f) for f in spec.features]
+            if target in features:
                 raise param_error(owner, "features", f"a list of columns without the target "
                                   f"{spec.target!r}", spec.features)
-            features = list(spec.features)
         else:
-            features = [c for c in available if c not in (spec.target, spec.time)]
+            features = [c for c in columns if c != target and c != time]
             if not features:
                 raise ValueError(f"{where} has no column besides the target and time; "
-                                 f"{owner} needs at least one feature.")
-        missing = [c for c in spec.categorical if c not in features]
-        if missing:
+                                 f"{owner} needs at least one feature. The columns are "
+                                 f"{_preview(columns)}.")
+        declared = [find("categorical", c) for c in spec.categorical]
+        outside = [c for c in declared if c not in features]
+        if outside:
             raise param_error(owner, "categorical", f"a list of names among the features "
-                              f"{features}", spec.categorical)
-        read = list(dict.fromkeys([*features, spec.target]
-                                  + ([spec.time] if spec.time else [])))
-        return SimpleNamespace(features=features, read=read)
+                              f"{_preview(features)}", spec.categorical)
+        categorical = [f for f in features if f in declared or _is_text(head[f])]
+        read = list(dict.fromkeys([*features, target] + ([time] if time is not None else [])))
+        return SimpleNamespace(spec=spec, source=source, where=where, features=features,
+                               categorical=categorical, target=target, time=time, read=read,
+                               numeric_target=_is_number_column(head[target]))
 
-    # ----- reading and cutting --------------------------------------------------------
-    def _generate(self, spec, source, columns, step_size) -> Iterator[Batch]:
+    # ----- the whole-data check, and the replay ----------------------------------------
+    def _scan(self) -> SimpleNamespace:
+        """Read the data once: check every row, count skipped rows, place the events."""
+        layout = self._layout()
+        key = _scan_key(self, layout)
+        cached = getattr(self, "_scanned", None)
+        if key is not None and cached is not None and cached[0] == key:
+            return cached[1]
+        order = _order(layout)
+        kept: list[np.ndarray] = []
+        labels: set = set()
+        reasons: dict[str, int] = {}
+        n_read = 0
+        in_memory = layout.source.kind == "frame"  # keep its arrays: the frame is in memory
+        blocks = []
+        for block in _blocks(layout, order, reasons):
+            n_read = block.rows_read
+            kept.append(block.rows)
+            if in_memory:
+                blocks.append(block)
+            if layout.spec.task == "classification":
+                labels.update(np.unique(block.y).tolist())
+        if not n_read:
+            raise ValueError(f"{layout.where} has no rows (only a header, or nothing): "
+                             "Tabular needs at least one row to replay.")
+        rows = np.concatenate(kept) if kept else np.empty(0, dtype=np.int64)
+        if not len(rows):
+            raise ValueError(f"Every row of {layout.where} was skipped ({_reasons(reasons)}); "
+                             "nothing is left to replay.")
+        skipped = n_read - len(rows)
+        result = SimpleNamespace(
+            rows={"rows_read": int(n_read), "rows_replayed": int(len(rows)),
+                  "rows_skipped": int(skipped), "skipped_because": dict(reasons)},
+            classes=np.array(sorted(labels)) if labels else None,
+            drifts=_drifts(layout, rows, n_read),
+            layout=layout, order=order, blocks=blocks if in_memory else None,
+        )
+        self._scanned = (key, result)
+        return result
+
+    def _generate(self, scan, step_size) -> Iterator[Batch]:
         """Read, convert and cut the rows (the lazy part of :meth:`batches`)."""
-        arrays = _Converter(spec, columns, _describe(source))
-        frames = _frames(source, spec, columns.read)
-        blocks = (arrays(frame, start) for frame, start in frames)
-        if spec.step is None:
-            yield from _cut_by_size(blocks, int(step_size))
+        layout = scan.layout
+        read = scan.blocks if scan.blocks is not None else _blocks(layout, scan.order, {})
+        blocks = ((b.X, b.y, None, b.time) for b in read)
+        if layout.spec.step is None:
+            yield from rechunk(blocks, int(step_size))
         else:
-            yield from _cut_by_bucket(blocks, spec.step)
+            yield from _cut_by_bucket(blocks, layout.spec.step)
 
 
 # ---------------------------------------------------------------------------------------
@@ -367,39 +503,93 @@ def _describe(source) -> str:
     return "the DataFrame" if source.kind == "frame" else f"'{source.path}'"
 
 
-def _csv_options(path: Path) -> dict:
-    return {"sep": "\t"} if path.name.lower().endswith(".tsv") else {}
+def _preview(values: Sequence, n: int = 12) -> str:
+    shown = ", ".join(repr(v) for v in list(values)[:n])
+    return f"[{shown}{', ...' if len(values) > n else ''}] ({len(values)} columns)"
 
 
-def _header(source) -> list:
+def _header_hint() -> str:
+    return ("; if the file has no header row, pass header=None (columns numbered 0, 1, ...) "
+            "or names=[...]")
+
+
+def _is_number(label: Any) -> bool:
+    try:
+        float(str(label))
+    except ValueError:
+        return False
+    return True
+
+
+def _looks_like_data(columns: list) -> bool:
+    """Whether a header is probably a data row.
+
+    Half its names or more are numbers, and not the column positions (``0,1,2,...`` is how
+    a DataFrame with numbered columns is written).
+    """
+    numbers = [(i, float(str(c))) for i, c in enumerate(columns) if _is_number(c)]
+    return 2 * len(numbers) >= len(columns) and any(i != value for i, value in numbers)
+
+
+def _is_number_column(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values)
+
+
+def _is_text(values: pd.Series) -> bool:
+    """Whether a column holds text (or pandas categories) and no value that reads as a number.
+
+    A column mixing numbers and text is neither, and an error unless declared categorical.
+    """
+    if _is_number_column(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return False
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return True
+    present = values.dropna()
+    return not pd.to_numeric(present, errors="coerce").notna().any()
+
+
+def _head(source, n: int, owner: str) -> pd.DataFrame:
+    """Read the first ``n`` rows (the header and the column types)."""
     if source.kind == "frame":
-        return list(source.frame.columns)
+        return source.frame.iloc[:n]
     if source.kind == "csv":
-        return list(pd.read_csv(source.path, nrows=0, **_csv_options(source.path)).columns)
+        try:
+            return pd.read_csv(source.path, nrows=n, **source.options)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{_describe(source)} is empty: no header and no rows. {owner} "
+                             "needs a CSV with at least one row.") from None
     import pyarrow.parquet as pq
 
-    return list(pq.ParquetFile(source.path).schema_arrow.names)
+    file = pq.ParquetFile(source.path)
+    batch = next(file.iter_batches(batch_size=n), None)
+    return batch.to_pandas() if batch is not None else file.schema_arrow.empty_table().to_pandas()
 
 
-def _read_column(source, name: str) -> pd.Series:
-    """Read one whole column (for the time order and the class list)."""
+def _scan_key(stream: Tabular, layout) -> tuple | None:
+    """Return what the scan of a file depends on: the parameters and the file's identity.
+
+    None for a DataFrame (it may change in place; scanning one is fast).
+    """
+    source = layout.source
+    if source.kind == "frame":
+        return None
+    params = {k: v for k, v in stream.get_params(deep=False).items() if k != "data"}
+    st = source.path.stat()
+    return (repr(sorted(params.items(), key=lambda kv: kv[0])), str(source.path),
+            st.st_mtime_ns, st.st_size)
+
+
+def _read_column(layout, name) -> pd.Series:
+    """Read one whole column (for the time order)."""
+    source = layout.source
     if source.kind == "frame":
         return source.frame[name].reset_index(drop=True)
     if source.kind == "csv":
-        return pd.read_csv(source.path, usecols=[name], **_csv_options(source.path))[name]
+        return pd.read_csv(source.path, usecols=[name], **source.options)[name]
     return pd.read_parquet(source.path, columns=[name])[name]
 
 
-def _labels(values: pd.Series) -> np.ndarray:
-    """Labels as a numpy array: strings as a unicode array, numbers as they are."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        values = values.astype(values.cat.categories.dtype)
-    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return values.to_numpy()
-    return values.astype(str).to_numpy(dtype=str)
-
-
-def _as_time(values: pd.Series, name: str, where: str) -> pd.Series:
+def _as_time(values: pd.Series, name, where: str) -> pd.Series:
     """Return a time column as datetimes (parsed if needed) or float numbers."""
     if pd.api.types.is_datetime64_any_dtype(values):
         return values
@@ -412,43 +602,51 @@ def _as_time(values: pd.Series, name: str, where: str) -> pd.Series:
                          f"dates: {ex}") from None
 
 
-def _missing_error(column: str, row: int, where: str) -> ValueError:
+def _missing_error(column, row: int, where: str) -> ValueError:
     return ValueError(
-        f"Column {column!r} of {where} has a missing value at row {row} (counted from 0). "
-        "Tabular does not impute: drop or fill missing values first (e.g. "
-        "DataFrame.dropna() or fillna())."
+        f"Column {column!r} of {where} has a missing value at row {row} (counted from 0, "
+        "header excluded). Tabular does not impute: pass missing='skip' to skip such rows "
+        "(they are counted in the run's summary), or fill them first (DataFrame.fillna())."
     )
 
 
-def _frames(source, spec, read: list[str]) -> Iterator[tuple[pd.DataFrame, int]]:
-    """Yield ``(frame, first row number)`` chunks in replay order, up to ``n_samples``."""
+def _order(layout) -> np.ndarray | None:
+    """Return the replay order of the rows when the time column is not sorted, else None."""
+    if layout.time is None:
+        return None
+    times = _as_time(_read_column(layout, layout.time), layout.time, layout.where)
+    if layout.spec.n_samples is not None:
+        times = times.iloc[: layout.spec.n_samples]
+    if times.isna().any() and layout.spec.missing == "error":
+        raise _missing_error(layout.time, int(np.flatnonzero(times.isna().to_numpy())[0]),
+                             layout.where)
+    if times.dropna().is_monotonic_increasing:
+        return None
+    return np.argsort(times.to_numpy(), kind="stable")
+
+
+def _frames(layout, order) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+    """Yield ``(frame, row numbers)`` chunks in replay order, up to ``n_samples`` rows."""
+    spec, source, read = layout.spec, layout.source, layout.read
     size = spec.chunksize
     limit = spec.n_samples if spec.n_samples is not None else math.inf
-    order = None
-    if spec.time is not None:
-        times = _as_time(_read_column(source, spec.time), spec.time, _describe(source))
-        if times.isna().any():
-            raise _missing_error(spec.time, int(np.flatnonzero(times.isna().to_numpy())[0]),
-                                 _describe(source))
-        if not times.is_monotonic_increasing:
-            order = np.argsort(times.to_numpy(), kind="stable")
+    dtypes = dict.fromkeys(layout.categorical, str)  # every chunk codes them alike
     if source.kind == "frame" or order is not None:
         if source.kind == "frame":
             frame = source.frame[read]
         elif source.kind == "csv":
-            frame = pd.read_csv(source.path, usecols=read, dtype=_csv_dtypes(spec),
-                                **_csv_options(source.path))
+            frame = pd.read_csv(source.path, usecols=read, dtype=dtypes, **source.options)
         else:
             frame = pd.read_parquet(source.path, columns=read)
-        if order is not None:
-            frame = frame.iloc[order]
-        n = min(len(frame), limit)
+        n = int(min(len(frame), limit))
+        rows = np.arange(n) if order is None else order
+        frame = frame.iloc[:n] if order is None else frame.iloc[:n].iloc[order]
         for start in range(0, n, size):
-            yield frame.iloc[start:min(start + size, n)], start
+            yield frame.iloc[start:start + size], rows[start:start + size]
         return
     if source.kind == "csv":
-        chunks = pd.read_csv(source.path, usecols=read, chunksize=size,
-                             dtype=_csv_dtypes(spec), **_csv_options(source.path))
+        chunks = pd.read_csv(source.path, usecols=read, chunksize=size, dtype=dtypes,
+                             **source.options)
         iterator = iter(chunks)
         close = chunks.close
     else:
@@ -463,7 +661,7 @@ def _frames(source, spec, read: list[str]) -> Iterator[tuple[pd.DataFrame, int]]
             if start + len(frame) > limit:
                 frame = frame.iloc[: int(limit - start)]
             if len(frame):
-                yield frame, start
+                yield frame, np.arange(start, start + len(frame))
             start += len(frame)
             if start >= limit:
                 break
@@ -471,58 +669,64 @@ def _frames(source, spec, read: list[str]) -> Iterator[tuple[pd.DataFrame, int]]
         close()
 
 
-def _csv_dtypes(spec) -> dict[str, type]:
-    """Read categorical columns of a CSV as strings, so every chunk codes them alike."""
-    return dict.fromkeys(spec.categorical, str)
+def _blocks(layout, order, reasons: dict[str, int]) -> Iterator[SimpleNamespace]:
+    """Yield the converted chunks (``X``, ``y``, ``time``, kept row numbers, rows read)."""
+    convert = _Converter(layout)
+    n_read = 0
+    for frame, rows in _frames(layout, order):
+        n_read += len(frame)
+        X, y, time, keep = convert(frame, rows, reasons)
+        yield SimpleNamespace(X=X, y=y, time=time, rows=rows[keep], rows_read=n_read)
+
+
+def _reasons(reasons: dict[str, int]) -> str:
+    return ", ".join(f"{n} {why}" for why, n in reasons.items()) or "none"
 
 
 class _Converter:
-    """Turn a chunk (DataFrame) into ``(X, y, time)`` arrays; codes categories across chunks."""
+    """Turn a chunk into ``(X, y, time, kept)`` arrays; codes categories across chunks."""
 
-    def __init__(self, spec, columns, where: str):
-        self.spec = spec
-        self.features = columns.features
-        self.categorical = set(spec.categorical)
-        self.codes: dict[str, dict[Any, int]] = {c: {} for c in spec.categorical}
-        self.where = where
+    def __init__(self, layout):
+        self.layout = layout
+        self.codes: dict[Any, dict[Any, int]] = {c: {} for c in layout.categorical}
 
-    def __call__(self, frame: pd.DataFrame, start: int):
-        spec = self.spec
-        used = [*self.features, spec.target] + ([spec.time] if spec.time else [])
-        na = frame[list(dict.fromkeys(used))].isna().to_numpy()
-        if na.any():
-            row, col = np.argwhere(na)[0]
-            raise _missing_error(list(dict.fromkeys(used))[col], start + int(row), self.where)
-        X = np.empty((len(frame), len(self.features)), dtype=np.float64)
-        for j, name in enumerate(self.features):
+    def __call__(self, frame: pd.DataFrame, rows: np.ndarray, reasons: dict[str, int]):
+        layout = self.layout
+        spec, where = layout.spec, layout.where
+        na = frame[layout.read].isna().to_numpy()
+        keep = ~na.any(axis=1)
+        if not keep.all():
+            if spec.missing == "error":
+                row, col = np.argwhere(na)[0]
+                raise _missing_error(layout.read[col], int(rows[row]), where)
+            first = np.argmax(na, axis=1)[~keep]  # each skipped row counts once
+            for col, n in zip(*np.unique(first, return_counts=True), strict=True):
+                why = f"missing value in {layout.read[col]!r}"
+                reasons[why] = reasons.get(why, 0) + int(n)
+            frame = frame[keep]
+        X = np.empty((len(frame), len(layout.features)), dtype=np.float64)
+        for j, name in enumerate(layout.features):
             values = frame[name]
-            if name in self.categorical:
+            if name in self.codes:
                 X[:, j] = self._code(name, values)
-            elif pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
-                X[:, j] = values.to_numpy(dtype=np.float64)
             else:
-                raise ValueError(
-                    f"Feature {name!r} of {self.where} is not numeric (dtype {values.dtype}, "
-                    f"e.g. {values.iloc[0]!r}). List it in the 'categorical' parameter of "
-                    "Tabular to integer-code it, or leave it out of 'features'."
-                )
-        target = frame[spec.target]
+                X[:, j] = _numbers(values, name, rows[keep], where, "feature")
+        target = frame[layout.target]
         if spec.task == "regression":
-            if not pd.api.types.is_numeric_dtype(target):
+            if not _is_number_column(target) and not layout.numeric_target:
                 raise ValueError(
-                    f"The target {spec.target!r} of {self.where} is not numeric (dtype "
+                    f"The target {layout.target!r} of {where} is not numeric (dtype "
                     f"{target.dtype}); a regression target must be. Use "
-                    "task='classification' for labels."
-                )
-            y = target.to_numpy(dtype=np.float64)
+                    "task='classification' for labels.")
+            y = _numbers(target, layout.target, rows[keep], where, "target")
         else:
-            y = _labels(target)
+            y = _labels(target, layout, rows[keep])
         time = None
-        if spec.time is not None:
-            time = _as_time(frame[spec.time], spec.time, self.where).to_numpy()
-        return X, y, time
+        if layout.time is not None:
+            time = _as_time(frame[layout.time], layout.time, where).to_numpy()
+        return X, y, time, keep
 
-    def _code(self, name: str, values: pd.Series) -> np.ndarray:
+    def _code(self, name, values: pd.Series) -> np.ndarray:
         mapping = self.codes[name]
         for value in pd.unique(values.to_numpy(dtype=object)):
             if value not in mapping:
@@ -530,36 +734,98 @@ class _Converter:
         return values.map(mapping).to_numpy(dtype=np.float64)
 
 
-def _concat(parts: list[tuple]) -> tuple:
-    if len(parts) == 1:
-        return parts[0]
-    X = np.concatenate([p[0] for p in parts])
-    y = np.concatenate([p[1] for p in parts])
-    time = None if parts[0][2] is None else np.concatenate([p[2] for p in parts])
-    return X, y, time
+def _numbers(values: pd.Series, name, rows: np.ndarray, where: str, what: str) -> np.ndarray:
+    """Return a numeric column as float64; raise naming the first value that is not a number."""
+    if _is_number_column(values):
+        return values.to_numpy(dtype=np.float64)
+    parsed = pd.to_numeric(values, errors="coerce")
+    bad = np.flatnonzero(parsed.isna().to_numpy())
+    if not len(bad):  # numbers stored as objects or text
+        return parsed.to_numpy(dtype=np.float64)
+    first = int(bad[0])
+    hint = ("declare it in 'categorical' if it is a category, or clean that value"
+            if what == "feature" else "clean that value")
+    raise ValueError(
+        f"Column {name!r} of {where} mixes numbers and text: row {int(rows[first])} holds "
+        f"{values.iloc[first]!r} (dtype {values.dtype}) where the {what} {name!r} is "
+        f"numeric elsewhere; {hint}.")
 
 
-def _cut_by_size(blocks, step_size: int) -> Iterator[Batch]:
-    """Cut ``(X, y, time)`` blocks into batches of ``step_size`` rows (the last shorter)."""
-    pending: list[tuple] = []
-    n_pending = 0
-    t = index = 0
-    for X, y, time in blocks:
-        start, n = 0, len(y)
-        while start < n:
-            take = min(step_size - n_pending, n - start)
-            sl = slice(start, start + take)
-            pending.append((X[sl], y[sl], None if time is None else time[sl]))
-            n_pending += take
-            start += take
-            if n_pending == step_size:
-                bX, by, btime = _concat(pending)
-                yield Batch(t=t, X=bX, y=by, index=index, time=btime)
-                t, index = t + 1, index + step_size
-                pending, n_pending = [], 0
-    if n_pending:
-        bX, by, btime = _concat(pending)
-        yield Batch(t=t, X=bX, y=by, index=index, time=btime)
+def _labels(values: pd.Series, layout, rows: np.ndarray) -> np.ndarray:
+    """Labels as a numpy array: strings as a unicode array, numbers as they are."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        values = values.astype(values.cat.categories.dtype)
+    if _is_number_column(values):
+        if not layout.numeric_target:
+            return values.astype(str).to_numpy(dtype=str)
+        return values.to_numpy()
+    if not layout.numeric_target and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return values.to_numpy(dtype=str)
+    kinds = values.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+    if layout.numeric_target or not kinds.all():
+        first = int(np.flatnonzero(kinds if layout.numeric_target else ~kinds)[0])
+        raise ValueError(
+            f"The target {layout.target!r} of {layout.where} mixes numbers and text: row "
+            f"{int(rows[first])} holds {values.iloc[first]!r} while other labels are "
+            f"{'numbers' if layout.numeric_target else 'text'}. Labels must all be numbers "
+            "or all text: clean that value.")
+    return values.to_numpy(dtype=str)
+
+
+def _drifts(layout, rows: np.ndarray, n_read: int) -> tuple[Drift, ...]:
+    """Place the declared events at sample indices of the replay."""
+    events = layout.spec.events
+    if not events:
+        return ()
+    owner = "Tabular"
+    times = None
+    drifts = []
+    n = len(rows)
+    for i, raw in enumerate(events):
+        def bad(rule: str, i=i, raw=raw) -> ValueError:
+            return ValueError(f"Event {i} of the 'events' parameter of {owner} is invalid: "
+                              f"{rule} Got {raw!r}.")
+
+        unknown = sorted(set(map(str, raw)) - set(_EVENT_KEYS))
+        if unknown:
+            raise bad(f"unknown key(s) {unknown}; the keys are {list(_EVENT_KEYS)}.")
+        if "at" not in raw or "kind" not in raw:
+            raise bad("'at' and 'kind' are required.")
+        kind, shape, width = raw["kind"], raw.get("shape", "sudden"), raw.get("width", 0)
+        if kind not in EVENT_KINDS:
+            raise bad(f"'kind' must be one of {', '.join(map(repr, EVENT_KINDS))}.")
+        if shape not in DRIFT_SHAPES:
+            raise bad(f"'shape' must be one of {', '.join(map(repr, DRIFT_SHAPES))}.")
+        if not is_int(width) or width < 0 or (shape == "sudden") != (width == 0):
+            raise bad("'width' must be an int >= 0: 0 for a sudden event, >= 1 otherwise.")
+        at = raw["at"]
+        if is_int(at):
+            hit = np.flatnonzero(rows == at)
+            if at < 0 or not len(hit):
+                where = ("it was skipped (a missing value)" if 0 <= at < n_read
+                         else f"the data has rows 0 to {n_read - 1}")
+                raise bad(f"'at' must be a replayed row number; {where}.")
+            start = int(hit[0])
+        else:
+            if layout.time is None:
+                raise bad("'at' must be a row number (an int >= 0): a time stamp needs the "
+                          "'time' parameter.")
+            if times is None:
+                column = _as_time(_read_column(layout, layout.time), layout.time, layout.where)
+                times = column.to_numpy()[rows]
+            try:
+                stamp = (float(at) if np.issubdtype(times.dtype, np.number)
+                         else np.datetime64(pd.Timestamp(at)))
+            except (ValueError, TypeError):
+                raise bad(f"'at' must be a row number or a time stamp of the time column "
+                          f"{layout.time!r}.") from None
+            start = int(np.searchsorted(times, stamp, side="left"))
+            if start >= n:
+                raise bad(f"'at' is after the last time stamp ({times[-1]}).")
+        if start + width > n:
+            raise bad(f"the event must end by the end of the replay ({n} rows).")
+        drifts.append(Drift(start=start, end=start + int(width), kind=kind, shape=shape))
+    return tuple(sorted(drifts, key=lambda d: (d.start, d.end)))
 
 
 def _bucket_ids(time: np.ndarray, step) -> np.ndarray:
@@ -580,13 +846,19 @@ def _bucket_ids(time: np.ndarray, step) -> np.ndarray:
     return np.floor(time.astype(float) / float(step)).astype(np.int64)
 
 
+def _concat(parts: list[tuple]) -> tuple:
+    if len(parts) == 1:
+        return parts[0]
+    return tuple(np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+
+
 def _cut_by_bucket(blocks, step) -> Iterator[Batch]:
-    """Cut time-sorted ``(X, y, time)`` blocks into one batch per time bucket."""
+    """Cut time-sorted ``(X, y, None, time)`` blocks into one batch per time bucket."""
     pending: tuple | None = None  # rows of the last, maybe unfinished, bucket
     first: int | None = None
     index = 0
-    for block in blocks:
-        X, y, time = block if pending is None else _concat([pending, block])
+    for X, y, _, time in blocks:
+        X, y, time = (X, y, time) if pending is None else _concat([pending, (X, y, time)])
         if not len(y):
             continue
         ids = _bucket_ids(time, step)

@@ -12,7 +12,7 @@ from operator import length_hint
 
 import numpy as np
 
-from sim.checks import Interval, validate
+from sim.checks import Interval, param_error, validate
 
 from .streaming import _Stream
 
@@ -191,10 +191,9 @@ class KSWIN(_RiverAdapter):
     def _check_params(self) -> None:
         validate(self)
         if 2 * self.stat_size > self.window_size:
-            raise ValueError(
-                "The 'stat_size' parameter of KSWIN must be an int <= window_size / 2 "
-                f"({self.window_size / 2:g}). Got {self.stat_size!r} instead."
-            )
+            raise param_error(self, "stat_size",
+                              f"an int <= window_size / 2 ({self.window_size / 2:g})",
+                              self.stat_size)
 
     def _make(self):
         return _river_drift().KSWIN(alpha=self.alpha, window_size=self.window_size,

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
-from sim.checks import Interval, Options, validate
+from sim.checks import Interval, Options, param_error, validate
 
 from .base import StreamingDetector
 
@@ -297,10 +297,7 @@ class EDDM(_Chunked):
     def _check_params(self) -> None:
         validate(self)
         if self.alpha < self.beta:
-            raise ValueError(
-                f"The 'alpha' parameter of EDDM must be >= beta ({self.beta!r}). "
-                f"Got {self.alpha!r} instead."
-            )
+            raise param_error(self, "alpha", f">= beta ({self.beta!r})", self.alpha)
 
     def _restart(self) -> None:
         self._n = 0

@@ -45,11 +45,11 @@ class _Fitted(TwoSampleTest):
     """Shared input handling: validation at fit, feature-count check at test."""
 
     _constraints: dict = {}
-    _fit_attribute = "_n_features"
-    #: ``test(current)`` is a pure function of the fitted reference, ``current`` and the
-    #: parameters (no random state advanced between calls), so its results may be
-    #: shared between runs (see DataDrift and sim.cache.ReferenceMemo)
-    _memoisable = True
+    #: True only for a test whose ``test(current)`` is a pure function of the fitted
+    #: reference, ``current`` and the parameters (no random state advanced between
+    #: calls): its results may then be shared between runs (see DataDrift and
+    #: sim.cache.ReferenceMemo). A subclass declares it; the default is not to share.
+    _memoisable = False
 
     def _start_fit(self, reference) -> np.ndarray:
         validate(self)
@@ -181,6 +181,8 @@ class KS(_Fitted):
     [False, False, True]
     """
 
+    _memoisable = True  # pure: test(current) advances no random state
+
     def fit(self, reference) -> KS:
         """Sort the reference once."""
         X = self._start_fit(reference)
@@ -235,6 +237,8 @@ class Wasserstein(_Fitted):
     >>> Wasserstein().fit(reference).test(current).statistic.round(1).tolist()
     [0.1, 0.5]
     """
+
+    _memoisable = True  # pure: test(current) advances no random state
 
     has_p_value = False
     default_threshold = 0.1
@@ -326,6 +330,8 @@ class PSI(_Binned):
     [False, True]
     """
 
+    _memoisable = True  # pure: test(current) advances no random state
+
     has_p_value = False
     default_threshold = 0.2
     _constraints = {
@@ -378,6 +384,8 @@ class JensenShannon(_Binned):
     [False, True]
     """
 
+    _memoisable = True  # pure: test(current) advances no random state
+
     has_p_value = False
     default_threshold = 0.1
     _constraints = {
@@ -423,6 +431,8 @@ class ChiSquare(_Fitted):
     >>> (ChiSquare().fit(reference).test(current).p_value < 0.01).tolist()
     [False, True]
     """
+
+    _memoisable = True  # pure: test(current) advances no random state
 
     _max_code = 2**40
 
@@ -505,7 +515,6 @@ class MMD(_Fitted):
     """
 
     multivariate = True
-    _memoisable = False  # its random state advances with every test
     _constraints = {
         "n_permutations": Interval("int", 1, None),
         "max_samples": Interval("int", 2, None),
@@ -597,7 +606,6 @@ class DomainClassifier(_Fitted):
     """
 
     multivariate = True
-    _memoisable = False  # its random state advances with every test
     has_p_value = False
     default_threshold = 0.55
     _constraints = {

@@ -1,0 +1,177 @@
+"""Data files checked once, before any job of a sweep launches.
+
+:func:`check_before_launch` composes the configs a command line would run (one per value
+of a swept ``stream``/``experiment`` key), finds every data file their streams read
+(a :class:`~sim.streams.Tabular` path, the Elec2 loader) and makes sure it is on the
+machine: a missing file is one paragraph naming the override to set and how to get the
+file, and ``retrain-sim`` exits with status 2 before launching anything. A data set that
+is fetched (Elec2 from OpenML) is fetched here, once, into its cache, so the jobs read
+the cache and never touch the network.
+
+:func:`rows_summary` puts a table's row counts (read, replayed, skipped and why) into a
+job's summary.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from pathlib import Path
+from typing import Any
+
+from experiments import CONF_DIR, errors
+
+__all__ = ["check_before_launch", "rows_summary"]
+
+_LOADER = "sim.datasets.electricity"
+_TABULAR = ("sim.streams.Tabular", "sim.streams.tabular.Tabular")
+
+
+def rows_summary(stream: Any) -> dict[str, Any]:
+    """Return the rows a table stream read, replayed and skipped (with why), for the summary.
+
+    Empty for a stream that keeps no count (a synthetic generator).
+    """
+    rows = getattr(stream, "rows_", None)
+    if not rows:
+        return {}
+    because = "; ".join(f"{n} {why}" for why, n in rows["skipped_because"].items())
+    return {"rows_read": rows["rows_read"], "rows_replayed": rows["rows_replayed"],
+            "rows_skipped": rows["rows_skipped"], "rows_skipped_because": because}
+
+
+def _is_data_key(key: str) -> bool:
+    return key in ("stream", "experiment") or key.startswith("stream.")
+
+
+def _variants(argv: list[str]) -> list[list[str]]:
+    """Return the override lists to compose: swept data keys expanded, other sweeps dropped."""
+    fixed, swept = [], []
+    for arg in errors._overrides(argv):
+        parsed = errors._parse(arg)
+        if parsed is None:
+            return []  # Hydra reports the syntax error itself
+        key = parsed.get_key_element()
+        if key.startswith("hydra"):
+            continue
+        if not parsed.is_sweep_override():
+            fixed.append(arg)
+        elif _is_data_key(key.lstrip("+~")):
+            values = errors._values(parsed)
+            swept.append([f"{key}={v}" for v in values])
+    return [fixed + list(combo) for combo in itertools.product(*swept)]
+
+
+def _compose(overrides: list[str]):
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+
+def _configs(argv: list[str]) -> list[dict]:
+    """Return the stream configs the command would run (unresolvable ones left to the jobs)."""
+    from omegaconf import OmegaConf
+
+    out = []
+    for overrides in _variants(argv):
+        try:
+            cfg = _compose(overrides)
+        except Exception:  # a bad override: Hydra's own error comes next
+            return []
+        params = OmegaConf.to_container(cfg.hydra.sweeper, resolve=False).get("params") or {}
+        swept = [[f"{k}={v}" for v in str(values).split(",")] for k, values in params.items()
+                 if _is_data_key(str(k))]
+        extra = [[*overrides, *combo] for combo in itertools.product(*swept)] if swept else []
+        for each in ([_compose(o) for o in extra] if extra else [cfg]):
+            try:
+                out.append({"stream": OmegaConf.to_container(each.stream, resolve=True,
+                                                             throw_on_missing=False)})
+            except Exception:
+                continue
+    return out
+
+
+def _nodes(node: Any, path: str):
+    """Yield ``(config path, mapping)`` for every mapping with a ``_target_``."""
+    if isinstance(node, dict):
+        if "_target_" in node:
+            yield path, node
+        for key, value in node.items():
+            yield from _nodes(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _nodes(value, f"{path}[{i}]")
+
+
+def _check_elec2(path: str, node: dict) -> str | None:
+    from sim import datasets
+
+    where = f"{path}.path"
+    try:
+        found = datasets.locate_electricity(node.get("path"), node.get("cache_dir"))
+    except Exception:
+        found = None
+    env = datasets.data_dir()
+    env_text = (f"{datasets.DATA_ENV} is not set" if env is None
+                else f"no electricity.csv in {datasets.DATA_ENV}={env}")
+    how = (f"Get {datasets.ELECTRICITY_SOURCE}, then either set {datasets.DATA_ENV}=<the "
+           f"directory holding it> or pass {where}=<the file>. No job was launched.")
+    if found is not None:
+        if found.is_file():
+            return None
+        return (f"retrain-sim: the Elec2 file given by {where} does not exist: '{found}' "
+                f"(relative paths are resolved from {Path.cwd()}). {how}")
+    try:
+        datasets.electricity(cache_dir=node.get("cache_dir"))  # one download, into the cache
+    except Exception as ex:
+        reason = " ".join(str(ex.__cause__ or ex).split())
+        return (f"retrain-sim: the Elec2 data set is not on this machine and could not be "
+                f"downloaded: {where} is null, {env_text}, the cache holds no copy, and "
+                f"fetching it from OpenML failed ({type(ex.__cause__ or ex).__name__}: "
+                f"{reason[:200]}). {how}")
+    return None
+
+
+def _check_table(path: str, node: dict) -> str | None:
+    data = node.get("data")
+    if data is None or node.get("target") is None:
+        key = f"{path}.data" if data is None else f"{path}.target"
+        return (f"retrain-sim: {key} is not set: the table stream needs the file to replay "
+                f"and its target column, e.g. stream=table {path}.data=my.csv "
+                f"{path}.target=label. No job was launched.")
+    if not isinstance(data, (str, os.PathLike)):
+        return None
+    file = Path(data).expanduser()
+    if file.is_file():
+        return None
+    return (f"retrain-sim: the data file given by {path}.data does not exist: '{file}' "
+            f"(relative paths are resolved from {Path.cwd()}). Pass {path}.data=<your CSV "
+            "or parquet file> (e.g. stream=table stream.data=my.csv stream.target=label). "
+            "No job was launched.")
+
+
+def check_before_launch(argv: list[str]) -> str | None:
+    """Return a one-paragraph message when a data file of the command is missing, else None.
+
+    Composes the command's configs (cheap: no component is built), checks every data
+    file their streams read, and downloads a fetchable data set once into its cache. A
+    command that picks no stream and no experiment runs the default synthetic stream:
+    nothing to check, nothing composed.
+    """
+    keys = [arg.partition("=")[0].lstrip("+~") for arg in errors._overrides(argv)]
+    if not any(_is_data_key(k.split("@")[0]) for k in keys):
+        return None
+    seen = set()
+    for cfg in _configs(argv):
+        for path, node in _nodes(cfg["stream"], "stream"):
+            target = node["_target_"]
+            key = (path, repr(sorted((k, repr(v)) for k, v in node.items())))
+            if key in seen:
+                continue
+            seen.add(key)
+            problem = (_check_elec2(path, node) if target == _LOADER
+                       else _check_table(path, node) if target in _TABULAR else None)
+            if problem:
+                return problem
+    return None

@@ -1,0 +1,150 @@
+"""Statistics shared by the report, the advisor and the figures (a leaf module).
+
+- :func:`ci95`: mean and t-based 95% confidence half-width over seeds.
+- :func:`pareto_front`: the configurations nothing beats on cost and the metric.
+- :func:`mean_frontier`: per-seed hindsight frontiers averaged by number of retrains.
+- :func:`config_label` and :func:`family`: the name of a configuration, and its trigger
+  family (one colour per family in the figures).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+__all__ = ["ci95", "config_label", "family", "mean_frontier", "overlap", "pareto_front"]
+
+
+def ci95(values) -> tuple[float, float, int]:
+    """Mean, half-width of the t-based 95% confidence interval, and count (NaNs dropped).
+
+    The half-width is NaN with fewer than two values.
+
+    Examples
+    --------
+    >>> mean, half, n = ci95([0.90, 0.92, 0.94])
+    >>> round(mean, 3), round(half, 3), n
+    (0.92, 0.05, 3)
+    """
+    v = pd.to_numeric(pd.Series(list(values), dtype=object), errors="coerce").dropna()
+    v = v.astype(float)
+    n = len(v)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = float(v.mean())
+    if n == 1:
+        return mean, math.nan, 1
+    half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
+    return mean, half, n
+
+
+def overlap(mean_a: float, half_a: float, mean_b: float, half_b: float) -> bool:
+    """Whether two values with 95% half-widths are tied: equal, or intervals overlapping.
+
+    A missing half-width (one seed) counts as 0: only equal values are then tied.
+
+    Examples
+    --------
+    >>> overlap(0.90, 0.02, 0.93, 0.02), overlap(0.90, 0.01, 0.93, 0.01)
+    (True, False)
+    """
+    ha = 0.0 if half_a is None or math.isnan(half_a) else half_a
+    hb = 0.0 if half_b is None or math.isnan(half_b) else half_b
+    return bool(abs(mean_a - mean_b) <= ha + hb + 1e-12)
+
+
+def pareto_front(cost: np.ndarray, value: np.ndarray, better: str = "max") -> np.ndarray:
+    """Return the indices of the points no other beats (lower cost, better value).
+
+    Sorted by cost. A point is dominated when another costs no more and is at least as
+    good, being strictly better in one of the two. ``better="min"`` for a loss (mean
+    absolute error). NaN points take no part.
+
+    Examples
+    --------
+    >>> pareto_front(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.8, 0.95])).tolist()
+    [0, 1, 3]
+    >>> pareto_front(np.array([0, 1, 2]), np.array([3.0, 2.0, 2.5]), better="min").tolist()
+    [0, 1]
+    """
+    cost = np.asarray(cost, dtype=float)
+    value = np.asarray(value, dtype=float) * (1.0 if better == "max" else -1.0)
+    keep = []
+    for i in range(len(cost)):
+        if np.isnan(cost[i]) or np.isnan(value[i]):
+            continue
+        dominated = np.any((cost <= cost[i]) & (value >= value[i])
+                           & ((cost < cost[i]) | (value > value[i])))
+        if not dominated:
+            keep.append(i)
+    return np.array(sorted(keep, key=lambda i: (cost[i], -value[i])), dtype=int)
+
+
+def mean_frontier(frames, value: str = "accuracy") -> pd.DataFrame:
+    """Average per-seed hindsight frontiers by ``K`` (the columns of ``Frontier.frontier``).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"K": [0, 1], "accuracy": [0.8, 0.9], "total_cost": [0.0, 1.0]})
+    >>> b = pd.DataFrame({"K": [0, 1], "accuracy": [0.7, 0.9], "total_cost": [0.0, 3.0]})
+    >>> mean_frontier([a, b]).round(3).to_dict("list")
+    {'K': [0, 1], 'accuracy': [0.75, 0.9], 'total_cost': [0.0, 2.0], 'n_seeds': [2, 2]}
+    """
+    both = pd.concat([f[["K", value, "total_cost"]] for f in frames], ignore_index=True)
+    return both.groupby("K", as_index=False).agg(**{value: (value, "mean")},
+                                                 total_cost=("total_cost", "mean"),
+                                                 n_seeds=(value, "size"))
+
+
+def config_label(row, keys: list[str], constant: dict[str, str] | None = None) -> str:
+    """Name a configuration from the override values that vary between configurations.
+
+    A single varying top-level key names it by its value (``performance``); several
+    give ``key=value`` pairs.
+
+    Examples
+    --------
+    >>> config_label({"trigger": "ddm"}, ["trigger"])
+    'ddm'
+    >>> config_label({"trigger": "performance", "trigger.drop": "0.05"},
+    ...              ["trigger", "trigger.drop"])
+    'trigger=performance, trigger.drop=0.05'
+    """
+    if not keys:
+        return " ".join(f"{k}={v}" for k, v in (constant or {}).items()) or "all jobs"
+    present = [k for k in keys if isinstance(row[k], str)]
+    if len(present) == 1 and "." not in present[0]:
+        return row[present[0]]
+    return ", ".join(f"{k}={row[k]}" for k in present) or "all jobs"
+
+
+def family(label: str) -> str:
+    """Return the trigger family of a configuration label, for its colour.
+
+    The value of its ``trigger`` key when it has one; otherwise the label with the
+    numeric values dropped, so that the settings of one swept knob share a family.
+
+    Examples
+    --------
+    >>> family("trigger=performance, trigger.drop=0.05"), family("ddm")
+    ('performance', 'ddm')
+    >>> family("trigger.drop=0.05") == family("trigger.drop=0.2")
+    True
+    """
+    parts = [p.partition("=") for p in str(label).split(", ")]
+    for key, eq, value in parts:
+        if eq and key == "trigger":
+            return value
+    kept = [key if eq and _numeric(value) else f"{key}{eq}{value}" for key, eq, value in parts]
+    return ", ".join(kept)
+
+
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
