@@ -174,7 +174,7 @@ class Holdout:
     They are the newest labels that had arrived when the model was trained, held out of
     its fit (see ``Trigger.n_holdout``): labels that arrived before the model was
     deployed, so a trigger may calibrate on them without waiting for any label of the
-    data the model serves.
+    data the model serves. The engine hands out its arrays read-only.
 
     Parameters
     ----------
@@ -249,7 +249,8 @@ class Observation:
         The deployed model's scores on ``X``: ``predict_proba(X)``, or
         ``decision_function(X)`` for a model without ``predict_proba``. Computed only
         for a trigger whose ``needs_scores`` is True (the label-free triggers of
-        :mod:`strategies.label_free`) on a classification stream; None otherwise.
+        :mod:`strategies.label_free`) on a classification stream (read-only); None
+        otherwise.
     holdout
         A :class:`Holdout`: the ``n_holdout`` newest labels that had arrived when the
         deployed model was trained, held out of its fit, with its outputs on them; the

@@ -484,20 +484,26 @@ def test_the_agenda_shows_a_scheduled_deployment_until_it_is_due():
 class Vandal(Trigger):
     """Writes into what it is shown (``target``: which array)."""
 
+    needs_scores = True  # scores and a holdout to write into too
+    n_holdout = 300
+
     def __init__(self, target="X"):
         self.target = target
 
     def update(self, obs):
         array = {"X": obs.X, "y_pred": obs.y_pred, "reference": obs.reference,
                  "labels.y": obs.labels.y, "labels.X": obs.labels.X,
-                 "labels.index": obs.labels.index}[self.target]
+                 "labels.index": obs.labels.index, "scores": obs.scores,
+                 "holdout.X": obs.holdout.X, "holdout.y": obs.holdout.y,
+                 "holdout.scores": obs.holdout.scores}[self.target]
         array[...] = 0
         return Decision(False)
 
 
 @pytest.mark.parametrize("label_rate", [1.0, 0.5])
 @pytest.mark.parametrize("target", ["X", "y_pred", "reference", "labels.y", "labels.X",
-                                    "labels.index"])
+                                    "labels.index", "scores", "holdout.X", "holdout.y",
+                                    "holdout.scores"])
 def test_a_trigger_cannot_write_into_what_it_is_shown(target, label_rate):
     with pytest.raises(ValueError, match="read-only"):
         replay(sea(), LogisticRegression(), Vandal(target), label_rate=label_rate)
