@@ -14,10 +14,13 @@ end. At every step ``t`` the stepper
 3. delivers the labels that arrive at ``t`` into the labeled history, and schedules
    those of step ``t`` for step ``t + label_delay`` (:meth:`Replay._deliver_labels`);
 4. shows the trigger an :class:`~sim.types.Observation` of what it may see (its arrays
-   are read-only views) and asks for a :class:`~sim.types.Decision`;
+   are read-only views; the model's scores only for a trigger that ``needs_scores``, the
+   deployed model's :class:`~sim.types.Holdout` only for one with ``n_holdout`` > 0) and
+   asks for a :class:`~sim.types.Decision`;
 5. on a retrain decision (:meth:`Replay._retrain`) trains ``clone(model)`` on the
    training window of arrived labels, lets the gate judge it on held-out arrived labels,
-   and puts the accepted model on the agenda to serve from ``t + 1 + deploy_latency``;
+   keeps the trigger's held-out labels as the new model's holdout, and puts the accepted
+   model on the agenda to serve from ``t + 1 + deploy_latency``;
 6. records the step's row (:meth:`Replay._record`).
 
 Which labels arrive when, and which arrived labels a retrain trains on, are decided by
