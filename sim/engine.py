@@ -305,7 +305,10 @@ def _frozen(array: np.ndarray) -> np.ndarray:
 
 
 def _scores(estimator, X: np.ndarray, task: str) -> np.ndarray | None:
-    """Return ``predict_proba(X)`` (else ``decision_function(X)``), read-only; None for regression."""
+    """Return ``predict_proba(X)`` (else ``decision_function(X)``), read-only.
+
+    None for regression.
+    """
     if task == "regression":
         return None
     if hasattr(estimator, "predict_proba"):

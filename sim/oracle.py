@@ -470,8 +470,8 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     The stream's class, parameters and ``version``, the seed, the model's class and
     parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
     parameter but the evaluation settings), the gate's ``n_val``, the trigger's
-    ``n_holdout`` (when > 0), the grid ``every`` and the extra steps (ints only: a run's events are never
-    cached), and :data:`ORACLE_VERSION`.
+    ``n_holdout`` (when > 0), the grid ``every`` and the extra steps (ints only: a run's
+    events are never cached), and :data:`ORACLE_VERSION`.
 
     Examples
     --------
