@@ -9,6 +9,8 @@
   the hindsight-optimal frontier (the oracle: the only ceiling).
 - :func:`sensitivity`: the metric and the retrains against a swept numeric parameter.
 - :func:`advice`: the advisor's figure.
+- :func:`estimated_vs_realised`: a label-free estimate of accuracy against the realised
+  accuracy, one panel per configuration that estimates it.
 - :func:`run` and :func:`comparison`: the figures of :meth:`sim.types.RunResult.plot`
   and :meth:`sim.compare.Comparison.plot`.
 
@@ -37,7 +39,7 @@ from experiments.stats import family, pareto_front
 from sim.metrics import metric as registered
 
 __all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "comparison",
-           "draw_frontier",
+           "draw_frontier", "estimated_vs_realised",
            "metric_vs_cost", "over_time", "palette", "run", "save", "sensitivity",
            "smoothing_window"]
 
@@ -615,6 +617,68 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     fig.tight_layout()
+    return save(fig, path) if path is not None else fig
+
+
+def estimated_vs_realised(series: list[Series], path=None):
+    """Draw a label-free estimate of accuracy and the realised accuracy, per configuration.
+
+    For the configurations whose trigger estimates accuracy without labels (e.g.
+    ``EstimatedPerformance``): each :class:`Series` holds, per seed, a timeline with the
+    columns ``step``, ``realised`` (the accuracy the engine scored on labels the trigger
+    never saw) and ``estimated``. One panel per configuration: the mean over seeds of
+    both, each with a min-max band; true drifts shaded, each seed's retrains ticked; the
+    panel's title gives the estimate's mean and mean absolute error per step.
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"step": [1, 2, 3], "realised": [0.9, 0.7, 0.8],
+    ...                      "estimated": [0.92, 0.88, 0.85]})
+    >>> fig = estimated_vs_realised([Series("estimated_performance", [line], [[(2, True)]])])
+    >>> fig.axes[0].get_title(loc="right")
+    'estimated - realised per step: mean +0.083, mean absolute 0.083'
+    """
+    n = len(series)
+    fig, axes = plt.subplots(n, 1, figsize=(10, 1.9 * n + 1.4), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    styles = {"realised": dict(color="black", lw=1.3, ls="-"),
+              "estimated": dict(color="#ff7f0e", lw=1.6, ls="--")}
+    kinds: set[str] = set()
+    for ax, s in zip(axes[:, 0], series, strict=True):
+        kinds |= _shade_drifts(ax, s.drifts)
+        lines = [t.set_index("step") for t in s.timelines]
+        for which, style in styles.items():
+            wide = pd.concat([line[which] for line in lines], axis=1).sort_index()
+            ax.fill_between(wide.index, wide.min(axis=1), wide.max(axis=1),
+                            color=style["color"], alpha=0.15, lw=0, zorder=2)
+            ax.plot(wide.index, wide.mean(axis=1), zorder=3, **style)
+        trans = blended_transform_factory(ax.transData, ax.transAxes)
+        for i, retrains in enumerate(s.retrains[:5]):
+            steps = [t for t, _ in retrains]
+            ax.plot(steps, [0.04 + 0.07 * i] * len(steps), ls="none", marker="|", ms=7,
+                    mew=1.4, color="0.3", transform=trans, zorder=4)
+        error = pd.concat([line["estimated"] - line["realised"] for line in lines]).dropna()
+        ax.set_title(s.label, loc="left", fontsize=9.5, fontweight="bold", pad=3)
+        ax.set_title(f"estimated - realised per step: mean {error.mean():+.3f}, "
+                     f"mean absolute {error.abs().mean():.3f}", loc="right", fontsize=8.5,
+                     pad=3)
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(labelsize=8)
+    fig.supxlabel(f"step (1 step = {series[0].step_size:,} samples)", fontsize=10)
+    fig.supylabel("accuracy per step (fraction correct)", fontsize=10)
+    seeds_n = max(len(s.timelines) for s in series)
+    handles = [Line2D([], [], label=f"realised accuracy (mean over {seeds_n} seeds)",
+                      **styles["realised"]),
+               Line2D([], [], label="estimated accuracy, from calibrated confidence (no labels)",
+                      **styles["estimated"]),
+               Patch(color="0.5", alpha=0.3, label="min-max over seeds"),
+               Line2D([], [], ls="none", marker="|", ms=7, mew=1.4, color="0.3",
+                      label="retrain (one row per seed)")]
+    handles += [Patch(color=DRIFT_COLORS.get(k, "#7f7f7f"), alpha=0.35, label=f"true {k} drift")
+                for k in sorted(kinds)]
+    fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=8.5,
+               frameon=False, title="Estimated and realised accuracy over time",
+               title_fontproperties={"size": 12})
     return save(fig, path) if path is not None else fig
 
 

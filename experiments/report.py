@@ -430,6 +430,45 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
     return out
 
 
+def _estimates(agg: Aggregate, records: dict):
+    """One :class:`~experiments.plots.Series` per configuration whose runs estimated accuracy.
+
+    Reads only the timelines of runs whose summary scored an estimate (``estimate_mae``,
+    see :func:`sim.metrics.estimate_error`): the realised accuracy and the trigger's
+    ``stat_*estimated_accuracy`` column, as ``realised`` and ``estimated``.
+    """
+    from experiments.plots import Series
+
+    out = []
+    for label, group in agg.jobs.groupby("config", sort=False):
+        timelines, retrains, drifts, step_size = [], [], [], 1
+        for job_name in group.loc[group["status"] == "ok", "job"]:
+            job, record = records[job_name]
+            summary = record.get("summary") or {}
+            if summary.get("estimate_mae") is None:  # no estimate: not read
+                continue
+            try:
+                line = pd.read_parquet(job / store.TIMELINE)
+                events = pd.read_csv(job / store.EVENTS)
+            except (OSError, ValueError):
+                continue
+            column = next((c for c in line.columns if c.startswith("stat_")
+                           and c.endswith("estimated_accuracy")), None)
+            if column is None or "accuracy" not in line:
+                continue
+            timelines.append(line[["step", "accuracy", column]].set_axis(
+                ["step", "realised", "estimated"], axis=1))
+            trained = events[events["model_id"] >= 0] if len(events) else events
+            retrains.append([(int(t), bool(a)) for t, a in
+                             zip(trained.get("step", []), trained.get("accepted", []),
+                                 strict=True)])
+            drifts = summary.get("drifts") or drifts
+            step_size = record.get("step_size") or step_size
+        if timelines:
+            out.append(Series(label, timelines, retrains, drifts, int(step_size)))
+    return out
+
+
 def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     """Return the hindsight-optimal frontier averaged over seeds, if one setting ran.
 
@@ -526,6 +565,10 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
                                   by_label=", ".join(others) or None)
         for i, path in enumerate(paths):
             out[f"sensitivity_{param}" + ("" if i == 0 else f"_{i + 1}")] = path
+    estimates = _estimates(agg, records)
+    if estimates:
+        out["estimated_accuracy"] = plots.estimated_vs_realised(
+            estimates, agg.sweep_dir / "estimated_accuracy.png")
     return out
 
 
@@ -687,6 +730,8 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             + ("; the solid line is the hindsight optimum with K retrains (the oracle, the "
                "only ceiling; the regret column is each run's distance below it)."
                if (agg.sweep_dir / store.FRONTIER).exists() else "."),
+            "estimated_accuracy": "Accuracy estimated without labels (dashed) and realised "
+            "(solid), per configuration whose trigger estimates it; mean over seeds.",
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
             captions["over_time"] += (

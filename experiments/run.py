@@ -215,7 +215,8 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
         frontier = oracle.hindsight(
             stream, components["model"], seed=cfg.seed, protocol=protocol,
             cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,
-            extra_steps=result.events, cache_dir=cache_dir)
+            extra_steps=result.events, cache_dir=cache_dir,
+            n_holdout=components["trigger"].n_holdout)
         summary |= oracle.regret(summary, frontier)
     return {"summary": summary, "timeline": result.timeline, "events": result.events,
             "frontier": None if frontier is None else frontier.frontier,

@@ -14,10 +14,13 @@ end. At every step ``t`` the stepper
 3. delivers the labels that arrive at ``t`` into the labeled history, and schedules
    those of step ``t`` for step ``t + label_delay`` (:meth:`Replay._deliver_labels`);
 4. shows the trigger an :class:`~sim.types.Observation` of what it may see (its arrays
-   are read-only views) and asks for a :class:`~sim.types.Decision`;
+   are read-only views; the model's scores only for a trigger that ``needs_scores``, the
+   deployed model's :class:`~sim.types.Holdout` only for one with ``n_holdout`` > 0) and
+   asks for a :class:`~sim.types.Decision`;
 5. on a retrain decision (:meth:`Replay._retrain`) trains ``clone(model)`` on the
    training window of arrived labels, lets the gate judge it on held-out arrived labels,
-   and puts the accepted model on the agenda to serve from ``t + 1 + deploy_latency``;
+   keeps the trigger's held-out labels as the new model's holdout, and puts the accepted
+   model on the agenda to serve from ``t + 1 + deploy_latency``;
 6. records the step's row (:meth:`Replay._record`).
 
 Which labels arrive when, and which arrived labels a retrain trains on, are decided by
@@ -73,7 +76,7 @@ from sim.protocol import (
     seeded_clone,
 )
 from sim.threads import limited
-from sim.types import TASKS, Decision, Labels, Observation, RunResult, sample_loss
+from sim.types import TASKS, Decision, Holdout, Labels, Observation, RunResult, sample_loss
 
 __all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "StepOutcome", "child_seeds", "replay",
            "seeded_clone"]
@@ -148,6 +151,7 @@ class _Model:
     key: str | None = None  # its fit's cache key (None: not cached)
     horizon: int = _FIRST_HORIZON  # rows it predicts ahead (see Replay._predict)
     ids: np.ndarray | None = None  # read-only, its id repeated (labels' model_id: a slice)
+    holdout: Holdout | None = None  # labels held out of its fit (Trigger.n_holdout)
 
     def __post_init__(self):
         self.reference.flags.writeable = False
@@ -299,6 +303,24 @@ def _group(batches: list) -> _Chunk:
 def _frozen(array: np.ndarray) -> np.ndarray:
     array.flags.writeable = False
     return array
+
+
+def _scores(estimator, X: np.ndarray, task: str) -> np.ndarray | None:
+    """Return ``predict_proba(X)`` (else ``decision_function(X)``), read-only.
+
+    None for regression.
+    """
+    if task == "regression":
+        return None
+    if hasattr(estimator, "predict_proba"):
+        return _frozen(estimator.predict_proba(X))
+    return _frozen(estimator.decision_function(X))
+
+
+def _holdout(estimator, X, y, index, task: str) -> Holdout:
+    """Return the held-out labels of a fit with the fitted model's outputs on them (read-only)."""
+    return Holdout(X=_frozen(X), y=_frozen(y), y_pred=_frozen(estimator.predict(X)),
+                   scores=_scores(estimator, X, task), index=_frozen(index))
 
 
 def _labels(chunk: _Chunk, lo: int, hi: int, X, y, y_pred, model_ids, mask=None) -> Labels:
@@ -467,7 +489,8 @@ class Replay:
         obs = Observation(
             t=t, X=X, y_pred=y_pred, labels=labels, model_id=deployed.id,
             deployed_at=self._deployed_at, reference=deployed.reference, sample_index=index,
-            task=self._task, memo=self._memo,
+            task=self._task, memo=self._memo, holdout=deployed.holdout,
+            scores=_scores(deployed.estimator, X, self._task) if self._needs_scores else None,
         )
         decision = self._trigger.update(obs)
         event = self._retrain(t, index + hi - lo, decision) if decision.retrain else None
@@ -548,8 +571,10 @@ class Replay:
         self._task = check(self.stream, "task", self.stream.task, Options(TASKS))
         if self._trigger.requires_ground_truth:
             self._trigger.reveal(tuple(self.stream.drifts), step_size)
+        self._trigger.check_model(self.model, self._task)
+        self._needs_scores = self._trigger.needs_scores
         n_val = self._gate.n_val if self._gate is not None else 0
-        self._windows = TrainingWindows(self._protocol, n_val)
+        self._windows = TrainingWindows(self._protocol, n_val, self._trigger.n_holdout)
         self._arrival = LabelArrival(self._protocol, self._seeds["labels"])
         self._history = _History(self._windows.capacity)
 
@@ -606,10 +631,16 @@ class Replay:
         cache = as_cache(self.cache)
         self._cache = run_cache(cache, self.stream, self._seeds["stream"], self._seeded,
                                 self._arrival.identity(first_scored))
-        idx0 = self._idx0
+        idx0, windows = self._idx0, self._windows
+        fit = windows.initial(len(idx0), owner=type(self._trigger).__name__)
+        X0, y0 = self._X0[fit], self._y0[fit]
         estimator, self._initial_fit_seconds, key = self._cache.fit(
-            self._seeded, self._X0, self._y0, idx0[0], idx0[-1] + 1)
-        initial = _Model(0, estimator, self._X0[-self._protocol.train_window:], key)
+            self._seeded, X0, y0, idx0[fit][0], idx0[fit][-1] + 1)
+        initial = _Model(0, estimator, X0[-self._protocol.train_window:], key)
+        if windows.n_holdout:
+            held = slice(fit.stop, None)
+            initial.holdout = _holdout(estimator, self._X0[held], self._y0[held], idx0[held],
+                                       self._task)
         del self._X0, self._y0
         self._agenda = Agenda()
         self._tracks: list[_BenefitTrack] = []
@@ -777,7 +808,11 @@ class Replay:
         event["accepted"] = accepted
         if accepted:
             event["deploy_step"] = t + 1 + self._protocol.deploy_latency
-        return _Model(self._n_models, estimator, X, key)
+        model = _Model(self._n_models, estimator, X, key)
+        if self._windows.n_holdout:
+            held = history.take(*self._windows.holdout(history.total))
+            model.holdout = _holdout(estimator, *held, self._task)
+        return model
 
     def _judge(self, estimator, X, y, event: dict) -> bool:
         """Let the gate compare the challenger with the champion on the held-out labels."""

@@ -41,7 +41,8 @@ import pandas as pd
 from sim.cost import Cost
 from sim.types import Drift, Evaluation
 
-__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "metric",
+__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
+           "metric",
            "per_drift", "primary", "summarize"]
 
 EARLY_STEPS = 2
@@ -166,6 +167,11 @@ METRICS: tuple[Metric, ...] = (
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
     Metric("rows_skipped", "rows skipped, with a missing value (count)", integer=True),
+    # a label-free estimate of the metric against the realised one (estimate_error)
+    Metric("estimate_error_mean", "estimate error, estimated - realised (metric, mean; "
+           "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
+    Metric("estimate_mae", "estimate error, absolute (metric, mean)", "min", fmt="{:.3f}",
+           table=True),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}
@@ -236,7 +242,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     dict
         Every key is a registered :class:`Metric` (see :data:`METRICS`) but ``metric``
         (``"accuracy"`` or ``"mae"``), ``ground_truth`` and ``drifts`` (one dict per
-        drift, see :func:`per_drift`).
+        drift, see :func:`per_drift`). For a trigger that estimates the metric without
+        labels, the keys of :func:`estimate_error`.
 
     Examples
     --------
@@ -293,6 +300,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     needed = benefit[~np.isnan(benefit)] >= evaluation.min_benefit
     summary["unneeded_retrains"] = int(np.sum(~needed))
     summary["mean_benefit"] = _nanmean(benefit)
+    summary |= estimate_error(timeline, name)
 
     follow_up = trained["follow_up"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
     summary["n_follow_ups"] = int(follow_up.sum())
@@ -433,6 +441,32 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
 def _mean(values) -> float | None:
     values = [v for v in values if v is not None]
     return float(np.mean(values)) if values else None
+
+
+def estimate_error(timeline: pd.DataFrame, metric: str = "accuracy") -> dict:
+    """Score a label-free estimate of the metric against the realised metric, per step.
+
+    A trigger that estimates the deployed model's performance without labels (e.g.
+    :class:`~strategies.EstimatedPerformance`) records it as a ``stat_*estimated_<metric>``
+    column. Over the steps with an estimate, returns ``estimate_error_mean`` (mean of
+    estimated minus realised: > 0 for accuracy is optimism) and ``estimate_mae`` (mean
+    absolute error); an empty dict when the timeline holds no estimate.
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"accuracy": [0.9, 0.7, 0.8],
+    ...                      "stat_estimated_accuracy": [0.92, 0.88, np.nan]})
+    >>> {k: round(v, 2) for k, v in estimate_error(line).items()}
+    {'estimate_error_mean': 0.1, 'estimate_mae': 0.1}
+    """
+    columns = [c for c in timeline.columns
+               if c.startswith("stat_") and c.endswith(f"estimated_{metric}")]
+    if not columns:
+        return {}
+    error = (timeline[columns[0]] - timeline[metric]).dropna()
+    if error.empty:
+        return {"estimate_error_mean": None, "estimate_mae": None}
+    return {"estimate_error_mean": float(error.mean()), "estimate_mae": float(error.abs().mean())}
 
 
 def _nanmean(values: np.ndarray) -> float | None:

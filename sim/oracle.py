@@ -35,7 +35,10 @@ Cost is :class:`~sim.cost.Cost`'s: ``per_retrain`` plus ``per_sample`` x trainin
 samples for every retrain; the label cost is the same for every schedule (it is reported
 in ``total_cost`` so that figures compare with a run's ``total_cost``). A gate is not
 modelled (every retrain of a schedule is deployed), but its ``n_val`` held-out labels are
-left out of the training windows as the engine does.
+left out of the training windows as the engine does, and so are the ``n_holdout`` labels
+a trigger holds out of every fit (``Trigger.n_holdout``, e.g. the label-free triggers';
+the initial model's too): pass the runs' trigger's ``n_holdout``, or the candidates are
+not the models those runs train.
 
 The accuracy matrix (candidate x step counts of correct predictions) is computed once
 and shared by every cost weight and every ``K``; :func:`accuracy_matrix` can cache it on
@@ -102,7 +105,7 @@ class _Data:
     :class:`~sim.protocol.TrainingWindows`), as in the engine.
     """
 
-    def __init__(self, stream, seed: int, protocol: Protocol, n_val: int):
+    def __init__(self, stream, seed: int, protocol: Protocol, n_val: int, n_holdout: int = 0):
         seeds = child_seeds(seed)
         self.model_seed = seeds["model"]
         batches = list(stream.batches(seeds["stream"], protocol.step_size))
@@ -133,7 +136,8 @@ class _Data:
                                        side="right")
         self.n_labels = int(np.sum((arrives >= self.first_step) & (arrives < n_steps)))
         self.protocol = protocol
-        self.windows = TrainingWindows(protocol, n_val)
+        self.windows = TrainingWindows(protocol, n_val, n_holdout)
+        self.initial = self.windows.initial(n_initial)  # the initial model's fit
 
     def window(self, t: int, since: int | None) -> tuple[int, int]:
         """Positions ``[lo, hi)`` into the labeled samples of the window of a retrain at ``t``.
@@ -159,8 +163,8 @@ class _Data:
         return seeded_clone(model, self.model_seed).fit(self.X[idx], y)
 
     def fit_initial(self, model):
-        n = int(self.offsets[self.first_step])
-        return seeded_clone(model, self.model_seed).fit(self.X[:n], self.y[:n])
+        fit = self.initial
+        return seeded_clone(model, self.model_seed).fit(self.X[fit], self.y[fit])
 
     def score(self, estimator, col: int) -> np.ndarray:
         """Correct predictions per scored step, from scored step ``col`` on (zeros before).
@@ -329,7 +333,7 @@ class _Builder:
                     self.by_window[(lo, lo + int(base.row_n_train[r]))] = r
         else:
             estimator = data.fit_initial(model)
-            n = int(data.offsets[data.first_step])
+            n = data.initial.stop
             self.rows.append(data.score(estimator, 0))
             self.meta.append((0, 0, n, n))
         self.skipped: set[tuple[int, int]] = set()
@@ -460,14 +464,14 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
 
 
 def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gate=None,
-              every: int | None = 10, extra_steps=()) -> str:
+              every: int | None = 10, extra_steps=(), n_holdout: int = 0) -> str:
     """Return a stable key of everything the accuracy matrix depends on.
 
     The stream's class, parameters and ``version``, the seed, the model's class and
     parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
-    parameter but the evaluation settings), the gate's ``n_val``,
-    the grid ``every`` and the extra steps (ints only: a run's events are never
-    cached), and :data:`ORACLE_VERSION`.
+    parameter but the evaluation settings), the gate's ``n_val``, the trigger's
+    ``n_holdout`` (when > 0), the grid ``every`` and the extra steps (ints only: a run's
+    events are never cached), and :data:`ORACLE_VERSION`.
 
     Examples
     --------
@@ -492,13 +496,15 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
         "every": every,
         "extra_steps": sorted(int(t) for t in (extra_steps or ())),
     }
+    if n_holdout:  # keys without a holdout stay those of the caches already written
+        spec["n_holdout"] = int(n_holdout)
     text = json.dumps(spec, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
                     gate=None, every: int | None = 10, extra_steps=(),
-                    cache_dir=None) -> AccuracyMatrix:
+                    cache_dir=None, n_holdout: int = 0) -> AccuracyMatrix:
     """Train the candidates and score each on every later step.
 
     Parameters
@@ -526,6 +532,9 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
         (``every`` and int ``extra_steps``) is cached under :func:`cache_key`; a run's
         events are added on top, training only the models not in the cache. Writes
         are atomic, so parallel jobs can share the directory.
+    n_holdout
+        The runs' trigger's ``n_holdout`` (labels held out of every fit, the initial
+        one's too); 0: none.
 
     Returns
     -------
@@ -545,6 +554,7 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     protocol.check()
     if every is not None:
         check("hindsight", "every", every, Interval("int", 1))
+    check("hindsight", "n_holdout", n_holdout, Interval("int", 0))
     n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
     events = _event_windows(extra_steps)
     int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
@@ -552,12 +562,12 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     path = None
     if cache_dir is not None:
         key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
-                        extra_steps=int_extra)
+                        extra_steps=int_extra, n_holdout=n_holdout)
         path = Path(cache_dir) / f"oracle-{key}.npz"
         base = _load(path, key)
         if base is not None and _covers(base, extra_steps, events):
             return base
-    data = _Data(stream, seed, protocol, n_val)
+    data = _Data(stream, seed, protocol, n_val, n_holdout)
     if base is None:
         grid = _build(data, model, _candidates(data, every, int_extra), None, {})
         if path is not None:
@@ -1008,12 +1018,12 @@ class Frontier:
 
 def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
               cost: Cost | None = None, gate=None, every: int | None = 10, extra_steps=(),
-              max_retrains: int | None = None, cache_dir=None) -> Frontier:
+              max_retrains: int | None = None, cache_dir=None, n_holdout: int = 0) -> Frontier:
     """Find the hindsight-optimal schedules of one stream, model, seed and protocol.
 
     Parameters
     ----------
-    stream, model, seed, protocol, gate, every, extra_steps, cache_dir
+    stream, model, seed, protocol, gate, every, extra_steps, cache_dir, n_holdout
         As for :func:`accuracy_matrix`. Pass a run's ``events`` as ``extra_steps`` to
         make the optimum a ceiling for that run (its own models become candidates).
     cost
@@ -1037,7 +1047,8 @@ def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
     0
     """
     matrix = accuracy_matrix(stream, model, seed=seed, protocol=protocol, gate=gate,
-                             every=every, extra_steps=extra_steps, cache_dir=cache_dir)
+                             every=every, extra_steps=extra_steps, cache_dir=cache_dir,
+                             n_holdout=n_holdout)
     return Frontier(matrix, cost=cost, max_retrains=max_retrains)
 
 

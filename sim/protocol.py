@@ -8,7 +8,8 @@ follow these rules, and both call the code here rather than keeping copies:
 - :class:`LabelArrival`: which labels of the scored samples ever arrive (``label_rate``,
   with its random draws) and at which step (``label_delay``);
 - :class:`TrainingWindows`: which arrived labels a retrain trains on and which it holds
-  out for the gate (every window policy, ``train_window``, ``min_train``, ``n_val``);
+  out for the gate or the trigger (every window policy, ``train_window``, ``min_train``,
+  ``n_val``, ``n_holdout``);
 - :func:`initial_segment`: the whole steps that train the first model.
 
 The evaluation settings (``benefit_window``, ``min_benefit``, ``recovery_*``) are
@@ -279,13 +280,16 @@ class LabelArrival:
 
 
 class TrainingWindows:
-    """Which arrived labels a retrain trains on, and which it holds out for the gate.
+    """Which arrived labels a retrain trains on, and which it holds out of the fit.
 
     Arrived labels are numbered by arrival (oldest first; their sample indices increase).
-    With ``n`` arrived, the newest ``n_val`` are held out for the gate and the training
-    window ends just before them; it holds at most ``train_window`` labels (every one for
-    ``"expanding"``), and for the ``since_*`` policies only those of samples from the
-    policy's sample index on, reaching further back to hold at least ``min_train``.
+    With ``n`` arrived, the newest ``n_val`` are held out for the gate and the newest
+    ``n_holdout`` for the trigger (its :class:`~sim.types.Holdout`; the two overlap), and
+    the training window ends just before the newest ``max(n_val, n_holdout)``; it holds at
+    most ``train_window`` labels (every one for ``"expanding"``), and for the ``since_*``
+    policies only those of samples from the policy's sample index on, reaching further
+    back to hold at least ``min_train``. The initial model is trained on the initial
+    segment but its newest ``n_holdout`` labels (the gate judges no initial model).
 
     Parameters
     ----------
@@ -293,6 +297,8 @@ class TrainingWindows:
         The run's :class:`Protocol`.
     n_val
         Labels the gate holds out (0: no gate, or none).
+    n_holdout
+        Labels the trigger holds out (``Trigger.n_holdout``; 0: none).
 
     Examples
     --------
@@ -303,18 +309,36 @@ class TrainingWindows:
     ((1900, 2900), (2700, 2900))
     >>> windows.validation(3000)
     (2900, 3000)
+    >>> held = TrainingWindows(Protocol(window="sliding", train_window=1000), 100, 400)
+    >>> held.span(3000, index, since=None), held.holdout(3000), held.initial(2000)
+    ((1600, 2600), (2600, 3000), slice(0, 1600, None))
     """
 
-    def __init__(self, protocol: Protocol, n_val: int = 0):
+    def __init__(self, protocol: Protocol, n_val: int = 0, n_holdout: int = 0):
         self.policy = protocol.window
         self.cap = None if protocol.window == "expanding" else protocol.train_window
         self.min_train = protocol.min_train
         self.n_val = n_val
+        self.n_holdout = n_holdout
+        self.n_held = max(n_val, n_holdout)  # the newest labels no retrain trains on
 
     @property
     def capacity(self) -> int | None:
         """The most recent labels a run must keep (None: all)."""
-        return None if self.cap is None else self.cap + self.n_val
+        return None if self.cap is None else self.cap + self.n_held
+
+    def initial(self, n_initial: int, owner: str = "Trigger") -> slice:
+        """Return the positions the initial model trains on: all but the newest ``n_holdout``.
+
+        ``owner`` names the trigger in the error for an ``n_holdout`` the initial segment
+        of ``n_initial`` labels cannot spare.
+        """
+        if self.n_holdout >= n_initial:
+            raise ValueError(
+                f"The 'n_holdout' parameter of {owner} must be < the initial training "
+                f"segment ({n_initial} samples), which it is held out of. Got "
+                f"{self.n_holdout!r} instead.")
+        return slice(0, n_initial - self.n_holdout)
 
     def since(self, change: int | None, last_retrain: int) -> int | None:
         """Return the first sample index the policy trains from (None: no such bound).
@@ -337,7 +361,7 @@ class TrainingWindows:
         is a function ``(since, hi) -> the first position before hi whose sample index is
         >= since``. The window is empty (``lo == hi``) when nothing is left to train on.
         """
-        hi = max(n_arrived - self.n_val, 0)
+        hi = max(n_arrived - self.n_held, 0)
         lo = 0 if self.cap is None else max(0, hi - self.cap)
         if since is not None:
             first = index(since, hi) if callable(index) else int(
@@ -350,3 +374,7 @@ class TrainingWindows:
     def validation(self, n_arrived: int) -> tuple[int, int]:
         """Return arrival positions ``[lo, hi)`` of the labels held out for the gate."""
         return max(n_arrived - self.n_val, 0), n_arrived
+
+    def holdout(self, n_arrived: int) -> tuple[int, int]:
+        """Return arrival positions ``[lo, hi)`` of the labels held out for the trigger."""
+        return max(n_arrived - self.n_holdout, 0), n_arrived

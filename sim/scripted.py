@@ -34,6 +34,8 @@ class AtSteps(BaseEstimator):
     """
 
     requires_ground_truth = False
+    needs_scores = False
+    n_holdout = 0
     _constraints = {"steps": Instance("a list of steps (ints >= 0)", classes=(list, tuple))}
 
     def __init__(self, steps=()):
@@ -49,6 +51,9 @@ class AtSteps(BaseEstimator):
 
     def check_stream(self, n_steps: int, step_size: int) -> None:
         """Any steps are accepted (a step past the stream's end never comes)."""
+
+    def check_model(self, model, task: str) -> None:
+        """Any model is accepted (the steps do not look at it)."""
 
     def reveal(self, drifts, step_size: int) -> None:
         """Not used: the steps are given."""

@@ -8,6 +8,7 @@ so a trigger cannot tamper with what the engine keeps (writing into one raises).
   except :class:`~strategies.DriftAware`).
 - :class:`Batch`: the samples of one step, as a stream yields them.
 - :class:`Labels`: labels that arrive at a step, with what the deployed model predicted.
+- :class:`Holdout`: labeled samples held out of the deployed model's fit (calibration).
 - :class:`Observation`: everything a trigger may see at one step.
 - :class:`Decision`: a trigger's (or a gate's) answer.
 - :class:`RunResult`: the outcome of one replay.
@@ -23,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Labels", "Observation",
-           "RunResult", "sample_loss"]
+__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Labels",
+           "Observation", "RunResult", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
@@ -167,6 +168,47 @@ class Labels:
 
 
 @dataclass(frozen=True)
+class Holdout:
+    """Labeled samples the deployed model did not train on, with its outputs on them.
+
+    They are the newest labels that had arrived when the model was trained, held out of
+    its fit (see ``Trigger.n_holdout``): labels that arrived before the model was
+    deployed, so a trigger may calibrate on them without waiting for any label of the
+    data the model serves. The engine hands out its arrays read-only.
+
+    Parameters
+    ----------
+    X
+        Features, shape ``(m, n_features)``.
+    y
+        Their true labels.
+    y_pred
+        The model's predictions on ``X``.
+    scores
+        Classification: the model's ``predict_proba(X)`` (shape ``(m, n_classes)``), or
+        its ``decision_function(X)`` when it has no ``predict_proba``. Regression: None.
+    index
+        Sample indices in the stream.
+
+    Examples
+    --------
+    >>> held = Holdout(X=np.zeros((2, 1)), y=np.array([1, 0]), y_pred=np.array([1, 1]),
+    ...                scores=np.array([[0.2, 0.8], [0.4, 0.6]]), index=np.array([8, 9]))
+    >>> float((held.y == held.y_pred).mean())
+    0.5
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    y_pred: np.ndarray
+    scores: np.ndarray | None
+    index: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass(frozen=True)
 class Observation:
     """Everything a trigger may see at step ``t`` (and nothing it may not).
 
@@ -203,6 +245,17 @@ class Observation:
         results that depend only on the reference and the inputs it is shown (e.g. a
         two-sample test's), shared with the other runs of a sweep that deploy a model
         with the same reference. None without a cache.
+    scores
+        The deployed model's scores on ``X``: ``predict_proba(X)``, or
+        ``decision_function(X)`` for a model without ``predict_proba``. Computed only
+        for a trigger whose ``needs_scores`` is True (the label-free triggers of
+        :mod:`strategies.label_free`) on a classification stream (read-only); None
+        otherwise.
+    holdout
+        A :class:`Holdout`: the ``n_holdout`` newest labels that had arrived when the
+        deployed model was trained, held out of its fit, with its outputs on them; the
+        same object until the deployed model changes. Only for a trigger whose
+        ``n_holdout`` is > 0; None otherwise.
 
     Examples
     --------
@@ -228,6 +281,8 @@ class Observation:
     sample_index: int
     task: str = "classification"
     memo: Any = None
+    scores: np.ndarray | None = None
+    holdout: Holdout | None = None
 
 
 @dataclass(frozen=True)

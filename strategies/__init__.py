@@ -6,6 +6,7 @@
 from strategies.base import Gate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.gates import AlwaysAccept, Holdout
+from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
     DataDrift,
     DriftAware,
@@ -24,12 +25,15 @@ __all__ = [
     "Cooldown",
     "DataDrift",
     "ErrorDetector",
+    "EstimatedPerformance",
     "Gate",
     "Holdout",
     "KOfN",
     "Never",
     "Performance",
     "Periodic",
+    "PredictionDrift",
     "Trigger",
+    "Uncertainty",
     "Warmup",
 ]

@@ -28,9 +28,17 @@ class Trigger(BaseEstimator):
         Only a trigger that sets this to True (:class:`~strategies.DriftAware`) is
         handed the stream's true drifts, through :meth:`reveal`; no other trigger ever
         sees them.
+    needs_scores
+        True for a trigger that watches the deployed model's scores: the engine then
+        computes ``Observation.scores`` every step (other runs do not pay for them).
+    n_holdout
+        How many of the newest arrived labels the engine holds out of every fit (the
+        initial one too) and shows as ``Observation.holdout`` (0: none).
     """
 
     requires_ground_truth = False
+    needs_scores = False
+    n_holdout = 0
     _constraints: dict = {}
 
     def reset(self, seed: int | None = None) -> Trigger:
@@ -48,6 +56,12 @@ class Trigger(BaseEstimator):
         """Raise a ValueError if the trigger could never fire on ``n_steps`` scored steps.
 
         The engine calls it, after :meth:`reset`, when the stream's length is known.
+        """
+
+    def check_model(self, model, task: str) -> None:
+        """Raise a ValueError if the trigger cannot watch ``model`` on a ``task`` stream.
+
+        The engine calls it, after :meth:`reset`, before the replay starts.
         """
 
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:

@@ -82,6 +82,11 @@ class _Vote(Trigger):
         for child in self._children:
             child.check_stream(n_steps, step_size)
 
+    def check_model(self, model, task: str) -> None:
+        """Let every child check the model."""
+        for child in self._children:
+            child.check_model(model, task)
+
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth to the children that require it."""
         for child in self._children:
@@ -91,6 +96,14 @@ class _Vote(Trigger):
     @property
     def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
         return any(t.requires_ground_truth for t in self.triggers)
+
+    @property
+    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
+        return any(t.needs_scores for t in self.triggers)
+
+    @property
+    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
+        return max(t.n_holdout for t in self.triggers)
 
 
 _TRIGGER = Instance("a trigger", classes=(Trigger,))
@@ -218,6 +231,10 @@ class _Wrapper(Trigger):
         """Let the child check the stream."""
         self._child.check_stream(n_steps, step_size)
 
+    def check_model(self, model, task: str) -> None:
+        """Let the child check the model."""
+        self._child.check_model(model, task)
+
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth on to the child."""
         self._child.reveal(drifts, step_size)
@@ -225,6 +242,14 @@ class _Wrapper(Trigger):
     @property
     def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
         return self.trigger.requires_ground_truth
+
+    @property
+    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
+        return self.trigger.needs_scores
+
+    @property
+    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
+        return self.trigger.n_holdout
 
     @staticmethod
     def _suppress(decision: Decision) -> Decision:

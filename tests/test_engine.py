@@ -21,11 +21,14 @@ from sim.types import Decision
 from strategies import (
     AnyOf,
     DataDrift,
+    EstimatedPerformance,
     Holdout,
     Never,
     Performance,
     Periodic,
+    PredictionDrift,
     Trigger,
+    Uncertainty,
 )
 
 
@@ -95,6 +98,9 @@ class SpyModel(ClassifierMixin, BaseEstimator):
     def predict(self, X):
         return self.model_.predict(X)
 
+    def predict_proba(self, X):
+        return self.model_.predict_proba(X)
+
 
 class SpyGate(Holdout):
     def accept(self, champion, challenger, X_val, y_val):
@@ -103,10 +109,18 @@ class SpyGate(Holdout):
 
 
 class SpyTrigger(Trigger):
-    """Wraps a trigger and logs the labels each observation carries."""
+    """Wraps a trigger and logs the labels each observation (and its holdout) carries."""
 
     def __init__(self, trigger=None):
         self.trigger = trigger
+
+    @property
+    def needs_scores(self):
+        return self.trigger.needs_scores
+
+    @property
+    def n_holdout(self):
+        return self.trigger.n_holdout
 
     def reset(self, seed=None):
         self._child = clone(self.trigger).reset(seed)
@@ -114,7 +128,8 @@ class SpyTrigger(Trigger):
         return self
 
     def update(self, obs):
-        SEEN.append((obs.t, len(obs.labels), int(np.sum(obs.labels.y))))
+        held = None if obs.holdout is None else (len(obs.holdout), int(np.sum(obs.holdout.y)))
+        SEEN.append((obs.t, len(obs.labels), int(np.sum(obs.labels.y)), held))
         return self._child.update(obs)
 
     def on_retrain(self, t, accepted):
@@ -135,8 +150,11 @@ def _spied_run(stream, trigger, **kw):
 @pytest.mark.parametrize(
     "trigger",
     [Periodic(every=2), Performance(drop=0.02, min_labels=100, window=100),
-     AnyOf([DataDrift(alpha=0.2), Performance(threshold=0.95, min_labels=50)])],
-    ids=["periodic", "performance", "anyof"],
+     AnyOf([DataDrift(alpha=0.2), Performance(threshold=0.95, min_labels=50)]),
+     AnyOf([PredictionDrift(alpha=0.2, n_holdout=400, refit_labels=800),
+            EstimatedPerformance(drop=0.01, n_holdout=400, refit_labels=800),
+            Uncertainty(alpha=0.2, n_holdout=400, refit_labels=800)])],
+    ids=["periodic", "performance", "anyof", "label_free"],
 )
 def test_no_label_is_used_before_it_arrives(label_delay, label_rate, trigger):
     """Flip every label from step ``cut`` on: nothing may change before they arrive.
@@ -468,20 +486,26 @@ def test_the_agenda_shows_a_scheduled_deployment_until_it_is_due():
 class Vandal(Trigger):
     """Writes into what it is shown (``target``: which array)."""
 
+    needs_scores = True  # scores and a holdout to write into too
+    n_holdout = 300
+
     def __init__(self, target="X"):
         self.target = target
 
     def update(self, obs):
         array = {"X": obs.X, "y_pred": obs.y_pred, "reference": obs.reference,
                  "labels.y": obs.labels.y, "labels.X": obs.labels.X,
-                 "labels.index": obs.labels.index}[self.target]
+                 "labels.index": obs.labels.index, "scores": obs.scores,
+                 "holdout.X": obs.holdout.X, "holdout.y": obs.holdout.y,
+                 "holdout.scores": obs.holdout.scores}[self.target]
         array[...] = 0
         return Decision(False)
 
 
 @pytest.mark.parametrize("label_rate", [1.0, 0.5])
 @pytest.mark.parametrize("target", ["X", "y_pred", "reference", "labels.y", "labels.X",
-                                    "labels.index"])
+                                    "labels.index", "scores", "holdout.X", "holdout.y",
+                                    "holdout.scores"])
 def test_a_trigger_cannot_write_into_what_it_is_shown(target, label_rate):
     with pytest.raises(ValueError, match="read-only"):
         replay(sea(), LogisticRegression(), Vandal(target), label_rate=label_rate)

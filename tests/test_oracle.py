@@ -88,6 +88,35 @@ def test_gate_holds_out_the_same_labels():
     assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
 
 
+
+class HeldOut(Periodic):
+    """Periodic, holding the newest 300 labels out of every fit (as a label-free trigger)."""
+
+    n_holdout = 300
+
+
+@pytest.mark.parametrize("window", ["sliding", "expanding"])
+def test_a_triggers_holdout_is_held_out_of_the_same_fits(window):
+    """With the trigger's n_holdout, the oracle's models are the run's, the initial one too."""
+    protocol = Protocol(window=window, **HARD)
+    run = replay(STREAM, GaussianNB(), HeldOut(every=3), seed=4, protocol=protocol)
+    last = run.timeline["step"].iloc[-1]
+    served = run.events[run.events["step"] + 1 + HARD["deploy_latency"] <= last]
+    steps = served["step"].tolist()
+    m = accuracy_matrix(STREAM, GaussianNB(), seed=4, protocol=protocol, every=3,
+                        n_holdout=300)
+    held = Frontier(m)
+    own = held.evaluate(steps)
+    assert m.row_n_train[0] == 3 * 400 - 300  # the initial segment: 3 steps, 300 held out
+    assert m.row_n_train[list(m.cand_row[list(own.candidates)])].tolist() == \
+        served["n_train"].tolist()
+    assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+    blind = Frontier(accuracy_matrix(STREAM, GaussianNB(), seed=4, protocol=protocol, every=3))
+    assert blind.evaluate(steps).accuracy != pytest.approx(run.summary["mean_accuracy"],
+                                                           abs=1e-12)
+    assert cache_key(STREAM, GaussianNB(), seed=4, n_holdout=300) != \
+        cache_key(STREAM, GaussianNB(), seed=4)
+
 def test_model_random_state_is_the_runs():
     protocol = Protocol(window="sliding", **HARD)
     model = DecisionTreeClassifier(max_depth=4, max_features=1)  # random_state None: seeded

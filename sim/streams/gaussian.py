@@ -63,8 +63,12 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
     (flat ``x2 = 0`` left of the knee, slope ``bend`` right of it), evaluated after
     rotating the point by ``-angle`` degrees about the origin (i.e. the boundary is
     rotated by ``angle``); it is then reversed with probability ``flip`` and flipped
-    with probability ``noise``. A concept is a mapping with any of the keys ``mean``
-    (pair), ``scale`` (pair, > 0), ``correlation`` (in (-1, 1)), which set P(X), and
+    with probability ``noise``. With ``softness`` > 0 the classes overlap near the
+    boundary: ``x2`` is compared with ``h(x1)`` after adding normal noise of that
+    standard deviation, so ``P(y = 1 | x) = Phi((x2 - h(x1)) / softness)`` (before
+    ``flip`` and ``noise``), and a calibrated model's confidence says where it errs.
+    A concept is a mapping with any of the keys ``mean`` (pair), ``scale`` (pair,
+    > 0), ``correlation`` (in (-1, 1)), which set P(X), and
     ``angle`` (degrees), ``flip`` (in [0, 1]), which set P(y|X); missing keys take the
     defaults mean (0, 0), scale (1, 1), correlation 0, angle 0, flip 0. A drift
     between concepts differing only in P(X) is of kind ``"covariate"``, otherwise
@@ -114,6 +118,9 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         Position on x1 where the boundary bends.
     bend
         Slope of the boundary right of the knee.
+    softness
+        Standard deviation of the class overlap across the boundary (0: a sharp
+        boundary).
 
     Examples
     --------
@@ -135,6 +142,7 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         "n_features": Interval("int", 2),
         "knee": Interval("float"),
         "bend": Interval("float"),
+        "softness": Interval("float", 0.0),
     }
 
     def __init__(
@@ -147,6 +155,7 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         n_features: int = 2,
         knee: float = 3.0,
         bend: float = -0.5,
+        softness: float = 0.0,
     ):
         self.n_samples = n_samples
         self.concepts = concepts
@@ -156,6 +165,7 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
         self.n_features = n_features
         self.knee = knee
         self.bend = bend
+        self.softness = softness
 
     def _check_params(self):
         owner = type(self).__name__
@@ -180,6 +190,7 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
             "d": self.n_features,
             "knee": knee,
             "bend": bend,
+            "softness": self.softness,
         }
 
     @staticmethod
@@ -246,6 +257,8 @@ class Gaussian(FeatureCountMixin, SyntheticStream):
             a = np.deg2rad(angle)
             cos, sin = np.cos(a), np.sin(a)
             x1, x2 = cos * x1 + sin * x2, cos * x2 - sin * x1
+        if spec.softness:
+            x2 = x2 + spec.softness * rng.standard_normal(n)
         y = x2 > spec.bend * np.maximum(x1 - spec.knee, 0.0)
         y ^= u_flip < params["flip"]
         y ^= u_noise < spec.noise
