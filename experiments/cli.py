@@ -64,8 +64,9 @@ def usage(conf_dir: Path = CONF_DIR) -> str:
     return f"""\
 retrain-sim: when should a production model be retrained? Replay drifting data streams
 through retraining triggers (periodic, data-drift tests, accuracy monitors, drift
-detectors, combinations, an oracle) and report accuracy over time against the cost of
-retraining. Every run is a Hydra job; every command line is a Hydra sweep.
+detectors, combinations, a reference policy that knows the drifts) and report accuracy
+over time against the cost of retraining. Every run is a Hydra job; every command line
+is a Hydra sweep.
 
 Usage: retrain-sim [-m] [group=option ...] [key=value ...] [--hydra-help | --cfg job]
 

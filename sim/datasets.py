@@ -10,7 +10,7 @@ Data files are never part of the repository. One environment variable names the
 directory of local copies, for the loaders, the presets, the tests and the notebooks:
 ``RETRAIN_SIM_DATA`` (:data:`DATA_ENV`; e.g. ``export RETRAIN_SIM_DATA=../shared/data``).
 :func:`electricity` reads a path you give, else ``$RETRAIN_SIM_DATA/electricity.csv``,
-else its cache, and fetches from OpenML into the cache (one attempt, no retries) only
+else its cache, and fetches from OpenML into the cache (at most one retry) only
 when none exists.
 """
 
@@ -121,8 +121,8 @@ def electricity(path: str | os.PathLike | None = None,
         Where a fetched copy is kept: ``<cache_dir>/retrain_sim/electricity.csv``
         (None: scikit-learn's data home, ``~/scikit_learn_data`` or
         ``$SCIKIT_LEARN_DATA``). Read if present; otherwise OpenML's ``electricity``
-        (id 151) is fetched with :func:`sklearn.datasets.fetch_openml` (one attempt, no
-        retries) and written there.
+        (id 151) is fetched with :func:`sklearn.datasets.fetch_openml` (at most one
+        retry, 0.1 s after the first attempt) and written there.
 
     Returns
     -------
@@ -166,7 +166,7 @@ def electricity(path: str | os.PathLike | None = None,
 
 
 def _fetch(cache_dir) -> pd.DataFrame:
-    """Fetch OpenML's ``electricity`` (id 151): one attempt, a short timeout, no warnings."""
+    """Fetch OpenML's ``electricity`` (id 151): at most one retry, a short timeout, no warnings."""
     import socket
     import warnings
 
@@ -178,7 +178,7 @@ def _fetch(cache_dir) -> pd.DataFrame:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             bunch = fetch_openml(data_id=_OPENML_ID, data_home=cache_dir, as_frame=True,
-                                 parser="auto", n_retries=1, delay=0.0)
+                                 parser="auto", n_retries=1, delay=0.1)
     except Exception as ex:  # network errors come in many types
         reason = " ".join(f"{type(ex).__name__}: {ex}".split())
         raise RuntimeError(

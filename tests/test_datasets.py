@@ -93,7 +93,20 @@ def test_fetch_failure_says_what_to_do(tmp_path, monkeypatch):
                                            r"RETRAIN_SIM_DATA to its directory"):
         electricity(cache_dir=tmp_path)
     assert not (tmp_path / "retrain_sim" / "electricity.csv").exists()
-    assert len(calls) == 1 and calls[0]["n_retries"] == 1  # at most one retry, no delay
+    assert len(calls) == 1 and calls[0]["n_retries"] == 1  # at most one retry
+
+
+def test_a_real_fetch_reaches_the_network(tmp_path, monkeypatch):
+    """scikit-learn accepts the fetch's arguments: the failure is the network's own."""
+    from urllib.error import URLError
+
+    def no_network(*args, **kwargs):
+        raise URLError("no network here")
+
+    monkeypatch.delenv("RETRAIN_SIM_DATA", raising=False)
+    monkeypatch.setattr("sklearn.datasets._openml.urlopen", no_network)
+    with pytest.raises(RuntimeError, match=r"Could not fetch .*\(URLError: "):
+        electricity(cache_dir=tmp_path)
 
 
 def test_the_data_directory_is_read_before_the_cache(tmp_path, monkeypatch, elec2_path):
