@@ -106,12 +106,12 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cac
     --------
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim.streams import SEA
-    >>> from strategies import Never, Periodic
+    >>> from sim.scripted import AtSteps
     >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
     >>> result = compare(stream, LogisticRegression(),
-    ...                  {"never": Never(), "periodic": Periodic(every=5)}, seed=1)
+    ...                  {"never": AtSteps([]), "scheduled": AtSteps([24, 29, 34])}, seed=1)
     >>> result.summary["n_retrains"].to_dict()
-    {'never': 0, 'periodic': 6}
+    {'never': 0, 'scheduled': 3}
     >>> bool((result.regret >= 0).all())
     True
     """

@@ -297,10 +297,10 @@ def baselines(stream, result) -> dict[str, float]:
     >>> from sklearn.dummy import DummyClassifier
     >>> from sim import replay
     >>> from sim.streams import Tabular
-    >>> from strategies import Never
+    >>> from sim.scripted import AtSteps
     >>> frame = pd.DataFrame({"x": range(12), "y": [0, 1, 0, 1, 0, 1, 1, 1, 0, 0, 1, 1]})
     >>> stream = Tabular(frame, target="y")
-    >>> result = replay(stream, DummyClassifier(), Never(), step_size=3, initial_train=6)
+    >>> result = replay(stream, DummyClassifier(), AtSteps([]), step_size=3, initial_train=6)
     >>> result.summary["n_samples"], round(baselines(stream, result)["persistence_accuracy"], 3)
     (6, 0.667)
     """

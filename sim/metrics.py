@@ -267,86 +267,100 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
                          f"{', '.join(GROUND_TRUTH)}. Got {ground_truth!r} instead.")
     name = "mae" if task == "regression" else "accuracy"
     n = timeline["n_samples"].to_numpy()
-    values = timeline[name].to_numpy()
-    trained = events[events["model_id"] >= 0] if len(events) else events
-    cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
-    last_step = int(timeline["step"].iloc[-1]) if len(timeline) else first_step
-    summary: dict = {
-        "metric": name,
-        f"mean_{name}": float(np.sum(values * n) / np.sum(n)) if len(n) else float("nan"),
-    }
+    summary: dict = {"metric": name, f"mean_{name}": _weighted_mean(timeline[name], n)}
     if task == "regression":
-        rmse = timeline["rmse"].to_numpy()
-        summary["rmse"] = float(np.sqrt(np.sum(rmse**2 * n) / np.sum(n))) if len(n) else None
-    accepted = trained["accepted"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
+        summary["rmse"] = (float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n)))
+                           if len(n) else None)
+    trained = events[events["model_id"] >= 0] if len(events) else events
+    summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
+    summary |= estimate_error(timeline, name)
+    summary["ground_truth"] = ground_truth
+    window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
+    summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
+    return summary
+
+
+def _weighted_mean(values: pd.Series, n: np.ndarray) -> float:
+    return float(np.sum(values.to_numpy() * n) / np.sum(n)) if len(n) else float("nan")
+
+
+def _column(frame: pd.DataFrame, name: str, dtype) -> np.ndarray:
+    return frame[name].to_numpy(dtype=dtype) if len(frame) else np.empty(0, dtype)
+
+
+def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
+              first_step: int) -> dict:
+    """Count, cost and measure the benefit of a run's retrains."""
+    accepted = _column(trained, "accepted", bool)
     deploy = (trained["deploy_step"].to_numpy() if len(trained) and "deploy_step" in trained
               else np.full(len(trained), -1))
-    summary |= {
+    last_step = int(timeline["step"].iloc[-1]) if len(timeline) else first_step
+    totals = {k: float(events[k].sum()) if len(events) else 0.0
+              for k in ("cost_retrain", "cost_samples", "fit_seconds")}
+    cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
+    benefit = _column(trained, "benefit", float)
+    return {
         "n_steps": len(timeline),
-        "n_samples": int(n.sum()),
+        "n_samples": int(timeline["n_samples"].sum()),
         "n_retrains": len(trained),
         "n_accepted": int(accepted.sum()),
         "n_rejected": int((~accepted).sum()),
         "n_skipped": len(events) - len(trained),
         # accepted models whose first serving step is within the run
         "n_served": int(np.sum(accepted & (deploy >= 0) & (deploy <= last_step))),
-        "cost_retrain": float(events["cost_retrain"].sum()) if len(events) else 0.0,
-        "cost_samples": float(events["cost_samples"].sum()) if len(events) else 0.0,
+        "cost_retrain": totals["cost_retrain"],
+        "cost_samples": totals["cost_samples"],
         "cost_labels": cost_labels,
-        "fit_seconds": float(events["fit_seconds"].sum()) if len(events) else 0.0,
+        "fit_seconds": totals["fit_seconds"],
+        "total_cost": totals["cost_retrain"] + totals["cost_samples"] + cost_labels,
+        "unneeded_retrains": int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit)),
+        "mean_benefit": _nanmean(benefit),
+        "n_follow_ups": int(_column(trained, "follow_up", bool).sum()),
     }
-    summary["total_cost"] = summary["cost_retrain"] + summary["cost_samples"] + cost_labels
-    benefit = trained["benefit"].to_numpy(dtype=float) if len(trained) else np.empty(0)
-    needed = benefit[~np.isnan(benefit)] >= evaluation.min_benefit
-    summary["unneeded_retrains"] = int(np.sum(~needed))
-    summary["mean_benefit"] = _nanmean(benefit)
-    summary |= estimate_error(timeline, name)
 
-    follow_up = trained["follow_up"].to_numpy(dtype=bool) if len(trained) else np.empty(0, bool)
-    summary["n_follow_ups"] = int(follow_up.sum())
-    summary["ground_truth"] = ground_truth
-    keys = ("n_drifts", "false_retrains", "false_alarm_benefit", "false_alarms_beneficial",
-            "missed_drifts", "detected_drifts", "precision", "recall", "false_alarms_per_10k",
-            "mean_detection_delay", "mean_recovery_steps", f"mean_{name}_lost")
-    steps = timeline["step"].to_numpy()
+
+_FALSE_ALARM_KEYS = ("false_retrains", "false_alarm_benefit", "false_alarms_beneficial",
+                     "precision", "false_alarms_per_10k")
+
+
+def _drift_scores(timeline, trained, drifts, evaluation: Evaluation, name: str,
+                  ground_truth: str, window: dict) -> dict:
+    """Score detections, misses, delays, recovery and false alarms against the drifts."""
     starts = timeline["sample_index"].to_numpy()
     drifts = tuple(d for d in drifts if len(starts) and d.start >= starts[0])
     if not drifts:
-        summary.update(dict.fromkeys(keys))
-        summary["drifts"] = []
-        return summary
-
-    retrain_steps = trained["step"].to_numpy() if len(trained) else np.empty(0, dtype=int)
-    rows = per_drift(steps, values, retrain_steps, drifts, evaluation, metric=name,
-                     sample_index=starts, follow_up=follow_up, tolerance=tolerance,
-                     horizon=horizon, label_delay=label_delay)
+        return dict.fromkeys(("n_drifts", "missed_drifts", "detected_drifts", "recall",
+                              "mean_detection_delay", "mean_recovery_steps",
+                              f"mean_{name}_lost", *_FALSE_ALARM_KEYS)) | {"drifts": []}
+    follow_up = _column(trained, "follow_up", bool)
+    retrain_steps = _column(trained, "step", int)
+    rows = per_drift(timeline["step"].to_numpy(), timeline[name].to_numpy(), retrain_steps,
+                     drifts, evaluation, metric=name, sample_index=starts,
+                     follow_up=follow_up, **window)
     detections = {r["detected_at"] for r in rows if r["detected_at"] is not None}
-    false = ~follow_up & ~np.isin(retrain_steps, list(detections))
     detected = len(detections)
-    summary.update(
-        n_drifts=len(drifts),
-        missed_drifts=len(drifts) - detected,
-        detected_drifts=detected,
-        recall=detected / len(drifts),
-        mean_detection_delay=_mean(r["detection_delay"] for r in rows),
-        mean_recovery_steps=_mean(r["recovery_steps"] for r in rows),
-        drifts=rows,
-    )
-    summary[f"mean_{name}_lost"] = _mean(r[f"{name}_lost"] for r in rows)
-    if ground_truth == "complete":
-        n_alarms = int((~follow_up).sum())
-        summary.update(
-            false_retrains=int(false.sum()),
-            false_alarm_benefit=_nanmean(benefit[false]),
-            false_alarms_beneficial=int(np.sum(benefit[false] >= evaluation.min_benefit)),
-            precision=detected / n_alarms if n_alarms else None,
-            false_alarms_per_10k=1e4 * int(false.sum()) / max(int(n.sum()), 1),
-        )
-    else:
-        summary.update(dict.fromkeys(("false_retrains", "false_alarm_benefit",
-                                      "false_alarms_beneficial", "precision",
-                                      "false_alarms_per_10k")))
-    return summary
+    scores = {
+        "n_drifts": len(drifts),
+        "missed_drifts": len(drifts) - detected,
+        "detected_drifts": detected,
+        "recall": detected / len(drifts),
+        "mean_detection_delay": _mean(r["detection_delay"] for r in rows),
+        "mean_recovery_steps": _mean(r["recovery_steps"] for r in rows),
+        "drifts": rows,
+        f"mean_{name}_lost": _mean(r[f"{name}_lost"] for r in rows),
+    }
+    if ground_truth != "complete":
+        return scores | dict.fromkeys(_FALSE_ALARM_KEYS)
+    false = ~follow_up & ~np.isin(retrain_steps, list(detections))
+    benefit = _column(trained, "benefit", float)[false]
+    n_alarms = int((~follow_up).sum())
+    return scores | {
+        "false_retrains": int(false.sum()),
+        "false_alarm_benefit": _nanmean(benefit),
+        "false_alarms_beneficial": int(np.sum(benefit >= evaluation.min_benefit)),
+        "precision": detected / n_alarms if n_alarms else None,
+        "false_alarms_per_10k": 1e4 * int(false.sum()) / max(int(timeline["n_samples"].sum()), 1),
+    }
 
 
 def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluation: Evaluation,
@@ -356,16 +370,15 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
     """How each true drift was handled.
 
     A drift's detection window runs from ``tolerance`` steps before its start step to
-    ``label_delay + horizon`` steps after its end step, and never into the
-    next drift's window; its detection is the first retrain in that window that is not
-    a planned follow-up. Its segment, over which the
-    accuracy lost and the recovery are measured, runs from its start step to the next
-    drift's start. ``values`` is the per-step metric: accuracy (higher is better) or,
-    with ``metric="mae"``, the mean absolute error (lower is better; the keys below are
-    then named after ``mae`` and "lost" means error gained). ``sample_index`` is the
-    first sample of each step (default: ``steps``, one sample per step); a drift belongs to the
-    step whose samples hold its start. ``follow_up`` flags the planned refits among
-    ``retrain_steps`` (default: none).
+    ``label_delay + horizon`` steps after its end step, never into the next drift's
+    window; its detection is the first retrain in it that is not a planned follow-up.
+    Its segment, over which the accuracy lost and the recovery are measured, runs from
+    its start step to the next drift's start. ``values`` is the per-step metric:
+    accuracy (higher is better) or, with ``metric="mae"``, the mean absolute error
+    (lower is better; the keys below are then named after ``mae`` and "lost" means
+    error gained). ``sample_index`` is the first sample of each step (default:
+    ``steps``); a drift belongs to the step whose samples hold its start.
+    ``follow_up`` flags the planned refits among ``retrain_steps`` (default: none).
 
     Returns
     -------
@@ -395,10 +408,8 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
     w = evaluation.recovery_window
     steps = np.asarray(steps)
     retrain_steps = np.asarray(retrain_steps)
-    alarms = retrain_steps if follow_up is None else retrain_steps[~np.asarray(follow_up,
-                                                                             dtype=bool)]
-    if sample_index is None:
-        sample_index = steps
+    alarms = retrain_steps if follow_up is None else retrain_steps[~np.asarray(follow_up, bool)]
+    sample_index = steps if sample_index is None else sample_index
 
     def step_of(sample: int) -> int:
         return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
@@ -417,11 +428,7 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
         seg_acc = accuracy[seg]
         pre = float(before.mean()) if len(before) else None
         hits = alarms[(alarms >= lo) & (alarms < hi)]
-        recovery = None
-        if pre is not None and len(seg_acc) >= w:
-            forward = np.convolve(seg_acc, np.ones(w) / w, mode="valid")
-            ok = np.flatnonzero(forward >= pre - evaluation.recovery_tolerance)
-            recovery = int(ok[0]) if len(ok) else None
+        recovery = _recovery(seg_acc, pre, evaluation)
         rows.append({
             "start_step": start,
             "end_step": end,
@@ -436,6 +443,16 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
             else None,
         })
     return rows
+
+
+def _recovery(seg_acc: np.ndarray, pre: float | None, evaluation: Evaluation) -> int | None:
+    """Count the steps until the metric, averaged over ``recovery_window``, is near ``pre``."""
+    w = evaluation.recovery_window
+    if pre is None or len(seg_acc) < w:
+        return None
+    forward = np.convolve(seg_acc, np.ones(w) / w, mode="valid")
+    ok = np.flatnonzero(forward >= pre - evaluation.recovery_tolerance)
+    return int(ok[0]) if len(ok) else None
 
 
 def _mean(values) -> float | None:

@@ -1078,9 +1078,9 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> from sklearn.linear_model import LogisticRegression
     >>> from sim import replay
     >>> from sim.streams import SEA
-    >>> from strategies import Periodic
+    >>> from sim.scripted import AtSteps
     >>> stream = SEA(n_samples=20_000, schedule=[{"at": 10_000, "to": 3}])
-    >>> run = replay(stream, LogisticRegression(), Periodic(every=10), seed=1)
+    >>> run = replay(stream, LogisticRegression(), AtSteps([19, 29, 39]), seed=1)
     >>> f = hindsight(stream, LogisticRegression(), seed=1, every=5, extra_steps=run.events)
     >>> r = regret(run.summary, f)
     >>> r["regret"] >= 0

@@ -335,34 +335,7 @@ def _parse_event(i: int, raw: Any, inner: Stream, n_samples: int | None) -> Simp
                       "than 1; this one changes nothing.")
         ev.drift_features = tuple(ev.features)
     elif kind == "concept":
-        mode = raw.get("mode")
-        if mode not in _MODES:
-            raise bad(f"'mode' must be one of {', '.join(map(repr, _MODES))}. "
-                      f"Got {mode!r} instead.")
-        ev.mode = mode
-        if shape == "incremental":
-            raise bad("a concept drift cannot be 'incremental' (labels do not "
-                      "interpolate); use 'sudden' or 'gradual'.")
-        if mode == "swap":
-            for extra in ("region", "mapping"):
-                if raw.get(extra) is not None:
-                    raise bad(f"'{extra}' does not apply to mode 'swap'.")
-            ev.features = _features(raw.get("features"), inner, bad, "features")
-            if len(ev.features) != 2 or ev.features[0] == ev.features[1]:
-                raise bad(f"mode 'swap' needs 'features' to list two different features. "
-                          f"Got {raw.get('features')!r} instead.")
-            ev.drift_features = tuple(ev.features)
-        else:
-            if raw.get("features") is not None:
-                raise bad(f"'features' does not apply to mode {mode!r}; use 'region'.")
-            if mode == "flip" and raw.get("mapping") is not None:
-                raise bad("'mapping' applies to mode 'permute' only.")
-            ev.region = _region(raw.get("region"), inner, bad)
-            ev.mapping = raw.get("mapping")
-            if ev.mapping is not None and not isinstance(ev.mapping, Mapping):
-                raise bad(f"'mapping' must be None or a mapping {{class: new class}}. "
-                          f"Got {ev.mapping!r} instead.")
-            ev.drift_features = tuple(sorted({f for f, _, _ in ev.region}))
+        _parse_concept(ev, raw, inner, shape, bad)
     else:
         ev.proportions = raw.get("proportions")
         p = ev.proportions
@@ -373,6 +346,38 @@ def _parse_event(i: int, raw: Any, inner: Stream, n_samples: int | None) -> Simp
             raise bad(f"'proportions' must be a list (or a mapping {{class: proportion}}) "
                       f"of at least two proportions >= 0 that sum to 1. Got {p!r} instead.")
     return ev
+
+
+def _parse_concept(ev: SimpleNamespace, raw: Mapping, inner: Stream, shape: str, bad) -> None:
+    """Check a concept drift's mode and what it changes; fill them into ``ev``."""
+    mode = raw.get("mode")
+    if mode not in _MODES:
+        raise bad(f"'mode' must be one of {', '.join(map(repr, _MODES))}. "
+                  f"Got {mode!r} instead.")
+    ev.mode = mode
+    if shape == "incremental":
+        raise bad("a concept drift cannot be 'incremental' (labels do not "
+                  "interpolate); use 'sudden' or 'gradual'.")
+    if mode == "swap":
+        for extra in ("region", "mapping"):
+            if raw.get(extra) is not None:
+                raise bad(f"'{extra}' does not apply to mode 'swap'.")
+        ev.features = _features(raw.get("features"), inner, bad, "features")
+        if len(ev.features) != 2 or ev.features[0] == ev.features[1]:
+            raise bad(f"mode 'swap' needs 'features' to list two different features. "
+                      f"Got {raw.get('features')!r} instead.")
+        ev.drift_features = tuple(ev.features)
+    else:
+        if raw.get("features") is not None:
+            raise bad(f"'features' does not apply to mode {mode!r}; use 'region'.")
+        if mode == "flip" and raw.get("mapping") is not None:
+            raise bad("'mapping' applies to mode 'permute' only.")
+        ev.region = _region(raw.get("region"), inner, bad)
+        ev.mapping = raw.get("mapping")
+        if ev.mapping is not None and not isinstance(ev.mapping, Mapping):
+            raise bad(f"'mapping' must be None or a mapping {{class: new class}}. "
+                      f"Got {ev.mapping!r} instead.")
+        ev.drift_features = tuple(sorted({f for f, _, _ in ev.region}))
 
 
 def _features(value: Any, inner: Stream, bad, name: str) -> tuple[int, ...]:
