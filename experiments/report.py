@@ -612,17 +612,19 @@ def _named(agg: Aggregate, label: str) -> str:
 
 def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     cells: dict[str, dict[str, list]] = {}
-    columns: dict[int, str] = {}
+    described: dict[int, set[str]] = {}
     lost_key = "mae_lost" if agg.task == "regression" else "accuracy_lost"
     for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
         record = records[r["job"]][1]
         drifts = (record.get("summary") or {}).get("drifts") or []
         for i, d in enumerate(drifts):
-            columns.setdefault(i, f"drift {i + 1}: {d.get('kind')} ({d.get('shape')}) "
-                                  f"at step {d.get('start_step')}")
+            described.setdefault(i, set()).add(_describe(d))
             cells.setdefault(r["config"], {}).setdefault(i, []).append(d)
     if not cells:
         return None
+    # a sweep over several streams: the drift's description goes in each row's cell
+    columns = {i: f"drift {i + 1}: {next(iter(ds))}" if len(ds) == 1
+               else f"drift {i + 1} (differs by stream)" for i, ds in described.items()}
     table = pd.DataFrame(index=list(cells), columns=[columns[i] for i in sorted(columns)])
     for label, per in cells.items():
         for i, ds in per.items():
@@ -633,8 +635,14 @@ def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
                 text += f", delay {np.mean(delays):.1f}"
             if lost:
                 text += f", lost {np.mean(lost):.3f}"
+            if len(described[i]) > 1:
+                text = f"{_describe(ds[0])}: {text}"
             table.loc[label, columns[i]] = text
     return table
+
+
+def _describe(drift: dict) -> str:
+    return f"{drift.get('kind')} ({drift.get('shape')}) at step {drift.get('start_step')}"
 
 
 def _command(sweep_dir: Path) -> str | None:

@@ -243,3 +243,22 @@ def test_a_partial_sweep_says_how_many_jobs_were_planned(tmp_path):
     assert "Partial sweep: 6 jobs planned, 2 finished" in text
     single = report.aggregate(tmp_path, figures=False).report.read_text()
     assert "Partial sweep" not in single and "no confidence interval" in single
+
+
+def test_the_drift_table_names_each_streams_drift_when_they_differ():
+    from types import SimpleNamespace
+
+    def record(kind):
+        return {"summary": {"drifts": [{"kind": kind, "shape": "sudden", "start_step": 30,
+                                        "detected_at": 30, "detection_delay": 0,
+                                        "accuracy_lost": 0.1}]}}
+
+    jobs = pd.DataFrame({"job": ["a", "b"], "status": "ok",
+                         "config": ["stream=covariate", "stream=concept"]})
+    agg = SimpleNamespace(jobs=jobs, task="classification")
+    records = {"a": (None, record("covariate")), "b": (None, record("concept"))}
+    table = report._drift_table(agg, records)
+    assert list(table.columns) == ["drift 1 (differs by stream)"]
+    assert table.loc["stream=concept"].iloc[0].startswith("concept (sudden) at step 30:")
+    same = report._drift_table(agg, {"a": records["a"], "b": (None, record("covariate"))})
+    assert list(same.columns) == ["drift 1: covariate (sudden) at step 30"]
