@@ -64,7 +64,7 @@ from sklearn.base import clone
 from sim.cache import as_cache, run_cache
 from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
-from sim.metrics import summarize
+from sim.metrics import EARLY_STEPS, summarize
 from sim.protocol import (
     WINDOWS,
     LabelArrival,
@@ -527,7 +527,7 @@ class Replay:
                             label_delay=self._protocol.label_delay,
                             ground_truth="complete"
                             if getattr(stream, "ground_truth_complete", True) else "partial",
-                            tolerance=getattr(stream, "onset_tolerance", 2))
+                            tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         return RunResult(timeline=timeline, events=events, summary=summary,
                          config=self._config())

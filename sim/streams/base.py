@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from sim.metrics import EARLY_STEPS
 from sim.types import Batch, Drift
 
 __all__ = ["Stream", "rechunk", "seed_root"]
@@ -50,7 +51,7 @@ class Stream(BaseEstimator):
     task = "classification"
     ground_truth_complete = True
     rechunkable = True
-    onset_tolerance = 2
+    onset_tolerance = EARLY_STEPS
 
     def __init_subclass__(cls, **kwargs):
         """Make a stream that cuts its own steps non-rechunkable unless it says otherwise."""
