@@ -306,15 +306,16 @@ def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None
                   and jobs[k].astype(str).nunique(dropna=False) > 1]
     constant = {k: str(jobs[k].iloc[0]) for k in override_keys
                 if k != "seed" and k not in label_keys and len(jobs)}
-    jobs["config"] = [config_label(r, label_keys, constant) for _, r in jobs.iterrows()]
+    jobs["config"] = [config_label(r, label_keys, constant)
+                      for r in jobs[label_keys].to_dict("records")]
     for key in override_keys + metric_keys:
         jobs[key] = _numeric(jobs[key])
 
     drift_aware, ground_truth = set(), set()
-    for _, r in jobs.iterrows():
-        record = records[r["job"]][1]
+    for name, label in zip(jobs["job"], jobs["config"], strict=True):
+        record = records[name][1]
         if record and "DriftAware" in str((record.get("config") or {}).get("trigger")):
-            drift_aware.add(r["config"])
+            drift_aware.add(label)
         if record and (record.get("summary") or {}).get("n_drifts"):
             ground_truth.add(record["summary"].get("ground_truth") or "complete")
     task = "regression" if "metric" in jobs and (jobs["metric"] == "mae").any() \
@@ -441,13 +442,14 @@ def _estimates(agg: Aggregate, records: dict):
     from experiments.plots import Series
 
     out = []
-    for label, group in agg.jobs.groupby("config", sort=False):
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    scored = [(records[name][1].get("summary") or {}).get("estimate_mae") is not None
+              for name in ok["job"]]  # the others are not read
+    for label, group in ok.loc[scored].groupby("config", sort=False):
         timelines, retrains, drifts, step_size = [], [], [], 1
-        for job_name in group.loc[group["status"] == "ok", "job"]:
+        for job_name in group["job"]:
             job, record = records[job_name]
             summary = record.get("summary") or {}
-            if summary.get("estimate_mae") is None:  # no estimate: not read
-                continue
             try:
                 line = pd.read_parquet(job / store.TIMELINE)
                 events = pd.read_csv(job / store.EVENTS)
@@ -627,8 +629,9 @@ def _best(agg: Aggregate) -> pd.DataFrame:
         order = pool[col].sort_values(ascending=m.better == "min", kind="stable")
         best = order.index[0]
         half = pool.loc[best, f"{m.name}_ci95"]
-        tied = [c for c in order.index[1:] if overlap(order[best], half, order[c],
-                                                      pool.loc[c, f"{m.name}_ci95"])]
+        halves = pool[f"{m.name}_ci95"].to_dict()
+        tied = [c for c, value in list(order.items())[1:]
+                if overlap(order[best], half, value, halves[c])]
         names = [best, *tied]
         shown = ", ".join(_named(agg, c) for c in names[:4]) + (
             f" and {len(names) - 4} more" if len(names) > 4 else "")
@@ -648,12 +651,12 @@ def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     cells: dict[str, dict[str, list]] = {}
     described: dict[int, set[str]] = {}
     lost_key = "mae_lost" if agg.task == "regression" else "accuracy_lost"
-    for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
-        record = records[r["job"]][1]
-        drifts = (record.get("summary") or {}).get("drifts") or []
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    for name, label in zip(ok["job"], ok["config"], strict=True):
+        drifts = (records[name][1].get("summary") or {}).get("drifts") or []
         for i, d in enumerate(drifts):
             described.setdefault(i, set()).add(_describe(d))
-            cells.setdefault(r["config"], {}).setdefault(i, []).append(d)
+            cells.setdefault(label, {}).setdefault(i, []).append(d)
     if not cells:
         return None
     # a sweep over several streams: the drift's description goes in each row's cell
