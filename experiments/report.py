@@ -490,8 +490,10 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
                                 sort_keys=True, default=str))
         paths.append(job / store.FRONTIER)
         seed_of.append(config.get("seed"))
+    if len(settings) != 1:
+        return None
     frames = _read_frontiers(paths, ["K", value, "total_cost"])
-    if len(settings) != 1 or not len(frames):
+    if not len(frames):
         return None
     # "at most K retrains": a frontier holds its last value beyond its own largest K
     ks = pd.RangeIndex(int(frames["K"].max()) + 1, name="K")
