@@ -48,6 +48,7 @@ class Learning(BaseEstimator):
     """
 
     updates: bool = False
+    _constraints: dict = {}
 
     def check(self) -> Learning:
         """Validate the parameters; return self."""
@@ -183,7 +184,7 @@ class RiverClassifier(ClassifierMixin, BaseEstimator):
             cls = None
         if cls is None or not hasattr(cls, "learn_one") or not hasattr(cls, "predict_one"):
             raise param_error(self, "model", "name a River classifier under river, e.g. "
-                              "'tree.HoeffdingTreeClassifier'", self.model)
+                              "'tree.HoeffdingTreeClassifier'", self.model, verb="")
         return cls
 
     def fit(self, X, y) -> RiverClassifier:
