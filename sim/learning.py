@@ -236,5 +236,5 @@ class RiverClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each sample (the first class when River has no guess)."""
+        """The most probable class of each sample (the first when River has no guess)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
