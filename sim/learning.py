@@ -218,7 +218,7 @@ class RiverClassifier(ClassifierMixin, BaseEstimator):
         return [dict(enumerate(row)) for row in X.tolist()]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, columns in the order of ``classes_``."""
+        """Return the class probabilities, columns in the order of ``classes_``."""
         check_is_fitted(self, "river_")
         X = validate_data(self, X, reset=False)
         if hasattr(self.river_, "predict_proba_many"):
@@ -236,5 +236,5 @@ class RiverClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def predict(self, X) -> np.ndarray:
-        """The most probable class of each sample (the first when River has no guess)."""
+        """Return the most probable class of each sample (the first if River has none)."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
