@@ -60,6 +60,20 @@ def test_batch_never_updates_and_online_needs_partial_fit():
         replay(SEA(n_samples=4000), LogisticRegression(), Never(), learning=Online())
 
 
+def test_a_model_without_partial_fit_is_refused_before_any_job():
+    from hydra import compose, initialize_config_dir
+
+    from experiments import CONF_DIR
+    from experiments.run import build
+    from hydra_plugins.retrain_sim.launcher import check_components
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        check_components(build(compose("config", ["learning=online", "model=sgd"])))
+        check_components(build(compose("config", ["model=logistic_regression"])))
+        with pytest.raises(ValueError, match="LogisticRegression has none"):
+            check_components(build(compose("config", ["learning=online"])))
+
+
 # -- the engine under online updates --------------------------------------------------------
 
 def _by_hand(n_samples, step_size, initial, delay, seed_model):
