@@ -81,6 +81,8 @@ class Online(Learning):
     every step, so none are made ahead or cached), and charges
     :attr:`~sim.cost.Cost.per_update` per updated sample. A retrain trains a fresh model
     as under :class:`Batch`; the new model is updated from the step it serves.
+    A holdout gate's validation labels are the latest arrived, which the serving model
+    has already learned: it scores in-sample there, so the gate favours it.
 
     Parameters
     ----------
