@@ -42,8 +42,8 @@ from sim.cost import Cost
 from sim.types import Drift, Evaluation
 
 __all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
-           "metric",
-           "per_drift", "primary", "summarize"]
+           "exposure", "metric", "per_drift", "primary", "retrain_rows", "rollback_steps",
+           "summarize"]
 
 EARLY_STEPS = 2
 """Default tolerance: steps before a drift's start in which a retrain still detects it."""
@@ -148,6 +148,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_retrain", "cost of retrains (nominal units)"),
     Metric("cost_samples", "cost of training samples (nominal units)"),
     Metric("cost_labels", "cost of labels (nominal units)"),
+    # live gates (strategies.Shadow, Canary, Rollback) and exposure (Protocol.exposure)
+    Metric("cost_shadow", "cost of shadow predictions (nominal units)"),
+    Metric("n_rollbacks", "rollbacks to the previous model (count)", integer=True,
+           table=True, fmt="{:.1f}"),
+    Metric("exposed_samples", "exposed samples, served by a model worse than its rival "
+           "(count)", "min", _C, integer=True),
+    Metric("exposed_share", "exposure (share of scored samples served by a worse model)",
+           "min", _C, fmt="{:.3f}", table=True),
+    Metric("exposed_accuracy_lost", "accuracy lost by exposed users (fraction, mean)", "min",
+           _C, fmt="{:.3f}"),
+    Metric("exposed_errors", "extra errors served by worse models (count)", "min", _C,
+           fmt="{:.0f}", table=True),
     Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
            for_never=False, integer=True),
     Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
@@ -271,13 +283,71 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     if task == "regression":
         summary["rmse"] = (float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n)))
                            if len(n) else None)
-    trained = events[events["model_id"] >= 0] if len(events) else events
+    trained = retrain_rows(events)
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
     summary["ground_truth"] = ground_truth
     window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
     return summary
+
+
+def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """The events that trained a model: no skipped retrain, no rollback.
+
+    A run with a live gate has a ``kind`` column (``"retrain"`` or ``"rollback"``);
+    everywhere retrains are counted (the summary, drift detections, the figures, the
+    oracle), a rollback is not one.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"step": [3, 5, 6], "model_id": [1, -1, 0],
+    ...                        "kind": ["retrain", "retrain", "rollback"]})
+    >>> retrain_rows(events)["step"].tolist(), rollback_steps(events)
+    ([3], [6])
+    """
+    if not len(events):
+        return events
+    keep = events["model_id"] >= 0
+    if "kind" in events:
+        keep &= events["kind"] != "rollback"
+    return events[keep]
+
+
+def rollback_steps(events: pd.DataFrame) -> list[int]:
+    """The steps at which a live gate rolled back to the previous model (none without one)."""
+    if not len(events) or "kind" not in events:
+        return []
+    return [int(t) for t in events.loc[events["kind"] == "rollback", "step"]]
+
+
+def exposure(tallies: dict, n_samples: int) -> dict:
+    """The exposure of a run: users served by a retrained model that did worse than its rival.
+
+    ``tallies`` maps each retrained model that served to ``[samples it served, its errors
+    on them, its rival's errors on the same samples]``; its rival is the model it
+    challenged (a canary's champion, or the model a deployment replaced). A model with
+    more errors than its rival is *worse*: all its served samples are exposed, whether it
+    served a canary's share or all traffic until replaced, so canaries and full
+    deployments compare. Returns ``exposed_samples``, ``exposed_share`` (of the run's
+    ``n_samples`` scored samples), ``exposed_errors`` (errors served beyond the rival's)
+    and ``exposed_accuracy_lost`` (those errors per exposed sample; 0 without exposure).
+
+    Examples
+    --------
+    >>> out = exposure({1: [1000, 300, 100], 2: [500, 40, 60]}, n_samples=10_000)
+    >>> out["exposed_samples"], out["exposed_share"], out["exposed_accuracy_lost"]
+    (1000, 0.1, 0.2)
+    """
+    worse = [(n, own - rival) for n, own, rival in tallies.values() if own > rival]
+    exposed = sum(n for n, _ in worse)
+    errors = sum(e for _, e in worse)
+    return {
+        "exposed_samples": int(exposed),
+        "exposed_share": exposed / n_samples if n_samples else 0.0,
+        "exposed_errors": int(errors),
+        "exposed_accuracy_lost": errors / exposed if exposed else 0.0,
+    }
 
 
 def _weighted_mean(values: pd.Series, n: np.ndarray) -> float:
@@ -299,20 +369,25 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
               for k in ("cost_retrain", "cost_samples", "fit_seconds")}
     cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
     benefit = _column(trained, "benefit", float)
-    return {
+    live = {}
+    if "kind" in events:  # a live gate's run
+        live = {"cost_shadow": float(events["cost_shadow"].sum()),
+                "n_rollbacks": len(rollback_steps(events))}
+    return live | {
         "n_steps": len(timeline),
         "n_samples": int(timeline["n_samples"].sum()),
         "n_retrains": len(trained),
         "n_accepted": int(accepted.sum()),
         "n_rejected": int((~accepted).sum()),
-        "n_skipped": len(events) - len(trained),
+        "n_skipped": int((events["model_id"] < 0).sum()) if len(events) else 0,
         # accepted models whose first serving step is within the run
         "n_served": int(np.sum(accepted & (deploy >= 0) & (deploy <= last_step))),
         "cost_retrain": totals["cost_retrain"],
         "cost_samples": totals["cost_samples"],
         "cost_labels": cost_labels,
         "fit_seconds": totals["fit_seconds"],
-        "total_cost": totals["cost_retrain"] + totals["cost_samples"] + cost_labels,
+        "total_cost": totals["cost_retrain"] + totals["cost_samples"] + cost_labels
+        + live.get("cost_shadow", 0.0),
         "unneeded_retrains": int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit)),
         "mean_benefit": _nanmean(benefit),
         "n_follow_ups": int(_column(trained, "follow_up", bool).sum()),

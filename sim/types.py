@@ -11,6 +11,7 @@ so a trigger cannot tamper with what the engine keeps (writing into one raises).
 - :class:`Holdout`: labeled samples held out of the deployed model's fit (calibration).
 - :class:`Observation`: everything a trigger may see at one step.
 - :class:`Decision`: a trigger's (or a gate's) answer.
+- :class:`Trial`: the live evidence a live gate judges a challenger on.
 - :class:`RunResult`: the outcome of one replay.
 - :class:`Evaluation`: the settings the metrics judge a run with.
 """
@@ -25,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Labels",
-           "Observation", "RunResult", "sample_loss"]
+           "Observation", "RunResult", "Trial", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
@@ -328,6 +329,67 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Trial:
+    """What a live gate (:class:`~strategies.base.LiveGate`) may see of a trial so far.
+
+    Counts of labels that have *arrived* (never a label before it arrives), of the
+    samples of the trial's steps: for a shadow trial the same samples for both models
+    (paired: the challenger predicted beside the champion); for a canary trial the
+    challenger's own traffic and the champion's; for a rollback watch the new model's
+    own traffic since it was deployed and the previous model's traffic in the window
+    before the switch.
+
+    Parameters
+    ----------
+    look
+        The trial's steps so far (1 at its first step).
+    looks
+        Its last step (the gate's ``steps``): the gate must decide at ``look == looks``.
+    n_challenger, correct_challenger
+        Arrived labels of the challenger's samples, and how many it predicted right.
+    n_champion, correct_champion
+        The same for the champion (the previous model of a rollback watch).
+    wins, losses
+        Paired trials only: samples the challenger got right and the champion wrong, and
+        the other way round (0 for unpaired trials).
+    paired
+        Whether both counts are of the same samples.
+
+    Examples
+    --------
+    >>> trial = Trial(look=2, looks=10, n_challenger=400, correct_challenger=360,
+    ...               n_champion=400, correct_champion=340, wins=30, losses=10, paired=True)
+    >>> trial.accuracy_challenger - trial.accuracy_champion
+    0.05
+    """
+
+    look: int
+    looks: int
+    n_challenger: int
+    correct_challenger: int
+    n_champion: int
+    correct_champion: int
+    wins: int = 0
+    losses: int = 0
+    paired: bool = False
+
+    @property
+    def final(self) -> bool:
+        """Whether this is the trial's last look."""
+        return self.look >= self.looks
+
+    @property
+    def accuracy_challenger(self) -> float:
+        """The challenger's accuracy on its arrived labels (nan without one)."""
+        return self.correct_challenger / self.n_challenger if self.n_challenger else np.nan
+
+    @property
+    def accuracy_champion(self) -> float:
+        """The champion's accuracy on its arrived labels (nan without one)."""
+        return self.correct_champion / self.n_champion if self.n_champion else np.nan
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of one replay.
 
@@ -395,3 +457,4 @@ class Evaluation:
     min_benefit: float = 0.005
     recovery_window: int = 5
     recovery_tolerance: float = 0.01
+    exposure: bool = False
