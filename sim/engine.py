@@ -290,11 +290,14 @@ class _Chunk:
     handed to a trigger are read-only views at no copy.
     """
 
-    __slots__ = ("X", "y", "index", "t", "start", "steps", "preds", "draws", "draws_lo")
+    __slots__ = ("X", "y", "delivered", "index", "t", "start", "steps", "preds", "draws",
+                 "draws_lo")
 
-    def __init__(self, X, y, start, steps):
+    def __init__(self, X, y, start, steps, delivered=None):
         sizes = [hi - lo for _, lo, hi, _ in steps]
         self.X, self.y = _frozen(X[:]), _frozen(y[:])
+        # the labels the history receives (Batch.delivered); the truth y scores predictions
+        self.delivered = self.y if delivered is None else _frozen(delivered[:])
         self.index = _frozen(np.concatenate([np.arange(i, i + n) for (_, _, _, i), n in
                                              zip(steps, sizes, strict=True)]))
         self.t = _frozen(np.repeat(np.array([s[0] for s in steps], dtype=np.int64), sizes))
@@ -322,7 +325,7 @@ def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
             n = len(batch)
             steps = [(batch.index // step_size + j, lo, min(lo + step_size, n), batch.index + lo)
                      for j, lo in enumerate(range(0, n, step_size))]
-            yield _Chunk(batch.X, batch.y, batch.index, steps)
+            yield _Chunk(batch.X, batch.y, batch.index, steps, batch.delivered)
         return
     group: list = []
     for batch in stream.batches(seed, step_size):
@@ -344,7 +347,11 @@ def _group(batches: list) -> _Chunk:
     else:
         X = np.concatenate([b.X for b in batches])
         y = np.concatenate([b.y for b in batches])
-    return _Chunk(X, y, batches[0].index, steps)
+    delivered = None
+    if any(b.delivered is not None for b in batches):
+        delivered = np.concatenate([b.y if b.delivered is None else b.delivered
+                                    for b in batches])
+    return _Chunk(X, y, batches[0].index, steps, delivered)
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:
@@ -544,7 +551,7 @@ class Replay:
             self._expose(chunk, lo, hi, y, y_pred, served, ids, trial)
         if self._tracks:
             self._score_tracks(chunk, lo, hi, y)
-        labels = self._deliver_labels(chunk, t, lo, hi, X, y, served, ids)
+        labels = self._deliver_labels(chunk, t, lo, hi, X, chunk.delivered[lo:hi], served, ids)
         if self._live:
             self._feed(t, labels)
             if trial is not None:
@@ -653,6 +660,7 @@ class Replay:
         if self._trigger.requires_ground_truth:
             self._trigger.reveal(tuple(self.stream.drifts), step_size)
         self._trigger.check_model(self.model, self._task)
+        self.stream.check_model(self.model)
         self._needs_scores = self._trigger.needs_scores
         n_val = self._gate.n_val if self._gate is not None else 0
         self._windows = TrainingWindows(self._protocol, n_val, self._trigger.n_holdout)
@@ -677,10 +685,10 @@ class Replay:
             parts.setdefault(chunk, [chunk.steps[j][1], 0])[1] = chunk.steps[j][2]
         if len(parts) == 1:
             (chunk, (a, b)), = parts.items()
-            X0, y0 = chunk.X[a:b], chunk.y[a:b]
+            X0, y0 = chunk.X[a:b], chunk.delivered[a:b]
         else:
             X0 = np.concatenate([c.X[a:b] for c, (a, b) in parts.items()])
-            y0 = np.concatenate([c.y[a:b] for c, (a, b) in parts.items()])
+            y0 = np.concatenate([c.delivered[a:b] for c, (a, b) in parts.items()])
         check_initial_labels(y0, self._task)
         chunk, j = seen[-1]
         first_index = seen[0][0].steps[seen[0][1]][3]

@@ -6,6 +6,8 @@ so a trigger cannot tamper with what the engine keeps (writing into one raises).
 
 - :class:`Drift`: one true drift of a stream (ground truth; never shown to a trigger
   except :class:`~strategies.DriftAware`).
+- :class:`Incident`: one incident of a stream, a drop in performance that is not a drift
+  (ground truth, never shown to a trigger).
 - :class:`Batch`: the samples of one step, as a stream yields them.
 - :class:`Labels`: labels that arrive at a step, with what the deployed model predicted.
 - :class:`Holdout`: labeled samples held out of the deployed model's fit (calibration).
@@ -25,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Labels",
-           "Observation", "RunResult", "Trial", "sample_loss"]
+__all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Incident",
+           "Labels", "Observation", "RunResult", "Trial", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
@@ -90,6 +92,46 @@ class Drift:
     features: tuple[int, ...] = ()
 
 
+INCIDENT_CAUSES = ("stuck", "missing", "unit", "swap", "labels", "spike")
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One incident of a stream, in sample indices (ground truth): a break, not a drift.
+
+    During ``[start, end)`` the data the system receives is broken (a sensor stuck, a
+    unit changed, a label pipeline bug, ...; see :class:`~sim.streams.Incidents`); from
+    ``end`` on it is whole again, and the concept never changed. The metrics keep
+    incidents apart from drifts (:func:`sim.metrics.incident_scores`).
+
+    Parameters
+    ----------
+    start
+        Index of the first broken sample.
+    end
+        Index of the first sample after the incident (``end > start``).
+    cause
+        One of ``"stuck"``, ``"missing"``, ``"unit"``, ``"swap"``, ``"labels"``,
+        ``"spike"``.
+    features
+        Indices of the features it breaks (empty for ``"labels"``; for ``"spike"`` the
+        features that define the over-represented segment).
+    kind
+        Always ``"incident"`` (beside a drift's ``kind`` in tables of events).
+
+    Examples
+    --------
+    >>> Incident(start=20_000, end=23_000, cause="labels").kind
+    'incident'
+    """
+
+    start: int
+    end: int
+    cause: str
+    features: tuple[int, ...] = ()
+    kind: str = "incident"
+
+
 @dataclass(frozen=True)
 class Batch:
     """The samples of one step.
@@ -110,6 +152,11 @@ class Batch:
         Optional per-sample ground truth for the metrics: the concept index, or a
         fractional value between two concepts during an incremental drift. Never shown
         to a trigger.
+    delivered
+        Optional labels as the system receives them, when they differ from ``y`` (a
+        label-corruption incident, see :class:`~sim.streams.Incidents`): the labeled
+        history, the triggers, the gates and the training sets get these, while the
+        engine scores predictions against ``y``, the truth. None: ``y``.
 
     Examples
     --------
@@ -124,6 +171,7 @@ class Batch:
     index: int = 0
     time: np.ndarray | None = None
     concept: np.ndarray | None = None
+    delivered: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.y)
@@ -138,7 +186,8 @@ class Labels:
     X
         Features of the labeled samples, shape ``(m, n_features)``.
     y
-        Their true labels.
+        Their labels as delivered (the true labels, unless a label-corruption incident
+        changed them: :attr:`Batch.delivered`).
     y_pred
         What the model deployed at the time predicted for them.
     model_id

@@ -86,6 +86,14 @@ class Stream(BaseEstimator):
         return ()
 
     @property
+    def incidents(self) -> tuple:
+        """The :class:`~sim.types.Incident` of the stream (ground truth; none here)."""
+        return ()
+
+    def check_model(self, model) -> None:
+        """Refuse, before a run starts, a model that cannot take this stream's data."""
+
+    @property
     def n_features(self) -> int:
         """Number of features."""
         raise NotImplementedError
