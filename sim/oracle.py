@@ -61,6 +61,7 @@ from sklearn.base import clone
 from sim.checks import Interval, check
 from sim.cost import Cost
 from sim.files import atomic_write
+from sim.metrics import retrain_rows
 from sim.protocol import (
     LabelArrival,
     Protocol,
@@ -798,9 +799,7 @@ class Frontier:
         if steps is None:
             return []
         if isinstance(steps, pd.DataFrame):
-            ev = steps
-            if "model_id" in ev:
-                ev = ev[ev["model_id"] >= 0]
+            ev = retrain_rows(steps) if "model_id" in steps else steps
             if "accepted" in ev:
                 ev = ev[ev["accepted"].astype(bool)]
             out = []

@@ -196,7 +196,7 @@ class Shadow(LiveGate):
     mode = "shadow"
     _constraints = _LIVE
 
-    def __init__(self, steps: int = 10, margin: float = 0.0, alpha: float = 0.05, gate=None):
+    def __init__(self, steps: int = 5, margin: float = 0.0, alpha: float = 0.05, gate=None):
         self.steps = steps
         self.margin = margin
         self.alpha = alpha
@@ -252,7 +252,7 @@ class Canary(LiveGate):
     mode = "canary"
     _constraints = _LIVE | {"fraction": Interval("float", 0, 1, closed="neither")}
 
-    def __init__(self, fraction: float = 0.1, steps: int = 10, margin: float = 0.0,
+    def __init__(self, fraction: float = 0.1, steps: int = 5, margin: float = 0.0,
                  alpha: float = 0.05, gate=None):
         self.fraction = fraction
         self.steps = steps
@@ -311,7 +311,7 @@ class Rollback(LiveGate):
     mode = "rollback"
     _constraints = _LIVE | {"window": Interval("int", 1)}
 
-    def __init__(self, steps: int = 10, margin: float = 0.02, window: int = 10,
+    def __init__(self, steps: int = 5, margin: float = 0.02, window: int = 10,
                  alpha: float = 0.05, gate=None):
         self.steps = steps
         self.margin = margin
