@@ -735,7 +735,7 @@ def _short(label: str) -> str:
 
 
 def live_of(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
-    """The :class:`Series` fields ``trials`` and ``rollbacks`` of one run (one seed)."""
+    """Return the :class:`Series` fields ``trials`` and ``rollbacks`` of one run (one seed)."""
     if "challenger_share" not in timeline:
         return {}
     return {"trials": [timeline[list(LIVE_COLUMNS)]], "rollbacks": [rollback_steps(events)]}

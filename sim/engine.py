@@ -918,7 +918,7 @@ class Replay:
             trial.losses += int(np.count_nonzero(old & ~new))
 
     def _count(self, model_id: int, lo: int, hi: int) -> tuple[int, int]:
-        """Arrived labels of steps ``[lo, hi)`` served by ``model_id``, and how many it got right."""
+        """Count arrived labels of steps ``[lo, hi)`` served by ``model_id``, and right ones."""
         n = k = 0
         for (step, m), (ni, ki) in self._ledger.items():
             if m == model_id and lo <= step < hi:
@@ -968,7 +968,7 @@ class Replay:
             self._latest = trial.challenger
 
     def _end_trial(self, t: int) -> None:
-        """A new retrain ends the running trial: discard its challenger, or keep a watched model."""
+        """End the running trial for a new retrain: discard a challenger, keep a watched model."""
         trial, self._trial = self._trial, None
         if trial is not None:
             kept = trial.mode == "rollback"

@@ -293,7 +293,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
 
 
 def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
-    """The events that trained a model: no skipped retrain, no rollback.
+    """Return the events that trained a model: no skipped retrain, no rollback.
 
     A run with a live gate has a ``kind`` column (``"retrain"`` or ``"rollback"``);
     everywhere retrains are counted (the summary, drift detections, the figures, the
@@ -315,14 +315,14 @@ def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def rollback_steps(events: pd.DataFrame) -> list[int]:
-    """The steps at which a live gate rolled back to the previous model (none without one)."""
+    """Return the steps at which a live gate rolled back to the previous model (or none)."""
     if not len(events) or "kind" not in events:
         return []
     return [int(t) for t in events.loc[events["kind"] == "rollback", "step"]]
 
 
 def exposure(tallies: dict, n_samples: int) -> dict:
-    """The exposure of a run: users served by a retrained model that did worse than its rival.
+    """Measure a run's exposure: users served by a retrained model worse than its rival.
 
     ``tallies`` maps each retrained model that served to ``[samples it served, its errors
     on them, its rival's errors on the same samples]``; its rival is the model it

@@ -148,7 +148,7 @@ class LiveGate(Gate):
         return self
 
     def accept(self, champion, challenger, X_val, y_val) -> Decision:
-        """The offline check: the wrapped gate's verdict (none: every challenger goes live)."""
+        """Check offline: the wrapped gate's verdict (without one every challenger goes live)."""
         if self.gate is None:
             return Decision(True, f"to the {self.mode} trial")
         return self.gate.accept(champion, challenger, X_val, y_val)

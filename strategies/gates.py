@@ -320,7 +320,7 @@ class Rollback(LiveGate):
         self.gate = gate
 
     def judge(self, trial: Trial) -> bool | None:
-        """Test the new model's arrived labels against the previous model's: keep, roll back, wait."""
+        """Test the new model's arrived labels against the previous model's: keep, roll back."""
         level = self.alpha / trial.looks
         old = (trial.correct_champion, trial.n_champion)
         new = (trial.correct_challenger, trial.n_challenger)
