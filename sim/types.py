@@ -274,7 +274,8 @@ class Observation:
     X
         Features of step ``t`` (inputs are seen when they are predicted).
     y_pred
-        The deployed model's predictions on ``X``.
+        The predictions served on ``X``: the deployed model's (during a canary trial,
+        the challenger's on the samples it served; ``labels.model_id`` says whose).
     labels
         Labels that arrived at this step (possibly empty), with the predictions that
         were made for them.
@@ -448,11 +449,13 @@ class RunResult:
         One row per scored step: ``step``, ``sample_index`` (its first sample),
         ``n_samples``, ``accuracy``, ``model_id``,
         ``n_labels``, ``retrain``, ``cost`` (cumulative) and the trigger's statistics as
-        ``stat_<name>`` columns.
+        ``stat_<name>`` columns; with a live gate also ``challenger_id`` (-1: no trial)
+        and ``challenger_share`` (of the step's samples the challenger served).
     events
         One row per retrain decision: ``step``, ``reason``, ``follow_up``, ``accepted``,
         ``train_start``, ``train_end``, ``n_train``, ``cost``, ``fit_seconds``,
-        ``benefit`` and more.
+        ``benefit`` and more; with a live gate also ``kind`` (``"retrain"`` or
+        ``"rollback"``), ``trial_end`` and ``cost_shadow``.
     summary
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config

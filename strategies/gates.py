@@ -158,6 +158,12 @@ def unpaired_better(correct_a: int, n_a: int, correct_b: int, n_b: int,
     return float(stats.norm.sf((pa - pb - margin) / se))
 
 
+def _unpaired(gate: LiveGate, trial: Trial) -> tuple[float, tuple, tuple]:
+    """Return a look's level (Bonferroni over the looks) and each model's (right, labels)."""
+    return (gate.alpha / trial.looks, (trial.correct_challenger, trial.n_challenger),
+            (trial.correct_champion, trial.n_champion))
+
+
 class Shadow(LiveGate):
     """Promote a challenger that predicted better than the champion in the shadow of live traffic.
 
@@ -262,9 +268,7 @@ class Canary(LiveGate):
 
     def judge(self, trial: Trial) -> bool | None:
         """Test each model's arrived labels of its own traffic: promote, roll back, or wait."""
-        level = self.alpha / trial.looks
-        new = (trial.correct_challenger, trial.n_challenger)
-        old = (trial.correct_champion, trial.n_champion)
+        level, new, old = _unpaired(self, trial)
         if unpaired_better(*new, *old, self.margin) <= level:
             return True
         if unpaired_better(*old, *new, 0.0) <= level or trial.final:
@@ -321,9 +325,7 @@ class Rollback(LiveGate):
 
     def judge(self, trial: Trial) -> bool | None:
         """Test the new model's arrived labels against the previous model's: keep, roll back."""
-        level = self.alpha / trial.looks
-        old = (trial.correct_champion, trial.n_champion)
-        new = (trial.correct_challenger, trial.n_challenger)
+        level, new, old = _unpaired(self, trial)
         if unpaired_better(*old, *new, self.margin) <= level:
             return False
         return True if trial.final else None
