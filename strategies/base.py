@@ -22,7 +22,8 @@ At every step of the trial the engine hands :meth:`LiveGate.judge` a
 the answer: True promotes (shadow, canary) or keeps (rollback) the challenger from the
 next step, False discards (shadow), rolls back (canary, rollback), None goes on; at the
 last look (``trial.final``) the gate must answer True or False. A new retrain ends a
-running trial (a shadow or canary challenger is discarded, a watched model kept).
+running trial (a shadow or canary challenger is discarded, a watched model kept). The
+trigger's :meth:`Trigger.on_retrain` hears the offline verdict (True: gone to the trial).
 """
 
 from __future__ import annotations
