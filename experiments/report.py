@@ -757,9 +757,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "whose training window held its samples (during it or later) and how many "
                   f"of those were deployed, and the {lost} after it: the mean over the "
                   "`benefit_window` steps before it against the mean over the "
-                  "`benefit_window` steps after it (a positive number is a loss). Those "
-                  "retrains also count as false alarms in the table above when no drift "
-                  "explains them.", "", markdown_table(incident_table), ""]
+                  "`benefit_window` steps after it (a positive number is a loss). Incidents "
+                  "leave the drift scores alone: where false alarms are judged (declared "
+                  "drifts, complete ground truth), a retrain during an incident that no "
+                  "drift explains is one.", "", markdown_table(incident_table), ""]
     if agg.figures:
         lines += ["## Figures", ""]
         what = "Mean absolute error" if agg.task == "regression" else "Accuracy"

@@ -38,10 +38,10 @@ measures
 steps before the incident's start minus its mean accuracy over the ``benefit_window``
 steps after the window closes (the reference is the same run before the incident, not a
 counterfactual run without it; a drift in between is not separated from it). The drift
-scores are left as they are: a retrain during an incident that no drift explains stays a
-false alarm there (a drift detector that fires on a broken sensor fired falsely, and its
-precision says so); ``incident_retrains`` says how many of the false alarms an incident
-caused.
+scores are left as they are: where false alarms are judged (declared drifts, complete
+ground truth), a retrain during an incident that no drift explains stays a false alarm
+(a drift detector that fires on a broken sensor fired falsely, and its precision says
+so); ``incident_retrains`` says how many retrains an incident caused.
 
 Metrics that need ground truth are None when the stream declares no drifts. A stream
 whose ground truth is partial (:attr:`sim.streams.base.Stream.ground_truth_complete`
