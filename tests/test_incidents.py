@@ -106,6 +106,20 @@ def test_incident_errors_name_the_problem():
             seed=0, step_size=100)
 
 
+def test_an_injection_refuses_to_wrap_incidents():
+    """Injection would drop the delivered labels and the incidents: it names the order."""
+    from sim.streams import Injection
+
+    inner = _labels_bug()
+    with pytest.raises(ValueError, match=r"Incidents\(Injection"):
+        Injection(inner, schedule=[{"kind": "covariate", "at": 20_000, "features": [0],
+                                    "shift": 1.0}]).batches(seed=0, step_size=STEP)
+    outer = Incidents(Injection(SEA(n_samples=25_000), schedule=[
+        {"kind": "covariate", "at": 20_000, "features": [0], "shift": 1.0}]),
+        events=inner.events)
+    assert len(outer.drifts) == 1 and len(outer.incidents) == 1
+
+
 def test_missing_values_need_a_model_that_takes_them():
     """A 'missing' incident fails before the run with a model that rejects NaN, naming the
     fix; a pipeline that starts with an imputer, and a tree, run."""

@@ -30,7 +30,9 @@ By cause:
     ``features`` are NaN. Most models reject NaN: the run fails before it starts unless
     the model accepts missing values: scikit-learn's trees (``model=decision_tree``,
     ``random_forest``), or a pipeline that starts with an imputer
-    (``model=imputed_logistic_regression``).
+    (``model=imputed_logistic_regression``). The two-sample tests of
+    :class:`~strategies.DataDrift` (and the triggers built on it) stop the run when
+    the incident starts (they refuse NaN inputs): give them a ``stuck`` outage.
 ``unit``
     ``features`` are multiplied by ``factor`` (a number other than 1, or one per feature).
 ``swap``

@@ -188,6 +188,10 @@ class Injection(Stream):
             Passed to the wrapped stream (which may cut its own steps).
         """
         events = self._events()
+        if self._inner().incidents:
+            raise ValueError("Injection: the wrapped stream has incidents, which an "
+                             "injection would lose; wrap the other way round: "
+                             "Incidents(Injection(stream, schedule), events).")
         entropy, key = _root(seed)
         inner = self._inner().batches(seed, step_size)
         classes = None
