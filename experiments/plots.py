@@ -1,7 +1,8 @@
 """Every figure of retrain-sim (matplotlib): the sweep report, the advisor and the Python API.
 
 - :func:`over_time`: the metric per step, one panel per configuration (split over
-  several figures rather than dropping any), true drifts shaded, every retrain marked;
+  several figures rather than dropping any), true drifts shaded, incidents (breaks that
+  are not drifts, :class:`~sim.streams.Incidents`) hatched, every retrain marked;
   individual seeds drawn when there are at most :data:`MAX_SEED_LINES`, else the mean
   and the min-max band; noisy series smoothed, with the window stated.
 - :func:`metric_vs_cost`: one point per configuration with 95% confidence bars,
@@ -45,6 +46,8 @@ __all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "compa
            "smoothing_window"]
 
 DRIFT_COLORS = {"concept": "#d62728", "covariate": "#1f77b4", "prior": "#2ca02c"}
+INCIDENT_COLOR = "#8c564b"
+"""An incident's hatch (brown, ``//``): a break of the data, not a drift."""
 DPI = 110
 MAX_PANELS = 8
 """Panels per over-time figure; more configurations go to further figures."""
@@ -71,7 +74,8 @@ class Series:
         Per seed, the steps of the models trained and whether each was accepted.
     drifts
         The stream's true drifts as the run's summary gives them: dicts with
-        ``start_step``, ``end_step`` and ``kind``.
+        ``start_step``, ``end_step`` and ``kind``; and its incidents (``kind``
+        ``"incident"``, with ``window_end``), drawn hatched.
     step_size
         Samples per step.
     note
@@ -174,6 +178,11 @@ def _metric_name(task: str) -> str:
 def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
     kinds = set()
     for d in drifts:
+        if d["kind"] == "incident":  # its steps, from its first to its last sample's
+            ax.axvspan(d["start_step"], d["end_step"] + 1, facecolor="none", hatch="///",
+                       edgecolor=INCIDENT_COLOR, alpha=0.45, lw=0, zorder=0)
+            kinds.add("incident")
+            continue
         x0 = d["start_step"]
         x1 = max(d["end_step"], x0 + 1)
         color = DRIFT_COLORS.get(d["kind"], "#7f7f7f")
@@ -181,6 +190,16 @@ def _shade_drifts(ax, drifts: list[dict]) -> set[str]:
         ax.axvline(x0, color=color, lw=1.0, ls="--", alpha=0.8, zorder=1)
         kinds.add(d["kind"])
     return kinds
+
+
+def _region_handles(kinds: set[str]) -> list:
+    """Legend entries of the shaded drifts and the hatched incidents."""
+    handles = [Patch(color=DRIFT_COLORS.get(k, "#7f7f7f"), alpha=0.35, label=f"true {k} drift")
+               for k in sorted(kinds - {"incident"})]
+    if "incident" in kinds:
+        handles.append(Patch(facecolor="none", edgecolor=INCIDENT_COLOR, hatch="///",
+                             alpha=0.6, label="incident (broken data, not a drift)"))
+    return handles
 
 
 def smoothing_window(values: np.ndarray) -> int:
@@ -321,9 +340,7 @@ def _over_time(series, colors, name, smooth, title, everything):
     if any(s.baseline is not None for s in series):
         handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":",
                               label="persistence (predict the previous label), mean"))
-    for kind in sorted(kinds):
-        handles.append(Patch(color=DRIFT_COLORS.get(kind, "#7f7f7f"), alpha=0.35,
-                             label=f"true {kind} drift"))
+    handles += _region_handles(kinds)
     heading = f"{registered(f'mean_{name}').label.split(' (')[0].capitalize()} over time" \
               + (title or "")
     fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
@@ -721,8 +738,7 @@ def estimated_vs_realised(series: list[Series], path=None):
                Patch(color="0.5", alpha=0.3, label="min-max over seeds"),
                Line2D([], [], ls="none", marker="|", ms=7, mew=1.4, color="0.3",
                       label="retrain (one row per seed)")]
-    handles += [Patch(color=DRIFT_COLORS.get(k, "#7f7f7f"), alpha=0.35, label=f"true {k} drift")
-                for k in sorted(kinds)]
+    handles += _region_handles(kinds)
     fig.legend(handles=handles, loc="outside upper center", ncol=3, fontsize=8.5,
                frameon=False, title="Estimated and realised accuracy over time",
                title_fontproperties={"size": 12})
@@ -742,7 +758,7 @@ def live_of(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
 
 
 def _drifts_of(summary: dict) -> list[dict]:
-    return list(summary.get("drifts") or [])
+    return list(summary.get("drifts") or []) + list(summary.get("incidents") or [])
 
 
 def run(result, path=None, *, label: str = "run", smooth: int | None = None):

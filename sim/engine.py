@@ -607,7 +607,8 @@ class Replay:
                             label_delay=self._protocol.label_delay,
                             ground_truth="complete"
                             if getattr(stream, "ground_truth_complete", True) else "partial",
-                            tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS))
+                            tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
+                            incidents=tuple(getattr(stream, "incidents", ())))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         if self._exposure:
             summary |= exposure(self._exposed, int(timeline["n_samples"].sum()))

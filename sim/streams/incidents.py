@@ -30,7 +30,9 @@ By cause:
     ``features`` are NaN. Most models reject NaN: the run fails before it starts unless
     the model accepts missing values: scikit-learn's trees (``model=decision_tree``,
     ``random_forest``), or a pipeline that starts with an imputer
-    (``model=imputed_logistic_regression``).
+    (``model=imputed_logistic_regression``). The two-sample tests of
+    :class:`~strategies.DataDrift` (and the triggers built on it) stop the run when
+    the incident starts (they refuse NaN inputs): give them a ``stuck`` outage.
 ``unit``
     ``features`` are multiplied by ``factor`` (a number other than 1, or one per feature).
 ``swap``
@@ -63,7 +65,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
 from sim.checks import is_int, is_real, param_error
-from sim.streams.base import Stream
+from sim.streams.base import Stream, Wrapper
 from sim.streams.inject import _features, _per_feature, _region, _root
 from sim.streams.schedule import BLOCK_SIZE, is_sequence
 from sim.types import INCIDENT_CAUSES, Batch, Drift, Incident
@@ -83,7 +85,7 @@ _INCIDENT = 0x1C  # spawn_key purpose of the incidents' randomness, apart from t
 _PICK, _CLASS, _SPIKE = 0, 1, 2
 
 
-class Incidents(Stream):
+class Incidents(Wrapper):
     """Wrap a stream and break it during declared incidents, with the ground truth recorded.
 
     See :mod:`sim.streams.incidents` for the causes and their keys. ``incidents`` lists
@@ -121,46 +123,10 @@ class Incidents(Stream):
         self.stream = stream
         self.events = events
 
-    # ----- the stream interface -------------------------------------------------------
-    @property
-    def task(self) -> str:
-        """The wrapped stream's task."""
-        return getattr(self.stream, "task", "classification")
-
-    @property
-    def n_features(self) -> int:
-        """The wrapped stream's number of features."""
-        return self._inner().n_features
-
-    @property
-    def classes(self) -> np.ndarray | None:
-        """The wrapped stream's classes."""
-        return self._inner().classes
-
-    @property
-    def feature_names(self) -> list[str] | None:
-        """The wrapped stream's feature names, if it has them."""
-        return getattr(self._inner(), "feature_names", None)
-
-    @property
-    def categorical_features(self) -> list[int]:
-        """The wrapped stream's categorical feature columns, if it has them."""
-        return list(getattr(self._inner(), "categorical_features", []))
-
-    @property
-    def ground_truth_complete(self) -> bool:
-        """Whether the wrapped stream's drifts are all of them."""
-        return bool(getattr(self._inner(), "ground_truth_complete", False))
-
     @property
     def onset_tolerance(self) -> int:
         """The wrapped stream's tolerance on a drift's onset."""
         return self._inner().onset_tolerance
-
-    @property
-    def rows_(self) -> dict:
-        """The wrapped stream's count of rows read, replayed and skipped (if it keeps one)."""
-        return self._inner().rows_
 
     @property
     def drifts(self) -> tuple[Drift, ...]:
@@ -212,12 +178,6 @@ class Incidents(Stream):
         return self._generate(self._inner().batches(seed, step_size), events, classes, root)
 
     # ----- validation -----------------------------------------------------------------
-    def _inner(self) -> Stream:
-        if not isinstance(self.stream, Stream):
-            raise param_error("Incidents", "stream", "a Stream (Tabular, SEA, Injection, "
-                              "...)", self.stream)
-        return self.stream
-
     def _events(self) -> tuple[SimpleNamespace, ...]:
         inner = self._inner()
         events = self.events if self.events is not None else ()
