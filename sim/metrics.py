@@ -41,8 +41,8 @@ import pandas as pd
 from sim.cost import Cost
 from sim.types import Drift, Evaluation
 
-__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
-           "metric",
+__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "alerts",
+           "estimate_error", "metric",
            "per_drift", "primary", "summarize"]
 
 EARLY_STEPS = 2
@@ -172,6 +172,14 @@ METRICS: tuple[Metric, ...] = (
            "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
     Metric("estimate_mae", "estimate error, absolute (metric, mean)", "min", fmt="{:.3f}",
            table=True),
+    # a person in the loop (alerts): strategies.Approval, see alerts()
+    Metric("alerts_raised", "alerts raised (count)", None, fmt="{:.1f}", integer=True,
+           table=True),
+    Metric("alerts_acted", "alerts acted upon (count)", None, fmt="{:.1f}", integer=True),
+    Metric("alerts_not_acted", "alerts not acted upon (count)", None, fmt="{:.1f}",
+           integer=True, table=True),
+    Metric("alerts_per_10k", "alerts per 10,000 samples (alert fatigue)", "min",
+           for_never=False, fmt="{:.2f}", table=True),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}
@@ -243,7 +251,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         Every key is a registered :class:`Metric` (see :data:`METRICS`) but ``metric``
         (``"accuracy"`` or ``"mae"``), ``ground_truth`` and ``drifts`` (one dict per
         drift, see :func:`per_drift`). For a trigger that estimates the metric without
-        labels, the keys of :func:`estimate_error`.
+        labels, the keys of :func:`estimate_error`; with a person in the loop, those of
+        :func:`alerts`.
 
     Examples
     --------
@@ -274,6 +283,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     trained = events[events["model_id"] >= 0] if len(events) else events
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
+    summary |= alerts(timeline)
     summary["ground_truth"] = ground_truth
     window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
@@ -484,6 +494,43 @@ def estimate_error(timeline: pd.DataFrame, metric: str = "accuracy") -> dict:
     if error.empty:
         return {"estimate_error_mean": None, "estimate_mae": None}
     return {"estimate_error_mean": float(error.mean()), "estimate_mae": float(error.abs().mean())}
+
+
+ALERT_STATS = ("alert_raised", "alert_acted")
+"""The per-step statistics (0 or 1) in which :class:`~strategies.Approval` records alerts."""
+
+
+def alerts(timeline: pd.DataFrame) -> dict:
+    """Count the alerts a person in the loop was sent, and those acted upon.
+
+    A trigger wrapped in :class:`~strategies.Approval` records, every step, whether an
+    alert was raised (``stat_alert_raised``) and acted upon (``stat_alert_acted``); a
+    combinator that prefixes its children's statistics gives ``stat_<child>_alert_raised``,
+    and every such column counts (one person per :class:`~strategies.Approval`). Returns
+    ``alerts_raised``, ``alerts_acted``, ``alerts_not_acted`` and ``alerts_per_10k``
+    (alerts raised per 10,000 scored samples: alert fatigue); an empty dict when no
+    person is in the loop. Such a run retrains at every request, so each request that
+    is not a planned refit is an alert acted upon at once: ``n_retrains + n_skipped -
+    n_follow_ups`` of its summary, and none is left unacted (the sweep report fills
+    these values in beside runs with a person in the loop).
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"n_samples": [500] * 4, "stat_alert_raised": [0., 1., 1., 0.],
+    ...                      "stat_alert_acted": [0., 1., 0., 0.]})
+    >>> alerts(line)
+    {'alerts_raised': 2, 'alerts_acted': 1, 'alerts_not_acted': 1, 'alerts_per_10k': 10.0}
+    """
+    counts = {}
+    for stat in ALERT_STATS:
+        columns = [c for c in timeline.columns
+                   if c == f"stat_{stat}" or (c.startswith("stat_") and c.endswith(f"_{stat}"))]
+        if not columns:
+            return {}
+        counts[stat] = int(timeline[columns].fillna(0.0).to_numpy().sum())
+    raised, acted = counts["alert_raised"], counts["alert_acted"]
+    return {"alerts_raised": raised, "alerts_acted": acted, "alerts_not_acted": raised - acted,
+            "alerts_per_10k": 1e4 * raised / max(int(timeline["n_samples"].sum()), 1)}
 
 
 def _nanmean(values: np.ndarray) -> float | None:
