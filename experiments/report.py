@@ -785,6 +785,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                 shown, total = agg.lines[base.removeprefix("sensitivity_")]
                 caption += (f" The {shown} best of {total} lines are drawn; every "
                             "configuration is in the tables.")
+            if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
+                    and (agg.configs["alerts_not_acted_mean"] > 0).any():
+                caption += " The last panel: alerts raised to the person in the loop."
             if base != name:
                 caption = "Continued: " + caption
             lines += [f"![{name}]({path.name})", "", caption, ""]

@@ -156,3 +156,22 @@ def test_a_delayed_retrain_trains_on_the_labels_arrived_when_it_starts():
     assert len(events) >= 1
     for t, end in zip(events["step"], events["train_end"], strict=True):
         assert end == (t - delay + 1) * step, (t, end)
+
+
+def test_the_sensitivity_figure_shows_the_alerts_only_when_some_were_not_acted_on():
+    import matplotlib.pyplot as plt
+
+    from experiments import plots
+
+    configs = pd.DataFrame({"trigger.latency": [0, 5]})
+    for name, values in {"mean_accuracy": [0.9, 0.88], "n_retrains": [4, 4],
+                         "total_cost": [4, 4], "alerts_raised": [2, 8],
+                         "alerts_not_acted": [0, 6]}.items():
+        configs[f"{name}_mean"], configs[f"{name}_ci95"] = values, np.nan
+    with_alerts = plots.sensitivity(configs, "trigger.latency")[0]
+    assert [ax.get_ylabel() for ax in with_alerts.axes][-1] == "alerts raised (count)"
+    configs["alerts_not_acted_mean"] = 0
+    without = plots.sensitivity(configs, "trigger.latency")[0]
+    assert "alerts raised (count)" not in [ax.get_ylabel() for ax in without.axes]
+    plt.close(with_alerts)
+    plt.close(without)
