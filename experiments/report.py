@@ -36,14 +36,13 @@ from scipy import stats
 
 from experiments import objective, store
 from experiments.stats import config_label, mean_frontier, overlap
-from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary
+from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
 NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still running)"
 
-__all__ = ["Aggregate", "aggregate", "fill_alerts", "find_jobs", "main", "markdown_table",
-           "planned_jobs"]
+__all__ = ["Aggregate", "aggregate", "find_jobs", "main", "markdown_table", "planned_jobs"]
 
 
 def _metrics(task: str) -> list[Metric]:
@@ -331,36 +330,6 @@ def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None
         agg.figures = _figures(agg, records)
     agg.report = _write_report(agg, records)
     return agg
-
-
-def fill_alerts(jobs: pd.DataFrame) -> pd.DataFrame:
-    """Give the runs without a person in the loop their alert counts, beside runs with one.
-
-    A summary holds alert counts only when a person was in the loop
-    (:func:`sim.metrics.alerts`); in a sweep where some runs had one, every other run
-    gets its own: each retrain request that was not a planned refit is an alert acted
-    upon at once (``n_retrains + n_skipped - n_follow_ups``), none left unacted. A sweep
-    without a person in the loop is returned unchanged (no alert columns).
-
-    Examples
-    --------
-    >>> jobs = pd.DataFrame({"n_retrains": [4, 3], "n_skipped": [0, 0], "n_follow_ups": [1, 0],
-    ...                      "n_samples": [10_000, 10_000], "alerts_raised": [None, 9],
-    ...                      "alerts_acted": [None, 3], "alerts_not_acted": [None, 6],
-    ...                      "alerts_per_10k": [None, 9.0]})
-    >>> fill_alerts(jobs)[["alerts_raised", "alerts_not_acted", "alerts_per_10k"]].values.tolist()
-    [[3.0, 0.0, 3.0], [9.0, 6.0, 9.0]]
-    """
-    if "alerts_raised" not in jobs or "n_retrains" not in jobs:
-        return jobs
-    jobs = jobs.copy()
-    gap = jobs["alerts_raised"].isna() & jobs["n_retrains"].notna()
-    requests = (jobs["n_retrains"] + jobs.get("n_skipped", 0) - jobs["n_follow_ups"])[gap]
-    jobs.loc[gap, "alerts_raised"] = requests
-    jobs.loc[gap, "alerts_acted"] = requests
-    jobs.loc[gap, "alerts_not_acted"] = 0
-    jobs.loc[gap, "alerts_per_10k"] = 1e4 * requests / jobs.loc[gap, "n_samples"].clip(lower=1)
-    return jobs
 
 
 def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str]):

@@ -38,8 +38,9 @@ class Approval(_Wrapper):
     starts, that retrain (on the newest labels) stands for both. A refit of an alert
     that was not acted upon is an alert of its own.
 
-    Every step records the statistics ``alert_raised`` and ``alert_acted`` (1 or 0)
-    beside the child's; :func:`sim.metrics.alerts` counts them into the summary. Wrap
+    Every step records the statistics ``alert_raised``, ``alert_acted`` and
+    ``alert_retrain`` (an approved alert's retrain starts; 1 or 0) beside the child's;
+    :func:`sim.metrics.alerts` counts them into the summary. Wrap
     the whole trigger: a combinator around :class:`Approval` could suppress a retrain
     the person approved.
 
@@ -118,10 +119,11 @@ class Approval(_Wrapper):
             alerted, started = self._last
             self._refit = (max(t, started + t - alerted), decision)
         stats = dict(decision.stats) | {"alert_raised": float(raised),
-                                        "alert_acted": float(acted)}
+                                        "alert_acted": float(acted), "alert_retrain": 0.0}
         if self._waiting is not None and self._waiting[0] <= t:
             _, alerted, ask = self._waiting
             self._waiting = None
+            stats["alert_retrain"] = 1.0
             if self._refit is not None and self._refit[0] <= t:
                 self._refit = None  # the approved retrain, on the newest labels, stands for it
             reason = ask.reason if alerted == t else f"alert of step {alerted} approved " \

@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from experiments.report import fill_alerts
 from sim import replay
+from sim.metrics import fill_alerts
 from sim.streams import SEA
 from strategies import Approval, DriftAware, ErrorDetector, Performance, Periodic
 from strategies.detectors import DDM
@@ -175,3 +175,22 @@ def test_the_sensitivity_figure_shows_the_alerts_only_when_some_were_not_acted_o
     assert "alerts raised (count)" not in [ax.get_ylabel() for ax in without.axes]
     plt.close(with_alerts)
     plt.close(without)
+
+
+def test_compare_gives_every_trigger_its_alerts_and_a_vote_keeps_its_persons_alerts():
+    from sim import compare
+    from strategies import AnyOf
+
+    approved = Approval(Performance(), latency=2)
+    comparison = compare(sea(), LogisticRegression(), {
+        "alone": Performance(), "approved": approved,
+        "voted": AnyOf([approved, Periodic(every=20)])}, seed=0, oracle=False)
+    table = comparison.summary
+    assert table.loc["alone", "alerts_raised"] == table.loc["alone", "alerts_acted"] == 1
+    assert table.loc["approved", "alerts_not_acted"] == 2  # the re-alerts while it waits
+    # in the vote, the periodic child retrains at steps 29 and 66 with no person (two
+    # alerts acted upon at once); the person's statistics, prefixed, count the alerts of
+    # steps 40-42, the first acted upon (its retrain at 42, its planned refit at 46)
+    assert comparison.runs["voted"].events["step"].tolist() == [29, 42, 46, 66]
+    assert table.loc["voted", ["alerts_raised", "alerts_acted", "alerts_not_acted"]].tolist() \
+        == [5, 3, 2]
