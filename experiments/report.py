@@ -36,7 +36,7 @@ from scipy import stats
 
 from experiments import objective, store
 from experiments.stats import config_label, mean_frontier, overlap
-from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary
+from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -394,7 +394,7 @@ def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
 
 def _series(agg: Aggregate, records: dict, labels: list[str]):
     """One :class:`~experiments.plots.Series` per drawn configuration that finished a job."""
-    from experiments.plots import Series
+    from experiments.plots import Series, live_of
 
     name = primary(agg.task).name.removeprefix("mean_")
     out = []
@@ -403,18 +403,24 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
         if label not in wanted:
             continue
         timelines, retrains, drifts, step_size, baseline = [], [], [], 1, []
+        live: dict[str, list] = {}
         for job_name in group.loc[group["status"] == "ok", "job"]:
             job, record = records[job_name]
             try:
-                timelines.append(pd.read_parquet(job / store.TIMELINE, columns=["step", name]))
+                line = pd.read_parquet(job / store.TIMELINE)
                 events = pd.read_csv(job / store.EVENTS)
             except (OSError, ValueError, KeyError):
                 continue
-            trained = events[events["model_id"] >= 0] if len(events) else events
+            if name not in line:
+                continue
+            timelines.append(line[["step", name]])
+            for key, value in live_of(line, events).items():
+                live.setdefault(key, []).extend(value)
+            trained = retrain_rows(events)
             steps, accepted = trained.get("step", []), trained.get("accepted", [])
             retrains.append([(int(s), bool(a)) for s, a in zip(steps, accepted, strict=True)])
             summary = record.get("summary") or {}
-            drifts = summary.get("drifts") or drifts
+            drifts = (summary.get("drifts") or []) + (summary.get("incidents") or []) or drifts
             if summary.get("persistence_accuracy") is not None:
                 baseline.append(summary["persistence_accuracy"])
             step_size = record.get("step_size") or step_size
@@ -427,7 +433,7 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
                 "retrains per run")
         out.append(Series(label, timelines, retrains, drifts, int(step_size), note,
                           label in agg.drift_aware,
-                          float(np.mean(baseline)) if baseline else None))
+                          float(np.mean(baseline)) if baseline else None, **live))
     return out
 
 
@@ -459,7 +465,7 @@ def _estimates(agg: Aggregate, records: dict):
                 continue
             timelines.append(line[["step", "accuracy", column]].set_axis(
                 ["step", "realised", "estimated"], axis=1))
-            trained = events[events["model_id"] >= 0] if len(events) else events
+            trained = retrain_rows(events)
             retrains.append([(int(t), bool(a)) for t, a in
                              zip(trained.get("step", []), trained.get("accepted", []),
                                  strict=True)])
@@ -642,6 +648,31 @@ def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     return table
 
 
+def _incident_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
+    """Per configuration and incident: the retrains it caused and the metric lost after it."""
+    cells: dict[str, dict[int, list]] = {}
+    names: dict[int, str] = {}
+    for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
+        incidents = (records[r["job"]][1].get("summary") or {}).get("incidents") or []
+        for i, inc in enumerate(incidents):
+            names.setdefault(i, f"incident {i + 1}: {inc['cause']} at steps "
+                                f"{inc['start_step']}-{inc['end_step']}")
+            cells.setdefault(r["config"], {}).setdefault(i, []).append(inc)
+    if not cells:
+        return None
+    table = pd.DataFrame(index=list(cells), columns=[names[i] for i in sorted(names)])
+    for label, per in cells.items():
+        for i, rows in per.items():
+            lost = [x["lost"] for x in rows if x.get("lost") is not None]
+            text = (f"retrains {np.mean([x['retrains'] for x in rows]):.1f}, trained on it "
+                    f"{np.mean([x['trained'] for x in rows]):.1f} "
+                    f"(deployed {np.mean([x['deployed'] for x in rows]):.1f})")
+            if lost:
+                text += f", lost after {np.mean(lost):+.3f}"
+            table.loc[label, names[i]] = text
+    return table
+
+
 def _describe(drift: dict) -> str:
     return f"{drift.get('kind')} ({drift.get('shape')}) at step {drift.get('start_step')}"
 
@@ -723,6 +754,20 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   f"mean detection delay (steps from its start), and the {lost} (the "
                   "pre-drift level against the mean over the segment up to the next drift).",
                   "", markdown_table(drift_table), ""]
+    incident_table = _incident_table(agg, records)
+    if incident_table is not None:
+        lost = "error gained" if agg.task == "regression" else "accuracy lost"
+        lines += ["## Incident by incident", "",
+                  "Per incident (broken data that is not a drift, see "
+                  "`sim.streams.Incidents`), mean over the runs: the retrains decided "
+                  "during it (up to `label_delay` steps after its last sample), the retrains "
+                  "whose training window held its samples (during it or later) and how many "
+                  f"of those were deployed, and the {lost} after it: the mean over the "
+                  "`benefit_window` steps before it against the mean over the "
+                  "`benefit_window` steps after it (a positive number is a loss). Incidents "
+                  "leave the drift scores alone: where false alarms are judged (declared "
+                  "drifts, complete ground truth), a retrain during an incident that no "
+                  "drift explains is one.", "", markdown_table(incident_table), ""]
     if agg.figures:
         lines += ["## Figures", ""]
         what = "Mean absolute error" if agg.task == "regression" else "Accuracy"
@@ -730,7 +775,8 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                     f"mean over {seeds} seeds with the min-max band")
         captions = {
             "over_time": f"{what} per step, one panel per configuration ({per_seed}); true "
-            "drifts shaded; a tick per retrain" + (" (one row per seed)" if seeds > 1 else "")
+            "drifts shaded" + ("; incidents hatched" if incident_table is not None else "")
+            + "; a tick per retrain" + (" (one row per seed)" if seeds > 1 else "")
             + "; long noisy series are smoothed (the window is on the axis).",
             "vs_cost": f"{what} against total cost"
             + (", 95% confidence bars" if seeds > 1 else " (one seed: no intervals)")

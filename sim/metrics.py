@@ -24,6 +24,25 @@ they follow. Every other retrain is a *false alarm*, reported beside its measure
 :attr:`~sim.engine.Protocol.benefit_window` steps), since an alarm the ground truth does
 not explain may still have paid off.
 
+How incidents are scored
+------------------------
+An incident (:class:`~sim.types.Incident`, e.g. a stuck sensor or a label bug) is not a
+drift: the concept never changed, and once it ends the data is whole again. Its *window*
+runs from the step that holds its first sample to ``label_delay`` steps after the step
+that holds its last (its labels are still arriving). :func:`incident_scores` counts the
+retrains decided in the window (``incident_retrains``), the retrains whose training
+window holds samples of the incident, decided in it or later (``incident_trained``: they
+trained on broken data), how many of those were deployed (``incident_deployments``), and
+measures
+``accuracy_lost_after_incidents``: the run's mean accuracy over the ``benefit_window``
+steps before the incident's start minus its mean accuracy over the ``benefit_window``
+steps after the window closes (the reference is the same run before the incident, not a
+counterfactual run without it; a drift in between is not separated from it). The drift
+scores are left as they are: where false alarms are judged (declared drifts, complete
+ground truth), a retrain during an incident that no drift explains stays a false alarm
+(a drift detector that fires on a broken sensor fired falsely, and its precision says
+so); ``incident_retrains`` says how many retrains an incident caused.
+
 Metrics that need ground truth are None when the stream declares no drifts. A stream
 whose ground truth is partial (:attr:`sim.streams.base.Stream.ground_truth_complete`
 False: real data with a few known events, where other changes may be undeclared) gets detection
@@ -39,11 +58,11 @@ import numpy as np
 import pandas as pd
 
 from sim.cost import Cost
-from sim.types import Drift, Evaluation
+from sim.types import Drift, Evaluation, Incident
 
 __all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "alerts",
-           "estimate_error", "fill_alerts", "metric",
-           "per_drift", "primary", "summarize"]
+           "estimate_error", "exposure", "fill_alerts", "incident_scores", "metric",
+           "per_drift", "primary", "retrain_rows", "rollback_steps", "summarize"]
 
 EARLY_STEPS = 2
 """Default tolerance: steps before a drift's start in which a retrain still detects it."""
@@ -129,6 +148,10 @@ METRICS: tuple[Metric, ...] = (
            ground_truth="partial", fmt="{:.3f}", table=True),
     Metric("mean_mae_lost", "error gained per drift (target units)", "min", _R,
            ground_truth="partial", fmt="{:.4g}", table=True),
+    Metric("incident_retrains", "retrains during incidents (count)", "min", for_never=False,
+           fmt="{:.1f}", integer=True, table=True),
+    Metric("accuracy_lost_after_incidents", "accuracy lost after incidents (fraction, vs "
+           "before)", "min", _C, fmt="{:.3f}", table=True),
     Metric("fit_seconds", "fit CPU (s)", "min", for_never=False, fmt="{:.2f}", table=True),
     Metric("regret", "regret vs hindsight optimum (metric)", "min", for_never=False,
            fmt="{:.3f}", table=True),
@@ -150,6 +173,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_labels", "cost of labels (nominal units)"),
     Metric("cost_updates", "cost of online updates (nominal units)"),
     Metric("n_updated", "samples of online updates (count)", integer=True),
+    # live gates (strategies.Shadow, Canary, Rollback) and exposure (Protocol.exposure)
+    Metric("cost_shadow", "cost of shadow predictions (nominal units)"),
+    Metric("n_rollbacks", "rollbacks to the previous model (count)", integer=True,
+           table=True, fmt="{:.1f}"),
+    Metric("exposed_samples", "exposed samples, served by a model worse than its rival "
+           "(count)", "min", _C, integer=True),
+    Metric("exposed_share", "exposure (share of scored samples served by a worse model)",
+           "min", _C, fmt="{:.3f}", table=True),
+    Metric("exposed_accuracy_lost", "accuracy lost by exposed users (fraction, mean)", "min",
+           _C, fmt="{:.3f}"),
+    Metric("exposed_errors", "extra errors served by worse models (count)", "min", _C,
+           fmt="{:.0f}", table=True),
     Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
            for_never=False, integer=True),
     Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
@@ -165,6 +200,13 @@ METRICS: tuple[Metric, ...] = (
     Metric("false_alarms_per_10k", "false alarms per 10,000 samples", "min",
            ground_truth="complete", for_never=False),
     Metric("initial_fit_seconds", "initial fit CPU (s)"),
+    Metric("n_incidents", "incidents scored (count)", integer=True),
+    Metric("incident_trained", "retrains trained on an incident's samples (count)", "min",
+           for_never=False, integer=True),
+    Metric("incident_deployments", "retrains trained on an incident's samples and deployed "
+           "(count)", "min", for_never=False, integer=True),
+    Metric("mae_gained_after_incidents", "error gained after incidents (target units, vs "
+           "before)", "min", _R),
     # what a table stream read (experiments.data.rows_summary)
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
@@ -219,7 +261,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
               evaluation: Evaluation, cost: Cost, first_step: int,
               task: str = "classification", label_delay: int = 0,
               ground_truth: str = "complete", tolerance: int = EARLY_STEPS,
-              horizon: int = HORIZON_STEPS) -> dict:
+              horizon: int = HORIZON_STEPS, incidents: tuple[Incident, ...] = ()) -> dict:
     """Summarise one replay.
 
     Parameters
@@ -246,15 +288,18 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     horizon
         Steps after a drift's end, beyond the label delay, in which a retrain still
         counts as its detection.
+    incidents
+        The stream's declared incidents (see :func:`incident_scores`).
 
     Returns
     -------
     dict
         Every key is a registered :class:`Metric` (see :data:`METRICS`) but ``metric``
-        (``"accuracy"`` or ``"mae"``), ``ground_truth`` and ``drifts`` (one dict per
-        drift, see :func:`per_drift`). For a trigger that estimates the metric without
-        labels, the keys of :func:`estimate_error`; with a person in the loop, those of
-        :func:`alerts`.
+        (``"accuracy"`` or ``"mae"``), ``ground_truth``, ``drifts`` (one dict per
+        drift, see :func:`per_drift`) and ``incidents`` (one dict per incident, see
+        :func:`incident_scores`). For a trigger that estimates the metric without
+        labels, the keys of :func:`estimate_error`; with a person in the loop,
+        those of :func:`alerts`.
 
     Examples
     --------
@@ -282,14 +327,73 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     if task == "regression":
         summary["rmse"] = (float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n)))
                            if len(n) else None)
-    trained = events[events["model_id"] >= 0] if len(events) else events
+    trained = retrain_rows(events)
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
     summary |= alerts(timeline, events)
     summary["ground_truth"] = ground_truth
     window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
+    summary |= incident_scores(timeline, trained, incidents, evaluation, name, label_delay)
     return summary
+
+
+def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """Return the events that trained a model: no skipped retrain, no rollback.
+
+    A run with a live gate has a ``kind`` column (``"retrain"`` or ``"rollback"``);
+    everywhere retrains are counted (the summary, drift detections, the figures, the
+    oracle), a rollback is not one.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"step": [3, 5, 6], "model_id": [1, -1, 0],
+    ...                        "kind": ["retrain", "retrain", "rollback"]})
+    >>> retrain_rows(events)["step"].tolist(), rollback_steps(events)
+    ([3], [6])
+    """
+    if not len(events):
+        return events
+    keep = events["model_id"] >= 0
+    if "kind" in events:
+        keep &= events["kind"] != "rollback"
+    return events[keep]
+
+
+def rollback_steps(events: pd.DataFrame) -> list[int]:
+    """Return the steps at which a live gate rolled back to the previous model (or none)."""
+    if not len(events) or "kind" not in events:
+        return []
+    return [int(t) for t in events.loc[events["kind"] == "rollback", "step"]]
+
+
+def exposure(tallies: dict, n_samples: int) -> dict:
+    """Measure a run's exposure: users served by a retrained model worse than its rival.
+
+    ``tallies`` maps each retrained model that served to ``[samples it served, its errors
+    on them, its rival's errors on the same samples]``; its rival is the model it
+    challenged (a canary's champion, or the model a deployment replaced). A model with
+    more errors than its rival is *worse*: all its served samples are exposed, whether it
+    served a canary's share or all traffic until replaced, so canaries and full
+    deployments compare. Returns ``exposed_samples``, ``exposed_share`` (of the run's
+    ``n_samples`` scored samples), ``exposed_errors`` (errors served beyond the rival's)
+    and ``exposed_accuracy_lost`` (those errors per exposed sample; 0 without exposure).
+
+    Examples
+    --------
+    >>> out = exposure({1: [1000, 300, 100], 2: [500, 40, 60]}, n_samples=10_000)
+    >>> out["exposed_samples"], out["exposed_share"], out["exposed_accuracy_lost"]
+    (1000, 0.1, 0.2)
+    """
+    worse = [(n, own - rival) for n, own, rival in tallies.values() if own > rival]
+    exposed = sum(n for n, _ in worse)
+    errors = sum(e for _, e in worse)
+    return {
+        "exposed_samples": int(exposed),
+        "exposed_share": exposed / n_samples if n_samples else 0.0,
+        "exposed_errors": int(errors),
+        "exposed_accuracy_lost": errors / exposed if exposed else 0.0,
+    }
 
 
 def _weighted_mean(values: pd.Series, n: np.ndarray) -> float:
@@ -315,13 +419,17 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
     if "n_updated" in timeline:
         n_updated = int(timeline["n_updated"].sum())
         online = {"n_updated": n_updated, "cost_updates": cost.updates(n_updated)}
-    return online | {
+    live = {}
+    if "kind" in events:  # a live gate's run
+        live = {"cost_shadow": float(events["cost_shadow"].sum()),
+                "n_rollbacks": len(rollback_steps(events))}
+    return online | live | {
         "n_steps": len(timeline),
         "n_samples": int(timeline["n_samples"].sum()),
         "n_retrains": len(trained),
         "n_accepted": int(accepted.sum()),
         "n_rejected": int((~accepted).sum()),
-        "n_skipped": len(events) - len(trained),
+        "n_skipped": int((events["model_id"] < 0).sum()) if len(events) else 0,
         # accepted models whose first serving step is within the run
         "n_served": int(np.sum(accepted & (deploy >= 0) & (deploy <= last_step))),
         "cost_retrain": totals["cost_retrain"],
@@ -329,7 +437,7 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
         "cost_labels": cost_labels,
         "fit_seconds": totals["fit_seconds"],
         "total_cost": (totals["cost_retrain"] + totals["cost_samples"] + cost_labels
-                       + online.get("cost_updates", 0.0)),
+                       + online.get("cost_updates", 0.0) + live.get("cost_shadow", 0.0)),
         "unneeded_retrains": int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit)),
         "mean_benefit": _nanmean(benefit),
         "n_follow_ups": int(_column(trained, "follow_up", bool).sum()),
@@ -377,6 +485,88 @@ def _drift_scores(timeline, trained, drifts, evaluation: Evaluation, name: str,
         "false_alarms_beneficial": int(np.sum(benefit >= evaluation.min_benefit)),
         "precision": detected / n_alarms if n_alarms else None,
         "false_alarms_per_10k": 1e4 * int(false.sum()) / max(int(timeline["n_samples"].sum()), 1),
+    }
+
+
+def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
+                    incidents: tuple[Incident, ...], evaluation: Evaluation,
+                    metric: str = "accuracy", label_delay: int = 0) -> dict:
+    """Count the retrains during each incident and the metric lost after it ends.
+
+    See the module's *How incidents are scored*. ``trained`` holds the retrains that
+    trained a model (events with ``model_id >= 0``, ``step``, ``accepted``,
+    ``train_start`` and ``train_end``). With ``metric="mae"`` the loss is the error
+    gained (``mae_gained_after_incidents``).
+
+    Returns
+    -------
+    dict
+        ``n_incidents``, ``incident_retrains``, ``incident_trained``,
+        ``incident_deployments``, the loss after the incidents (mean over those with steps
+        before and after), and ``incidents``: per incident ``cause``, ``start_step``,
+        ``end_step`` (the step holding its last sample), ``window_end`` (its window's
+        last step), ``retrains`` (decided in the window), ``trained`` (on its samples),
+        ``deployed`` (of those),
+        ``before`` and ``after`` (the mean metric over ``benefit_window`` steps before its
+        start and after its window) and ``lost`` (before - after; for mae after - before).
+        Empty when no incident starts within the scored steps (a run without incidents
+        has a summary without these keys).
+
+    Examples
+    --------
+    >>> from sim.types import Evaluation, Incident
+    >>> line = pd.DataFrame({"step": range(30), "sample_index": range(0, 3000, 100),
+    ...                      "accuracy": [0.9] * 10 + [0.9] * 5 + [0.6] * 10 + [0.9] * 5})
+    >>> events = pd.DataFrame({"step": [12, 17], "accepted": [True, False],
+    ...                        "train_start": [700, 1200], "train_end": [1300, 1800]})
+    >>> s = incident_scores(line, events, (Incident(1000, 1500, "labels"),),
+    ...                     Evaluation(benefit_window=5), label_delay=1)
+    >>> s["incident_retrains"], s["incident_trained"], s["incidents"][0]["window_end"]
+    (1, 2, 15)
+    >>> round(s["accuracy_lost_after_incidents"], 3)
+    0.3
+    """
+    lost_key = ("mae_gained" if metric == "mae" else "accuracy_lost") + "_after_incidents"
+    steps = timeline["step"].to_numpy()
+    starts = timeline["sample_index"].to_numpy()
+    incidents = tuple(i for i in incidents if len(starts) and i.start >= starts[0])
+    if not incidents:
+        return {}
+    values = timeline[metric].to_numpy(dtype=float)
+    retrain_steps = _column(trained, "step", int)
+    accepted = _column(trained, "accepted", bool)
+    train_start, train_end = _column(trained, "train_start", int), _column(trained,
+                                                                         "train_end", int)
+    w, sign = evaluation.benefit_window, (-1.0 if metric == "mae" else 1.0)
+
+    def step_of(sample: int) -> int:
+        return int(steps[max(np.searchsorted(starts, sample, side="right") - 1, 0)])
+
+    rows = []
+    for inc in incidents:
+        first, last = step_of(inc.start), step_of(inc.end - 1)
+        close = last + label_delay
+        during = (retrain_steps >= first) & (retrain_steps <= close)
+        broken = (train_start < inc.end) & (train_end > inc.start)
+        before = values[(steps >= first - w) & (steps < first)]
+        after = values[(steps > close) & (steps <= close + w)]
+        lost = (sign * (before.mean() - after.mean()) if len(before) and len(after)
+                else None)
+        rows.append({
+            "cause": inc.cause, "start_step": first, "end_step": last, "window_end": close,
+            "kind": "incident", "retrains": int(during.sum()),
+            "trained": int(broken.sum()), "deployed": int((broken & accepted).sum()),
+            "before": float(before.mean()) if len(before) else None,
+            "after": float(after.mean()) if len(after) else None,
+            "lost": None if lost is None else float(lost),
+        })
+    return {
+        "n_incidents": len(rows),
+        "incident_retrains": sum(r["retrains"] for r in rows),
+        "incident_trained": sum(r["trained"] for r in rows),
+        "incident_deployments": sum(r["deployed"] for r in rows),
+        lost_key: _mean(r["lost"] for r in rows),
+        "incidents": rows,
     }
 
 
@@ -545,6 +735,8 @@ def alerts(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
             return {}
         counts[stat] = timeline[columns].fillna(0.0).to_numpy().sum(axis=1)
     approved = timeline["step"].to_numpy()[counts["alert_retrain"] > 0]
+    if len(events) and "kind" in events:  # a live gate's rollback is no retrain request
+        events = events[events["kind"] != "rollback"]
     requests = _column(events, "step", int)[~_column(events, "follow_up", bool)]
     direct = int((~np.isin(requests, approved)).sum())  # requests no person saw
     raised = int(counts["alert_raised"].sum()) + direct

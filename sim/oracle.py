@@ -61,6 +61,7 @@ from sklearn.base import clone
 from sim.checks import Interval, check
 from sim.cost import Cost
 from sim.files import atomic_write
+from sim.metrics import retrain_rows
 from sim.protocol import (
     LabelArrival,
     Protocol,
@@ -114,14 +115,19 @@ class _Data:
         self.offsets = np.array([b.index for b in batches] + [batches[-1].index
                                                               + len(batches[-1])], dtype=np.int64)
         self.X = np.concatenate([b.X for b in batches])
-        self.y = np.concatenate([b.y for b in batches])
+        self.y = np.concatenate([b.y for b in batches])  # the truth, that scores
+        # the labels as delivered (a label-corruption incident), that train
+        self.delivered = self.y
+        if any(b.delivered is not None for b in batches):
+            self.delivered = np.concatenate([b.y if b.delivered is None else b.delivered
+                                             for b in batches])
         del batches
         n_steps = len(self.offsets) - 1
         sizes = np.diff(self.offsets)
         self.first_step = initial_segment(sizes, protocol.initial_train)
         n_initial = int(self.offsets[self.first_step])
         self.task = getattr(stream, "task", "classification")
-        check_initial_labels(self.y[:n_initial], self.task)
+        check_initial_labels(self.delivered[:n_initial], self.task)
         self.n_cols = n_steps - self.first_step  # scored steps
         self.n_per_step = sizes[self.first_step:].astype(np.int64)
         arrival = LabelArrival(protocol, seeds["labels"])
@@ -157,14 +163,14 @@ class _Data:
         if hi <= lo:
             return None
         idx = self.lab[lo:hi]
-        y = self.y[idx]
+        y = self.delivered[idx]
         if len(np.unique(y)) < 2:
             return None
         return seeded_clone(model, self.model_seed).fit(self.X[idx], y)
 
     def fit_initial(self, model):
         fit = self.initial
-        return seeded_clone(model, self.model_seed).fit(self.X[fit], self.y[fit])
+        return seeded_clone(model, self.model_seed).fit(self.X[fit], self.delivered[fit])
 
     def score(self, estimator, col: int) -> np.ndarray:
         """Correct predictions per scored step, from scored step ``col`` on (zeros before).
@@ -384,9 +390,7 @@ def _extra(extra_steps) -> list[tuple[int, int, int]]:
     if extra_steps is None:
         return []
     if isinstance(extra_steps, pd.DataFrame):
-        ev = extra_steps
-        if len(ev) and "model_id" in ev:
-            ev = ev[ev["model_id"] >= 0]
+        ev = retrain_rows(extra_steps) if "model_id" in extra_steps else extra_steps
         return [(int(s), int(a), EVENT) for s, a in zip(ev["step"], ev["train_start"],
                                                         strict=True)]
     out = []
@@ -401,7 +405,7 @@ def _extra(extra_steps) -> list[tuple[int, int, int]]:
 def _event_windows(extra_steps) -> dict[tuple[int, int], tuple[int, int]]:
     if not isinstance(extra_steps, pd.DataFrame) or not len(extra_steps):
         return {}
-    ev = extra_steps[extra_steps["model_id"] >= 0] if "model_id" in extra_steps else extra_steps
+    ev = retrain_rows(extra_steps) if "model_id" in extra_steps else extra_steps
     return {(int(s), int(a)): (int(e), int(n)) for s, a, e, n in
             zip(ev["step"], ev["train_start"], ev["train_end"], ev["n_train"], strict=True)}
 
@@ -793,9 +797,7 @@ class Frontier:
         if steps is None:
             return []
         if isinstance(steps, pd.DataFrame):
-            ev = steps
-            if "model_id" in ev:
-                ev = ev[ev["model_id"] >= 0]
+            ev = retrain_rows(steps) if "model_id" in steps else steps
             if "accepted" in ev:
                 ev = ev[ev["accepted"].astype(bool)]
             out = []

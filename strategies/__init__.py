@@ -4,9 +4,9 @@
 """
 
 from strategies.approval import Approval
-from strategies.base import Gate, Trigger
+from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
-from strategies.gates import AlwaysAccept, Holdout
+from strategies.gates import AlwaysAccept, Canary, Holdout, Rollback, Shadow
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
     DataDrift,
@@ -22,6 +22,7 @@ __all__ = [
     "AlwaysAccept",
     "AnyOf",
     "Approval",
+    "Canary",
     "DriftAware",
     "Budget",
     "Cooldown",
@@ -31,10 +32,13 @@ __all__ = [
     "Gate",
     "Holdout",
     "KOfN",
+    "LiveGate",
     "Never",
     "Performance",
     "Periodic",
     "PredictionDrift",
+    "Rollback",
+    "Shadow",
     "Trigger",
     "Uncertainty",
     "Warmup",

@@ -22,6 +22,7 @@ from sim.types import Decision
 from strategies import (
     AnyOf,
     Approval,
+    Canary,
     Cooldown,
     DataDrift,
     ErrorDetector,
@@ -29,6 +30,8 @@ from strategies import (
     Never,
     Performance,
     Periodic,
+    Rollback,
+    Shadow,
     Trigger,
 )
 from strategies.detectors import DDM
@@ -103,6 +106,16 @@ TRIGGERS = {
                                  latency=3, budget=2, period=6),
 }
 
+# the live gates too: their trials read labels only as they arrive (a look's exact
+# counts are checked in tests/test_rollout.py)
+GATES = {
+    "none": lambda: None,
+    "holdout": lambda: Holdout(margin=0.0, n_val=100),
+    "shadow": lambda: Shadow(steps=3),
+    "canary": lambda: Canary(fraction=0.3, steps=3),
+    "rollback": lambda: Rollback(steps=3, gate=Holdout(n_val=100)),
+}
+
 
 @st.composite
 def configurations(draw):
@@ -114,7 +127,7 @@ def configurations(draw):
         "stream": draw(st.sampled_from(sorted(STREAMS))),
         "n_samples": n_samples,
         "trigger": draw(st.sampled_from(sorted(TRIGGERS))),
-        "gate": draw(st.booleans()),
+        "gate": draw(st.sampled_from(sorted(GATES))),
         "online": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31 - 1)),
         "protocol": {
@@ -135,7 +148,7 @@ def configurations(draw):
 def _run(config):
     log = Log()
     trigger = Spy(TRIGGERS[config["trigger"]](), log)
-    gate = Holdout(margin=0.0, n_val=100) if config["gate"] else None
+    gate = GATES[config["gate"]]()
     online = config["online"]
     model = SpySGD(log) if online else LogisticRegression(max_iter=200)
     result = replay(STREAMS[config["stream"]](config["n_samples"]), model, trigger,

@@ -123,7 +123,7 @@ def test_data_drift_is_not_caught_on_the_default_concept_drift(seed):
 
 def test_every_summary_key_is_registered():
     s = replay(_sea(), LogisticRegression(), Performance(), seed=0).summary
-    known = {m.name for m in METRICS} | {"metric", "ground_truth", "drifts"}
+    known = {m.name for m in METRICS} | {"metric", "ground_truth", "drifts", "incidents"}
     assert set(s) <= known, set(s) - known
 
 

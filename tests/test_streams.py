@@ -20,7 +20,7 @@ from sim.checks import ParamError
 from sim.streams import SEA, Gaussian, PriorShift, RotatingHyperplane, Stagger, Stream
 from sim.streams.hyperplane import drift_path
 from sim.streams.schedule import BLOCK_SIZE, SyntheticStream, gradual_probability
-from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
+from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift, Incident
 
 # ---------------------------------------------------------------------------------------
 # helpers
@@ -78,6 +78,12 @@ def _example(name):
         return streams.Injection(streams.SEA(n_samples=3000),
                                  schedule=[{"kind": "covariate", "at": 1500, "features": [0],
                                             "shift": 2.0}])
+    if name == "Incidents":
+        return streams.Incidents(streams.SEA(n_samples=3000), events=[
+            {"cause": "labels", "start": 500, "end": 1300, "fraction": 0.5},
+            {"cause": "stuck", "start": 1000, "end": 2000, "features": [1]},
+            {"cause": "spike", "start": 2100, "end": 2900, "segment": {0: [None, 3.0]},
+             "share": 0.4}])
     return getattr(streams, name)(n_samples=3000)
 
 
@@ -98,7 +104,13 @@ def test_stream_contract(name):
         np.testing.assert_array_equal(x.X, y.X)
         np.testing.assert_array_equal(x.y, y.y)
         assert x.X.shape == (len(x), stream.n_features)
+        assert x.delivered is None or x.delivered.shape == x.y.shape
+        np.testing.assert_array_equal(x.delivered, y.delivered)
     assert all(isinstance(d, Drift) for d in stream.drifts)
+    assert isinstance(stream.incidents, tuple)
+    assert all(isinstance(i, Incident) and 0 < i.start < i.end <= 3000
+               for i in stream.incidents)
+    assert bool(stream.incidents) == (name == "Incidents")
 
 # small instances with drifts that straddle a block boundary (16384)
 SMALL = {

@@ -8,6 +8,7 @@ Every generator takes ``n_samples`` and a composable drift ``schedule`` (see
 from sim.streams.base import Stream
 from sim.streams.gaussian import Gaussian
 from sim.streams.hyperplane import RotatingHyperplane
+from sim.streams.incidents import Incidents
 from sim.streams.inject import Injection
 from sim.streams.prior import PriorShift
 from sim.streams.sea import SEA
@@ -17,6 +18,7 @@ from sim.streams.tabular import Tabular
 __all__ = [
     "SEA",
     "Gaussian",
+    "Incidents",
     "Injection",
     "PriorShift",
     "RotatingHyperplane",

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from sim.checks import param_error
 from sim.metrics import EARLY_STEPS
 from sim.types import Batch, Drift
 
-__all__ = ["Stream", "rechunk", "seed_root"]
+__all__ = ["Stream", "Wrapper", "rechunk", "seed_root"]
 
 
 class Stream(BaseEstimator):
@@ -86,6 +87,14 @@ class Stream(BaseEstimator):
         return ()
 
     @property
+    def incidents(self) -> tuple:
+        """The :class:`~sim.types.Incident` of the stream (ground truth; none here)."""
+        return ()
+
+    def check_model(self, model) -> None:
+        """Refuse, before a run starts, a model that cannot take this stream's data."""
+
+    @property
     def n_features(self) -> int:
         """Number of features."""
         raise NotImplementedError
@@ -94,6 +103,63 @@ class Stream(BaseEstimator):
     def classes(self) -> np.ndarray | None:
         """The labels a classification stream can emit (None for regression)."""
         return None
+
+
+class Wrapper(Stream):
+    """Base of a stream that changes another one, held in ``self.stream``.
+
+    :class:`~sim.streams.Injection` and :class:`~sim.streams.Incidents` are wrappers:
+    the wrapped stream's task, features, classes, ground-truth declaration and row
+    counts pass through.
+
+    Examples
+    --------
+    >>> from sim.streams import SEA, Incidents
+    >>> wrapped = Incidents(SEA(n_samples=1_000), events=[])
+    >>> wrapped.n_features, wrapped.classes.tolist(), wrapped.ground_truth_complete
+    (3, [0, 1], True)
+    """
+
+    @property
+    def task(self) -> str:
+        """The wrapped stream's task."""
+        return getattr(self.stream, "task", "classification")
+
+    @property
+    def n_features(self) -> int:
+        """The wrapped stream's number of features."""
+        return self._inner().n_features
+
+    @property
+    def classes(self) -> np.ndarray | None:
+        """The wrapped stream's classes."""
+        return self._inner().classes
+
+    @property
+    def feature_names(self) -> list[str] | None:
+        """The wrapped stream's feature names, if it has them."""
+        return getattr(self._inner(), "feature_names", None)
+
+    @property
+    def categorical_features(self) -> list[int]:
+        """The wrapped stream's categorical feature columns, if it has them."""
+        return list(getattr(self._inner(), "categorical_features", []))
+
+    @property
+    def ground_truth_complete(self) -> bool:
+        """Whether the drifts are all of them: the wrapped stream's declaration."""
+        return bool(getattr(self._inner(), "ground_truth_complete", False))
+
+    @property
+    def rows_(self) -> dict:
+        """The wrapped stream's count of rows read, replayed and skipped (if it keeps one)."""
+        return self._inner().rows_
+
+    def _inner(self) -> Stream:
+        if not isinstance(self.stream, Stream):
+            raise param_error(type(self).__name__, "stream", "a Stream (Tabular, SEA, ...)",
+                              self.stream)
+        return self.stream
 
 
 def seed_root(seed, owner: str) -> tuple[int, tuple[int, ...]]:

@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 
 from sim.checks import is_int, is_real, param_error
-from sim.streams.base import Stream
+from sim.streams.base import Stream, Wrapper
 from sim.streams.schedule import BLOCK_SIZE, gradual_probability, is_sequence
 from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
 
@@ -86,7 +86,7 @@ _INJECT = 0x1D  # spawn_key purpose of the injection's randomness, apart from th
 _MIX, _PERM, _PRIOR = 0, 1, 2
 
 
-class Injection(Stream):
+class Injection(Wrapper):
     """Wrap a stream and inject declared drifts into it, with the ground truth recorded.
 
     The drifts are listed in ``schedule`` (see :mod:`sim.streams.inject` for the
@@ -125,45 +125,6 @@ class Injection(Stream):
         self.stream = stream
         self.schedule = schedule
 
-    # ----- the stream interface -------------------------------------------------------
-    @property
-    def task(self) -> str:
-        """The wrapped stream's task."""
-        return getattr(self.stream, "task", "classification")
-
-    @property
-    def n_features(self) -> int:
-        """The wrapped stream's number of features."""
-        return self._inner().n_features
-
-    @property
-    def classes(self) -> np.ndarray | None:
-        """The wrapped stream's classes."""
-        return self._inner().classes
-
-    @property
-    def feature_names(self) -> list[str] | None:
-        """The wrapped stream's feature names, if it has them."""
-        return getattr(self._inner(), "feature_names", None)
-
-    @property
-    def categorical_features(self) -> list[int]:
-        """The wrapped stream's categorical feature columns, if it has them."""
-        return list(getattr(self._inner(), "categorical_features", []))
-
-    @property
-    def ground_truth_complete(self) -> bool:
-        """Whether the drifts are all of them: the wrapped stream's declaration.
-
-        The injected drifts are known; the wrapped data's own may not be.
-        """
-        return bool(getattr(self._inner(), "ground_truth_complete", False))
-
-    @property
-    def rows_(self) -> dict:
-        """The wrapped stream's count of rows read, replayed and skipped (if it keeps one)."""
-        return self._inner().rows_
-
     @property
     def drifts(self) -> tuple[Drift, ...]:
         """The wrapped stream's drifts and the injected ones, in order of start."""
@@ -188,6 +149,10 @@ class Injection(Stream):
             Passed to the wrapped stream (which may cut its own steps).
         """
         events = self._events()
+        if self._inner().incidents:
+            raise ValueError("Injection: the wrapped stream has incidents, which an "
+                             "injection would lose; wrap the other way round: "
+                             "Incidents(Injection(stream, schedule), events).")
         entropy, key = _root(seed)
         inner = self._inner().batches(seed, step_size)
         classes = None
@@ -202,12 +167,6 @@ class Injection(Stream):
         return self._generate(inner, events, plans, entropy, key)
 
     # ----- validation -----------------------------------------------------------------
-    def _inner(self) -> Stream:
-        if not isinstance(self.stream, Stream):
-            raise param_error("Injection", "stream", "a Stream (Tabular, SEA, ...)",
-                              self.stream)
-        return self.stream
-
     def _events(self) -> tuple[SimpleNamespace, ...]:
         inner = self._inner()
         schedule = self.schedule if self.schedule is not None else ()
