@@ -1,5 +1,7 @@
 """A person in the loop (strategies.Approval): latency, alert budget and alert metrics."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -194,3 +196,20 @@ def test_compare_gives_every_trigger_its_alerts_and_a_vote_keeps_its_persons_ale
     assert comparison.runs["voted"].events["step"].tolist() == [29, 42, 46, 66]
     assert table.loc["voted", ["alerts_raised", "alerts_acted", "alerts_not_acted"]].tolist() \
         == [5, 3, 2]
+
+
+def test_a_rollback_is_no_alert():
+    # the rollout preset's stream (some retrains train mostly on wrong labels) under the
+    # rollback gate: the rollbacks are rows of the events table, but no retrain request
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    conf = Path(__file__).parents[1] / "conf"
+    stream = instantiate(OmegaConf.load(conf / "stream" / "sea_label_corruption.yaml"))
+    gate = instantiate(OmegaConf.load(conf / "gate" / "rollback.yaml"))
+    result = replay(stream, LogisticRegression(), Approval(Periodic(every=10), latency=1),
+                    gate=gate, seed=0, label_delay=2, window="sliding", train_window=2500)
+    events = result.events
+    assert (events["kind"] == "rollback").any()
+    requests = int(((events["kind"] == "retrain") & ~events["follow_up"]).sum())
+    assert result.summary["alerts_acted"] == requests
