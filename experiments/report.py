@@ -644,15 +644,17 @@ def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
 def _incident_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     """Per configuration and incident: the retrains it caused and the metric lost after it."""
     cells: dict[str, dict[int, list]] = {}
-    names: dict[int, str] = {}
+    described: dict[int, set[str]] = {}
     for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
         incidents = (records[r["job"]][1].get("summary") or {}).get("incidents") or []
         for i, inc in enumerate(incidents):
-            names.setdefault(i, f"incident {i + 1}: {inc['cause']} at steps "
-                                f"{inc['start_step']}-{inc['end_step']}")
+            described.setdefault(i, set()).add(_describe_incident(inc))
             cells.setdefault(r["config"], {}).setdefault(i, []).append(inc)
     if not cells:
         return None
+    # a sweep over several streams: the incident's description goes in each row's cell
+    names = {i: f"incident {i + 1}: {next(iter(ds))}" if len(ds) == 1
+             else f"incident {i + 1} (differs by stream)" for i, ds in described.items()}
     table = pd.DataFrame(index=list(cells), columns=[names[i] for i in sorted(names)])
     for label, per in cells.items():
         for i, rows in per.items():
@@ -662,8 +664,14 @@ def _incident_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
                     f"(deployed {np.mean([x['deployed'] for x in rows]):.1f})")
             if lost:
                 text += f", lost after {np.mean(lost):+.3f}"
+            if len(described[i]) > 1:
+                text = f"{_describe_incident(rows[0])}: {text}"
             table.loc[label, names[i]] = text
     return table
+
+
+def _describe_incident(incident: dict) -> str:
+    return f"{incident['cause']} at steps {incident['start_step']}-{incident['end_step']}"
 
 
 def _describe(drift: dict) -> str:
