@@ -709,8 +709,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         drifts = first.get("drifts") or []
         kinds = ", ".join(f"{d['kind']} ({d['shape']}) at sample {d['start']:,}"
                           for d in drifts) or "none declared"
-        lines += ["", f"Stream `{stream}` (of the first job): true drifts: {kinds}. Model "
-                      f"`{(cfg.get('model') or {}).get('_target_', '?')}`."]
+        broken = "".join(f"; incident ({i['cause']}, not a drift) at samples "
+                         f"{i['start']:,}-{i['end']:,}" for i in first.get("incidents") or [])
+        lines += ["", f"Stream `{stream}` (of the first job): true drifts: {kinds}{broken}. "
+                      f"Model `{(cfg.get('model') or {}).get('_target_', '?')}`."]
     if "partial" in agg.ground_truth:
         lines += ["", "The stream declares its ground truth **partial** (real data with known "
                       "events; other changes may be undeclared): detection delays and missed "
