@@ -18,7 +18,7 @@ CONF_DIR = Path(find_spec("experiments.conf").submodule_search_locations[0])
 """The Hydra config directory: the package ``experiments.conf``, i.e. ``conf/`` of the
 repository in an editable install, a copy inside the installed package otherwise."""
 
-GROUPS = ("stream", "model", "trigger", "gate", "cost", "protocol")
+GROUPS = ("stream", "model", "trigger", "gate", "cost", "protocol", "learning")
 """The component groups: each option is a ``_target_`` plus constructor arguments."""
 
 __all__ = ["CONF_DIR", "GROUPS"]

@@ -350,7 +350,8 @@ def _merge(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[list[int]]:
 def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classification",
                    drift_aware=frozenset(), frontier: pd.DataFrame | None = None,
                    baseline: float | None = None, n_seeds: int | None = None,
-                   cost_label: str = "total retraining cost per run (nominal units)"):
+                   cost_label: str = "total cost per run (nominal units: retrains, labels, "
+                                     "online updates)"):
     """Draw the metric against total cost, one marker per configuration, and the front.
 
     ``configs`` is indexed by configuration with columns ``mean_<metric>_mean``,

@@ -202,7 +202,7 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
         result = sim.replay(
             stream, components["model"], components["trigger"], gate=components["gate"],
             cost=components["cost"], protocol=protocol, seed=cfg.seed,
-            cache=cfg.get("cache"),
+            cache=cfg.get("cache"), learning=components.get("learning"),
             callback=(lambda t: bar.update(t + 1 - bar.n)) if bar is not None else None,
         )
     finally:
@@ -212,7 +212,11 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
     if cfg.get("baselines", False):
         summary |= datasets.baselines(stream, result)
     frontier = None
-    if cfg.get("oracle", {}).get("enabled"):
+    # the oracle ranks batch-retrain schedules; under online learning the run's model
+    # changes every step, so a regret against those schedules would not mean "accuracy
+    # lost to a better choice of retrain steps": it is not computed (README)
+    online = getattr(components.get("learning"), "updates", False)
+    if cfg.get("oracle", {}).get("enabled") and not online:
         frontier = oracle.hindsight(
             stream, components["model"], seed=cfg.seed, protocol=protocol,
             cost=components["cost"], gate=components["gate"], every=cfg.oracle.every,

@@ -14,7 +14,7 @@ __all__ = ["Cost"]
 
 
 class Cost(BaseEstimator):
-    """Nominal cost of retraining: per retrain, per training sample, per label.
+    """Nominal cost of retraining: per retrain, per training sample, per label, per update.
 
     Parameters
     ----------
@@ -25,6 +25,9 @@ class Cost(BaseEstimator):
     per_label
         Units charged per label that arrives (the labelling effort; with
         ``label_rate < 1`` fewer labels arrive and cost less).
+    per_update
+        Units charged per sample of an online update (:class:`~sim.learning.Online`:
+        each step's arrived labels, once per pass); reported as ``cost_updates``.
 
     Examples
     --------
@@ -34,12 +37,14 @@ class Cost(BaseEstimator):
     """
 
     _constraints = {name: Interval("float", 0) for name in
-                    ("per_retrain", "per_sample", "per_label")}
+                    ("per_retrain", "per_sample", "per_label", "per_update")}
 
-    def __init__(self, per_retrain: float = 1.0, per_sample: float = 0.0, per_label: float = 0.0):
+    def __init__(self, per_retrain: float = 1.0, per_sample: float = 0.0, per_label: float = 0.0,
+                 per_update: float = 0.0):
         self.per_retrain = per_retrain
         self.per_sample = per_sample
         self.per_label = per_label
+        self.per_update = per_update
 
     def check(self) -> Cost:
         """Validate the parameters; return self."""
@@ -56,3 +61,7 @@ class Cost(BaseEstimator):
     def labels(self, n_labels: int) -> float:
         """Return the cost of ``n_labels`` arriving labels."""
         return float(self.per_label) * n_labels
+
+    def updates(self, n_updated: int) -> float:
+        """Return the cost of ``n_updated`` samples of online updates."""
+        return float(self.per_update) * n_updated

@@ -16,7 +16,9 @@ end. At every step ``t`` the stepper
 4. shows the trigger an :class:`~sim.types.Observation` of what it may see (its arrays
    are read-only views; the model's scores only for a trigger that ``needs_scores``, the
    deployed model's :class:`~sim.types.Holdout` only for one with ``n_holdout`` > 0) and
-   asks for a :class:`~sim.types.Decision`;
+   asks for a :class:`~sim.types.Decision`; under online learning
+   (:mod:`sim.learning`) the serving model then learns on the arrived labels
+   (:meth:`Replay._update`);
 5. on a retrain decision (:meth:`Replay._retrain`) trains ``clone(model)`` on the
    training window of arrived labels, lets the gate judge it on held-out arrived labels,
    keeps the trigger's held-out labels as the new model's holdout, and puts the accepted
@@ -64,6 +66,7 @@ from sklearn.base import clone
 from sim.cache import as_cache, run_cache
 from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
+from sim.learning import Learning, own
 from sim.metrics import EARLY_STEPS, summarize
 from sim.protocol import (
     WINDOWS,
@@ -152,6 +155,7 @@ class _Model:
     horizon: int = _FIRST_HORIZON  # rows it predicts ahead (see Replay._predict)
     ids: np.ndarray | None = None  # read-only, its id repeated (labels' model_id: a slice)
     holdout: Holdout | None = None  # labels held out of its fit (Trigger.n_holdout)
+    live: bool = False  # updated online (its own copy): predicts step by step, never cached
 
     def __post_init__(self):
         self.reference.flags.writeable = False
@@ -427,6 +431,15 @@ class Replay:
         trigger also gets the deployed model's :class:`~sim.cache.ReferenceMemo` as
         ``Observation.memo``, where e.g. ``DataDrift`` shares its tests with the
         other runs that deploy a model with the same reference.
+    learning
+        A :class:`~sim.learning.Learning`: None or :class:`~sim.learning.Batch` leaves a
+        model as its retrain fitted it; :class:`~sim.learning.Online` updates the serving
+        model at every step on the labels that arrived (after the trigger's decision, so
+        the trigger sees the predictions that were served), and the timeline gains an
+        ``n_updated`` column (samples of the step's updates) charged at
+        ``Cost.per_update``. The models of running benefit tracks are updated on the same
+        labels (uncharged), so a retrain's benefit is what the reset gained over the model
+        it replaced had that one kept learning.
     **protocol_params
         Parameters of :class:`~sim.protocol.Protocol` (``step_size``, ``label_delay``, ...).
 
@@ -452,10 +465,11 @@ class Replay:
 
     def __init__(self, stream, model, trigger, *, gate=None, cost: Cost | None = None,
                  seed: int = 0, protocol: Protocol | None = None,
-                 callback: Callable[[int], None] | None = None, cache=None, **protocol_params):
+                 callback: Callable[[int], None] | None = None, cache=None,
+                 learning: Learning | None = None, **protocol_params):
         self.stream, self.model, self.trigger, self.gate = stream, model, trigger, gate
         self.cost, self.seed, self.protocol, self.callback = cost, seed, protocol, callback
-        self.cache, self.protocol_params = cache, protocol_params
+        self.cache, self.learning, self.protocol_params = cache, learning, protocol_params
         self.t: int | None = None  # the step last stepped (first scored step - 1 after reset)
         self._next = None
 
@@ -500,6 +514,8 @@ class Replay:
             scores=_scores(deployed.estimator, X, self._task) if self._needs_scores else None,
         )
         decision = self._trigger.update(obs)
+        if self._online:
+            self._update(chunk, labels)
         event = self._retrain(t, index + hi - lo, decision) if decision.retrain else None
         self._record(t, index, y, y_pred, len(labels.y), decision, event)
         if self.callback is not None:
@@ -569,6 +585,10 @@ class Replay:
         self._protocol = protocol.set_params(**self.protocol_params).check()
         self._cost = (clone(self.cost) if self.cost is not None else Cost()).check()
         self._gate = clone(self.gate).check() if self.gate is not None else None
+        self._learning = clone(self.learning).check() if self.learning is not None else None
+        self._online = self._learning is not None and self._learning.updates
+        if self._online:
+            self._learning.check_model(self.model)
         self._seeds = child_seeds(self.seed)
         self._trigger = clone(self.trigger)
         self._trigger.reset(seed=self._seeds["trigger"])
@@ -668,6 +688,8 @@ class Replay:
         self._stats: list[Mapping[str, float]] = []
         self._append = [column.append for column in self._rows.values()] + [self._stats.append]
         self._events: list[dict] = []
+        if self._online:
+            self._rows["n_updated"] = []
 
     def _config(self) -> dict:
         return {
@@ -675,6 +697,7 @@ class Replay:
             "model": repr(self.model),
             "trigger": repr(self._trigger),
             "gate": repr(self._gate),
+            "learning": repr(self._learning),
             "cost": self._cost.get_params(),
             "protocol": self._protocol.get_params(),
             "seed": self.seed,
@@ -706,6 +729,10 @@ class Replay:
         """
         entry = chunk.preds.get(model.id)
         if entry is None or entry[0] > lo or entry[0] + len(entry[1]) < hi:
+            if model.live:  # its predictions change with every update: the step only
+                entry = chunk.preds[model.id] = (lo, _frozen(model.estimator.predict(
+                    chunk.X[lo:hi])))
+                return entry[1]
             stop = min(len(chunk.y), max(hi, lo + model.horizon))
             model.horizon = min(2 * model.horizon, _CHUNK_SAMPLES)
             values = self._cache.predict(model.estimator, model.key, chunk.X[lo:stop],
@@ -747,6 +774,32 @@ class Replay:
         self._history.add(labels.X, labels.y, labels.index)
         self._total_cost += self._cost.labels(len(labels.y))
         return labels
+
+    def _update(self, chunk: _Chunk, labels: Labels) -> None:
+        """Update the serving model on the labels that arrived at this step (online learning).
+
+        A model is copied before its first update (its fit may be shared by the cache)
+        and predicts step by step from then on; its holdout's outputs are refreshed. The
+        models of the running benefit tracks learn on the same labels, uncharged.
+        """
+        models = {self._deployed.id: self._deployed}
+        for track in self._tracks:
+            models.setdefault(track.new.id, track.new)
+            models.setdefault(track.old.id, track.old)
+        n_updated = 0
+        for model in models.values() if len(labels.y) else ():
+            if not model.live:
+                model.estimator, model.live = own(model.estimator), True
+            chunk.preds.pop(model.id, None)
+            n = self._learning.update(model.estimator, labels.X, labels.y)
+            if model is self._deployed:
+                n_updated = n
+            if model.holdout is not None:
+                held = model.holdout
+                model.holdout = _holdout(model.estimator, held.X, held.y, held.index,
+                                         self._task)
+        self._rows["n_updated"].append(n_updated)
+        self._total_cost += self._cost.updates(n_updated)
 
     def _record(self, t, index, y, y_pred, n_labels, decision, event) -> None:
         """Append the step's row to the timeline."""
@@ -845,6 +898,7 @@ def replay(
     protocol: Protocol | None = None,
     callback: Callable[[int], None] | None = None,
     cache=None,
+    learning: Learning | None = None,
     **protocol_params,
 ) -> RunResult:
     """Replay ``stream`` through ``model`` under ``trigger`` and report what happened.
@@ -878,4 +932,4 @@ def replay(
     0.86
     """
     return Replay(stream, model, trigger, gate=gate, cost=cost, seed=seed, protocol=protocol,
-                  callback=callback, cache=cache, **protocol_params).run()
+                  callback=callback, cache=cache, learning=learning, **protocol_params).run()

@@ -170,6 +170,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_retrain", "cost of retrains (nominal units)"),
     Metric("cost_samples", "cost of training samples (nominal units)"),
     Metric("cost_labels", "cost of labels (nominal units)"),
+    Metric("cost_updates", "cost of online updates (nominal units)"),
+    Metric("n_updated", "samples of online updates (count)", integer=True),
     Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
            for_never=False, integer=True),
     Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
@@ -332,7 +334,11 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
               for k in ("cost_retrain", "cost_samples", "fit_seconds")}
     cost_labels = float(cost.per_label) * float(timeline["n_labels"].sum())
     benefit = _column(trained, "benefit", float)
-    return {
+    online = {}  # online learning (sim.learning.Online): its updates and their cost
+    if "n_updated" in timeline:
+        n_updated = int(timeline["n_updated"].sum())
+        online = {"n_updated": n_updated, "cost_updates": cost.updates(n_updated)}
+    return online | {
         "n_steps": len(timeline),
         "n_samples": int(timeline["n_samples"].sum()),
         "n_retrains": len(trained),
@@ -345,7 +351,8 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
         "cost_samples": totals["cost_samples"],
         "cost_labels": cost_labels,
         "fit_seconds": totals["fit_seconds"],
-        "total_cost": totals["cost_retrain"] + totals["cost_samples"] + cost_labels,
+        "total_cost": (totals["cost_retrain"] + totals["cost_samples"] + cost_labels
+                       + online.get("cost_updates", 0.0)),
         "unneeded_retrains": int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit)),
         "mean_benefit": _nanmean(benefit),
         "n_follow_ups": int(_column(trained, "follow_up", bool).sum()),

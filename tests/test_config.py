@@ -15,6 +15,7 @@ import strategies
 import strategies.detectors
 from experiments import CONF_DIR, GROUPS
 from experiments.run import build
+from sim.learning import Learning
 from sim.streams import Stream
 from strategies import Gate, Trigger
 from strategies.detectors import StreamingDetector, TwoSampleTest
@@ -24,7 +25,7 @@ OUR_PACKAGES = ("sim.", "strategies.")
 COMPONENT_FILES = sorted(p for g in GROUPS for p in (CONF_DIR / g).glob("*.yaml"))
 PRESETS = sorted(p.stem for p in (CONF_DIR / "experiment").glob("*.yaml"))
 KINDS = {"stream": Stream, "trigger": Trigger, "gate": Gate, "cost": sim.Cost,
-         "protocol": sim.Protocol, "model": BaseEstimator}
+         "protocol": sim.Protocol, "model": BaseEstimator, "learning": Learning}
 
 
 def _locate(target: str):

@@ -334,6 +334,7 @@ def test_a_failing_job_is_recorded_and_the_sweep_goes_on(tmp_path):
     (["trigger=periodic", "seed=0,-1"], ["1 of the 2 jobs", "Invalid value for seed (-1)"]),
     (["trigger=periodic", "model.C=-1"], ["Invalid value for model.C (-1)"]),
     (["trigger=periodic", "threads=-1"], ["Invalid value for threads (-1)"]),
+    (["trigger=never", "learning=online"], ["LogisticRegression has none", "model=sgd"]),
     (["trigger=periodic", "protocol.train_window=100000"],
      ["protocol.train_window (100000)", "<= the stream's n_samples (6000)"]),
 ])

@@ -2,8 +2,9 @@
 
 Whatever the stream, step size, label delay and rate, window policy, trigger, gate and
 seed: accuracy stays in [0, 1], the cumulative cost never decreases, there are no more
-retrains than steps, no label reaches the trigger or a training set before it arrives,
-and the same seed gives the same results.
+retrains than steps, no label reaches the trigger, a training set or an online update
+(:class:`~sim.learning.Online`) before it arrives, and the same seed gives the same
+results.
 """
 
 import os
@@ -12,9 +13,10 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from sim import replay
+from sim.learning import Online
 from sim.streams import SEA, Gaussian, PriorShift, Stagger
 from sim.types import Decision
 from strategies import (
@@ -36,6 +38,8 @@ class Log:
 
     def __init__(self):
         self.rows: list[tuple[int, np.ndarray, np.ndarray]] = []
+        self.shown: dict[int, np.ndarray] = {}  # step -> features of the labels shown
+        self.updates: list[tuple[int, np.ndarray]] = []  # (step, features) of an update
 
     def __deepcopy__(self, memo):
         return self
@@ -55,10 +59,27 @@ class Spy(Trigger):
     def update(self, obs) -> Decision:
         self.log.rows.append((obs.t, np.asarray(obs.labels.step).copy(),
                               np.asarray(obs.labels.index).copy()))
+        self.log.shown[obs.t] = np.array(obs.labels.X)
         return self.inner.update(obs)
 
     def on_retrain(self, t, accepted):
         self.inner.on_retrain(t, accepted)
+
+
+class SpySGD(SGDClassifier):
+    """An SGD classifier that logs the features of every online update, with its step.
+
+    The step is the last one the :class:`Spy` trigger sharing the log was shown (the
+    engine updates after the trigger's decision, within the same step).
+    """
+
+    def __init__(self, log: Log | None = None, random_state=None):
+        super().__init__(random_state=random_state)
+        self.log = log
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        self.log.updates.append((self.log.rows[-1][0], np.array(X)))
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
 
 
 STREAMS = {
@@ -90,6 +111,7 @@ def configurations(draw):
         "n_samples": n_samples,
         "trigger": draw(st.sampled_from(sorted(TRIGGERS))),
         "gate": draw(st.booleans()),
+        "online": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31 - 1)),
         "protocol": {
             "step_size": step_size,
@@ -110,9 +132,11 @@ def _run(config):
     log = Log()
     trigger = Spy(TRIGGERS[config["trigger"]](), log)
     gate = Holdout(margin=0.0, n_val=100) if config["gate"] else None
-    result = replay(STREAMS[config["stream"]](config["n_samples"]),
-                    LogisticRegression(max_iter=200), trigger, gate=gate,
-                    seed=config["seed"], **config["protocol"])
+    online = config["online"]
+    model = SpySGD(log) if online else LogisticRegression(max_iter=200)
+    result = replay(STREAMS[config["stream"]](config["n_samples"]), model, trigger,
+                    gate=gate, seed=config["seed"], learning=Online() if online else None,
+                    **config["protocol"])
     return result, log
 
 
@@ -145,6 +169,14 @@ def test_invariants_of_any_valid_configuration(config):
     for t, end in zip(trained["step"], trained["train_end"], strict=True):
         arrived = max(config["protocol"]["initial_train"], (t - delay + 1) * step_size)
         assert end <= arrived, (t, end, arrived)
+    # ... and an online update at step t learns exactly the labels that arrived at t (the
+    # ones the trigger was shown, checked above), the serving model's counted in the timeline
+    for t, X in log.updates:
+        np.testing.assert_array_equal(X, log.shown[t])
+    if config["online"]:
+        n_arrived = timeline["n_labels"].to_numpy()
+        np.testing.assert_array_equal(timeline["n_updated"].to_numpy(), n_arrived)
+        assert {t for t, _ in log.updates} == set(timeline["step"][n_arrived > 0])
 
     # same seed, same results (measured CPU seconds aside)
     again, _ = _run(config)

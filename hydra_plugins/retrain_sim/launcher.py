@@ -77,12 +77,14 @@ def check_components(components: dict[str, Any]) -> None:
     from sim.types import TASKS
 
     stream, protocol, trigger = components["stream"], components["protocol"], components["trigger"]
-    for group in ("protocol", "cost", "gate"):
+    for group in ("protocol", "cost", "gate", "learning"):
         if components.get(group) is not None:
             clone(components[group]).check()
     model = components.get("model")
     if model is not None and hasattr(model, "_validate_params"):
         clone(model)._validate_params()
+    if components.get("learning") is not None and model is not None:
+        components["learning"].check_model(model)
     if stream is not None:
         check(stream, "task", stream.task, Options(TASKS))
     if trigger is not None:
