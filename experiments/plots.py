@@ -38,6 +38,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from experiments.stats import family, pareto_front
 from sim.metrics import metric as registered
+from sim.metrics import retrain_rows, rollback_steps
 
 __all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "comparison",
            "draw_frontier", "estimated_vs_realised",
@@ -83,6 +84,12 @@ class Series:
         Whether the configuration knows the true drifts (a reference, not a policy).
     baseline
         A reference level drawn across the panel (persistence accuracy), or None.
+    trials
+        Per seed, for a run with a live gate: its timeline's ``step``,
+        ``challenger_id`` and ``challenger_share`` (empty otherwise); the steps of
+        its shadow and canary trials are drawn as bars on the seed's row of ticks.
+    rollbacks
+        Per seed, the steps at which a live gate rolled back to the previous model.
     """
 
     label: str
@@ -93,6 +100,8 @@ class Series:
     note: str = ""
     drift_aware: bool = False
     baseline: float | None = None
+    trials: list[pd.DataFrame] = field(default_factory=list)
+    rollbacks: list[list[int]] = field(default_factory=list)
 
 
 def save(fig, path) -> Path:
@@ -258,6 +267,7 @@ def _over_time(series, colors, name, smooth, title, everything):
     seeds = max((len(s.timelines) for s in everything), default=0)
     lower_better = name == "mae"
     kinds: set[str] = set()
+    live: set[str] = set()
     for ax, s in zip(axes, series, strict=False):
         color = colors[s.label]
         kinds |= _shade_drifts(ax, s.drifts)
@@ -280,6 +290,8 @@ def _over_time(series, colors, name, smooth, title, everything):
             [r for seed in s.retrains for r in seed]]
         for i, seed in enumerate(rows):
             y = 0.04 + 0.07 * i
+            if len(rows) == len(s.retrains):
+                live |= _draw_trials(ax, s, i, y, trans)
             ok = [t for t, a in seed if a]
             rejected = [t for t, a in seed if not a]
             ax.plot(ok, [y] * len(ok), ls="none", marker="|", ms=7, mew=1.4, color="black",
@@ -319,6 +331,12 @@ def _over_time(series, colors, name, smooth, title, everything):
     if any(not a for s in series for seed in s.retrains for _, a in seed):
         handles.append(Line2D([], [], ls="none", marker="x", ms=4, color="#7f7f7f",
                               label="retrain rejected by the gate"))
+    for what in ("shadow", "canary"):
+        if what in live:
+            handles.append(Patch(color=TRIAL_COLORS[what], alpha=0.8, label=TRIAL_LABELS[what]))
+    if "rollback" in live:
+        handles.append(Line2D([], [], ls="none", marker="v", ms=6, color=TRIAL_COLORS["rollback"],
+                              label="rollback to the previous model"))
     if any(s.baseline is not None for s in series):
         handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":",
                               label="persistence (predict the previous label), mean"))
@@ -328,6 +346,35 @@ def _over_time(series, colors, name, smooth, title, everything):
     fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
                fontsize=8.5, frameon=False, title=heading, title_fontproperties={"size": 12})
     return fig
+
+
+#: the timeline columns of a run with a live gate that the figures draw
+LIVE_COLUMNS = ("step", "challenger_id", "challenger_share")
+TRIAL_COLORS = {"shadow": "#9ecae1", "canary": "#fdae6b", "rollback": "#d62728"}
+TRIAL_LABELS = {"shadow": "shadow trial (challenger predicts, serves no one)",
+                "canary": "canary (challenger serves part of the traffic; bar height: share)"}
+
+
+def _draw_trials(ax, s: Series, i: int, y: float, trans) -> set[str]:
+    """Draw seed ``i``'s shadow and canary trials as bars and its rollbacks as markers."""
+    drawn = set()
+    if i < len(s.trials) and len(s.trials[i]):
+        line = s.trials[i].sort_values("step")
+        x = line["step"].to_numpy()
+        on = line["challenger_id"].to_numpy() >= 0
+        share = line["challenger_share"].to_numpy(dtype=float)
+        for what, where, height in (("shadow", on & (share == 0), np.full(len(x), 0.025)),
+                                    ("canary", on & (share > 0), 0.012 + 0.15 * share)):
+            if where.any():
+                ax.fill_between(x, y - height, y + height, where=where, step="mid",
+                                color=TRIAL_COLORS[what], alpha=0.8, lw=0, transform=trans,
+                                zorder=3.5)
+                drawn.add(what)
+    if i < len(s.rollbacks) and s.rollbacks[i]:
+        ax.plot(s.rollbacks[i], [y + 0.02] * len(s.rollbacks[i]), ls="none", marker="v", ms=6,
+                color=TRIAL_COLORS["rollback"], transform=trans, zorder=5)
+        drawn.add("rollback")
+    return drawn
 
 
 def _merge(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[list[int]]:
@@ -704,6 +751,13 @@ def _short(label: str) -> str:
     return ", ".join(parts) if len(parts) <= 2 else label
 
 
+def live_of(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
+    """Return the :class:`Series` fields ``trials`` and ``rollbacks`` of one run (one seed)."""
+    if "challenger_share" not in timeline:
+        return {}
+    return {"trials": [timeline[list(LIVE_COLUMNS)]], "rollbacks": [rollback_steps(events)]}
+
+
 def _drifts_of(summary: dict) -> list[dict]:
     return list(summary.get("drifts") or []) + list(summary.get("incidents") or [])
 
@@ -713,7 +767,7 @@ def run(result, path=None, *, label: str = "run", smooth: int | None = None):
     task = "regression" if result.summary.get("metric") == "mae" else "classification"
     name = _metric_name(task)
     ev = result.events
-    trained = ev[ev["model_id"] >= 0] if len(ev) else ev
+    trained = retrain_rows(ev)
     s = result.summary
     series = Series(label, [result.timeline[["step", name]]],
                     [[(int(t), bool(a)) for t, a in zip(trained.get("step", []),
@@ -722,7 +776,7 @@ def run(result, path=None, *, label: str = "run", smooth: int | None = None):
                     _drifts_of(s), int(result.config.get("protocol", {}).get("step_size", 1)),
                     f"{name} {s.get(f'mean_{name}', float('nan')):.3f}  ·  "
                     f"{s.get('n_retrains', 0)} retrains",
-                    baseline=s.get("persistence_accuracy"))
+                    baseline=s.get("persistence_accuracy"), **live_of(result.timeline, ev))
     return over_time([series], path, task=task, smooth=smooth)[0]
 
 
@@ -741,7 +795,7 @@ def comparison(comp, path=None, *, smooth: int | None = None, kind: str = "all")
     series = []
     for label, result in comp.runs.items():
         ev = result.events
-        trained = ev[ev["model_id"] >= 0] if len(ev) else ev
+        trained = retrain_rows(ev)
         s = result.summary
         series.append(Series(
             label, [result.timeline[["step", name]]],
@@ -750,7 +804,8 @@ def comparison(comp, path=None, *, smooth: int | None = None, kind: str = "all")
             _drifts_of(s), int(result.config.get("protocol", {}).get("step_size", 1)),
             f"{name} {s.get(f'mean_{name}', float('nan')):.3f}  ·  "
             f"{s.get('n_retrains', 0)} retrains",
-            drift_aware="DriftAware" in str(result.config.get("trigger"))))
+            drift_aware="DriftAware" in str(result.config.get("trigger")),
+            **live_of(result.timeline, ev)))
     table = comp.summary
     configs = pd.DataFrame({
         f"mean_{name}_mean": table[f"mean_{name}"], f"mean_{name}_ci95": np.nan,

@@ -36,7 +36,7 @@ from scipy import stats
 
 from experiments import objective, store
 from experiments.stats import config_label, mean_frontier, overlap
-from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary
+from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary, retrain_rows
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -393,7 +393,7 @@ def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
 
 def _series(agg: Aggregate, records: dict, labels: list[str]):
     """One :class:`~experiments.plots.Series` per drawn configuration that finished a job."""
-    from experiments.plots import Series
+    from experiments.plots import Series, live_of
 
     name = primary(agg.task).name.removeprefix("mean_")
     out = []
@@ -402,14 +402,20 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
         if label not in wanted:
             continue
         timelines, retrains, drifts, step_size, baseline = [], [], [], 1, []
+        live: dict[str, list] = {}
         for job_name in group.loc[group["status"] == "ok", "job"]:
             job, record = records[job_name]
             try:
-                timelines.append(pd.read_parquet(job / store.TIMELINE, columns=["step", name]))
+                line = pd.read_parquet(job / store.TIMELINE)
                 events = pd.read_csv(job / store.EVENTS)
             except (OSError, ValueError, KeyError):
                 continue
-            trained = events[events["model_id"] >= 0] if len(events) else events
+            if name not in line:
+                continue
+            timelines.append(line[["step", name]])
+            for key, value in live_of(line, events).items():
+                live.setdefault(key, []).extend(value)
+            trained = retrain_rows(events)
             steps, accepted = trained.get("step", []), trained.get("accepted", [])
             retrains.append([(int(s), bool(a)) for s, a in zip(steps, accepted, strict=True)])
             summary = record.get("summary") or {}
@@ -426,7 +432,7 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
                 "retrains per run")
         out.append(Series(label, timelines, retrains, drifts, int(step_size), note,
                           label in agg.drift_aware,
-                          float(np.mean(baseline)) if baseline else None))
+                          float(np.mean(baseline)) if baseline else None, **live))
     return out
 
 
@@ -458,7 +464,7 @@ def _estimates(agg: Aggregate, records: dict):
                 continue
             timelines.append(line[["step", "accuracy", column]].set_axis(
                 ["step", "realised", "estimated"], axis=1))
-            trained = events[events["model_id"] >= 0] if len(events) else events
+            trained = retrain_rows(events)
             retrains.append([(int(t), bool(a)) for t, a in
                              zip(trained.get("step", []), trained.get("accepted", []),
                                  strict=True)])

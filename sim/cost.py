@@ -1,4 +1,4 @@
-"""The cost of retraining, in nominal units.
+"""The cost of retraining (and of validating a retrain in the shadow), in nominal units.
 
 Nominal units keep sweeps reproducible (they do not depend on the machine); the engine
 measures fit CPU seconds beside them to keep comparisons honest.
@@ -14,7 +14,7 @@ __all__ = ["Cost"]
 
 
 class Cost(BaseEstimator):
-    """Nominal cost of retraining: per retrain, per training sample, per label, per update.
+    """Nominal cost: per retrain, training sample, label, online update and shadow prediction.
 
     Parameters
     ----------
@@ -28,6 +28,9 @@ class Cost(BaseEstimator):
     per_update
         Units charged per sample of an online update (:class:`~sim.learning.Online`:
         each step's arrived labels, once per pass); reported as ``cost_updates``.
+    per_shadow_sample
+        Units charged per sample a challenger predicts in the shadow of the deployed
+        model (:class:`~strategies.Shadow`: inference that serves no one).
 
     Examples
     --------
@@ -37,14 +40,16 @@ class Cost(BaseEstimator):
     """
 
     _constraints = {name: Interval("float", 0) for name in
-                    ("per_retrain", "per_sample", "per_label", "per_update")}
+                    ("per_retrain", "per_sample", "per_label", "per_update",
+                     "per_shadow_sample")}
 
     def __init__(self, per_retrain: float = 1.0, per_sample: float = 0.0, per_label: float = 0.0,
-                 per_update: float = 0.0):
+                 per_update: float = 0.0, per_shadow_sample: float = 0.0):
         self.per_retrain = per_retrain
         self.per_sample = per_sample
         self.per_label = per_label
         self.per_update = per_update
+        self.per_shadow_sample = per_shadow_sample
 
     def check(self) -> Cost:
         """Validate the parameters; return self."""
@@ -65,3 +70,7 @@ class Cost(BaseEstimator):
     def updates(self, n_updated: int) -> float:
         """Return the cost of ``n_updated`` samples of online updates."""
         return float(self.per_update) * n_updated
+
+    def shadow(self, n_samples: int) -> float:
+        """Return the cost of ``n_samples`` shadow predictions."""
+        return float(self.per_shadow_sample) * n_samples

@@ -25,6 +25,17 @@ end. At every step ``t`` the stepper
    model on the agenda to serve from ``t + 1 + deploy_latency``;
 6. records the step's row (:meth:`Replay._record`).
 
+With a live gate (``gate.judge`` exists: :class:`~strategies.base.LiveGate`) a retrain
+the gate's offline check accepts starts a :class:`_Trial` (see :meth:`Replay._retrain`):
+shadow and canary challengers are judged, on their trial's labels as they arrive, before
+they serve everyone; a rollback watch judges a deployed model and may bring the previous
+one back (a ``rollback`` row in the events, ``kind`` telling it from a retrain). Such a
+run's timeline has ``challenger_id`` and ``challenger_share`` (of the step's samples the
+challenger served), its ``accuracy`` is what users received from both models, and its
+labels carry the model that served each sample. A run with a live gate, or with
+``Protocol.exposure``, also scores every retrained model that serves against the model
+it challenged, on the samples it served (the *exposure* metrics).
+
 Which labels arrive when, and which arrived labels a retrain trains on, are decided by
 :mod:`sim.protocol` (the oracle calls the same code). No label is used, by the trigger,
 the training set or the gate, before it arrives.
@@ -67,7 +78,7 @@ from sim.cache import as_cache, run_cache
 from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
 from sim.learning import Learning, own
-from sim.metrics import EARLY_STEPS, summarize
+from sim.metrics import EARLY_STEPS, exposure, summarize
 from sim.protocol import (
     WINDOWS,
     LabelArrival,
@@ -79,7 +90,16 @@ from sim.protocol import (
     seeded_clone,
 )
 from sim.threads import limited
-from sim.types import TASKS, Decision, Holdout, Labels, Observation, RunResult, sample_loss
+from sim.types import (
+    TASKS,
+    Decision,
+    Holdout,
+    Labels,
+    Observation,
+    RunResult,
+    Trial,
+    sample_loss,
+)
 
 __all__ = ["WINDOWS", "Agenda", "Protocol", "Replay", "StepOutcome", "child_seeds", "replay",
            "seeded_clone"]
@@ -186,12 +206,39 @@ class _BenefitTrack:
         return (self.loss_old - self.loss_new) / self.n
 
 
+@dataclass
+class _Trial:
+    """A live gate's trial of a challenger (shadow, canary) or watch of a deployment (rollback).
+
+    The counts are of arrived labels of the trial's steps (``start`` on); a shadow trial
+    keeps the challenger's predictions of a step in ``shadow`` (step -> first sample
+    index, predictions) only until that step's labels have arrived.
+    """
+
+    event: int
+    challenger: _Model
+    champion: _Model
+    start: int
+    mode: str
+    share: float
+    looks: int
+    n: int = 0  # shadow: paired labels
+    correct_challenger: int = 0
+    correct_champion: int = 0
+    wins: int = 0
+    losses: int = 0
+    shadow: dict = None
+
+    def __post_init__(self):
+        self.shadow = {}
+
+
 class Agenda:
     """What is due at which step: one queue of the run's future, in step order.
 
     Entries due at the same step come out in the order they were scheduled (like a
-    SimPy event queue). The engine schedules deployments (``"deploy"``), label arrivals
-    (``"labels"``) and benefit tracks (``"benefit"``).
+    SimPy event queue). The engine schedules deployments (``"deploy"``; ``"restore"``
+    for a rollback), label arrivals (``"labels"``) and benefit tracks (``"benefit"``).
 
     Examples
     --------
@@ -371,6 +418,12 @@ EVENT_COLUMNS = [
 ]
 
 
+#: the events' columns of a run with a live gate, beside EVENT_COLUMNS: ``kind``
+#: (``"retrain"`` or ``"rollback"``), ``trial_end`` (the step the live gate decided, -1:
+#: none) and ``cost_shadow`` (the trial's shadow predictions)
+LIVE_EVENT_COLUMNS = ["kind", "trial_end", "cost_shadow"]
+
+
 def _event(t: int, decision: Decision) -> dict:
     """Return the event row of a retrain decision, before anything is trained."""
     return {
@@ -504,9 +557,20 @@ class Replay:
         deployed = self._deployed
         y_pred = self._predict(chunk, deployed, lo, hi)
         X, y = chunk.X[lo:hi], chunk.y[lo:hi]
+        trial = self._trial if self._trial is not None and t >= self._trial.start else None
+        served, ids = y_pred, None  # what users received, and from which model
+        if trial is not None:
+            served, ids = self._trial_step(trial, chunk, t, lo, hi, y_pred)
+        if self._exposure:
+            self._expose(chunk, lo, hi, y, y_pred, served, ids, trial)
         if self._tracks:
             self._score_tracks(chunk, lo, hi, y)
-        labels = self._deliver_labels(chunk, t, lo, hi, X, chunk.delivered[lo:hi], y_pred)
+        labels = self._deliver_labels(chunk, t, lo, hi, X, chunk.delivered[lo:hi], served, ids)
+        if self._live:
+            self._feed(t, labels)
+            if trial is not None:
+                self._look(trial, t)
+        y_pred = served
         obs = Observation(
             t=t, X=X, y_pred=y_pred, labels=labels, model_id=deployed.id,
             deployed_at=self._deployed_at, reference=deployed.reference, sample_index=index,
@@ -518,6 +582,10 @@ class Replay:
             self._update(chunk, labels)
         event = self._retrain(t, index + hi - lo, decision) if decision.retrain else None
         self._record(t, index, y, y_pred, len(labels.y), decision, event)
+        if self._live:
+            self._rows["challenger_id"].append(self._share[0])
+            self._rows["challenger_share"].append(self._share[1])
+            self._share = (-1, 0.0)
         if self.callback is not None:
             self.callback(t)
         self._next = next(self._steps, None)
@@ -537,12 +605,17 @@ class Replay:
         for track in self._tracks:
             if track.n:
                 self._events[track.event]["benefit"] = track.benefit
+        if self._trial is not None:
+            self._events[self._trial.event]["gate_reason"] = (
+                f"{self._trial.mode} trial unfinished when the run ended"
+                + (": kept" if self._trial.mode == "rollback" else ": not promoted"))
         self._cache.close()
         timeline = pd.DataFrame(self._rows)
         stats = pd.DataFrame.from_records(self._stats, index=timeline.index)
         if len(stats.columns):
             timeline = pd.concat([timeline, stats.add_prefix("stat_")], axis=1)
-        events = pd.DataFrame(self._events, columns=EVENT_COLUMNS)
+        events = pd.DataFrame(self._events, columns=EVENT_COLUMNS
+                              + (LIVE_EVENT_COLUMNS if self._live else []))
         stream = self.stream
         summary = summarize(timeline, events, tuple(stream.drifts),
                             evaluation=self._protocol.evaluation, cost=self._cost,
@@ -553,6 +626,8 @@ class Replay:
                             tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
                             incidents=tuple(getattr(stream, "incidents", ())))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
+        if self._exposure:
+            summary |= exposure(self._exposed, int(timeline["n_samples"].sum()))
         return RunResult(timeline=timeline, events=events, summary=summary,
                          config=self._config())
 
@@ -589,6 +664,7 @@ class Replay:
         self._online = self._learning is not None and self._learning.updates
         if self._online:
             self._learning.check_model(self.model)
+        self._live = callable(getattr(self._gate, "judge", None))  # a LiveGate
         self._seeds = child_seeds(self.seed)
         self._trigger = clone(self.trigger)
         self._trigger.reset(seed=self._seeds["trigger"])
@@ -597,6 +673,11 @@ class Replay:
         if is_int(n_samples):  # a stream of known length: the windows must fit in it
             self._trigger.check_stream(self._protocol.check_stream(n_samples), step_size)
         self._task = check(self.stream, "task", self.stream.task, Options(TASKS))
+        if self._live and self._task != "classification":
+            raise ValueError(f"The gate {type(self._gate).__name__} judges live accuracy: it "
+                             f"needs a classification stream; this stream's task is "
+                             f"{self._task!r}. Use Holdout on a regression stream.")
+        self._exposure = self._live or self._protocol.exposure
         if self._trigger.requires_ground_truth:
             self._trigger.reveal(tuple(self.stream.drifts), step_size)
         self._trigger.check_model(self.model, self._task)
@@ -690,6 +771,14 @@ class Replay:
         self._events: list[dict] = []
         if self._online:
             self._rows["n_updated"] = []
+        self._trial: _Trial | None = None
+        self._ledger: dict[tuple[int, int], list[int]] = {}  # (step, model id): [n, right]
+        self._exposed: dict[int, list[int]] = {}  # model id: [served, wrong, rival wrong]
+        self._rival: _Model | None = None  # the model the deployed one challenged
+        self._traffic = np.random.default_rng(self._seeds["traffic"])
+        self._share = (-1, 0.0)  # (challenger id, share it served) of the step
+        if self._live:
+            self._rows |= {"challenger_id": [], "challenger_share": []}
 
     def _config(self) -> dict:
         return {
@@ -713,6 +802,11 @@ class Replay:
         """Act on what the agenda has due at ``t``: deployments, benefit tracks, labels."""
         for kind, item in self._agenda.due(t):
             if kind == "deploy":
+                if self._exposure:
+                    self._rival = self._deployed
+                self._deploy(item, t)
+            elif kind == "restore":  # a rollback: the restored model is judged no more
+                self._rival = None
                 self._deploy(item, t)
             elif kind == "benefit":
                 self._tracks.append(item)
@@ -757,12 +851,17 @@ class Replay:
         self._tracks = [tr for tr in self._tracks if tr.steps_left > 0]
 
     def _deliver_labels(self, chunk: _Chunk, t: int, lo: int, hi: int, X, y,
-                        y_pred) -> Labels:
-        """Schedule the labels of step ``t``; deliver those that arrive now to the history."""
+                        y_pred, model_ids=None) -> Labels:
+        """Schedule the labels of step ``t``; deliver those that arrive now to the history.
+
+        ``model_ids``: the model that served each sample (None: the deployed one).
+        """
         mask = None
         if chunk.draws is not None:
             mask = self._arrival.mask(chunk.draws[lo - chunk.draws_lo: hi - chunk.draws_lo])
-        new = _labels(chunk, lo, hi, X, y, y_pred, self._deployed.id_column(hi - lo), mask)
+        if model_ids is None:
+            model_ids = self._deployed.id_column(hi - lo)
+        new = _labels(chunk, lo, hi, X, y, y_pred, model_ids, mask)
         due = self._arrival.due(t)
         if due == t and not self._arriving:
             labels = new
@@ -814,6 +913,142 @@ class Replay:
         for append, value in zip(self._append, row, strict=True):
             append(value)
 
+    # -- live gates: trials, rollbacks, exposure -----------------------------------------
+
+    def _trial_step(self, trial: _Trial, chunk: _Chunk, t: int, lo: int, hi: int,
+                    y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Let a shadow or canary challenger predict the step; return what was served, by whom."""
+        if trial.mode == "rollback":  # the watched model is deployed: it serves as usual
+            return y_pred, None
+        n = hi - lo
+        p_new = self._predict(chunk, trial.challenger, lo, hi)
+        if trial.mode == "shadow":  # kept until the step's labels have arrived (_feed)
+            trial.shadow[t] = (int(chunk.index[lo]), p_new)
+            cost = self._cost.shadow(n)
+            self._events[trial.event]["cost_shadow"] += cost
+            self._total_cost += cost
+            self._share = (trial.challenger.id, 0.0)
+            return y_pred, None
+        canary = self._traffic.random(n) < trial.share
+        self._share = (trial.challenger.id, float(np.count_nonzero(canary) / n))
+        served = _frozen(np.where(canary, p_new, y_pred))
+        return served, _frozen(np.where(canary, trial.challenger.id, self._deployed.id))
+
+    def _feed(self, t: int, labels: Labels) -> None:
+        """Count the arrived labels per (step, serving model); pair a shadow trial's labels."""
+        if len(labels):
+            right = labels.y_pred == labels.y
+            base = self._n_models + 1
+            codes, inverse = np.unique(labels.step * base + labels.model_id, return_inverse=True)
+            n, k = np.bincount(inverse), np.bincount(inverse, weights=right)
+            for code, ni, ki in zip(codes.tolist(), n.tolist(), k.tolist(), strict=True):
+                entry = self._ledger.setdefault(divmod(code, base), [0, 0])
+                entry[0] += ni
+                entry[1] += int(ki)
+            trial = self._trial
+            if trial is not None and trial.shadow:
+                self._pair(trial, labels, right)
+        gate = self._gate
+        oldest = t - gate.steps - getattr(gate, "window", 0) - 1
+        self._ledger = {k: v for k, v in self._ledger.items() if k[0] >= oldest}
+        if self._trial is not None:  # every label of these steps has arrived
+            done = t - self._protocol.label_delay
+            for s in [s for s in self._trial.shadow if s <= done]:
+                del self._trial.shadow[s]
+
+    def _pair(self, trial: _Trial, labels: Labels, right: np.ndarray) -> None:
+        """Add the arrived labels of the shadow trial's steps, with both models' outcomes."""
+        for s in np.unique(labels.step).tolist():
+            if s not in trial.shadow:
+                continue
+            first, predicted = trial.shadow[s]
+            m = labels.step == s
+            new = predicted[labels.index[m] - first] == labels.y[m]
+            old = right[m]
+            trial.n += len(new)
+            trial.correct_challenger += int(np.count_nonzero(new))
+            trial.correct_champion += int(np.count_nonzero(old))
+            trial.wins += int(np.count_nonzero(new & ~old))
+            trial.losses += int(np.count_nonzero(old & ~new))
+
+    def _count(self, model_id: int, lo: int, hi: int) -> tuple[int, int]:
+        """Count arrived labels of steps ``[lo, hi)`` served by ``model_id``, and right ones."""
+        n = k = 0
+        for (step, m), (ni, ki) in self._ledger.items():
+            if m == model_id and lo <= step < hi:
+                n, k = n + ni, k + ki
+        return n, k
+
+    def _look(self, trial: _Trial, t: int) -> None:
+        """Show the live gate the trial's evidence so far; act on its verdict."""
+        look = t - trial.start + 1
+        if trial.mode == "shadow":
+            evidence = Trial(look, trial.looks, trial.n, trial.correct_challenger, trial.n,
+                             trial.correct_champion, trial.wins, trial.losses, paired=True)
+        else:
+            before = (trial.start - self._gate.window if trial.mode == "rollback"
+                      else trial.start)
+            end = trial.start if trial.mode == "rollback" else t + 1
+            evidence = Trial(look, trial.looks, *self._count(trial.challenger.id, trial.start,
+                                                             t + 1),
+                             *self._count(trial.champion.id, before, end))
+        verdict = self._gate.judge(evidence)
+        if verdict is None and not evidence.final:
+            return
+        if verdict is None or not isinstance(verdict, (bool, np.bool_)):
+            raise TypeError(f"{type(self._gate).__name__}.judge must answer True or False at a "
+                            f"trial's last look (None before it to wait). Got {verdict!r}.")
+        self._conclude(trial, t, bool(verdict), self._gate.explain(evidence, bool(verdict)))
+
+    def _conclude(self, trial: _Trial, t: int, verdict: bool, reason: str) -> None:
+        """End the trial: promote or discard the challenger, keep or roll back the deployment."""
+        self._trial = None
+        event = self._events[trial.event]
+        event.update(trial_end=t, gate_reason=reason)
+        if trial.mode == "rollback":
+            if not verdict:
+                self._agenda.schedule(t + 1, "restore", trial.champion)
+                self._latest = trial.champion
+                row = _event(t, Decision(True, f"rollback of model {trial.challenger.id}"))
+                row.update(kind="rollback", model_id=trial.champion.id, accepted=True,
+                           deploy_step=t + 1, gate_reason=reason, trial_end=t,
+                           cost_shadow=0.0)
+                self._events.append(row)
+            return
+        event["accepted"] = verdict
+        if verdict:
+            event["deploy_step"] = t + 1
+            self._agenda.schedule(t + 1, "deploy", trial.challenger)
+            self._latest = trial.challenger
+
+    def _end_trial(self, t: int) -> None:
+        """End the running trial for a new retrain: discard a challenger, keep a watched model."""
+        trial, self._trial = self._trial, None
+        if trial is not None:
+            kept = trial.mode == "rollback"
+            self._events[trial.event].update(
+                trial_end=t, gate_reason=f"{trial.mode} trial ended by the retrain at step "
+                                         f"{t}: " + ("kept" if kept else "not promoted"))
+
+    def _expose(self, chunk: _Chunk, lo: int, hi: int, y, y_pred, served, ids,
+                trial: _Trial | None) -> None:
+        """Tally each serving retrained model's errors against its rival's on its own samples."""
+        wrong = served != y
+        canary = ids is not None
+        if self._rival is not None:
+            own = ids == self._deployed.id if canary else slice(None)
+            rival = self._predict(chunk, self._rival, lo, hi)
+            self._tally(self._deployed.id, wrong[own], (rival != y)[own])
+        if canary:  # the champion (y_pred) is the canary's rival
+            new = ids == trial.challenger.id
+            self._tally(trial.challenger.id, wrong[new], (y_pred != y)[new])
+
+    def _tally(self, model_id: int, wrong: np.ndarray, rival_wrong: np.ndarray) -> None:
+        entry = self._exposed.setdefault(model_id, [0, 0, 0])
+        entry[0] += len(wrong)
+        entry[1] += int(np.count_nonzero(wrong))
+        entry[2] += int(np.count_nonzero(rival_wrong))
+
     # -- a retrain --------------------------------------------------------------------------
 
     def _retrain(self, t: int, end_index: int, decision: Decision) -> dict:
@@ -823,6 +1058,9 @@ class Replay:
         window starts next time). Returns the event row.
         """
         event = _event(t, decision)
+        if self._live:
+            event.update(kind="retrain", trial_end=-1, cost_shadow=0.0)
+            self._end_trial(t)
         challenger = self._challenger(t, decision, event)
         self._events.append(event)
         self._total_cost += event["cost"]
@@ -838,10 +1076,27 @@ class Replay:
         track = _BenefitTrack(len(self._events) - 1, challenger, self._latest,
                               self._protocol.evaluation.benefit_window)
         self._agenda.schedule(start, "benefit", track)
-        if accepted:
+        if accepted and self._live:
+            self._start_trial(challenger, start, event)
+        elif accepted:
             self._agenda.schedule(start, "deploy", challenger)
             self._latest = challenger
         return event
+
+    def _start_trial(self, challenger: _Model, start: int, event: dict) -> None:
+        """Put a challenger the live gate's offline check accepted on trial from ``start``.
+
+        A rollback watch deploys it now (the previous model is kept to return); a shadow
+        or canary challenger is accepted only when its trial promotes it.
+        """
+        gate = self._gate
+        self._trial = _Trial(len(self._events) - 1, challenger, self._latest, start, gate.mode,
+                             gate.share(), gate.steps)
+        if gate.mode == "rollback":
+            self._agenda.schedule(start, "deploy", challenger)
+            self._latest = challenger
+        else:
+            event.update(accepted=False, deploy_step=-1)
 
     def _challenger(self, t: int, decision: Decision, event: dict) -> _Model | None:
         """Train on the window the policy picks and judge; None when the retrain is skipped.

@@ -61,7 +61,8 @@ from sim.cost import Cost
 from sim.types import Drift, Evaluation, Incident
 
 __all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
-           "incident_scores", "metric", "per_drift", "primary", "summarize"]
+           "exposure", "incident_scores", "metric", "per_drift", "primary", "retrain_rows",
+           "rollback_steps", "summarize"]
 
 EARLY_STEPS = 2
 """Default tolerance: steps before a drift's start in which a retrain still detects it."""
@@ -172,6 +173,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("cost_labels", "cost of labels (nominal units)"),
     Metric("cost_updates", "cost of online updates (nominal units)"),
     Metric("n_updated", "samples of online updates (count)", integer=True),
+    # live gates (strategies.Shadow, Canary, Rollback) and exposure (Protocol.exposure)
+    Metric("cost_shadow", "cost of shadow predictions (nominal units)"),
+    Metric("n_rollbacks", "rollbacks to the previous model (count)", integer=True,
+           table=True, fmt="{:.1f}"),
+    Metric("exposed_samples", "exposed samples, served by a model worse than its rival "
+           "(count)", "min", _C, integer=True),
+    Metric("exposed_share", "exposure (share of scored samples served by a worse model)",
+           "min", _C, fmt="{:.3f}", table=True),
+    Metric("exposed_accuracy_lost", "accuracy lost by exposed users (fraction, mean)", "min",
+           _C, fmt="{:.3f}"),
+    Metric("exposed_errors", "extra errors served by worse models (count)", "min", _C,
+           fmt="{:.0f}", table=True),
     Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
            for_never=False, integer=True),
     Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
@@ -305,7 +318,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     if task == "regression":
         summary["rmse"] = (float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n)))
                            if len(n) else None)
-    trained = events[events["model_id"] >= 0] if len(events) else events
+    trained = retrain_rows(events)
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
     summary["ground_truth"] = ground_truth
@@ -313,6 +326,64 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
     summary |= incident_scores(timeline, trained, incidents, evaluation, name, label_delay)
     return summary
+
+
+def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
+    """Return the events that trained a model: no skipped retrain, no rollback.
+
+    A run with a live gate has a ``kind`` column (``"retrain"`` or ``"rollback"``);
+    everywhere retrains are counted (the summary, drift detections, the figures, the
+    oracle), a rollback is not one.
+
+    Examples
+    --------
+    >>> events = pd.DataFrame({"step": [3, 5, 6], "model_id": [1, -1, 0],
+    ...                        "kind": ["retrain", "retrain", "rollback"]})
+    >>> retrain_rows(events)["step"].tolist(), rollback_steps(events)
+    ([3], [6])
+    """
+    if not len(events):
+        return events
+    keep = events["model_id"] >= 0
+    if "kind" in events:
+        keep &= events["kind"] != "rollback"
+    return events[keep]
+
+
+def rollback_steps(events: pd.DataFrame) -> list[int]:
+    """Return the steps at which a live gate rolled back to the previous model (or none)."""
+    if not len(events) or "kind" not in events:
+        return []
+    return [int(t) for t in events.loc[events["kind"] == "rollback", "step"]]
+
+
+def exposure(tallies: dict, n_samples: int) -> dict:
+    """Measure a run's exposure: users served by a retrained model worse than its rival.
+
+    ``tallies`` maps each retrained model that served to ``[samples it served, its errors
+    on them, its rival's errors on the same samples]``; its rival is the model it
+    challenged (a canary's champion, or the model a deployment replaced). A model with
+    more errors than its rival is *worse*: all its served samples are exposed, whether it
+    served a canary's share or all traffic until replaced, so canaries and full
+    deployments compare. Returns ``exposed_samples``, ``exposed_share`` (of the run's
+    ``n_samples`` scored samples), ``exposed_errors`` (errors served beyond the rival's)
+    and ``exposed_accuracy_lost`` (those errors per exposed sample; 0 without exposure).
+
+    Examples
+    --------
+    >>> out = exposure({1: [1000, 300, 100], 2: [500, 40, 60]}, n_samples=10_000)
+    >>> out["exposed_samples"], out["exposed_share"], out["exposed_accuracy_lost"]
+    (1000, 0.1, 0.2)
+    """
+    worse = [(n, own - rival) for n, own, rival in tallies.values() if own > rival]
+    exposed = sum(n for n, _ in worse)
+    errors = sum(e for _, e in worse)
+    return {
+        "exposed_samples": int(exposed),
+        "exposed_share": exposed / n_samples if n_samples else 0.0,
+        "exposed_errors": int(errors),
+        "exposed_accuracy_lost": errors / exposed if exposed else 0.0,
+    }
 
 
 def _weighted_mean(values: pd.Series, n: np.ndarray) -> float:
@@ -338,13 +409,17 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
     if "n_updated" in timeline:
         n_updated = int(timeline["n_updated"].sum())
         online = {"n_updated": n_updated, "cost_updates": cost.updates(n_updated)}
-    return online | {
+    live = {}
+    if "kind" in events:  # a live gate's run
+        live = {"cost_shadow": float(events["cost_shadow"].sum()),
+                "n_rollbacks": len(rollback_steps(events))}
+    return online | live | {
         "n_steps": len(timeline),
         "n_samples": int(timeline["n_samples"].sum()),
         "n_retrains": len(trained),
         "n_accepted": int(accepted.sum()),
         "n_rejected": int((~accepted).sum()),
-        "n_skipped": len(events) - len(trained),
+        "n_skipped": int((events["model_id"] < 0).sum()) if len(events) else 0,
         # accepted models whose first serving step is within the run
         "n_served": int(np.sum(accepted & (deploy >= 0) & (deploy <= last_step))),
         "cost_retrain": totals["cost_retrain"],
@@ -352,7 +427,7 @@ def _retrains(timeline, events, trained, evaluation: Evaluation, cost: Cost,
         "cost_labels": cost_labels,
         "fit_seconds": totals["fit_seconds"],
         "total_cost": (totals["cost_retrain"] + totals["cost_samples"] + cost_labels
-                       + online.get("cost_updates", 0.0)),
+                       + online.get("cost_updates", 0.0) + live.get("cost_shadow", 0.0)),
         "unneeded_retrains": int(np.sum(benefit[~np.isnan(benefit)] < evaluation.min_benefit)),
         "mean_benefit": _nanmean(benefit),
         "n_follow_ups": int(_column(trained, "follow_up", bool).sum()),

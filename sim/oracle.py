@@ -61,6 +61,7 @@ from sklearn.base import clone
 from sim.checks import Interval, check
 from sim.cost import Cost
 from sim.files import atomic_write
+from sim.metrics import retrain_rows
 from sim.protocol import (
     LabelArrival,
     Protocol,
@@ -389,9 +390,7 @@ def _extra(extra_steps) -> list[tuple[int, int, int]]:
     if extra_steps is None:
         return []
     if isinstance(extra_steps, pd.DataFrame):
-        ev = extra_steps
-        if len(ev) and "model_id" in ev:
-            ev = ev[ev["model_id"] >= 0]
+        ev = retrain_rows(extra_steps) if "model_id" in extra_steps else extra_steps
         return [(int(s), int(a), EVENT) for s, a in zip(ev["step"], ev["train_start"],
                                                         strict=True)]
     out = []
@@ -406,7 +405,7 @@ def _extra(extra_steps) -> list[tuple[int, int, int]]:
 def _event_windows(extra_steps) -> dict[tuple[int, int], tuple[int, int]]:
     if not isinstance(extra_steps, pd.DataFrame) or not len(extra_steps):
         return {}
-    ev = extra_steps[extra_steps["model_id"] >= 0] if "model_id" in extra_steps else extra_steps
+    ev = retrain_rows(extra_steps) if "model_id" in extra_steps else extra_steps
     return {(int(s), int(a)): (int(e), int(n)) for s, a, e, n in
             zip(ev["step"], ev["train_start"], ev["train_end"], ev["n_train"], strict=True)}
 
@@ -798,9 +797,7 @@ class Frontier:
         if steps is None:
             return []
         if isinstance(steps, pd.DataFrame):
-            ev = steps
-            if "model_id" in ev:
-                ev = ev[ev["model_id"] >= 0]
+            ev = retrain_rows(steps) if "model_id" in steps else steps
             if "accepted" in ev:
                 ev = ev[ev["accepted"].astype(bool)]
             out = []

@@ -12,7 +12,8 @@ follow these rules, and both call the code here rather than keeping copies:
   ``n_val``, ``n_holdout``);
 - :func:`initial_segment`: the whole steps that train the first model.
 
-The evaluation settings (``benefit_window``, ``min_benefit``, ``recovery_*``) are
+The evaluation settings (``benefit_window``, ``min_benefit``, ``recovery_*``,
+``exposure``) are
 parameters of :class:`Protocol` too, so that one config sets a run, but they are no rule
 of time: :attr:`Protocol.evaluation` hands them to :func:`sim.metrics.summarize` as an
 :class:`~sim.types.Evaluation`, and :meth:`Protocol.rules` leaves them out (the oracle's
@@ -73,6 +74,12 @@ class Protocol(BaseEstimator):
         Steps averaged when judging recovery after a drift.
     recovery_tolerance
         Accuracy within this of the pre-drift level counts as recovered.
+    exposure
+        Measure the *exposure* of every run (``exposed_samples``, ``exposed_share``,
+        ``exposed_accuracy_lost``, see :func:`sim.metrics.summarize`): every retrained
+        model that serves is also scored against the model it challenged on the samples
+        it served (one more prediction per served sample). Always on with a live gate
+        (:class:`~strategies.base.LiveGate`); turn it on to compare a run without one.
 
     Examples
     --------
@@ -95,9 +102,11 @@ class Protocol(BaseEstimator):
         "min_benefit": Interval("float"),
         "recovery_window": Interval("int", 1),
         "recovery_tolerance": Interval("float", 0),
+        "exposure": Options((False, True)),
     }
     #: the parameters that judge a run rather than shape it (see :attr:`evaluation`)
-    _evaluation = ("benefit_window", "min_benefit", "recovery_window", "recovery_tolerance")
+    _evaluation = ("benefit_window", "min_benefit", "recovery_window", "recovery_tolerance",
+                   "exposure")
 
     def __init__(
         self,
@@ -113,6 +122,7 @@ class Protocol(BaseEstimator):
         min_benefit: float = 0.005,
         recovery_window: int = 5,
         recovery_tolerance: float = 0.01,
+        exposure: bool = False,
     ):
         self.step_size = step_size
         self.initial_train = initial_train
@@ -126,6 +136,7 @@ class Protocol(BaseEstimator):
         self.min_benefit = min_benefit
         self.recovery_window = recovery_window
         self.recovery_tolerance = recovery_tolerance
+        self.exposure = exposure
 
     def check(self) -> Protocol:
         """Validate the parameters; return self."""
@@ -171,7 +182,9 @@ class Protocol(BaseEstimator):
 
 
 def child_seeds(seed: int) -> dict[str, int]:
-    """Return the independent child seeds of a run: stream, labels, model and trigger.
+    """Return the independent child seeds of a run: stream, labels, model, trigger, traffic.
+
+    ``traffic`` draws which samples a canary challenger serves (:class:`~strategies.Canary`).
 
     Everything that must reproduce a run's data (the oracle, baselines, benchmarks)
     derives its seeds from here.
@@ -179,12 +192,12 @@ def child_seeds(seed: int) -> dict[str, int]:
     Examples
     --------
     >>> sorted(child_seeds(0))
-    ['labels', 'model', 'stream', 'trigger']
+    ['labels', 'model', 'stream', 'traffic', 'trigger']
     >>> child_seeds(0) == child_seeds(0)
     True
     """
-    children = np.random.SeedSequence(seed).spawn(4)
-    names = ("stream", "labels", "model", "trigger")
+    children = np.random.SeedSequence(seed).spawn(5)  # the first four as with spawn(4)
+    names = ("stream", "labels", "model", "trigger", "traffic")
     return {name: int(c.generate_state(1)[0]) for name, c in zip(names, children, strict=True)}
 
 

@@ -13,6 +13,7 @@ so a trigger cannot tamper with what the engine keeps (writing into one raises).
 - :class:`Holdout`: labeled samples held out of the deployed model's fit (calibration).
 - :class:`Observation`: everything a trigger may see at one step.
 - :class:`Decision`: a trigger's (or a gate's) answer.
+- :class:`Trial`: the live evidence a live gate judges a challenger on.
 - :class:`RunResult`: the outcome of one replay.
 - :class:`Evaluation`: the settings the metrics judge a run with.
 """
@@ -27,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["TASKS", "Batch", "Decision", "Drift", "Evaluation", "Holdout", "Incident",
-           "Labels", "Observation", "RunResult", "sample_loss"]
+           "Labels", "Observation", "RunResult", "Trial", "sample_loss"]
 
 DRIFT_KINDS = ("concept", "covariate", "prior")
 DRIFT_SHAPES = ("sudden", "gradual", "incremental")
@@ -273,7 +274,8 @@ class Observation:
     X
         Features of step ``t`` (inputs are seen when they are predicted).
     y_pred
-        The deployed model's predictions on ``X``.
+        The predictions served on ``X``: the deployed model's (during a canary trial,
+        the challenger's on the samples it served; ``labels.model_id`` says whose).
     labels
         Labels that arrived at this step (possibly empty), with the predictions that
         were made for them.
@@ -377,6 +379,67 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class Trial:
+    """What a live gate (:class:`~strategies.base.LiveGate`) may see of a trial so far.
+
+    Counts of labels that have *arrived* (never a label before it arrives), of the
+    samples of the trial's steps: for a shadow trial the same samples for both models
+    (paired: the challenger predicted beside the champion); for a canary trial the
+    challenger's own traffic and the champion's; for a rollback watch the new model's
+    own traffic since it was deployed and the previous model's traffic in the window
+    before the switch.
+
+    Parameters
+    ----------
+    look
+        The trial's steps so far (1 at its first step).
+    looks
+        Its last step (the gate's ``steps``): the gate must decide at ``look == looks``.
+    n_challenger, correct_challenger
+        Arrived labels of the challenger's samples, and how many it predicted right.
+    n_champion, correct_champion
+        The same for the champion (the previous model of a rollback watch).
+    wins, losses
+        Paired trials only: samples the challenger got right and the champion wrong, and
+        the other way round (0 for unpaired trials).
+    paired
+        Whether both counts are of the same samples.
+
+    Examples
+    --------
+    >>> trial = Trial(look=2, looks=10, n_challenger=400, correct_challenger=360,
+    ...               n_champion=400, correct_champion=340, wins=30, losses=10, paired=True)
+    >>> trial.accuracy_challenger - trial.accuracy_champion
+    0.05
+    """
+
+    look: int
+    looks: int
+    n_challenger: int
+    correct_challenger: int
+    n_champion: int
+    correct_champion: int
+    wins: int = 0
+    losses: int = 0
+    paired: bool = False
+
+    @property
+    def final(self) -> bool:
+        """Whether this is the trial's last look."""
+        return self.look >= self.looks
+
+    @property
+    def accuracy_challenger(self) -> float:
+        """The challenger's accuracy on its arrived labels (nan without one)."""
+        return self.correct_challenger / self.n_challenger if self.n_challenger else np.nan
+
+    @property
+    def accuracy_champion(self) -> float:
+        """The champion's accuracy on its arrived labels (nan without one)."""
+        return self.correct_champion / self.n_champion if self.n_champion else np.nan
+
+
+@dataclass(frozen=True)
 class RunResult:
     """The outcome of one replay.
 
@@ -386,11 +449,13 @@ class RunResult:
         One row per scored step: ``step``, ``sample_index`` (its first sample),
         ``n_samples``, ``accuracy``, ``model_id``,
         ``n_labels``, ``retrain``, ``cost`` (cumulative) and the trigger's statistics as
-        ``stat_<name>`` columns.
+        ``stat_<name>`` columns; with a live gate also ``challenger_id`` (-1: no trial)
+        and ``challenger_share`` (of the step's samples the challenger served).
     events
         One row per retrain decision: ``step``, ``reason``, ``follow_up``, ``accepted``,
         ``train_start``, ``train_end``, ``n_train``, ``cost``, ``fit_seconds``,
-        ``benefit`` and more.
+        ``benefit`` and more; with a live gate also ``kind`` (``"retrain"`` or
+        ``"rollback"``), ``trial_end`` and ``cost_shadow``.
     summary
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config
@@ -444,3 +509,4 @@ class Evaluation:
     min_benefit: float = 0.005
     recovery_window: int = 5
     recovery_tolerance: float = 0.01
+    exposure: bool = False

@@ -3,9 +3,9 @@
 >>> from strategies import Periodic, Performance, Cooldown, Holdout
 """
 
-from strategies.base import Gate, Trigger
+from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
-from strategies.gates import AlwaysAccept, Holdout
+from strategies.gates import AlwaysAccept, Canary, Holdout, Rollback, Shadow
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
     DataDrift,
@@ -20,6 +20,7 @@ __all__ = [
     "AllOf",
     "AlwaysAccept",
     "AnyOf",
+    "Canary",
     "DriftAware",
     "Budget",
     "Cooldown",
@@ -29,10 +30,13 @@ __all__ = [
     "Gate",
     "Holdout",
     "KOfN",
+    "LiveGate",
     "Never",
     "Performance",
     "Periodic",
     "PredictionDrift",
+    "Rollback",
+    "Shadow",
     "Trigger",
     "Uncertainty",
     "Warmup",

@@ -1,17 +1,41 @@
-"""The base classes of the strategy families: triggers and gates.
+"""The base classes of the strategy families: triggers, gates and live gates.
 
 A :class:`Trigger` watches one :class:`~sim.types.Observation` per step and answers
 with a :class:`~sim.types.Decision`; a :class:`Gate` decides whether a freshly trained
-challenger replaces the deployed champion.
+challenger replaces the deployed champion, offline, on held-out labels that have
+arrived (:meth:`Gate.accept`).
+
+A :class:`LiveGate` is a gate that goes on judging on live traffic, as production
+validates a retrain. The engine first asks its :meth:`~Gate.accept` (the offline check
+of the gate it wraps, ``gate``: a challenger that fails it never goes live), then runs
+a *trial* of at most ``steps`` steps, from the step the challenger could serve:
+
+- ``mode = "shadow"``: the challenger predicts beside the champion on every sample
+  without serving (each prediction costs ``Cost.per_shadow_sample``);
+- ``mode = "canary"``: the challenger serves a seeded random ``fraction`` of each step's
+  samples, the champion the rest;
+- ``mode = "rollback"``: the challenger is deployed (it serves everything) and watched;
+  the previous model stays ready to return.
+
+At every step of the trial the engine hands :meth:`LiveGate.judge` a
+:class:`~sim.types.Trial` (counts of the trial's labels that have *arrived*) and acts on
+the answer: True promotes (shadow, canary) or keeps (rollback) the challenger from the
+next step, False discards (shadow), rolls back (canary, rollback), None goes on; at the
+last look (``trial.final``) the gate must answer True or False. A new retrain ends a
+running trial (a shadow or canary challenger is discarded, a watched model kept). The
+trigger's :meth:`Trigger.on_retrain` hears the offline verdict (True: gone to the trial).
 """
 
 from __future__ import annotations
 
 from sklearn.base import BaseEstimator
 
-from sim.types import Decision, Drift, Observation
+from sim.checks import param_error, validate
+from sim.types import Decision, Drift, Observation, Trial
 
-__all__ = ["Gate", "Trigger"]
+__all__ = ["Gate", "LiveGate", "Trigger"]
+
+LIVE_MODES = ("shadow", "canary", "rollback")
 
 
 class Trigger(BaseEstimator):
@@ -88,3 +112,58 @@ class Gate(BaseEstimator):
     def accept(self, champion, challenger, X_val, y_val) -> Decision:
         """Decide whether ``challenger`` replaces ``champion``."""
         raise NotImplementedError
+
+
+class LiveGate(Gate):
+    """Base class of gates that judge a challenger on live traffic (see the module doc).
+
+    A subclass sets :attr:`mode`, stores ``gate`` (an offline :class:`Gate` checked
+    first, or None), ``steps`` (the trial's most steps, >= 1) and for a canary
+    ``fraction``, and implements :meth:`judge`.
+
+    Attributes
+    ----------
+    mode
+        ``"shadow"``, ``"canary"`` or ``"rollback"``.
+    """
+
+    mode = "shadow"
+
+    @property
+    def n_val(self) -> int:
+        """The offline gate's held-out labels (0 without one)."""
+        return int(self.gate.n_val) if self.gate is not None else 0
+
+    def share(self) -> float:
+        """Share of each trial step's samples the challenger serves."""
+        return {"shadow": 0.0, "rollback": 1.0}.get(self.mode, getattr(self, "fraction", 0.0))
+
+    def check(self) -> LiveGate:
+        """Validate the parameters (and the offline gate's); return self."""
+        validate(self)
+        if self.gate is not None:
+            if isinstance(self.gate, LiveGate):
+                raise param_error(self, "gate", "an offline Gate (not a LiveGate) or None",
+                                  self.gate)
+            self.gate.check()
+        return self
+
+    def accept(self, champion, challenger, X_val, y_val) -> Decision:
+        """Check offline: the wrapped gate's verdict (without one every challenger goes live)."""
+        if self.gate is None:
+            return Decision(True, f"to the {self.mode} trial")
+        return self.gate.accept(champion, challenger, X_val, y_val)
+
+    def judge(self, trial: Trial) -> bool | None:
+        """Decide on the evidence so far: True, False, or None to wait (never at the end)."""
+        raise NotImplementedError
+
+    def explain(self, trial: Trial, verdict: bool) -> str:
+        """Say why ``verdict`` was reached on ``trial`` (the event's ``gate_reason``)."""
+        outcome = {("rollback", True): "kept", ("rollback", False): "rolled back",
+                   ("canary", False): "rolled back", ("shadow", False): "discarded"}
+        return (f"{self.mode} look {trial.look}/{trial.looks}: challenger "
+                f"{trial.correct_challenger}/{trial.n_challenger} right, "
+                f"{'previous model' if self.mode == 'rollback' else 'champion'} "
+                f"{trial.correct_champion}/{trial.n_champion}: "
+                + outcome.get((self.mode, verdict), "promoted"))

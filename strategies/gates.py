@@ -1,19 +1,32 @@
 """Validation gates: they decide whether a new challenger replaces the champion.
 
-The engine holds the gate's ``n_val`` most recent arrived labels out of the challenger's
-training set and hands them to :meth:`~strategies.base.Gate.accept`; a rejected
-challenger has still cost its training.
+Offline gates (:class:`AlwaysAccept`, :class:`Holdout`): the engine holds the gate's
+``n_val`` most recent arrived labels out of the challenger's training set and hands them
+to :meth:`~strategies.base.Gate.accept`; a rejected challenger has still cost its
+training.
+
+Live gates (:class:`Shadow`, :class:`Canary`, :class:`Rollback`, see
+:class:`~strategies.base.LiveGate`) judge the challenger on live traffic, on the labels
+of its trial as they arrive, with a declared test whose error is controlled across the
+trial's looks: each look tests at level ``alpha / steps`` (Bonferroni over the most
+looks a trial can take), so the chance that a trial ever wrongly promotes (or wrongly
+rolls back) is at most ``alpha``. Each wraps an optional offline ``gate`` checked first
+(``Rollback(gate=Holdout())`` deploys only what the holdout accepts, then watches it).
+Live gates compare accuracy: classification streams only.
 """
 
 from __future__ import annotations
 
+import math
+
+from scipy import stats
 from sklearn.base import is_regressor
 
-from sim.checks import Interval, validate
-from sim.types import Decision, sample_loss
-from strategies.base import Gate
+from sim.checks import Instance, Interval, validate
+from sim.types import Decision, Trial, sample_loss
+from strategies.base import Gate, LiveGate
 
-__all__ = ["AlwaysAccept", "Holdout"]
+__all__ = ["AlwaysAccept", "Canary", "Holdout", "Rollback", "Shadow"]
 
 
 class AlwaysAccept(Gate):
@@ -86,3 +99,233 @@ class Holdout(Gate):
         stats = {"challenger": new, "champion": old}
         return Decision(bool(wins), f"challenger {name} {new:.4g} {verdict} champion "
                                     f"{old:.4g} {margin}", stats)
+
+
+_OFFLINE = Instance("an offline Gate or None", classes=(Gate,), methods=("accept",),
+                    allow_none=True)
+_LIVE = {
+    "steps": Interval("int", 1),
+    "margin": Interval("float", 0, 1, closed="left"),
+    "alpha": Interval("float", 0, 1, closed="neither"),
+    "gate": _OFFLINE,
+}
+
+
+def paired_better(wins: int, losses: int, n: int, margin: float) -> float:
+    """One-sided p-value that the challenger's paired accuracy beats the champion's by ``margin``.
+
+    An exact McNemar (binomial) test on the discordant pairs, conditional on their number
+    ``d = wins + losses``: the accuracy difference is ``(wins - losses) / n``, so at the
+    null's boundary (a difference of exactly ``margin``) a discordant pair is a win with
+    probability ``1/2 + margin * n / (2 d)``; ``scipy.stats.binomtest`` gives the chance
+    of ``wins`` or more. 1 without a discordant pair, or when even all-wins could not
+    reach the margin.
+
+    Examples
+    --------
+    >>> round(paired_better(30, 10, 400, 0.0), 4)
+    0.0011
+    >>> paired_better(30, 10, 400, 0.1)  # 40 discordant pairs of 400 cannot show 0.1
+    1.0
+    """
+    d = wins + losses
+    p0 = 0.5 + margin * n / (2 * d) if d else 1.0
+    if p0 >= 1:
+        return 1.0
+    return float(stats.binomtest(wins, d, p0, alternative="greater").pvalue)
+
+
+def unpaired_better(correct_a: int, n_a: int, correct_b: int, n_b: int,
+                    margin: float) -> float:
+    """One-sided p-value that accuracy ``a`` exceeds accuracy ``b`` by more than ``margin``.
+
+    A Wald test of the difference of two proportions with the Agresti-Caffo adjustment
+    (one success and one failure added to each group, which keeps it honest for small
+    counts and accuracies near 1), the normal tail from ``scipy.stats.norm``. 1 when a
+    group has no label.
+
+    Examples
+    --------
+    >>> round(unpaired_better(90, 100, 160, 200, 0.0), 4)
+    0.0114
+    >>> unpaired_better(90, 100, 0, 0, 0.0)
+    1.0
+    """
+    if not n_a or not n_b:
+        return 1.0
+    pa, pb = (correct_a + 1) / (n_a + 2), (correct_b + 1) / (n_b + 2)
+    se = math.sqrt(pa * (1 - pa) / (n_a + 2) + pb * (1 - pb) / (n_b + 2))
+    return float(stats.norm.sf((pa - pb - margin) / se))
+
+
+def _unpaired(gate: LiveGate, trial: Trial) -> tuple[float, tuple, tuple]:
+    """Return a look's level (Bonferroni over the looks) and each model's (right, labels)."""
+    return (gate.alpha / trial.looks, (trial.correct_challenger, trial.n_challenger),
+            (trial.correct_champion, trial.n_champion))
+
+
+class Shadow(LiveGate):
+    """Promote a challenger that predicted better than the champion in the shadow of live traffic.
+
+    From the step it could serve, the challenger predicts every sample beside the
+    champion, for at most ``steps`` steps, without serving (``Cost.per_shadow_sample``
+    per prediction). At every step the labels of those samples that have arrived are
+    paired (the same samples, both models' predictions) and tested with an exact
+    one-sided McNemar test (:func:`paired_better`) at level ``alpha / steps``: the
+    challenger is promoted as soon as it is better by ``margin``, discarded as soon as
+    it is worse (the same test the other way, margin 0), and discarded at the end when
+    neither was shown.
+
+    Parameters
+    ----------
+    steps
+        Most steps of the shadow trial (its looks).
+    margin
+        Accuracy the challenger must gain over the champion.
+    alpha
+        Chance, over the whole trial, of promoting a challenger that is not better by
+        ``margin`` (Bonferroni over ``steps`` looks).
+    gate
+        An offline gate checked before the trial (None: none).
+
+    Examples
+    --------
+    >>> from sim.types import Trial
+    >>> gate = Shadow(steps=10).check()
+    >>> gate.judge(Trial(3, 10, 500, 470, 500, 440, wins=40, losses=10, paired=True))
+    True
+    >>> gate.judge(Trial(3, 10, 500, 445, 500, 440, wins=15, losses=10, paired=True))
+    >>> gate.judge(Trial(10, 10, 500, 445, 500, 440, wins=15, losses=10, paired=True))
+    False
+    """
+
+    mode = "shadow"
+    _constraints = _LIVE
+
+    def __init__(self, steps: int = 5, margin: float = 0.0, alpha: float = 0.05, gate=None):
+        self.steps = steps
+        self.margin = margin
+        self.alpha = alpha
+        self.gate = gate
+
+    def judge(self, trial: Trial) -> bool | None:
+        """Test the paired labels that have arrived: promote, discard, or wait."""
+        level = self.alpha / trial.looks
+        n = trial.n_challenger
+        if paired_better(trial.wins, trial.losses, n, self.margin) <= level:
+            return True
+        if paired_better(trial.losses, trial.wins, n, 0.0) <= level or trial.final:
+            return False
+        return None
+
+
+class Canary(LiveGate):
+    """Let a challenger serve a random ``fraction`` of traffic; promote or roll back on its labels.
+
+    From the step it could serve, for at most ``steps`` steps, each sample is served by
+    the challenger with probability ``fraction`` (a seeded draw per sample), by the
+    champion otherwise. At every step the arrived labels of each model's own traffic in
+    the trial are compared with a one-sided two-proportion test (:func:`unpaired_better`)
+    at level ``alpha / steps``: the challenger is promoted to all traffic as soon as it
+    is better by ``margin``, rolled back as soon as it is worse, and rolled back at the
+    end when neither was shown.
+
+    Parameters
+    ----------
+    fraction
+        Share of each step's samples the challenger serves, in (0, 1).
+    steps
+        Most steps of the canary (its looks).
+    margin
+        Accuracy the challenger must gain over the champion.
+    alpha
+        Chance, over the whole canary, of promoting a challenger that is not better by
+        ``margin``, and of rolling back one that is not worse (Bonferroni over ``steps``
+        looks, each direction).
+    gate
+        An offline gate checked before the canary (None: none).
+
+    Examples
+    --------
+    >>> from sim.types import Trial
+    >>> gate = Canary(fraction=0.1, steps=10).check()
+    >>> gate.judge(Trial(4, 10, 200, 120, 1800, 1600))  # 0.60 against 0.89: worse
+    False
+    >>> gate.judge(Trial(4, 10, 200, 176, 1800, 1600)) is None  # 0.88: no difference yet
+    True
+    """
+
+    mode = "canary"
+    _constraints = _LIVE | {"fraction": Interval("float", 0, 1, closed="neither")}
+
+    def __init__(self, fraction: float = 0.1, steps: int = 5, margin: float = 0.0,
+                 alpha: float = 0.05, gate=None):
+        self.fraction = fraction
+        self.steps = steps
+        self.margin = margin
+        self.alpha = alpha
+        self.gate = gate
+
+    def judge(self, trial: Trial) -> bool | None:
+        """Test each model's arrived labels of its own traffic: promote, roll back, or wait."""
+        level, new, old = _unpaired(self, trial)
+        if unpaired_better(*new, *old, self.margin) <= level:
+            return True
+        if unpaired_better(*old, *new, 0.0) <= level or trial.final:
+            return False
+        return None
+
+
+class Rollback(LiveGate):
+    """Deploy the challenger, and bring the previous model back if it does worse live.
+
+    The challenger (once the offline ``gate``, if any, accepts it) is deployed as usual
+    and watched for ``steps`` steps: the arrived labels of its own traffic are compared
+    with those of the previous model over the ``window`` steps before the switch. As
+    soon as a one-sided two-proportion test (:func:`unpaired_better`) at level
+    ``alpha / steps`` shows the new model's accuracy below the previous model's by more
+    than ``margin``, the previous model serves again from the next step (no training
+    cost; a ``rollback`` row in the events). Otherwise the new model is kept.
+
+    Parameters
+    ----------
+    steps
+        Steps the new model is watched (the looks).
+    margin
+        Accuracy the new model may lose against the previous one before it is rolled
+        back.
+    window
+        Steps before the switch whose arrived labels measure the previous model.
+    alpha
+        Chance, over the watch, of rolling back a model that did not lose more than
+        ``margin`` (Bonferroni over ``steps`` looks).
+    gate
+        An offline gate checked before deployment (None: every challenger deploys).
+
+    Examples
+    --------
+    >>> from sim.types import Trial
+    >>> gate = Rollback(steps=10, margin=0.02).check()
+    >>> gate.judge(Trial(2, 10, 1000, 700, 5000, 4500))  # 0.70 against 0.90
+    False
+    >>> gate.judge(Trial(10, 10, 1000, 890, 5000, 4500))
+    True
+    """
+
+    mode = "rollback"
+    _constraints = _LIVE | {"window": Interval("int", 1)}
+
+    def __init__(self, steps: int = 5, margin: float = 0.02, window: int = 10,
+                 alpha: float = 0.05, gate=None):
+        self.steps = steps
+        self.margin = margin
+        self.window = window
+        self.alpha = alpha
+        self.gate = gate
+
+    def judge(self, trial: Trial) -> bool | None:
+        """Test the new model's arrived labels against the previous model's: keep, roll back."""
+        level, new, old = _unpaired(self, trial)
+        if unpaired_better(*old, *new, self.margin) <= level:
+            return False
+        return True if trial.final else None

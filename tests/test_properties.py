@@ -21,6 +21,7 @@ from sim.streams import SEA, Gaussian, PriorShift, Stagger
 from sim.types import Decision
 from strategies import (
     AnyOf,
+    Canary,
     Cooldown,
     DataDrift,
     ErrorDetector,
@@ -28,6 +29,8 @@ from strategies import (
     Never,
     Performance,
     Periodic,
+    Rollback,
+    Shadow,
     Trigger,
 )
 from strategies.detectors import DDM
@@ -99,6 +102,16 @@ TRIGGERS = {
                                  min_gap=3),
 }
 
+# the live gates too: their trials read labels only as they arrive (a look's exact
+# counts are checked in tests/test_rollout.py)
+GATES = {
+    "none": lambda: None,
+    "holdout": lambda: Holdout(margin=0.0, n_val=100),
+    "shadow": lambda: Shadow(steps=3),
+    "canary": lambda: Canary(fraction=0.3, steps=3),
+    "rollback": lambda: Rollback(steps=3, gate=Holdout(n_val=100)),
+}
+
 
 @st.composite
 def configurations(draw):
@@ -110,7 +123,7 @@ def configurations(draw):
         "stream": draw(st.sampled_from(sorted(STREAMS))),
         "n_samples": n_samples,
         "trigger": draw(st.sampled_from(sorted(TRIGGERS))),
-        "gate": draw(st.booleans()),
+        "gate": draw(st.sampled_from(sorted(GATES))),
         "online": draw(st.booleans()),
         "seed": draw(st.integers(0, 2**31 - 1)),
         "protocol": {
@@ -131,7 +144,7 @@ def configurations(draw):
 def _run(config):
     log = Log()
     trigger = Spy(TRIGGERS[config["trigger"]](), log)
-    gate = Holdout(margin=0.0, n_val=100) if config["gate"] else None
+    gate = GATES[config["gate"]]()
     online = config["online"]
     model = SpySGD(log) if online else LogisticRegression(max_iter=200)
     result = replay(STREAMS[config["stream"]](config["n_samples"]), model, trigger,

@@ -11,6 +11,7 @@ from sklearn.linear_model import LogisticRegression
 import strategies
 from sim import replay
 from sim.streams import SEA
+from sim.types import Trial
 from strategies import (
     AllOf,
     AnyOf,
@@ -22,6 +23,7 @@ from strategies import (
     Gate,
     Holdout,
     KOfN,
+    LiveGate,
     Never,
     Performance,
     Periodic,
@@ -49,8 +51,9 @@ TRIGGERS = sorted(
 GATES = sorted(
     name for name in strategies.__all__
     if inspect.isclass(getattr(strategies, name))
-    and issubclass(getattr(strategies, name), Gate) and name != "Gate"
+    and issubclass(getattr(strategies, name), Gate) and name not in ("Gate", "LiveGate")
 )
+LIVE_GATES = [name for name in GATES if issubclass(getattr(strategies, name), LiveGate)]
 
 
 def make(name):
@@ -119,6 +122,43 @@ def test_gate_contract(name):
         bad = clone(gate).set_params(**{param: constraint.invalid_example()})
         with pytest.raises(ValueError, match=f"The '{param}' parameter of {name} must be"):
             bad.check()
+
+
+@pytest.mark.parametrize("name", LIVE_GATES)
+def test_live_gate_contract(name):
+    """Every live gate: decides at its last look, never promotes (or keeps) a clearly worse
+    challenger, never rolls back a clearly better one, wraps an offline gate, runs."""
+    gate = getattr(strategies, name)().check()
+    assert gate.mode in ("shadow", "canary", "rollback") and 0 <= gate.share() <= 1
+    last = gate.steps
+    better = {"n_challenger": 1000, "correct_challenger": 950, "n_champion": 1000,
+              "correct_champion": 700, "wins": 260, "losses": 10, "paired": True}
+    worse = {"n_challenger": 1000, "correct_challenger": 700, "n_champion": 1000,
+             "correct_champion": 950, "wins": 10, "losses": 260, "paired": True}
+    empty = {"n_challenger": 0, "correct_challenger": 0, "n_champion": 0,
+             "correct_champion": 0, "paired": gate.mode == "shadow"}
+    for evidence in (better, worse, empty):
+        assert gate.judge(Trial(look=last, looks=last, **evidence)) in (True, False)
+    assert gate.judge(Trial(look=1, looks=last, **worse)) is False
+    assert gate.judge(Trial(look=1, looks=last, **better)) in (True, None)
+    assert gate.judge(Trial(look=last, looks=last, **better)) is True
+    # the offline path: alone it sends every challenger to the trial; wrapped, the
+    # offline gate decides first and its n_val is held out
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    good, bad = LogisticRegression().fit(X, y), LogisticRegression().fit(X, 1 - y)
+    assert gate.n_val == 0 and gate.accept(good, bad, X, y).retrain
+    wrapped = clone(gate).set_params(gate=Holdout(margin=0.01, n_val=300)).check()
+    assert wrapped.n_val == 300 and not wrapped.accept(good, bad, X, y).retrain
+    with pytest.raises(ValueError, match=f"The 'gate' parameter of {name} must be"):
+        clone(gate).set_params(gate=clone(gate)).check()
+    result = replay(stream(), LogisticRegression(), Periodic(every=5), gate=gate, seed=0,
+                    step_size=250, label_delay=1)
+    events, timeline = result.events, result.timeline
+    assert set(events["kind"]) <= {"retrain", "rollback"} and events["gate_reason"].all()
+    assert timeline["challenger_share"].between(0, 1).all()
+    assert result.summary["n_rollbacks"] == (events["kind"] == "rollback").sum()
+    assert result.summary["n_retrains"] == (events["kind"] == "retrain").sum()
 
 
 def test_holdout_rejects_a_worse_challenger():
