@@ -509,6 +509,9 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
                 by_label: str | None = None) -> list:
     """Draw the metric and the retrains (and cost, unless it is the retrains) against ``param``.
 
+    When a person in the loop left alerts unacted (``alerts_not_acted``, see
+    :func:`sim.metrics.alerts`), a panel of the alerts raised is added.
+
     ``configs`` has one row per configuration, a numeric column ``param``, optionally a
     column ``by`` (one line per value; colours by trigger family, shades for the rest)
     and ``<metric>_mean`` / ``<metric>_ci95`` columns (``by_label``: the legend's title).
@@ -523,6 +526,8 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
         if not (ratio.dropna().nunique() <= 1 and
                 (configs["total_cost_mean"][configs["n_retrains_mean"] == 0] == 0).all()):
             panels.append("total_cost")
+    if "alerts_not_acted_mean" in configs and (configs["alerts_not_acted_mean"] > 0).any():
+        panels.append("alerts_raised")  # a person in the loop left alerts unacted
     groups = [(None, configs)] if by is None else list(configs.groupby(by, sort=False))
     colors = palette([str(g) for g, _ in groups])
     values = configs[param].to_numpy(dtype=float)

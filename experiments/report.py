@@ -36,7 +36,7 @@ from scipy import stats
 
 from experiments import objective, store
 from experiments.stats import config_label, mean_frontier, overlap
-from sim.metrics import DESCRIPTORS, METRICS, Metric, metric, primary, retrain_rows
+from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -308,6 +308,7 @@ def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None
     jobs["config"] = [config_label(r, label_keys, constant) for _, r in jobs.iterrows()]
     for key in override_keys + metric_keys:
         jobs[key] = _numeric(jobs[key])
+    jobs = fill_alerts(jobs)
 
     drift_aware, ground_truth = set(), set()
     for _, r in jobs.iterrows():
@@ -806,6 +807,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                 shown, total = agg.lines[base.removeprefix("sensitivity_")]
                 caption += (f" The {shown} best of {total} lines are drawn; every "
                             "configuration is in the tables.")
+            if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
+                    and (agg.configs["alerts_not_acted_mean"] > 0).any():
+                caption += " The last panel: alerts raised to the person in the loop."
             if base != name:
                 caption = "Continued: " + caption
             lines += [f"![{name}]({path.name})", "", caption, ""]

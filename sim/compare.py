@@ -18,6 +18,7 @@ from sklearn.base import clone
 
 from sim.cache import as_cache
 from sim.engine import replay
+from sim.metrics import fill_alerts
 from sim.protocol import Protocol
 from sim.types import RunResult
 
@@ -120,7 +121,7 @@ def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cac
             for name, trigger in triggers.items()}
     rows = {name: {k: v for k, v in r.summary.items() if np.isscalar(v) or v is None}
             for name, r in runs.items()}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = fill_alerts(pd.DataFrame.from_dict(rows, orient="index"))
     task = getattr(stream, "task", "classification")
     frontier = None
     if oracle and runs:

@@ -60,9 +60,9 @@ import pandas as pd
 from sim.cost import Cost
 from sim.types import Drift, Evaluation, Incident
 
-__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "estimate_error",
-           "exposure", "incident_scores", "metric", "per_drift", "primary", "retrain_rows",
-           "rollback_steps", "summarize"]
+__all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "alerts",
+           "estimate_error", "exposure", "fill_alerts", "incident_scores", "metric",
+           "per_drift", "primary", "retrain_rows", "rollback_steps", "summarize"]
 
 EARLY_STEPS = 2
 """Default tolerance: steps before a drift's start in which a retrain still detects it."""
@@ -216,6 +216,14 @@ METRICS: tuple[Metric, ...] = (
            "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
     Metric("estimate_mae", "estimate error, absolute (metric, mean)", "min", fmt="{:.3f}",
            table=True),
+    # a person in the loop (alerts): strategies.Approval, see alerts()
+    Metric("alerts_raised", "alerts raised (count)", None, fmt="{:.1f}", integer=True,
+           table=True),
+    Metric("alerts_acted", "alerts acted upon (count)", None, fmt="{:.1f}", integer=True),
+    Metric("alerts_not_acted", "alerts not acted upon (count)", None, fmt="{:.1f}",
+           integer=True, table=True),
+    Metric("alerts_per_10k", "alerts per 10,000 samples (alert fatigue)", "min",
+           for_never=False, fmt="{:.2f}", table=True),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}
@@ -290,7 +298,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         (``"accuracy"`` or ``"mae"``), ``ground_truth``, ``drifts`` (one dict per
         drift, see :func:`per_drift`) and ``incidents`` (one dict per incident, see
         :func:`incident_scores`). For a trigger that estimates the metric without
-        labels, the keys of :func:`estimate_error`.
+        labels, the keys of :func:`estimate_error`; with a person in the loop,
+        those of :func:`alerts`.
 
     Examples
     --------
@@ -321,6 +330,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     trained = retrain_rows(events)
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
+    summary |= alerts(timeline, events)
     summary["ground_truth"] = ground_truth
     window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
@@ -681,6 +691,90 @@ def estimate_error(timeline: pd.DataFrame, metric: str = "accuracy") -> dict:
     if error.empty:
         return {"estimate_error_mean": None, "estimate_mae": None}
     return {"estimate_error_mean": float(error.mean()), "estimate_mae": float(error.abs().mean())}
+
+
+ALERT_STATS = ("alert_raised", "alert_acted", "alert_retrain")
+"""The per-step statistics (0 or 1) in which :class:`~strategies.Approval` records an
+alert raised, an alert acted upon, and the start of an approved alert's retrain."""
+
+
+def alerts(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
+    """Count the alerts of a run with a person in the loop, and those acted upon.
+
+    Every retrain request that is not a planned refit is an alert. A trigger wrapped in
+    :class:`~strategies.Approval` records, every step, whether an alert was raised
+    (``stat_alert_raised``), acted upon (``stat_alert_acted``) and whether an approved
+    alert's retrain started (``stat_alert_retrain``); a combinator that prefixes its
+    children's statistics gives ``stat_<child>_alert_raised`` and so on, and every such
+    column counts (one person per :class:`~strategies.Approval`). A request that passes
+    through no :class:`~strategies.Approval` (e.g. another child of the same vote) is an
+    alert acted upon at once.
+
+    Returns ``alerts_raised``, ``alerts_acted``, ``alerts_not_acted`` and
+    ``alerts_per_10k`` (alerts raised per 10,000 scored samples: alert fatigue); an empty
+    dict when no person is in the loop. Such a run retrains at every request, so its
+    alerts are its requests, all acted upon: ``n_retrains + n_skipped - n_follow_ups`` of
+    its summary (:func:`fill_alerts` gives it these values beside runs with a person in
+    the loop; the summary does not, so that it keeps the keys it always had).
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"step": [10, 11, 12, 13], "n_samples": [500] * 4,
+    ...                      "stat_alert_raised": [0., 1., 1., 0.],
+    ...                      "stat_alert_acted": [0., 1., 0., 0.],
+    ...                      "stat_alert_retrain": [0., 0., 0., 1.]})
+    >>> events = pd.DataFrame({"step": [13], "follow_up": [False]})
+    >>> alerts(line, events)
+    {'alerts_raised': 2, 'alerts_acted': 1, 'alerts_not_acted': 1, 'alerts_per_10k': 10.0}
+    """
+    counts = {}
+    for stat in ALERT_STATS:
+        columns = [c for c in timeline.columns
+                   if c == f"stat_{stat}" or (c.startswith("stat_") and c.endswith(f"_{stat}"))]
+        if not columns:
+            return {}
+        counts[stat] = timeline[columns].fillna(0.0).to_numpy().sum(axis=1)
+    approved = timeline["step"].to_numpy()[counts["alert_retrain"] > 0]
+    if len(events) and "kind" in events:  # a live gate's rollback is no retrain request
+        events = events[events["kind"] != "rollback"]
+    requests = _column(events, "step", int)[~_column(events, "follow_up", bool)]
+    direct = int((~np.isin(requests, approved)).sum())  # requests no person saw
+    raised = int(counts["alert_raised"].sum()) + direct
+    acted = int(counts["alert_acted"].sum()) + direct
+    return {"alerts_raised": raised, "alerts_acted": acted, "alerts_not_acted": raised - acted,
+            "alerts_per_10k": 1e4 * raised / max(int(timeline["n_samples"].sum()), 1)}
+
+
+def fill_alerts(jobs: pd.DataFrame) -> pd.DataFrame:
+    """Give the runs without a person in the loop their alert counts, beside runs with one.
+
+    ``jobs`` holds one summary per row (a sweep's jobs, or :func:`sim.compare`'s
+    table). A summary holds alert counts only when a person was in the loop
+    (:func:`alerts`); where some rows have them, every other row gets its own: each
+    retrain request that was not a planned refit is an alert acted upon at once
+    (``n_retrains + n_skipped - n_follow_ups``; a planned refit skipped for want of
+    labels counts there, as the summary does not tell it apart), none left unacted. A
+    table without a person in the loop is returned unchanged (no alert columns).
+
+    Examples
+    --------
+    >>> jobs = pd.DataFrame({"n_retrains": [4, 3], "n_skipped": [0, 0], "n_follow_ups": [1, 0],
+    ...                      "n_samples": [10_000, 10_000], "alerts_raised": [None, 9],
+    ...                      "alerts_acted": [None, 3], "alerts_not_acted": [None, 6],
+    ...                      "alerts_per_10k": [None, 9.0]})
+    >>> fill_alerts(jobs)[["alerts_raised", "alerts_not_acted", "alerts_per_10k"]].values.tolist()
+    [[3.0, 0.0, 3.0], [9.0, 6.0, 9.0]]
+    """
+    if "alerts_raised" not in jobs or "n_retrains" not in jobs:
+        return jobs
+    jobs = jobs.copy()
+    gap = jobs["alerts_raised"].isna() & jobs["n_retrains"].notna()
+    requests = (jobs["n_retrains"] + jobs.get("n_skipped", 0) - jobs["n_follow_ups"])[gap]
+    jobs.loc[gap, "alerts_raised"] = requests
+    jobs.loc[gap, "alerts_acted"] = requests
+    jobs.loc[gap, "alerts_not_acted"] = 0
+    jobs.loc[gap, "alerts_per_10k"] = 1e4 * requests / jobs.loc[gap, "n_samples"].clip(lower=1)
+    return jobs
 
 
 def _nanmean(values: np.ndarray) -> float | None:

@@ -3,6 +3,7 @@
 >>> from strategies import Periodic, Performance, Cooldown, Holdout
 """
 
+from strategies.approval import Approval
 from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.gates import AlwaysAccept, Canary, Holdout, Rollback, Shadow
@@ -20,6 +21,7 @@ __all__ = [
     "AllOf",
     "AlwaysAccept",
     "AnyOf",
+    "Approval",
     "Canary",
     "DriftAware",
     "Budget",

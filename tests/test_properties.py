@@ -21,6 +21,7 @@ from sim.streams import SEA, Gaussian, PriorShift, Stagger
 from sim.types import Decision
 from strategies import (
     AnyOf,
+    Approval,
     Canary,
     Cooldown,
     DataDrift,
@@ -100,6 +101,9 @@ TRIGGERS = {
     "ddm": lambda: ErrorDetector(DDM()),
     "combined": lambda: Cooldown(AnyOf([DataDrift(alpha=0.01), Performance(drop=0.05)]),
                                  min_gap=3),
+    # a person in the loop: retrains start 3 steps after their alert
+    "approval": lambda: Approval(Performance(drop=0.05, window=200, min_labels=100),
+                                 latency=3, budget=2, period=6),
 }
 
 # the live gates too: their trials read labels only as they arrive (a look's exact

@@ -15,6 +15,7 @@ from sim.types import Trial
 from strategies import (
     AllOf,
     AnyOf,
+    Approval,
     Budget,
     Cooldown,
     DataDrift,
@@ -40,6 +41,7 @@ EXAMPLES = {
     "Cooldown": Cooldown(Periodic(every=1), min_gap=3),
     "Warmup": Warmup(Periodic(every=2), n_steps=5),
     "Budget": Budget(Periodic(every=2), max_retrains=3),
+    "Approval": Approval(Performance(drop=0.03), latency=2, budget=2, period=10),
     "ErrorDetector": ErrorDetector(DDM()),
 }
 
