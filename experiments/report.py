@@ -656,60 +656,66 @@ def _named(agg: Aggregate, label: str) -> str:
     return f"{label} (knows the drifts)" if label in agg.drift_aware else str(label)
 
 
-def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
-    cells: dict[str, dict[str, list]] = {}
+def _event_table(agg: Aggregate, records: dict, key: str, noun: str, describe,
+                 cell) -> pd.DataFrame | None:
+    """One row per configuration, one column per event of the summaries' ``key`` list.
+
+    ``describe(event)`` names an event, ``cell(events)`` writes a configuration's cell
+    from its runs' rows of one event. A sweep over several streams whose events differ
+    gets the description in each cell.
+    """
+    cells: dict[str, dict[int, list]] = {}
     described: dict[int, set[str]] = {}
-    lost_key = "mae_lost" if agg.task == "regression" else "accuracy_lost"
     ok = agg.jobs[agg.jobs["status"] == "ok"]
     for name, label in zip(ok["job"], ok["config"], strict=True):
-        drifts = (records[name][1].get("summary") or {}).get("drifts") or []
-        for i, d in enumerate(drifts):
-            described.setdefault(i, set()).add(_describe(d))
-            cells.setdefault(label, {}).setdefault(i, []).append(d)
+        events = (records[name][1].get("summary") or {}).get(key) or []
+        for i, event in enumerate(events):
+            described.setdefault(i, set()).add(describe(event))
+            cells.setdefault(label, {}).setdefault(i, []).append(event)
     if not cells:
         return None
-    # a sweep over several streams: the drift's description goes in each row's cell
-    columns = {i: f"drift {i + 1}: {next(iter(ds))}" if len(ds) == 1
-               else f"drift {i + 1} (differs by stream)" for i, ds in described.items()}
+    columns = {i: f"{noun} {i + 1}: {next(iter(ds))}" if len(ds) == 1
+               else f"{noun} {i + 1} (differs by stream)" for i, ds in described.items()}
     table = pd.DataFrame(index=list(cells), columns=[columns[i] for i in sorted(columns)])
     for label, per in cells.items():
-        for i, ds in per.items():
-            delays = [d["detection_delay"] for d in ds if d.get("detected_at") is not None]
-            lost = [d[lost_key] for d in ds if d.get(lost_key) is not None]
-            text = f"detected {len(delays)}/{len(ds)}"
-            if delays:
-                text += f", delay {np.mean(delays):.1f}"
-            if lost:
-                text += f", lost {np.mean(lost):.3f}"
+        for i, rows in per.items():
+            text = cell(rows)
             if len(described[i]) > 1:
-                text = f"{_describe(ds[0])}: {text}"
+                text = f"{describe(rows[0])}: {text}"
             table.loc[label, columns[i]] = text
     return table
 
 
+def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
+    lost_key = "mae_lost" if agg.task == "regression" else "accuracy_lost"
+
+    def cell(ds: list[dict]) -> str:
+        delays = [d["detection_delay"] for d in ds if d.get("detected_at") is not None]
+        lost = [d[lost_key] for d in ds if d.get(lost_key) is not None]
+        text = f"detected {len(delays)}/{len(ds)}"
+        if delays:
+            text += f", delay {np.mean(delays):.1f}"
+        if lost:
+            text += f", lost {np.mean(lost):.3f}"
+        return text
+
+    return _event_table(agg, records, "drifts", "drift", _describe, cell)
+
+
 def _incident_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     """Per configuration and incident: the retrains it caused and the metric lost after it."""
-    cells: dict[str, dict[int, list]] = {}
-    names: dict[int, str] = {}
-    for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
-        incidents = (records[r["job"]][1].get("summary") or {}).get("incidents") or []
-        for i, inc in enumerate(incidents):
-            names.setdefault(i, f"incident {i + 1}: {inc['cause']} at steps "
-                                f"{inc['start_step']}-{inc['end_step']}")
-            cells.setdefault(r["config"], {}).setdefault(i, []).append(inc)
-    if not cells:
-        return None
-    table = pd.DataFrame(index=list(cells), columns=[names[i] for i in sorted(names)])
-    for label, per in cells.items():
-        for i, rows in per.items():
-            lost = [x["lost"] for x in rows if x.get("lost") is not None]
-            text = (f"retrains {np.mean([x['retrains'] for x in rows]):.1f}, trained on it "
-                    f"{np.mean([x['trained'] for x in rows]):.1f} "
-                    f"(deployed {np.mean([x['deployed'] for x in rows]):.1f})")
-            if lost:
-                text += f", lost after {np.mean(lost):+.3f}"
-            table.loc[label, names[i]] = text
-    return table
+    def cell(rows: list[dict]) -> str:
+        lost = [x["lost"] for x in rows if x.get("lost") is not None]
+        text = (f"retrains {np.mean([x['retrains'] for x in rows]):.1f}, trained on it "
+                f"{np.mean([x['trained'] for x in rows]):.1f} "
+                f"(deployed {np.mean([x['deployed'] for x in rows]):.1f})")
+        return text + (f", lost after {np.mean(lost):+.3f}" if lost else "")
+
+    return _event_table(agg, records, "incidents", "incident", _describe_incident, cell)
+
+
+def _describe_incident(incident: dict) -> str:
+    return f"{incident['cause']} at steps {incident['start_step']}-{incident['end_step']}"
 
 
 def _describe(drift: dict) -> str:
@@ -747,8 +753,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         drifts = first.get("drifts") or []
         kinds = ", ".join(f"{d['kind']} ({d['shape']}) at sample {d['start']:,}"
                           for d in drifts) or "none declared"
-        lines += ["", f"Stream `{stream}` (of the first job): true drifts: {kinds}. Model "
-                      f"`{(cfg.get('model') or {}).get('_target_', '?')}`."]
+        broken = "".join(f"; incident ({i['cause']}, not a drift) at samples "
+                         f"{i['start']:,}-{i['end']:,}" for i in first.get("incidents") or [])
+        lines += ["", f"Stream `{stream}` (of the first job): true drifts: {kinds}{broken}. "
+                      f"Model `{(cfg.get('model') or {}).get('_target_', '?')}`."]
     if "partial" in agg.ground_truth:
         lines += ["", "The stream declares its ground truth **partial** (real data with known "
                       "events; other changes may be undeclared): detection delays and missed "

@@ -141,6 +141,7 @@ def run_job(cfg: DictConfig) -> dict:
                          cache_dir=(sweep_dir or out) / ".oracle_cache") for s in seeds]
         first = runs[0]
         record["drifts"] = first["drifts"]
+        record["incidents"] = first["incidents"]
         record["step_size"] = first["step_size"]
         summary = objective.average([r["summary"] for r in runs], seeds)
         if first["frontier"] is not None:
@@ -225,6 +226,7 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
     return {"summary": summary, "timeline": result.timeline, "events": result.events,
             "frontier": None if frontier is None else frontier.frontier,
             "drifts": [vars(d) | {"features": list(d.features)} for d in stream.drifts],
+            "incidents": [vars(i) | {"features": list(i.features)} for i in stream.incidents],
             "step_size": protocol.step_size}
 
 

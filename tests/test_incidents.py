@@ -236,3 +236,25 @@ def test_a_run_figure_hatches_the_incidents(tmp_path):
     hatched = [p for p in fig.axes[0].patches if p.get_hatch() == "///"]
     assert len(hatched) == 1
     assert result.plot(tmp_path / "run.png").exists()
+
+
+def test_the_report_tables_the_incidents_per_configuration():
+    """One column per incident, one row per configuration: its retrains and the loss after."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from experiments import report
+    from strategies import Never
+
+    runs = {"a": replay(_labels_bug(), LogisticRegression(), AtSteps([45]), step_size=STEP),
+            "b": replay(_labels_bug(), LogisticRegression(), Never(), step_size=STEP)}
+    jobs = pd.DataFrame({"job": ["a", "b"], "status": "ok",
+                         "config": ["trigger=at_45", "trigger=never"]})
+    agg = SimpleNamespace(jobs=jobs, task="classification")
+    records = {k: (None, {"summary": r.summary}) for k, r in runs.items()}
+    table = report._incident_table(agg, records)
+    assert list(table.columns) == ["incident 1: labels at steps 40-59"]
+    assert table.loc["trigger=at_45"].iloc[0].startswith(
+        "retrains 1.0, trained on it 1.0 (deployed 1.0), lost after +0.")
+    assert table.loc["trigger=never"].iloc[0].startswith("retrains 0.0")
