@@ -36,7 +36,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from experiments.stats import family, pareto_front
+from experiments.stats import family, pareto_front, without_stream
 from sim.metrics import metric as registered
 from sim.metrics import retrain_rows, rollback_steps
 
@@ -398,7 +398,7 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
                    drift_aware=frozenset(), frontier: pd.DataFrame | None = None,
                    baseline: float | None = None, n_seeds: int | None = None,
                    cost_label: str = "total cost per run (nominal units: retrains, labels, "
-                                     "online updates)"):
+                                     "online updates)", stream: str | None = None):
     """Draw the metric against total cost, one marker per configuration, and the front.
 
     ``configs`` is indexed by configuration with columns ``mean_<metric>_mean``,
@@ -406,9 +406,14 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     with the same results share one marker, labelled with all their names. ``frontier``
     (columns ``K``, the metric, ``total_cost``) is the hindsight optimum (the oracle),
     drawn up to the costliest configuration. ``baseline``: persistence accuracy.
+    ``stream``: the one stream these configurations ran on, when a sweep varies it (the
+    title names it and the labels leave it out).
     """
     name = _metric_name(task)
     better = registered(f"mean_{name}").better
+    if stream is not None:
+        configs = configs.rename(index=lambda label: without_stream(str(label), stream))
+        drift_aware = {without_stream(str(label), stream) for label in drift_aware}
     labels = list(configs.index)
     colors = palette(labels)
     x = configs["total_cost_mean"].to_numpy(dtype=float)
@@ -464,9 +469,10 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
     spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
               else "a single seed: no confidence interval")
-    ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost "
-                 f"({spread})\na ringed marker holds configurations with the same results",
-                 fontsize=10, loc="left")
+    on = "" if stream is None else f" on the stream {stream}"
+    ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost"
+                 f"{on} ({spread})\na ringed marker holds configurations with the same "
+                 "results", fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               frameon=False)

@@ -36,7 +36,7 @@ import pandas as pd
 from scipy import stats
 
 from experiments import objective, store
-from experiments.stats import config_label, mean_frontier, overlap
+from experiments.stats import config_label, mean_frontier, overlap, without_stream
 from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
@@ -555,6 +555,17 @@ def _n_seeds(agg: Aggregate) -> int:
     return int(ok.groupby("config").size().max()) if len(ok) else 0
 
 
+def _streams(frame: pd.DataFrame) -> list[tuple[str | None, pd.DataFrame]]:
+    """Split configurations by stream when the sweep varies it (else one part, None).
+
+    Accuracy and cost on different streams are not comparable: a front or a "best"
+    across streams would rank the streams, not the policies.
+    """
+    if "stream" not in frame or frame["stream"].nunique() < 2:
+        return [(None, frame)]
+    return [(str(name), part) for name, part in frame.groupby("stream", sort=False)]
+
+
 def _persistence(ok: pd.DataFrame) -> float | None:
     col = ok.get("persistence_accuracy_mean")
     return float(col.mean()) if col is not None and col.notna().any() else None
@@ -582,10 +593,13 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
         frontier = _frontier(agg, records)
         if frontier is not None:  # retrain-sim-advise draws it too
             store.write_frontier(agg.sweep_dir, frontier)
-        out["vs_cost"] = plots.metric_vs_cost(
-            ok, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost.png", task=agg.task,
-            drift_aware=agg.drift_aware,
-            frontier=frontier, baseline=_persistence(ok), n_seeds=seeds)
+        for stream, part in _streams(ok):
+            suffix = "" if stream is None else "_" + re.sub(r"[^\w.-]+", "_", stream)
+            out[f"vs_cost{suffix}"] = plots.metric_vs_cost(
+                part, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost{suffix}.png",
+                task=agg.task, drift_aware=agg.drift_aware, frontier=frontier,
+                baseline=_persistence(part), n_seeds=seeds,
+                stream=stream)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
         if col is None or not pd.api.types.is_numeric_dtype(col) or col.nunique() < 2:
@@ -617,14 +631,18 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
     return out
 
 
-def _best(agg: Aggregate) -> pd.DataFrame:
+def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
+          stream: str | None = None) -> pd.DataFrame:
     """Per ranked metric: the best configuration, or the tie when intervals overlap.
 
-    A policy that never retrains is left out of the metrics it would win trivially
-    (cost, retrains, regret, recovery, fit time: :attr:`~sim.metrics.Metric.for_never`).
+    Among ``configs`` (default: all the sweep's; ``stream``: the one stream they ran on,
+    left out of their names). A policy that never retrains is left
+    out of the metrics it would win trivially (cost, retrains, regret, recovery, fit
+    time: :attr:`~sim.metrics.Metric.for_never`).
     """
     rows = {}
-    configs = agg.configs[agg.configs["n_ok"] > 0] if len(agg.configs) else agg.configs
+    configs = agg.configs if configs is None else configs
+    configs = configs[configs["n_ok"] > 0] if len(configs) else configs
     never = configs["n_retrains_mean"] == 0 if "n_retrains_mean" in configs else \
         pd.Series(False, index=configs.index)
     for m in _metrics(agg.task):
@@ -642,7 +660,10 @@ def _best(agg: Aggregate) -> pd.DataFrame:
         tied = [c for c, value in list(order.items())[1:]
                 if overlap(order[best], half, value, halves[c])]
         names = [best, *tied]
-        shown = ", ".join(_named(agg, c) for c in names[:4]) + (
+        named = [_named(agg, c) for c in names[:4]]
+        if stream is not None:  # one table per stream: its name is the heading
+            named = [without_stream(n, stream) for n in named]
+        shown = ("; " if any(", " in n for n in named) else ", ").join(named) + (
             f" and {len(names) - 4} more" if len(names) > 4 else "")
         rows[m.label] = {
             "best": ("tied: " + shown) if tied else shown,
@@ -783,13 +804,18 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         table = _display_table(agg.configs, agg.task)
         table.index = [_named(agg, i) for i in table.index]
         lines += [markdown_table(table), ""]
-    best = _best(agg) if len(agg.configs) else pd.DataFrame()
-    if len(best):
+    bests = [(stream, _best(agg, part, stream)) for stream, part in _streams(agg.configs)]
+    if any(len(best) for _, best in bests):
         lines += ["## Best configuration per metric", "",
                   "\"tied\" when the 95% confidence intervals overlap (equal values with one "
                   "seed). A policy that never retrains is not ranked on what it wins by doing "
-                  "nothing (cost, retrains, regret, recovery, fit time).", "",
-                  markdown_table(best), ""]
+                  "nothing (cost, retrains, regret, recovery, fit time)."
+                  + (" One table per stream: results on different streams are not "
+                     "comparable." if len(bests) > 1 else ""), ""]
+        for stream, best in bests:
+            if len(best):
+                lines += ([f"### Stream `{stream}`", ""] if stream is not None else []) + [
+                    markdown_table(best), ""]
     lines += objective.search_section(agg.sweep_dir)
     drift_table = _drift_table(agg, records)
     if drift_table is not None:
@@ -841,6 +867,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                 "would be unreadable); every configuration is in the tables.")
         for name, path in agg.figures.items():
             base = re.sub(r"_\d+$", "", name)
+            stream = None
+            if base.startswith("vs_cost_"):  # one per stream (see _streams)
+                base, stream = "vs_cost", base.removeprefix("vs_cost_")
             caption = captions.get(base, f"{what}, retrains and cost against "
                                          f"{base.removeprefix('sensitivity_')}.")
             if base.startswith("sensitivity_") and base.removeprefix("sensitivity_") in agg.lines:
@@ -850,7 +879,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
             if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
                     and (agg.configs["alerts_not_acted_mean"] > 0).any():
                 caption += " The last panel: alerts raised to the person in the loop."
-            if base != name:
+            if stream is not None:
+                caption = (f"Stream `{stream}` only (results on different streams are not "
+                           "comparable): " + caption[0].lower() + caption[1:])
+            elif base != name:
                 caption = "Continued: " + caption
             lines += [f"![{name}]({path.name})", "", caption, ""]
     problems = agg.jobs[agg.jobs["status"] != "ok"]

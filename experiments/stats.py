@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ci95", "config_label", "family", "mean_frontier", "overlap", "pareto_front"]
+__all__ = ["ci95", "config_label", "family", "mean_frontier", "overlap", "pareto_front",
+           "without_stream"]
 
 
 def ci95(values) -> tuple[float, float, int]:
@@ -148,3 +149,15 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def without_stream(label: str, stream: str) -> str:
+    """Return a configuration's label without its ``stream=...`` part.
+
+    Examples
+    --------
+    >>> without_stream("trigger=never, stream=sea_sudden, learning=batch", "sea_sudden")
+    'trigger=never, learning=batch'
+    """
+    parts = [p for p in label.split(", ") if p != f"stream={stream}"]
+    return ", ".join(parts) or label

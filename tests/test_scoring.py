@@ -152,10 +152,13 @@ def test_sim_does_not_import_matplotlib_at_import_time():
 
 
 def _write_job(directory, *, seed, trigger, value, retrains, task="classification",
-               config_id=None):
+               config_id=None, stream=None):
     directory.mkdir(parents=True)
     (directory / ".hydra").mkdir()
     overrides = [f"trigger={trigger}", f"seed={seed}"]
+    if stream is not None:
+        overrides.insert(1, f"stream={stream}")
+        config_id = config_id or f"{trigger}-{stream}"
     (directory / ".hydra" / "overrides.yaml").write_text(
         "".join(f"- {o}\n" for o in overrides))
     name = "mae" if task == "regression" else "accuracy"
@@ -214,6 +217,26 @@ def test_best_per_metric_skips_never_and_says_tied(tmp_path):
     best = report._best(report.aggregate(tmp_path, figures=False))
     assert "never" not in best.loc["retrains (count)", "best"]
     assert best.loc["accuracy (fraction correct)", "best"].startswith("tied:")
+
+
+def test_a_sweep_over_streams_ranks_and_draws_each_stream_apart(tmp_path):
+    """Accuracy on an easy stream would win every "best" against a hard one: a sweep that
+    varies the stream gets one best-per-metric table and one cost figure per stream."""
+    for i, (stream, trigger, acc, retrains) in enumerate([
+            ("easy", "periodic", 0.95, 6), ("easy", "performance", 0.90, 2),
+            ("hard", "periodic", 0.70, 6), ("hard", "performance", 0.75, 2)]):
+        for seed in (0, 1, 2):
+            _write_job(tmp_path / f"{i}{seed}", seed=seed, trigger=trigger, stream=stream,
+                       value=acc + 0.001 * seed, retrains=retrains)
+    agg = report.aggregate(tmp_path)
+    text = agg.report.read_text()
+    assert "### Stream `easy`" in text and "### Stream `hard`" in text
+    hard = text[text.index("### Stream `hard`"):text.index("## Figures")]
+    assert "| accuracy (fraction correct) | trigger=performance |" in hard
+    assert not (tmp_path / "accuracy_vs_cost.png").exists()
+    for stream in ("easy", "hard"):
+        assert (tmp_path / f"accuracy_vs_cost_{stream}.png").stat().st_size > 10_000
+        assert f"Stream `{stream}` only" in text
 
 
 def test_regression_gets_a_hindsight_frontier_and_regret_over_a_loss_matrix():
