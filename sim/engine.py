@@ -1143,11 +1143,13 @@ class Replay:
         if not self._labels_needed:
             return None
         classes, counts = np.unique(y, return_counts=True)
-        return dict(zip(classes.tolist(), counts.tolist()))
+        return dict(zip(classes.tolist(), counts.tolist(), strict=True))
 
     def _judge(self, estimator, X, y, counts: dict | None, event: dict) -> bool:
-        """Let the gate compare the challenger with the champion on the held-out labels
-        (and, when it needs them, their training labels' class counts)."""
+        """Let the gate compare the challenger with the champion on the held-out labels.
+
+        A gate that needs_training_labels also gets both models' training class ``counts``.
+        """
         val = self._history.take(*self._windows.validation(self._history.total))
         X_val, y_val = (val[0], val[1]) if val is not None else (X[:0], y[:0])
         labels = ({"champion_labels": self._latest.label_counts,

@@ -183,18 +183,17 @@ class LabelCheck(Gate):
     def accept(self, champion, challenger, X_val, y_val, *, champion_labels,
                challenger_labels) -> Decision:
         """Test the two models' training label counts; if they agree, ask the wrapped gate."""
-        classes = sorted(set(champion_labels) | set(challenger_labels), key=repr)
+        classes = sorted(set(champion_labels) | set(challenger_labels))
         table = np.array([[champion_labels.get(c, 0) for c in classes],
                           [challenger_labels.get(c, 0) for c in classes]])
         shares = table / table.sum(axis=1, keepdims=True)
         shift = float(np.abs(shares[0] - shares[1]).sum() / 2)
         p = float(stats.chi2_contingency(table).pvalue) if len(classes) > 1 else 1.0
-        mix = {"champion": "", "challenger": ""}
-        for name, row in zip(mix, shares):
-            mix[name] = ", ".join(f"{c!r}: {share:.3f}" for c, share in zip(classes, row))
+        old, new = ("{" + ", ".join(f"{c!r}: {share:.3f}" for c, share in
+                            zip(classes, row, strict=True)) + "}" for row in shares)
         shifted = p < self.alpha and shift > self.max_shift
         reason = (f"training labels {'shifted' if shifted else 'agree'}: challenger "
-                  f"{{{mix['challenger']}}} against champion {{{mix['champion']}}}, total "
+                  f"{new} against champion {old}, total "
                   f"variation {shift:.3f} {'>' if shift > self.max_shift else '<='} max_shift "
                   f"{self.max_shift}, chi-square p {p:.3g} "
                   f"{'<' if p < self.alpha else '>='} alpha {self.alpha}")

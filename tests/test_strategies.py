@@ -119,7 +119,8 @@ def test_gate_contract(name):
     y = (X[:, 0] > 0).astype(int)
     good = LogisticRegression().fit(X, y)
     bad = LogisticRegression().fit(X, 1 - y)
-    counts = dict(zip(*np.unique(y, return_counts=True)))  # both trained on the same labels
+    # both models trained on the same labels
+    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
     labels = ({"champion_labels": counts, "challenger_labels": counts}
               if gate.needs_training_labels else {})
     verdict = gate.accept(bad, good, X, y, **labels)
