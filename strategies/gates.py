@@ -199,7 +199,7 @@ class LabelCheck(Gate):
         old, new = ("{" + ", ".join(f"{c!r}: {share:.3f}" for c, share in
                             zip(classes, row, strict=True)) + "}" for row in shares)
         shifted = p < self.alpha and shift > self.max_shift
-        reason = (f"training labels {'shifted' if shifted else 'agree'}: challenger "
+        reason = (f"training labels {'shifted' if shifted else 'pass'}: challenger "
                   f"{new} against champion {old}, total "
                   f"variation {shift:.3f} {'>' if shift > self.max_shift else '<='} max_shift "
                   f"{self.max_shift}, chi-square p {p:.3g} "

@@ -198,7 +198,7 @@ def test_label_check_rejects_shifted_training_labels_and_says_why():
     assert verdict.stats["label_p"] < 1e-100
     same = gate.accept(None, None, None, None, champion_labels=CLEAN,
                        challenger_labels={0: 352, 1: 648})
-    assert same.retrain and same.reason.startswith("training labels agree")
+    assert same.retrain and same.reason.startswith("training labels pass")
     # a class the champion never saw counts as a shift of its share
     new = gate.accept(None, None, None, None, champion_labels=CLEAN,
                       challenger_labels={0: 300, 1: 500, 2: 200})
@@ -232,7 +232,7 @@ def test_label_check_wraps_a_holdout_and_a_live_gate_wraps_it():
     assert gate.n_val == 300
     same = {"champion_labels": CLEAN, "challenger_labels": CLEAN}
     verdict = gate.accept(good, bad, X, y, **same)  # labels agree: the holdout decides
-    assert not verdict.retrain and "training labels agree" in verdict.reason
+    assert not verdict.retrain and "training labels pass" in verdict.reason
     assert "challenger accuracy" in verdict.reason and "challenger" in verdict.stats
     assert gate.accept(bad, good, X, y, **same).retrain
     shifted = gate.accept(bad, good, X, y, champion_labels=CLEAN, challenger_labels=BUGGED)
