@@ -2,7 +2,9 @@
 
 One real job (a small ``retrain-sim hydra.mode=RUN``) is run once; its files are copied
 into ``--configs`` x ``--seeds`` job directories (``trigger=periodic trigger.every=<k>
-seed=<s>``, each with its own metrics in ``summary.json``), in a temporary directory.
+seed=<s>``, each with its own metrics in ``summary.json`` and its own hindsight frontier,
+as a real sweep's jobs each add their own retrains to the oracle's candidates), in a
+temporary directory.
 Then :func:`experiments.report.aggregate` is timed as the end of a sweep runs it (tables,
 ``report.md`` and the figures), and without the figures.
 
@@ -21,6 +23,7 @@ import time
 from pathlib import Path
 
 import common  # noqa: F401  (one BLAS thread, before numpy)
+import pandas as pd
 
 from experiments import report, store
 
@@ -35,9 +38,8 @@ def make_sweep(root: Path, n_configs: int, n_seeds: int) -> Path:
                            *TINY], capture_output=True, text=True, cwd=root)
     if done.returncode != 0:
         raise SystemExit(done.stderr[-3000:])
-    files = {name: (template / name).read_bytes()
-             for name in (store.TIMELINE, store.EVENTS, store.FRONTIER)
-             if (template / name).exists()}
+    files = {name: (template / name).read_bytes() for name in (store.TIMELINE, store.EVENTS)}
+    frontier = pd.read_csv(template / store.FRONTIER)
     record = json.loads((template / store.SUMMARY).read_text())
     sweep = root / "sweep"
     num = 0
@@ -50,6 +52,8 @@ def make_sweep(root: Path, n_configs: int, n_seeds: int) -> Path:
                                                                    for o in overrides))
             for name, data in files.items():
                 (job / name).write_bytes(data)
+            shift = every / 1e5 + seed / 1e3
+            store.write_frontier(job, frontier.assign(accuracy=frontier["accuracy"] + shift))
             summary = dict(record["summary"], mean_accuracy=0.8 + every / 1e5 + seed / 1e3,
                            n_retrains=every % 7, total_cost=every % 7)
             (job / store.SUMMARY).write_text(json.dumps(dict(record, overrides=overrides,

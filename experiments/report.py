@@ -20,6 +20,7 @@ finished) and writes, into the sweep directory:
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import math
 import os
@@ -305,16 +306,17 @@ def aggregate(sweep_dir: Path, figures: bool = True, expected: int | None = None
                   and jobs[k].astype(str).nunique(dropna=False) > 1]
     constant = {k: str(jobs[k].iloc[0]) for k in override_keys
                 if k != "seed" and k not in label_keys and len(jobs)}
-    jobs["config"] = [config_label(r, label_keys, constant) for _, r in jobs.iterrows()]
+    jobs["config"] = [config_label(r, label_keys, constant)
+                      for r in jobs[label_keys].to_dict("records")]
     for key in override_keys + metric_keys:
         jobs[key] = _numeric(jobs[key])
     jobs = fill_alerts(jobs)
 
     drift_aware, ground_truth = set(), set()
-    for _, r in jobs.iterrows():
-        record = records[r["job"]][1]
+    for name, label in zip(jobs["job"], jobs["config"], strict=True):
+        record = records[name][1]
         if record and "DriftAware" in str((record.get("config") or {}).get("trigger")):
-            drift_aware.add(r["config"])
+            drift_aware.add(label)
         if record and (record.get("summary") or {}).get("n_drifts"):
             ground_truth.add(record["summary"].get("ground_truth") or "complete")
     task = "regression" if "metric" in jobs and (jobs["metric"] == "mae").any() \
@@ -447,13 +449,14 @@ def _estimates(agg: Aggregate, records: dict):
     from experiments.plots import Series
 
     out = []
-    for label, group in agg.jobs.groupby("config", sort=False):
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    scored = [(records[name][1].get("summary") or {}).get("estimate_mae") is not None
+              for name in ok["job"]]  # the others are not read
+    for label, group in ok.loc[scored].groupby("config", sort=False):
         timelines, retrains, drifts, step_size = [], [], [], 1
-        for job_name in group.loc[group["status"] == "ok", "job"]:
+        for job_name in group["job"]:
             job, record = records[job_name]
             summary = record.get("summary") or {}
-            if summary.get("estimate_mae") is None:  # no estimate: not read
-                continue
             try:
                 line = pd.read_parquet(job / store.TIMELINE)
                 events = pd.read_csv(job / store.EVENTS)
@@ -482,34 +485,69 @@ def _frontier(agg: Aggregate, records: dict) -> pd.DataFrame | None:
     Only when every finished job replays the same stream, model, protocol, gate and
     cost (a sweep over triggers and seeds); per seed, the best metric any job's
     frontier reached at each number of retrains (each job adds its own retrains as
-    candidates), then the mean over seeds.
+    candidates; the first job's in sweep order on a tie), then the mean over seeds.
     """
     value = "mae" if agg.task == "regression" else "accuracy"
-    per_seed: dict = {}
-    settings = set()
+    paths, seed_of, settings = [], [], set()
     for name in agg.jobs.loc[agg.jobs["status"] == "ok", "job"]:
         job, record = records[name]
         config = record.get("config") or {}
         settings.add(json.dumps({k: config.get(k) for k in
                                  ("stream", "model", "protocol", "gate", "cost")},
                                 sort_keys=True, default=str))
-        try:
-            frame = pd.read_csv(job / store.FRONTIER)
-        except (OSError, ValueError):
-            continue
-        per_seed.setdefault(config.get("seed"), []).append(frame)
-    if len(settings) != 1 or not per_seed:
+        paths.append(job / store.FRONTIER)
+        seed_of.append(config.get("seed"))
+    if len(settings) != 1:
+        return None
+    frames = _read_frontiers(paths, ["K", value, "total_cost"])
+    if not len(frames):
         return None
     # "at most K retrains": a frontier holds its last value beyond its own largest K
-    ks = pd.Index(range(max(int(f["K"].max()) for fs in per_seed.values() for f in fs) + 1),
-                  name="K")
-    best = []
-    for frames in per_seed.values():
-        both = pd.concat([f.set_index("K")[[value, "total_cost"]].reindex(ks).ffill()
-                          .reset_index() for f in frames], ignore_index=True)
-        pick = both.groupby("K")[value]
-        best.append(both.loc[pick.idxmax() if value == "accuracy" else pick.idxmin()])
+    ks = pd.RangeIndex(int(frames["K"].max()) + 1, name="K")
+    wide = frames.pivot(index="K", columns="file").reindex(ks).ffill()
+    rows, best = np.arange(len(ks)), []
+    read = list(wide[value].columns)
+    for seed in dict.fromkeys(seed_of[i] for i in read):
+        files = [i for i in read if seed_of[i] == seed]
+        values = wide[value][files].to_numpy()
+        pick = (np.nanargmax if value == "accuracy" else np.nanargmin)(values, axis=1)
+        best.append(pd.DataFrame({"K": ks, value: values[rows, pick],
+                                  "total_cost": wide["total_cost"][files].to_numpy()[rows, pick]}))
     return mean_frontier(best, value)
+
+
+def _read_frontiers(paths: list[Path], columns: list[str]) -> pd.DataFrame:
+    """Read many jobs' ``oracle_frontier.csv`` in one parse per header.
+
+    Returns ``columns`` of every row of every readable file and ``file``, the file's
+    position in ``paths``; a file that is missing or does not parse is left out. One
+    ``read_csv`` per file costs milliseconds, most of aggregating 10,000 jobs.
+    """
+    bodies: dict[bytes, list[tuple[int, bytes]]] = {}
+    for i, path in enumerate(paths):
+        try:
+            header, _, body = path.read_bytes().partition(b"\n")
+        except OSError:
+            continue
+        bodies.setdefault(header, []).append((i, body if body.endswith(b"\n") or not body
+                                              else body + b"\n"))
+    out = []
+    for header, files in bodies.items():
+        try:
+            frame = pd.read_csv(io.BytesIO(header + b"\n" + b"".join(b for _, b in files)),
+                                usecols=columns)
+            counts = [b.count(b"\n") for _, b in files]
+            if len(frame) != sum(counts):  # a line break inside a field: one at a time
+                raise ValueError("rows do not match lines")
+            out.append(frame.assign(file=np.repeat([i for i, _ in files], counts)))
+        except ValueError:
+            for i, body in files:
+                try:
+                    out.append(pd.read_csv(io.BytesIO(header + b"\n" + body),
+                                           usecols=columns).assign(file=i))
+                except ValueError:
+                    continue
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*columns, "file"])
 
 
 def _n_seeds(agg: Aggregate) -> int:
@@ -600,8 +638,9 @@ def _best(agg: Aggregate) -> pd.DataFrame:
         order = pool[col].sort_values(ascending=m.better == "min", kind="stable")
         best = order.index[0]
         half = pool.loc[best, f"{m.name}_ci95"]
-        tied = [c for c in order.index[1:] if overlap(order[best], half, order[c],
-                                                      pool.loc[c, f"{m.name}_ci95"])]
+        halves = pool[f"{m.name}_ci95"].to_dict()
+        tied = [c for c, value in list(order.items())[1:]
+                if overlap(order[best], half, value, halves[c])]
         names = [best, *tied]
         shown = ", ".join(_named(agg, c) for c in names[:4]) + (
             f" and {len(names) - 4} more" if len(names) > 4 else "")
@@ -627,11 +666,12 @@ def _event_table(agg: Aggregate, records: dict, key: str, noun: str, describe,
     """
     cells: dict[str, dict[int, list]] = {}
     described: dict[int, set[str]] = {}
-    for _, r in agg.jobs[agg.jobs["status"] == "ok"].iterrows():
-        events = (records[r["job"]][1].get("summary") or {}).get(key) or []
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    for name, label in zip(ok["job"], ok["config"], strict=True):
+        events = (records[name][1].get("summary") or {}).get(key) or []
         for i, event in enumerate(events):
             described.setdefault(i, set()).add(describe(event))
-            cells.setdefault(r["config"], {}).setdefault(i, []).append(event)
+            cells.setdefault(label, {}).setdefault(i, []).append(event)
     if not cells:
         return None
     columns = {i: f"{noun} {i + 1}: {next(iter(ds))}" if len(ds) == 1

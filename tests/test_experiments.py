@@ -183,6 +183,31 @@ def test_two_thousand_jobs_aggregate(tmp_path):
         assert (sweep / name).is_file()
 
 
+def test_the_sweeps_frontier_is_each_seeds_best_then_the_mean(tmp_path):
+    # per seed, the best accuracy any job's frontier reaches with at most K retrains (a
+    # frontier holds its last value beyond its largest K; the first job's on a tie), then
+    # the mean over seeds; a job without a frontier file is left out, not an error
+    frontiers = {"a": (0, [0.5, 0.7, 0.8], [0.0, 1.0, 2.0]), "b": (0, [0.5, 0.9], [0.5, 3.0]),
+                 "c": (1, [0.6, 0.6, 0.7], [0.0, 1.0, 2.0]), "d": (1, None, None)}
+    records = {}
+    for name, (seed, accuracy, cost) in frontiers.items():
+        (tmp_path / name).mkdir()
+        if accuracy is not None:
+            store.write_frontier(tmp_path / name, pd.DataFrame({
+                "K": range(len(accuracy)), "accuracy": accuracy, "total_cost": cost,
+                "steps": [str(tuple(range(3, 3 + k))) for k in range(len(accuracy))]}))
+        records[name] = (tmp_path / name, {"config": {"seed": seed, "stream": "s"}})
+    jobs = pd.DataFrame({"job": list(frontiers), "status": "ok"})
+    agg = report.Aggregate(tmp_path, jobs, pd.DataFrame(), [], [])
+    frontier = report._frontier(agg, records)
+    assert frontier["K"].tolist() == [0, 1, 2]
+    assert frontier["accuracy"].tolist() == pytest.approx([0.55, 0.75, 0.8])
+    assert frontier["total_cost"].tolist() == pytest.approx([0.0, 2.0, 2.5])
+    assert frontier["n_seeds"].tolist() == [2, 2, 2]
+    records["c"][1]["config"]["stream"] = "other"  # two settings: no common frontier
+    assert report._frontier(agg, records) is None
+
+
 def test_aggregate_ignores_jobs_beyond_the_sweep_and_runtime_keys(fake_sweep):
     record = store.read_summary(fake_sweep / "0")
     record["overrides"] += ["resume=true", "progress=false"]
