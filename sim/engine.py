@@ -176,6 +176,7 @@ class _Model:
     ids: np.ndarray | None = None  # read-only, its id repeated (labels' model_id: a slice)
     holdout: Holdout | None = None  # labels held out of its fit (Trigger.n_holdout)
     live: bool = False  # updated online (its own copy): predicts step by step, never cached
+    label_counts: dict | None = None  # its fit's {class: count} (Gate.needs_training_labels)
 
     def __post_init__(self):
         self.reference.flags.writeable = False
@@ -677,6 +678,11 @@ class Replay:
             raise ValueError(f"The gate {type(self._gate).__name__} judges live accuracy: it "
                              f"needs a classification stream; this stream's task is "
                              f"{self._task!r}. Use Holdout on a regression stream.")
+        self._labels_needed = self._gate is not None and self._gate.needs_training_labels
+        if self._labels_needed and self._task != "classification":
+            raise ValueError(f"The gate {self._gate!r} checks the class counts of the "
+                             f"training labels: it needs a classification stream; this "
+                             f"stream's task is {self._task!r}.")
         self._exposure = self._live or self._protocol.exposure
         if self._trigger.requires_ground_truth:
             self._trigger.reveal(tuple(self.stream.drifts), step_size)
@@ -746,7 +752,8 @@ class Replay:
         X0, y0 = self._X0[fit], self._y0[fit]
         estimator, self._initial_fit_seconds, key = self._cache.fit(
             self._seeded, X0, y0, idx0[fit][0], idx0[fit][-1] + 1)
-        initial = _Model(0, estimator, X0[-self._protocol.train_window:], key)
+        initial = _Model(0, estimator, X0[-self._protocol.train_window:], key,
+                         label_counts=self._label_counts(y0))
         if windows.n_holdout:
             held = slice(fit.stop, None)
             initial.holdout = _holdout(estimator, self._X0[held], self._y0[held], idx0[held],
@@ -1119,23 +1126,36 @@ class Replay:
                                                                index[-1] + 1)
         terms = self._cost.retrain(len(y))
         event.update(terms, cost=sum(terms.values()), model_id=self._n_models)
-        accepted = True
+        accepted, counts = True, self._label_counts(y)
         if self._gate is not None:
-            accepted = self._judge(estimator, X, y, event)
+            accepted = self._judge(estimator, X, y, counts, event)
         event["accepted"] = accepted
         if accepted:
             event["deploy_step"] = t + 1 + self._protocol.deploy_latency
-        model = _Model(self._n_models, estimator, X, key)
+        model = _Model(self._n_models, estimator, X, key, label_counts=counts)
         if self._windows.n_holdout:
             held = history.take(*self._windows.holdout(history.total))
             model.holdout = _holdout(estimator, *held, self._task)
         return model
 
-    def _judge(self, estimator, X, y, event: dict) -> bool:
-        """Let the gate compare the challenger with the champion on the held-out labels."""
+    def _label_counts(self, y: np.ndarray) -> dict | None:
+        """Return ``{class: count}`` of training labels ``y`` when the gate needs them."""
+        if not self._labels_needed:
+            return None
+        classes, counts = np.unique(y, return_counts=True)
+        return dict(zip(classes.tolist(), counts.tolist(), strict=True))
+
+    def _judge(self, estimator, X, y, counts: dict | None, event: dict) -> bool:
+        """Let the gate compare the challenger with the champion on the held-out labels.
+
+        A gate that needs_training_labels also gets both models' training class ``counts``.
+        """
         val = self._history.take(*self._windows.validation(self._history.total))
         X_val, y_val = (val[0], val[1]) if val is not None else (X[:0], y[:0])
-        verdict = self._gate.accept(self._latest.estimator, estimator, X_val, y_val)
+        labels = ({"champion_labels": self._latest.label_counts,
+                   "challenger_labels": counts}
+                  if self._labels_needed else {})
+        verdict = self._gate.accept(self._latest.estimator, estimator, X_val, y_val, **labels)
         event["gate_reason"] = verdict.reason
         event["n_val"] = len(y_val)
         return verdict.retrain

@@ -6,7 +6,7 @@
 from strategies.approval import Approval
 from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
-from strategies.gates import AlwaysAccept, Canary, Holdout, Rollback, Shadow
+from strategies.gates import AlwaysAccept, Canary, Holdout, LabelCheck, Rollback, Shadow
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
     DataDrift,
@@ -31,6 +31,7 @@ __all__ = [
     "EstimatedPerformance",
     "Gate",
     "Holdout",
+    "LabelCheck",
     "KOfN",
     "LiveGate",
     "Never",

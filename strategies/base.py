@@ -100,9 +100,15 @@ class Gate(BaseEstimator):
     n_val
         How many of the most recent arrived labels the engine holds out of the
         challenger's training set for :meth:`accept` (0: none).
+    needs_training_labels
+        True for a gate that checks the labels the models were trained on: the engine
+        then passes :meth:`accept` the keywords ``champion_labels`` and
+        ``challenger_labels``, each a ``{class: count}`` mapping of a model's training
+        labels (classification only; other gates are not asked to take them).
     """
 
     n_val = 0
+    needs_training_labels = False
     _constraints: dict = {}
 
     def check(self) -> Gate:
@@ -112,6 +118,15 @@ class Gate(BaseEstimator):
     def accept(self, champion, challenger, X_val, y_val) -> Decision:
         """Decide whether ``challenger`` replaces ``champion``."""
         raise NotImplementedError
+
+
+def check_offline(owner: Gate) -> None:
+    """Check the offline gate ``owner.gate`` wraps (None, or a Gate that is not live)."""
+    if owner.gate is not None:
+        if isinstance(owner.gate, LiveGate):
+            raise param_error(owner, "gate", "an offline Gate (not a LiveGate) or None",
+                              owner.gate)
+        owner.gate.check()
 
 
 class LiveGate(Gate):
@@ -134,6 +149,11 @@ class LiveGate(Gate):
         """The offline gate's held-out labels (0 without one)."""
         return int(self.gate.n_val) if self.gate is not None else 0
 
+    @property
+    def needs_training_labels(self) -> bool:
+        """Whether the offline gate checks the training labels (False without one)."""
+        return self.gate is not None and self.gate.needs_training_labels
+
     def share(self) -> float:
         """Share of each trial step's samples the challenger serves."""
         return {"shadow": 0.0, "rollback": 1.0}.get(self.mode, getattr(self, "fraction", 0.0))
@@ -141,18 +161,17 @@ class LiveGate(Gate):
     def check(self) -> LiveGate:
         """Validate the parameters (and the offline gate's); return self."""
         validate(self)
-        if self.gate is not None:
-            if isinstance(self.gate, LiveGate):
-                raise param_error(self, "gate", "an offline Gate (not a LiveGate) or None",
-                                  self.gate)
-            self.gate.check()
+        check_offline(self)
         return self
 
-    def accept(self, champion, challenger, X_val, y_val) -> Decision:
-        """Check offline: the wrapped gate's verdict (without one every challenger goes live)."""
+    def accept(self, champion, challenger, X_val, y_val, **training_labels) -> Decision:
+        """Check offline: the wrapped gate's verdict (without one every challenger goes live).
+
+        ``training_labels`` (see :attr:`Gate.needs_training_labels`) go to the wrapped gate.
+        """
         if self.gate is None:
             return Decision(True, f"to the {self.mode} trial")
-        return self.gate.accept(champion, challenger, X_val, y_val)
+        return self.gate.accept(champion, challenger, X_val, y_val, **training_labels)
 
     def judge(self, trial: Trial) -> bool | None:
         """Decide on the evidence so far: True, False, or None to wait (never at the end)."""

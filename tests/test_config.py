@@ -178,3 +178,14 @@ def test_preset_composes(hydra_conf, name):
 def test_seed_is_top_level(hydra_conf):
     cfg = compose("config", ["seed=7"])
     assert cfg.seed == 7
+
+
+def test_the_label_check_nests_with_the_other_gates_from_the_command_line(hydra_conf):
+    """``gate=label_check`` wraps a holdout, and a live gate wraps a label check."""
+    gate = build(compose("config", ["gate=label_check",
+                                    "gate.gate={_target_: strategies.Holdout}"]))["gate"]
+    assert isinstance(gate.gate, strategies.Holdout) and gate.check().n_val == 500
+    assert gate.needs_training_labels
+    live = build(compose("config", ["gate=rollback",
+                                    "gate.gate={_target_: strategies.LabelCheck}"]))["gate"]
+    assert isinstance(live.gate, strategies.LabelCheck) and live.check().needs_training_labels

@@ -361,6 +361,17 @@ def test_protocol_object_and_overrides():
     assert protocol.label_delay == 1  # the caller's object is untouched
 
 
+def test_a_gate_checking_class_counts_refuses_a_regression_stream():
+    from sklearn.linear_model import LinearRegression
+
+    from strategies import LabelCheck
+
+    with pytest.raises(ValueError, match="checks the class counts of the training labels: "
+                                         "it needs a classification stream"):
+        replay(LinearDrift(n_samples=8_000, at=4_000), LinearRegression(), Periodic(every=2),
+               gate=LabelCheck())
+
+
 def test_regression_streams_are_scored_by_absolute_error():
     from sklearn.linear_model import LinearRegression
 

@@ -27,6 +27,7 @@ from strategies import (
     DataDrift,
     ErrorDetector,
     Holdout,
+    LabelCheck,
     Never,
     Performance,
     Periodic,
@@ -114,6 +115,8 @@ GATES = {
     "shadow": lambda: Shadow(steps=3),
     "canary": lambda: Canary(fraction=0.3, steps=3),
     "rollback": lambda: Rollback(steps=3, gate=Holdout(n_val=100)),
+    "label_check": lambda: LabelCheck(max_shift=0.05, gate=Holdout(n_val=100)),
+    "canary_label_check": lambda: Canary(fraction=0.3, steps=3, gate=LabelCheck()),
 }
 
 

@@ -24,10 +24,13 @@ from strategies import (
     Gate,
     Holdout,
     KOfN,
+    LabelCheck,
     LiveGate,
     Never,
     Performance,
     Periodic,
+    Rollback,
+    Shadow,
     Trigger,
     Warmup,
 )
@@ -116,7 +119,11 @@ def test_gate_contract(name):
     y = (X[:, 0] > 0).astype(int)
     good = LogisticRegression().fit(X, y)
     bad = LogisticRegression().fit(X, 1 - y)
-    verdict = gate.accept(bad, good, X, y)
+    # both models trained on the same labels
+    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
+    labels = ({"champion_labels": counts, "challenger_labels": counts}
+              if gate.needs_training_labels else {})
+    verdict = gate.accept(bad, good, X, y, **labels)
     assert verdict.retrain and verdict.reason
     assert pickle.loads(pickle.dumps(gate)).get_params() == gate.get_params()
     assert isinstance(gate.n_val, int) and gate.n_val >= 0
@@ -173,6 +180,69 @@ def test_holdout_rejects_a_worse_challenger():
     assert not verdict.retrain and "challenger accuracy" in verdict.reason
     with pytest.raises(ValueError, match="'n_val' parameter of Holdout"):
         Holdout(n_val=0).check()
+
+
+CLEAN = {0: 360, 1: 640}  # SEA's class mix (0.644 class 1)
+BUGGED = {0: 936, 1: 64}  # 90% of the labels written as class 0
+
+
+def test_label_check_rejects_shifted_training_labels_and_says_why():
+    gate = LabelCheck().check()
+    verdict = gate.accept(None, None, None, None, champion_labels=CLEAN,
+                          challenger_labels=BUGGED)
+    assert not verdict.retrain
+    assert verdict.reason.startswith("training labels shifted: challenger {0: 0.936, 1: 0.064} "
+                                     "against champion {0: 0.360, 1: 0.640}, total "
+                                     "variation 0.576 > max_shift 0.1, chi-square p ")
+    assert verdict.stats["label_shift"] == pytest.approx(0.576)
+    assert verdict.stats["label_p"] < 1e-100
+    same = gate.accept(None, None, None, None, champion_labels=CLEAN,
+                       challenger_labels={0: 352, 1: 648})
+    assert same.retrain and same.reason.startswith("training labels pass")
+    # a class the champion never saw counts as a shift of its share
+    new = gate.accept(None, None, None, None, champion_labels=CLEAN,
+                      challenger_labels={0: 300, 1: 500, 2: 200})
+    assert not new.retrain and "2: 0.200" in new.reason and "2: 0.000" in new.reason
+    with pytest.raises(ValueError, match="The 'max_shift' parameter of LabelCheck"):
+        LabelCheck(max_shift=1.0).check()
+
+
+def test_label_check_needs_a_material_shift_as_well_as_a_significant_one():
+    """A million labels make a 0.04 move highly significant; ``max_shift`` keeps it."""
+    big = {0: 360_000, 1: 640_000}
+    moved = {0: 400_000, 1: 600_000}
+    verdict = LabelCheck(max_shift=0.1).check().accept(
+        None, None, None, None, champion_labels=big, challenger_labels=moved)
+    assert verdict.retrain and verdict.stats["label_p"] < 1e-100
+    assert "total variation 0.040 <= max_shift 0.1" in verdict.reason
+    assert not LabelCheck(max_shift=0.03).check().accept(
+        None, None, None, None, champion_labels=big, challenger_labels=moved).retrain
+    # a large move on a few labels is not significant
+    few = LabelCheck().check().accept(None, None, None, None, champion_labels={0: 4, 1: 6},
+                                      challenger_labels={0: 7, 1: 3})
+    assert few.retrain and few.stats["label_shift"] == pytest.approx(0.3)
+
+
+def test_label_check_wraps_a_holdout_and_a_live_gate_wraps_it():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    good, bad = LogisticRegression().fit(X, y), LogisticRegression().fit(X, 1 - y)
+    gate = LabelCheck(gate=Holdout(margin=0.01, n_val=300)).check()
+    assert gate.n_val == 300
+    same = {"champion_labels": CLEAN, "challenger_labels": CLEAN}
+    verdict = gate.accept(good, bad, X, y, **same)  # labels agree: the holdout decides
+    assert not verdict.retrain and "training labels pass" in verdict.reason
+    assert "challenger accuracy" in verdict.reason and "challenger" in verdict.stats
+    assert gate.accept(bad, good, X, y, **same).retrain
+    shifted = gate.accept(bad, good, X, y, champion_labels=CLEAN, challenger_labels=BUGGED)
+    assert not shifted.retrain and "accuracy" not in shifted.reason  # the holdout not asked
+    live = Rollback(gate=LabelCheck()).check()
+    assert live.needs_training_labels and not Rollback().needs_training_labels
+    assert not live.accept(bad, good, X, y, champion_labels=CLEAN,
+                           challenger_labels=BUGGED).retrain
+    with pytest.raises(ValueError, match="The 'gate' parameter of LabelCheck must be"):
+        LabelCheck(gate=Shadow()).check()
 
 
 def test_periodic_golden_steps():
