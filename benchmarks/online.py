@@ -63,9 +63,9 @@ def main() -> None:
     for name in args.models.split(","):
         model = MODELS[name]()
         kwargs = dict(step_size=STEP, initial_train=INITIAL, train_window=INITIAL, seed=SEED)
-        t_batch, result = median_time(lambda m=model: replay(stream, m, Never(), **kwargs))
-        t_online, _ = median_time(lambda m=model: replay(stream, m, Never(),
-                                                         learning=Online(), **kwargs))
+        t_batch, result = median_time(lambda m=model, kw=kwargs: replay(stream, m, Never(), **kw))
+        t_online, _ = median_time(lambda m=model, kw=kwargs: replay(stream, m, Never(),
+                                                                learning=Online(), **kw))
         t_loop, n_steps = median_time(lambda m=model: loop(stream, m))
         assert n_steps == result.summary["n_steps"]
         per = 1000 / n_steps

@@ -377,7 +377,7 @@ class DataDrift(_Detecting):
         return self._fires(self._drifted(results)[0])
 
     def _deployed(self, obs: Observation) -> None:
-        """A new model serves: test against its reference, or a fresh one after an alarm."""
+        """Take a newly deployed model's reference, or a fresh one after an alarm."""
         before = self._before if self._before is not None else self._reference
         self._model_id = obs.model_id
         self._reference = obs.reference
