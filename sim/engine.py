@@ -175,7 +175,7 @@ class _Model:
     horizon: int = _FIRST_HORIZON  # rows it predicts ahead (see Replay._predict)
     ids: np.ndarray | None = None  # read-only, its id repeated (labels' model_id: a slice)
     holdout: Holdout | None = None  # labels held out of its fit (Trigger.n_holdout)
-    live: bool = False  # updated online (its own copy): predicts step by step, never cached
+    learning: bool = False  # updated online (its own copy): predicts step by step, never cached
     label_counts: dict | None = None  # its fit's {class: count} (Gate.needs_training_labels)
 
     def __post_init__(self):
@@ -830,7 +830,7 @@ class Replay:
         """
         entry = chunk.preds.get(model.id)
         if entry is None or entry[0] > lo or entry[0] + len(entry[1]) < hi:
-            if model.live:  # its predictions change with every update: the step only
+            if model.learning:  # its predictions change with every update: the step only
                 entry = chunk.preds[model.id] = (lo, _frozen(model.estimator.predict(
                     chunk.X[lo:hi])))
                 return entry[1]
@@ -894,8 +894,8 @@ class Replay:
             models.setdefault(track.old.id, track.old)
         n_updated = 0
         for model in models.values() if len(labels.y) else ():
-            if not model.live:
-                model.estimator, model.live = own(model.estimator), True
+            if not model.learning:
+                model.estimator, model.learning = own(model.estimator), True
             chunk.preds.pop(model.id, None)
             n = self._learning.update(model.estimator, labels.X, labels.y)
             if model is self._deployed:
