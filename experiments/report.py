@@ -817,9 +817,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                 lines += ([f"### Stream `{stream}`", ""] if stream is not None else []) + [
                     markdown_table(best), ""]
     lines += objective.search_section(agg.sweep_dir)
+    lost = "error gained" if agg.task == "regression" else "accuracy lost"
     drift_table = _drift_table(agg, records)
     if drift_table is not None:
-        lost = "error gained" if agg.task == "regression" else "accuracy lost"
         lines += ["## Drift by drift", "",
                   "Per true drift: in how many runs it was detected (a retrain that is not a "
                   "planned refit, from the stream's onset tolerance before its start to "
@@ -829,7 +829,6 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "", markdown_table(drift_table), ""]
     incident_table = _incident_table(agg, records)
     if incident_table is not None:
-        lost = "error gained" if agg.task == "regression" else "accuracy lost"
         lines += ["## Incident by incident", "",
                   "Per incident (broken data that is not a drift, see "
                   "`sim.streams.Incidents`), mean over the runs: the retrains decided "
