@@ -28,9 +28,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import stats as sps
-from sklearn.ensemble import HistGradientBoostingRegressor
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from sim.checks import Instance, Interval, Options, check, validate
 from sim.types import Decision, Observation
@@ -389,6 +386,11 @@ class EstimatedPerformance(_LabelFree):
 
     def _calibrate(self, holdout, task: str) -> None:
         """Fit the calibration (or the residual model) on the holdout; set the baseline."""
+        # imported here, not at the top: every run imports this module, few calibrate
+        from sklearn.ensemble import HistGradientBoostingRegressor
+        from sklearn.isotonic import IsotonicRegression
+        from sklearn.linear_model import LogisticRegression
+
         if task == "regression":
             residual = np.abs(np.asarray(holdout.y, dtype=float) - holdout.y_pred)
             self._loss_model = HistGradientBoostingRegressor(

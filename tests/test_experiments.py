@@ -1,6 +1,7 @@
 """The experiments layer: job records, sweep aggregation, reports, errors, the CLI end to end."""
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -272,6 +273,71 @@ def test_cli_errors_are_one_paragraph(tmp_path):
         for needle in needles:
             assert needle in done.stderr, (needle, done.stderr)
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+# ----------------------------------------------------------------------------------------
+# start-up: what a command does before its work (benchmarks/startup.py times it)
+
+HEAVY = ("sklearn", "scipy", "pandas", "hydra", "matplotlib")
+
+
+def _imported(code: str, names) -> list[str]:
+    """Run ``code`` in a fresh interpreter; return which of ``names`` it imported."""
+    probe = f"{code}\nimport sys\nprint([m for m in {tuple(names)!r} if m in sys.modules], " \
+            "file=sys.stderr)"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return eval(done.stderr.strip().splitlines()[-1])
+
+
+def test_help_imports_none_of_the_heavy_libraries():
+    assert _imported("from experiments.cli import main\nmain(['--help'])", HEAVY) == []
+
+
+def test_strategies_leave_what_few_runs_need_unimported():
+    # scipy.signal (CUSUM) and the label-free calibrators cost 0.2 s of every start-up
+    assert _imported("import strategies", ("scipy.signal", "sklearn.ensemble",
+                                           "sklearn.isotonic")) == []
+
+
+@pytest.mark.parametrize("argv, mode", [
+    (["hydra.mode=RUN", "trigger=never"], "RUN"), (["-m", "seed=0,1"], "MULTIRUN"),
+    (["--multirun"], "MULTIRUN"), (["hydra.mode=MULTIRUN"], "MULTIRUN"), ([], None),
+    (["trigger=never"], None), (["hydra.mode=BOTH"], None)])
+def test_the_run_mode_is_read_from_the_command_line(argv, mode):
+    from experiments import run
+
+    assert (None if run._mode(argv) is None else run._mode(argv).name) == mode
+
+
+def test_a_single_run_composes_its_config_once(tmp_path, monkeypatch):
+    from hydra._internal.hydra import Hydra
+
+    from experiments import run
+
+    calls = []
+    compose_config = Hydra.compose_config
+
+    def counted(self, *args, **kwargs):
+        calls.append(kwargs.get("run_mode"))
+        return compose_config(self, *args, **kwargs)
+
+    monkeypatch.setattr(Hydra, "compose_config", counted)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["retrain-sim"])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")  # main() sets it; restored afterwards
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        # the default stream: a stream.* override has the data check compose it too
+        run.main(["hydra.mode=RUN", f"hydra.run.dir={tmp_path / 'run'}", "trigger=never",
+                  "oracle.enabled=false", "progress=false"])
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["status"] == "ok"
+    assert len(calls) == 1, calls
 
 
 # ----------------------------------------------------------------------------------------
