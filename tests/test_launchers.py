@@ -81,6 +81,54 @@ def test_launcher_configs_compose(name):
         assert launcher.ray.init.address == "auto"
 
 
+@pytest.mark.parametrize("jobs", [
+    [["trigger=performance", f"seed={s}", "trigger.drop=0.05", "experiment=threshold_sweep"]
+     for s in (0, 1, 13)],
+    [[f"seed={s}", "trigger=ddm", "stream.n_samples=6000", "hydra.launcher.n_jobs=2"]
+     for s in (2, 0)],
+])
+def test_a_batch_gives_each_job_the_config_hydra_composes_for_it(jobs, tmp_path):
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+    from omegaconf import OmegaConf, open_dict
+
+    from hydra_plugins.retrain_sim.launcher import batches, job_config
+
+    assert len(batches(jobs, n_workers=1)) == 1  # one configuration: one batch
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration("config", [f"hydra.sweep.dir={tmp_path}"],
+                                           run_mode=RunMode.MULTIRUN)
+        base = loader.load_sweep_config(master, jobs[0])
+        before = OmegaConf.to_container(base, resolve=False)
+        for job in jobs:
+            want, got = loader.load_sweep_config(master, job), job_config(base, job)
+            assert OmegaConf.to_container(got, resolve=False) == \
+                OmegaConf.to_container(want, resolve=False)
+            for cfg in (want, got):  # as the launcher sets it, so that it resolves
+                with open_dict(cfg):
+                    cfg.hydra.job.num = 7
+
+            def resolved(cfg):  # what the job reads, its directory and its job node
+                job = OmegaConf.masked_copy(cfg, [k for k in cfg if k != "hydra"])
+                return (OmegaConf.to_container(job, resolve=True),
+                        OmegaConf.to_container(cfg.hydra.sweep, resolve=True),
+                        OmegaConf.to_container(cfg.hydra.job, resolve=True))
+
+            assert resolved(got) == resolved(want)
+            assert OmegaConf.is_struct(got) and not OmegaConf.is_readonly(got.hydra)
+            assert type(got.seed) is type(want.seed)
+        assert OmegaConf.to_container(base, resolve=False) == before
+
+
+def test_jobs_without_a_plain_seed_run_alone():
+    from hydra_plugins.retrain_sim.launcher import batches
+
+    jobs = [["trigger=ddm", "seed=0"], ["trigger=ddm", "+seed=1"], ["trigger=ddm"],
+            ["trigger=ddm", "seed=2"], ["trigger=never", "seed=0"]]
+    assert sorted(batches(jobs, n_workers=1)) == [[0, 3], [1], [2], [4]]
+
+
 @pytest.mark.slow
 def test_joblib_gives_the_serial_result(serial, tmp_path):
     done = run_sweep(tmp_path / "sweep", ["hydra.launcher.n_jobs=2"], tmp_path)
