@@ -8,7 +8,10 @@ Measures, as separate processes, interleaved, ``--repeats`` times each (median):
 - ``retrain-sim hydra.mode=RUN`` (one run of the default configuration: 60,000 samples,
   55,000 of them scored after the initial segment; trigger ``performance``, the
   hindsight oracle on, as a user runs it) into a temporary directory; goal: its wall
-  time minus the floor < 1 s.
+  time minus the floor < 1 s;
+- the same run in one process after the floor's imports (``in one process``): the time
+  from the end of those imports to the end of the run, which leaves out the two
+  processes' different start-up and exit noise (the floor alone varies by 0.5 s here).
 
     python benchmarks/startup.py [--repeats 3]
 """
@@ -25,6 +28,13 @@ import tempfile
 import time
 
 FLOOR = "import sklearn.linear_model, scipy.stats, pandas, hydra"
+IN_ONE = f"""import sys, time
+{FLOOR}
+start = time.perf_counter()
+from experiments.run import main
+main(sys.argv[1:])
+print(time.perf_counter() - start, file=sys.stderr)
+"""
 
 
 def load() -> str:
@@ -58,7 +68,7 @@ def main() -> None:
     heavy = sorted(imported & {"sklearn", "scipy", "pandas", "hydra", "matplotlib"})
     print(f"retrain-sim --help imports {len(imported)} top-level packages; of sklearn, "
           f"scipy, pandas, hydra, matplotlib: {heavy or 'none'}")
-    times: dict[str, list[float]] = {"help": [], "floor": [], "run": []}
+    times: dict[str, list[float]] = {"help": [], "floor": [], "run": [], "in_one": []}
     for _ in range(args.repeats):
         times["help"].append(wall(["retrain-sim", "--help"]))
         times["floor"].append(wall([sys.executable, "-c", FLOOR]))
@@ -68,12 +78,22 @@ def main() -> None:
                                       f"hydra.run.dir={path}"], cwd=path))
         finally:
             shutil.rmtree(path, ignore_errors=True)
+        path = tempfile.mkdtemp(prefix="retrain-sim-startup-")
+        try:
+            done = subprocess.run([sys.executable, "-c", IN_ONE, "hydra.mode=RUN",
+                                   "progress=false", f"hydra.run.dir={path}"], cwd=path,
+                                  capture_output=True, text=True, check=True)
+            times["in_one"].append(float(done.stderr.strip().splitlines()[-1]))
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
         print(f"  help {times['help'][-1]:.2f} s, floor {times['floor'][-1]:.2f} s, "
-              f"run {times['run'][-1]:.2f} s (load {load()})", flush=True)
+              f"run {times['run'][-1]:.2f} s, in one process {times['in_one'][-1]:.2f} s "
+              f"beyond the imports (load {load()})", flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     print(f"median: --help {med['help']:.2f} s (goal < 1 s); imports alone "
           f"{med['floor']:.2f} s; single run {med['run']:.2f} s, i.e. "
-          f"{med['run'] - med['floor']:.2f} s beyond the imports (goal < 1 s)")
+          f"{med['run'] - med['floor']:.2f} s beyond the imports, "
+          f"{med['in_one']:.2f} s in one process (goal < 1 s)")
 
 
 if __name__ == "__main__":

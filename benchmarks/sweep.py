@@ -19,7 +19,10 @@ their decisions diverge, and a test's result does not depend on alpha (see
 ``sim.cache.ReferenceMemo``). What no cache can share is the *distinct* work of the
 grid: every distinct model must be fitted once and every test against a distinct
 reference made once. The script prints those counts next to one run's, which bound what
-sharing can reach.
+sharing can reach, and times that work: the seconds inside the model's ``fit`` and the
+KS test's ``fit``/``test`` in one run and in the cold cached sweep (each distinct fit and
+test made once), so that the sweep's floor (its distinct work plus one run's other
+work) stands next to the goal.
 
     python benchmarks/sweep.py [--n-samples 200000]
 """
@@ -29,6 +32,8 @@ from __future__ import annotations
 import argparse
 import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 
 import numpy as np
 from common import median_time, sea, versions  # first: limits BLAS threads
@@ -37,8 +42,55 @@ from sklearn.linear_model import LogisticRegression
 from sim import compare, replay
 from sim.cache import DiskCache, MemoryCache
 from strategies import DataDrift
+from strategies.detectors import KS
 
 ALPHAS = [float(a) for a in np.geomspace(1e-4, 0.2, 20)]
+
+
+@contextmanager
+def timed_work():
+    """Count the seconds spent in the model's fit and in the KS test: ``{"fit": s, "test": s}``."""
+    spent = {"fit": 0.0, "test": 0.0}
+    originals = [(LogisticRegression, "fit", "fit"), (KS, "fit", "test"), (KS, "test", "test")]
+
+    def wrap(method, kind):
+        def timed(self, *args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(self, *args, **kwargs)
+            finally:
+                spent[kind] += time.perf_counter() - start
+        return timed
+
+    saved = [(cls, name, getattr(cls, name)) for cls, name, _ in originals]
+    for (cls, name, kind), (_, _, method) in zip(originals, saved, strict=True):
+        setattr(cls, name, wrap(method, kind))
+    try:
+        yield spent
+    finally:
+        for cls, name, method in saved:
+            setattr(cls, name, method)
+
+
+def floor(stream, model, triggers) -> None:
+    """Print the sweep's distinct work in seconds against one run's, and the floor."""
+    with timed_work() as single:
+        start = time.perf_counter()
+        replay(stream, model, DataDrift(alpha=0.05), seed=0)
+        one_wall = time.perf_counter() - start
+    with timed_work() as grid:
+        start = time.perf_counter()
+        compare(stream, model, triggers, seed=0, cache=MemoryCache(), oracle=False)
+        grid_wall = time.perf_counter() - start
+    rest = one_wall - single["fit"] - single["test"]
+    bound = grid["fit"] + grid["test"] + rest
+    print(f"\nseconds of work (one timed pass each): one run {one_wall:.2f} = fits "
+          f"{single['fit']:.2f} + KS tests {single['test']:.2f} + the rest {rest:.2f}; the "
+          f"cold cached sweep {grid_wall:.2f} = fits {grid['fit']:.2f} + KS tests "
+          f"{grid['test']:.2f} + the rest {grid_wall - grid['fit'] - grid['test']:.2f}")
+    print(f"floor of the cold sweep (its distinct fits and tests, plus one run's rest): "
+          f"{bound:.2f} s = {bound / one_wall:.1f}x one run; the sweep takes "
+          f"{grid_wall / bound:.2f}x its floor")
 
 
 def main() -> None:
@@ -103,6 +155,7 @@ def main() -> None:
           f"{stats['result_misses']} KS tests, against {fits_one} and {steps} in one run "
           f"({stats['fit_misses'] / fits_one:.1f}x and {stats['result_misses'] / steps:.1f}x)")
     print(f"results identical with and without the cache: {same}")
+    floor(stream, model, triggers)
 
 
 if __name__ == "__main__":

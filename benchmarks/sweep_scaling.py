@@ -11,7 +11,9 @@ afterwards; ``hydra.sweep.dir=...``, ``resume=false``, ``progress=false``), with
   ``=2``. Goal: 2 workers >= 1.7x faster than 1.
 
 Each is timed ``--repeats`` times (median; the 1- and 2-worker runs interleaved); the
-load average is printed with every run.
+load average is printed with every run, and so are the sweep's three phases, from the
+job files' times: start-up (imports, composing and checking every configuration) until
+the first job's directory, the jobs until the last ``summary.json``, and the report.
 
     python benchmarks/sweep_scaling.py [--seeds 14] [--repeats 1] [--skip-default]
 """
@@ -32,6 +34,14 @@ def load() -> str:
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
+def phases(path: str, start: float, end: float) -> tuple[float, float, float]:
+    """Seconds of start-up, jobs and report of the sweep in ``path`` (see the docstring)."""
+    jobs = [e.path for e in os.scandir(path) if e.is_dir() and e.name.isdigit()]
+    first = min(os.stat(os.path.join(j, ".hydra")).st_mtime for j in jobs)
+    last = max(os.stat(os.path.join(j, "summary.json")).st_mtime for j in jobs)
+    return first - start, last - first, end - last
+
+
 def timed(args: list[str]) -> float:
     """Wall seconds of ``retrain-sim *args`` into a fresh temporary sweep directory."""
     path = tempfile.mkdtemp(prefix="retrain-sim-scaling-")
@@ -40,16 +50,17 @@ def timed(args: list[str]) -> float:
     command = ["retrain-sim", *args, f"hydra.sweep.dir={path}", "resume=false",
                "progress=false"]
     try:
-        start = time.perf_counter()
+        start, wall = time.perf_counter(), time.time()  # the files' times are wall clock
         done = subprocess.run(command, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
         if done.returncode != 0:
             sys.exit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
         n_jobs = sum(1 for e in os.scandir(path) if e.is_dir() and e.name.isdigit())
+        up, jobs, report = phases(path, wall, wall + seconds)
     finally:
         shutil.rmtree(path, ignore_errors=True)
-    print(f"  {' '.join(args) or '(no arguments)'}: {seconds:.1f} s, {n_jobs} jobs "
-          f"(load {load()})", flush=True)
+    print(f"  {' '.join(args) or '(no arguments)'}: {seconds:.1f} s, {n_jobs} jobs; start-up "
+          f"{up:.1f} s, jobs {jobs:.1f} s, report {report:.1f} s (load {load()})", flush=True)
     return seconds
 
 
