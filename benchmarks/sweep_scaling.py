@@ -47,6 +47,7 @@ def timed(args: list[str]) -> float:
     path = tempfile.mkdtemp(prefix="retrain-sim-scaling-")
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1",
                MKL_NUM_THREADS="1")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached, as on a user's machine
     command = ["retrain-sim", *args, f"hydra.sweep.dir={path}", "resume=false",
                "progress=false"]
     try:
