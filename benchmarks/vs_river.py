@@ -78,6 +78,10 @@ def river_loop(X, y, make_model) -> tuple[float, int]:
 def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05):
     """A per-step loop: predict, ks_2samp per feature, retrain on the last ``window``.
 
+    After a retrain the reference is DataDrift's: the new training window without the
+    step that fired, completed by the next step once that step has been tested (so the
+    inputs that fired are never tested against themselves).
+
     Returns its seconds, the retrain steps and the seconds spent in ``ks_2samp``.
     """
     seed = child_seeds(SEED)["model"]
@@ -87,19 +91,24 @@ def naive_ks_loop(X, y, initial=5000, window=5000, alpha=0.05):
     first = -(-initial // STEP)
     model = seeded_clone(LogisticRegression(), seed).fit(X[: first * STEP], y[: first * STEP])
     reference = X[: first * STEP][-window:]
-    retrains, accuracy = [], []
+    retrains, accuracy, previous = [], [], None
     for t in range(first, -(-len(y) // STEP)):
         Xt, yt = X[t * STEP:(t + 1) * STEP], y[t * STEP:(t + 1) * STEP]
         accuracy.append(np.mean(model.predict(Xt) == yt))
+        if previous is not None:  # the step after a retrain completes the reference
+            reference, previous = np.concatenate([reference, previous]), None
         t0 = clock()
         p = np.array([stats.ks_2samp(reference[:, f], Xt[:, f], method="asymp").pvalue
                       for f in range(X.shape[1])])
         in_ks += clock() - t0
         if np.any(np.minimum(p * X.shape[1], 1.0) < alpha):
             end = (t + 1) * STEP
-            reference = X[end - window:end]
-            model = seeded_clone(LogisticRegression(), seed).fit(reference, y[end - window:end])
+            model = seeded_clone(LogisticRegression(), seed).fit(X[end - window:end],
+                                                                 y[end - window:end])
+            reference = X[end - window:end - STEP]  # without the step that fired
             retrains.append(t)
+        elif t - 1 in retrains[-1:]:
+            previous = Xt
     return time.perf_counter() - start, retrains, in_ks
 
 
