@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from sim.checks import param_error
+from sim.checks import is_int, is_sequence, param_error
 from sim.metrics import EARLY_STEPS
 from sim.types import Batch, Drift
 
@@ -154,6 +154,21 @@ class Wrapper(Stream):
     def rows_(self) -> dict:
         """The wrapped stream's count of rows read, replayed and skipped (if it keeps one)."""
         return self._inner().rows_
+
+    def _parsed(self, name: str, what: str, parse) -> tuple:
+        """Parse the list parameter ``name`` entry by entry, ``parse(i, raw, inner, n_samples)``.
+
+        ``what`` says what the list must hold, for the error raised when it is no list;
+        ``n_samples`` is the wrapped stream's, or None when it has no int one.
+        """
+        inner = self._inner()
+        value = getattr(self, name)
+        entries = value if value is not None else ()
+        if not is_sequence(entries):
+            raise param_error(type(self).__name__, name, what, value)
+        n_samples = getattr(inner, "n_samples", None)
+        n_samples = int(n_samples) if is_int(n_samples) else None
+        return tuple(parse(i, raw, inner, n_samples) for i, raw in enumerate(entries))
 
     def _inner(self) -> Stream:
         if not isinstance(self.stream, Stream):

@@ -64,10 +64,10 @@ import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-from sim.checks import is_int, is_real, param_error
+from sim.checks import is_int, is_real
 from sim.streams.base import Stream, Wrapper
 from sim.streams.inject import _features, _per_feature, _region, _root
-from sim.streams.schedule import BLOCK_SIZE, is_sequence
+from sim.streams.schedule import BLOCK_SIZE
 from sim.types import INCIDENT_CAUSES, Batch, Drift, Incident
 
 __all__ = ["Incidents"]
@@ -179,14 +179,8 @@ class Incidents(Wrapper):
 
     # ----- validation -----------------------------------------------------------------
     def _events(self) -> tuple[SimpleNamespace, ...]:
-        inner = self._inner()
-        events = self.events if self.events is not None else ()
-        if not is_sequence(events):
-            raise param_error("Incidents", "events", "a list of incidents (mappings with "
-                              "keys 'cause', 'start', 'end', ...)", self.events)
-        n_samples = getattr(inner, "n_samples", None)
-        n_samples = int(n_samples) if is_int(n_samples) else None
-        return tuple(_parse(i, raw, inner, n_samples) for i, raw in enumerate(events))
+        return self._parsed("events", "a list of incidents (mappings with keys 'cause', "
+                            "'start', 'end', ...)", _parse)
 
     # ----- generation -----------------------------------------------------------------
     def _generate(self, inner, events, classes, root):

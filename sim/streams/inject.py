@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.checks import is_int, is_real, param_error
+from sim.checks import is_int, is_real
 from sim.streams.base import Stream, Wrapper
 from sim.streams.schedule import BLOCK_SIZE, gradual_probability, is_sequence
 from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
@@ -168,17 +168,8 @@ class Injection(Wrapper):
 
     # ----- validation -----------------------------------------------------------------
     def _events(self) -> tuple[SimpleNamespace, ...]:
-        inner = self._inner()
-        schedule = self.schedule if self.schedule is not None else ()
-        if not is_sequence(schedule):
-            raise param_error("Injection", "schedule", "a list of drift events (mappings "
-                              "with keys 'kind', 'at', ...)", self.schedule)
-        n_samples = getattr(inner, "n_samples", None)
-        n_samples = int(n_samples) if is_int(n_samples) else None
-        events = []
-        for i, raw in enumerate(schedule):
-            events.append(_parse_event(i, raw, inner, n_samples))
-        return tuple(events)
+        return self._parsed("schedule", "a list of drift events (mappings with keys 'kind', "
+                            "'at', ...)", _parse_event)
 
     # ----- generation -----------------------------------------------------------------
     def _generate(self, inner, events, plans, entropy, key):
