@@ -299,18 +299,28 @@ class LocalLauncher(JoblibLauncher):
     :func:`run_batch`), each composed once in its worker.
     """
 
+    def _joblib_cfg(self) -> dict[str, Any]:
+        """Return the arguments of ``joblib.Parallel``, one set for the checks and the jobs.
+
+        The same arguments let both run on one reusable pool of worker processes (loky:
+        Hydra needs processes).
+        """
+        from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
+
+        joblib_cfg = dict(self.joblib, backend="loky")
+        process_joblib_cfg(joblib_cfg)
+        return joblib_cfg
+
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
         """Run the jobs in batches on the joblib workers; one JobReturn per job, in order."""
-        from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
         from joblib import Parallel, delayed, effective_n_jobs
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
         sweep_dir = Path(str(self.config.hydra.sweep.dir))
         sweep_dir.mkdir(parents=True, exist_ok=True)
-        joblib_cfg = dict(self.joblib, backend="loky")  # Hydra needs processes
-        process_joblib_cfg(joblib_cfg)
+        joblib_cfg = self._joblib_cfg()
         jobs = [list(o) for o in job_overrides]
         groups = batches(jobs, effective_n_jobs(joblib_cfg.get("n_jobs")))
         log.info("Joblib.Parallel(%s) is launching %d jobs in %d batches",
@@ -331,13 +341,10 @@ class LocalLauncher(JoblibLauncher):
 
     def check_in_workers(self, tasks: list[tuple]) -> list[list[str | None]]:
         """Run :func:`check_configuration` on each ``(overrides, seeds)`` in the workers."""
-        from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
         from joblib import Parallel, delayed
 
-        joblib_cfg = dict(self.joblib, backend="loky")
-        process_joblib_cfg(joblib_cfg)
         state = Singleton.get_state()
-        return Parallel(**joblib_cfg)(
+        return Parallel(**self._joblib_cfg())(
             delayed(check_configuration)(overrides, seeds, self.hydra_context, self.config,
                                          state)
             for overrides, seeds in tasks)
