@@ -538,13 +538,9 @@ def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
     train_start, train_end = _column(trained, "train_start", int), _column(trained,
                                                                          "train_end", int)
     w, sign = evaluation.benefit_window, (-1.0 if metric == "mae" else 1.0)
-
-    def step_of(sample: int) -> int:
-        return int(steps[max(np.searchsorted(starts, sample, side="right") - 1, 0)])
-
     rows = []
     for inc in incidents:
-        first, last = step_of(inc.start), step_of(inc.end - 1)
+        first, last = _step_of(steps, starts, inc.start), _step_of(steps, starts, inc.end - 1)
         close = last + label_delay
         during = (retrain_steps >= first) & (retrain_steps <= close)
         broken = (train_start < inc.end) & (train_end > inc.start)
@@ -617,13 +613,9 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
     retrain_steps = np.asarray(retrain_steps)
     alarms = retrain_steps if follow_up is None else retrain_steps[~np.asarray(follow_up, bool)]
     sample_index = steps if sample_index is None else sample_index
-
-    def step_of(sample: int) -> int:
-        return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
-
-    starts = [step_of(d.start) for d in drifts]
+    starts = [_step_of(steps, sample_index, d.start) for d in drifts]
     stops = starts[1:] + [int(steps[-1]) + 1]
-    ends = [step_of(d.end) for d in drifts]
+    ends = [_step_of(steps, sample_index, d.end) for d in drifts]
     opens = [s - tolerance for s in starts]
     closes = [min(e + label_delay + horizon + 1, nxt)
               for e, nxt in zip(ends, opens[1:] + [int(steps[-1]) + 1], strict=True)]
@@ -650,6 +642,11 @@ def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluatio
             else None,
         })
     return rows
+
+
+def _step_of(steps: np.ndarray, sample_index, sample: int) -> int:
+    """Return the step whose samples hold ``sample`` (``sample_index``: each step's first)."""
+    return int(steps[max(np.searchsorted(sample_index, sample, side="right") - 1, 0)])
 
 
 def _recovery(seg_acc: np.ndarray, pre: float | None, evaluation: Evaluation) -> int | None:
