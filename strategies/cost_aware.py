@@ -362,7 +362,7 @@ class Forecast(_Priced):
 
     **Rule.** The loss of waiting is the accuracy lost, against the model's accuracy on
     its first ``min_labels`` labels (what a retrain restores), over the next ``horizon``
-    steps' queries (the mean queries per step so far): ``L = n * sum_h (a0 - f_h)``, a
+    steps' queries (the mean per step over the last 100 steps): ``L = n * sum_h (a0 - f_h)``, a
     Gaussian (the line's uncertainty and ``a0``'s). With ``alpha`` the cost-to-performance
     ratio (a retrain's cost in misclassifications, its *price*; module doc), it retrains
     when the ``quantile`` of ``L`` exceeds ``alpha``. Above 0.5 the rule retrains on a
