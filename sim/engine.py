@@ -752,6 +752,7 @@ class Replay:
         X0, y0 = self._X0[fit], self._y0[fit]
         estimator, self._initial_fit_seconds, key = self._cache.fit(
             self._seeded, X0, y0, idx0[fit][0], idx0[fit][-1] + 1)
+        self._trigger.set_cost(self._cost, len(y0))
         initial = _Model(0, estimator, X0[-self._protocol.train_window:], key,
                          label_counts=self._label_counts(y0))
         if windows.n_holdout:

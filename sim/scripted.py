@@ -58,6 +58,9 @@ class AtSteps(BaseEstimator):
     def reveal(self, drifts, step_size: int) -> None:
         """Not used: the steps are given."""
 
+    def set_cost(self, cost, n_train: int) -> None:
+        """Not used: the steps do not depend on what a retrain costs."""
+
     def update(self, obs: Observation) -> Decision:
         """Retrain when ``obs.t`` is one of the steps."""
         if obs.t in self._steps:

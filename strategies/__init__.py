@@ -6,6 +6,7 @@
 from strategies.approval import Approval
 from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
+from strategies.cost_aware import CARA, CostAware, DataAmount, Forecast
 from strategies.gates import AlwaysAccept, Canary, Holdout, LabelCheck, Rollback, Shadow
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
@@ -22,13 +23,17 @@ __all__ = [
     "AlwaysAccept",
     "AnyOf",
     "Approval",
+    "CARA",
     "Canary",
     "DriftAware",
     "Budget",
     "Cooldown",
+    "CostAware",
+    "DataAmount",
     "DataDrift",
     "ErrorDetector",
     "EstimatedPerformance",
+    "Forecast",
     "Gate",
     "Holdout",
     "LabelCheck",

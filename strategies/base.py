@@ -91,6 +91,15 @@ class Trigger(BaseEstimator):
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Receive the ground truth (only when :attr:`requires_ground_truth` is True)."""
 
+    def set_cost(self, cost, n_train: int) -> None:
+        """Hear the run's cost model (a :class:`~sim.cost.Cost`) and the initial fit's size.
+
+        The engine calls it once, after the initial model is trained, for every trigger;
+        a cost-aware trigger (:mod:`strategies.cost_aware`) prices a retrain at
+        ``cost.retrain(n_train)``. Costs are not information about the stream: no rule of
+        time is involved.
+        """
+
 
 class Gate(BaseEstimator):
     """Base class of validation gates.

@@ -93,6 +93,11 @@ class _Vote(Trigger):
             if child.requires_ground_truth:
                 child.reveal(drifts, step_size)
 
+    def set_cost(self, cost, n_train: int) -> None:
+        """Pass the run's cost model on to every child."""
+        for child in self._children:
+            child.set_cost(cost, n_train)
+
     @property
     def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
         return any(t.requires_ground_truth for t in self.triggers)
@@ -238,6 +243,10 @@ class _Wrapper(Trigger):
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth on to the child."""
         self._child.reveal(drifts, step_size)
+
+    def set_cost(self, cost, n_train: int) -> None:
+        """Pass the run's cost model on to the child."""
+        self._child.set_cost(cost, n_train)
 
     @property
     def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger

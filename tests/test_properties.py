@@ -20,12 +20,16 @@ from sim.learning import Online
 from sim.streams import SEA, Gaussian, PriorShift, Stagger
 from sim.types import Decision
 from strategies import (
+    CARA,
     AnyOf,
     Approval,
     Canary,
     Cooldown,
+    CostAware,
+    DataAmount,
     DataDrift,
     ErrorDetector,
+    Forecast,
     Holdout,
     LabelCheck,
     Never,
@@ -105,6 +109,13 @@ TRIGGERS = {
     # a person in the loop: retrains start 3 steps after their alert
     "approval": lambda: Approval(Performance(drop=0.05, window=200, min_labels=100),
                                  latency=3, budget=2, period=6),
+    # the cost-aware triggers of strategies/cost_aware.py (small starts: short streams)
+    "cara_threshold": lambda: CARA(variant="threshold", window=100, min_labels=100),
+    "cara_cumulative": lambda: CARA(variant="cumulative", window=100, min_labels=100),
+    "cara_periodic": lambda: CARA(variant="periodic", window=100, min_labels=100),
+    "forecast": lambda: Forecast(min_labels=100, horizon=5),
+    "cost_aware": lambda: CostAware(min_labels=100, cost_weight=0.01),
+    "data_amount": lambda: DataAmount(n_labels=300),
 }
 
 # the live gates too: their trials read labels only as they arrive (a look's exact
