@@ -655,6 +655,11 @@ def test_text_labels_keep_their_spelling_in_every_chunk(tmp_path):
     numeric = Tabular(path, target="y", chunksize=7)
     _, y, _ = collect(numeric)
     assert y.dtype == np.float64 and numeric.classes.tolist() == [1.0, 1.5, 2.0]
+    # two spellings of one number are two labels, not one class
+    path.write_text("x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(["01", "1"] * 10)))
+    spelled = Tabular(path, target="y", chunksize=3)
+    assert collect(spelled)[1].tolist() == ["01", "1"] * 10
+    assert spelled.classes.tolist() == ["01", "1"]
 
 
 def test_na_like_labels_are_classes_unless_declared_missing(tmp_path):

@@ -98,8 +98,9 @@ class Tabular(Stream):
 
     Labels: a DataFrame's or parquet file's target keeps its type. A CSV's target is
     read as text and decided over the whole column: numbers (int, or float if any
-    label has a fraction) when every label reads as a finite number, else the text as
-    written (``01`` and ``1`` are then two classes; ``True`` stays the text ``"True"``).
+    label has a fraction) when every label reads as a finite number and no number is
+    written two ways, else the text as written (``01`` and ``1`` are two classes;
+    ``True`` stays the text ``"True"``).
 
     Parameters
     ----------
@@ -362,7 +363,9 @@ class Tabular(Stream):
         labels = self.missing_labels
         if not is_sequence(labels) or not all(isinstance(v, str) for v in labels):
             raise param_error(owner, "missing_labels", "a list of strings (the target values "
-                              "that mean no label; [] for none)", labels)
+                              "that mean no label; [] for none; on a command line quote "
+                              "what Hydra reads as a number or null: '[\"nan\", \"null\"]')",
+                              labels)
         events = self.events if self.events is not None else ()
         if not is_sequence(events) or not all(isinstance(e, Mapping) for e in events):
             raise param_error(owner, "events", "a list of mappings {at, kind, shape, width}",
@@ -676,8 +679,8 @@ def _as_time(values: pd.Series, name, where: str) -> pd.Series:
 
 def _missing_error(column, row: int, where: str, labels: tuple | None = None) -> ValueError:
     """Return the error for a missing value (``labels``: the target's ``missing_labels``)."""
-    hint = ("" if labels is None else f" A missing label is a null or one of "
-            f"missing_labels={list(labels)}; other values (NA, null, ...) are labels.")
+    hint = ("" if labels is None else " A missing label is a null or a value listed in "
+            f"missing_labels (now {list(labels)}).")
     return ValueError(
         f"Column {column!r} of {where} has a missing value at row {row} (counted from 0, "
         "header excluded). Tabular does not impute: pass missing='skip' to skip such rows "
@@ -917,8 +920,9 @@ def _label_type(layout, labels: set) -> tuple[np.ndarray | None, np.dtype | None
     """Return the sorted classes and the dtype a CSV's text labels become (None: they stay).
 
     Decided over the whole column: a CSV's labels are numbers when every one reads as a
-    finite number (int64 unless one has a fraction), else text as written. The labels
-    of a DataFrame or parquet file keep their type.
+    finite number and no number is spelled two ways (``1`` and ``01`` are two classes,
+    kept as text), int64 unless one has a fraction; else text as written. The labels of
+    a DataFrame or parquet file keep their type.
     """
     if layout.spec.task != "classification":
         return None, None
@@ -926,7 +930,8 @@ def _label_type(layout, labels: set) -> tuple[np.ndarray | None, np.dtype | None
     if layout.numeric_target is not None:
         return classes, None
     parsed = pd.to_numeric(pd.Series(classes, dtype=object), errors="coerce")
-    if not np.isfinite(parsed.to_numpy(dtype=np.float64)).all():
+    if not np.isfinite(parsed.to_numpy(dtype=np.float64)).all() \
+            or parsed.nunique() < len(classes):
         return classes, None
     return np.unique(parsed.to_numpy()), parsed.dtype
 
