@@ -171,7 +171,9 @@ class Tabular(Stream):
     ----------
     rows_
         Set by :meth:`batches`: ``{"rows_read": ..., "rows_replayed": ...,
-        "rows_skipped": ..., "skipped_because": {reason: count}}``.
+        "rows_skipped": ..., "skipped_because": {reason: count}}`` (reasons such as
+        ``"missing value in 'x'"``, ``"infinite value in 'x'"``); a replay's
+        ``RunResult.summary`` carries them (:func:`sim.metrics.rows_summary`).
 
     Examples
     --------
@@ -202,9 +204,18 @@ class Tabular(Stream):
     ...                 events=[{"at": "2024-01-02", "kind": "concept"}])
     >>> [(d.start, d.kind) for d in known.drifts], known.ground_truth_complete
     ([(2, 'concept')], False)
+
+    A label ``NA`` is a class; only the labels in ``missing_labels`` are missing:
+
+    >>> labelled = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["NA", "?", "b"]})
+    >>> stream = Tabular(labelled, target="y", missing="skip", missing_labels=["?"])
+    >>> [b.y.tolist() for b in stream.batches(seed=0, step_size=10)]
+    [['NA', 'b']]
+    >>> stream.rows_["skipped_because"]
+    {"missing value in 'y'": 1}
     """
 
-    version = "2"
+    version = "3"  # 3: whole-column types, NA-like labels kept (issue 22)
 
     _constraints = {
         "n_samples": Interval("int", 1, allow_none=True),
