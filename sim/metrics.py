@@ -211,7 +211,8 @@ METRICS: tuple[Metric, ...] = (
     # what a table stream read (rows_summary)
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
-    Metric("rows_skipped", "rows skipped, with a missing value (count)", integer=True),
+    Metric("rows_skipped", "rows skipped, with a missing or infinite value (count)",
+           integer=True),
     # a label-free estimate of the metric against the realised one (estimate_error)
     Metric("estimate_error_mean", "estimate error, estimated - realised (metric, mean; "
            "> 0: optimistic)", None, fmt="{:+.3f}", table=True),

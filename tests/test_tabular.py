@@ -722,6 +722,14 @@ def test_duplicate_column_names_are_refused(tmp_path):
     frame = pd.DataFrame([[1.0, 2.0, "a"]], columns=["x", "x", "y"])
     with pytest.raises(ValueError, match=r"the DataFrame has duplicate column names: 'x'"):
         Tabular(frame, target="y").batches(0, 10)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([pa.array([1.0]), pa.array([2.0]), pa.array(["a"])],
+                            names=["x", "x", "y"]), tmp_path / "dup.parquet")
+    with pytest.raises(ValueError, match=r"dup.parquet' has duplicate column names: 'x' "
+                                         r"\(columns 0 and 1\)"):
+        Tabular(tmp_path / "dup.parquet", target="y").batches(0, 10)
     renamed = Tabular(path, target="y", names=["x1", "z", "x2", "y"], header=0)
     assert collect(renamed)[0].tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
 
