@@ -3,13 +3,11 @@
 :func:`check_before_launch` composes the configs a command line would run (one per value
 of a swept ``stream``/``experiment`` key), finds every data file their streams read
 (a :class:`~sim.streams.Tabular` path, the Elec2 loader) and makes sure it is on the
-machine: a missing file is one paragraph naming the override to set and how to get the
-file, and ``retrain-sim`` exits with status 2 before launching anything. A data set that
+machine and that a table reads (columns, types, missing and infinite values): a missing
+or bad file is one paragraph naming the override to set and what is wrong, and
+``retrain-sim`` exits with status 2 before launching anything. A data set that
 is fetched (Elec2 from OpenML) is fetched here, once, into its cache, so the jobs read
 the cache and never touch the network.
-
-:func:`rows_summary` puts a table's row counts (read, replayed, skipped and why) into a
-job's summary.
 """
 
 from __future__ import annotations
@@ -21,23 +19,10 @@ from typing import Any
 
 from experiments import CONF_DIR, errors
 
-__all__ = ["check_before_launch", "rows_summary"]
+__all__ = ["check_before_launch"]
 
 _LOADER = "sim.datasets.electricity"
 _TABULAR = ("sim.streams.Tabular", "sim.streams.tabular.Tabular")
-
-
-def rows_summary(stream: Any) -> dict[str, Any]:
-    """Return the rows a table stream read, replayed and skipped (with why), for the summary.
-
-    Empty for a stream that keeps no count (a synthetic generator).
-    """
-    rows = getattr(stream, "rows_", None)
-    if not rows:
-        return {}
-    because = "; ".join(f"{n} {why}" for why, n in rows["skipped_because"].items())
-    return {"rows_read": rows["rows_read"], "rows_replayed": rows["rows_replayed"],
-            "rows_skipped": rows["rows_skipped"], "rows_skipped_because": because}
 
 
 def _is_data_key(key: str) -> bool:
@@ -133,7 +118,7 @@ def _check_elec2(path: str, node: dict) -> str | None:
     return None
 
 
-def _check_table(path: str, node: dict) -> str | None:
+def _check_table(path: str, node: dict, cfg: dict) -> str | None:
     data = node.get("data")
     if data is None or node.get("target") is None:
         key = f"{path}.data" if data is None else f"{path}.target"
@@ -143,19 +128,42 @@ def _check_table(path: str, node: dict) -> str | None:
     if not isinstance(data, (str, os.PathLike)):
         return None
     file = Path(data).expanduser()
+    if file.is_dir():
+        return (f"retrain-sim: {path}.data names a directory, not a file: '{file}'. Give a "
+                f"CSV or Parquet file (e.g. {path}.data={file / 'my.csv'}). No job was "
+                "launched.")
     if file.is_file():
-        return None
+        return _check_rows(path, node, cfg)
     return (f"retrain-sim: the data file given by {path}.data does not exist: '{file}' "
             f"(relative paths are resolved from {Path.cwd()}). Pass {path}.data=<your CSV "
             "or parquet file> (e.g. stream=table stream.data=my.csv stream.target=label). "
             "No job was launched.")
 
 
-def check_before_launch(argv: list[str]) -> str | None:
-    """Return a one-paragraph message when a data file of the command is missing, else None.
+def _check_rows(path: str, node: dict, cfg: dict) -> str | None:
+    """Read the table once as its jobs will: a bad column, type or value stops the launch.
 
-    Composes the command's configs (cheap: no component is built), checks every data
-    file their streams read, and downloads a fetchable data set once into its cache. A
+    The stream's own check (:meth:`~sim.streams.Tabular.batches` reads the whole table
+    before its first step); its error is reported here, once, instead of by every job.
+    """
+    from hydra.utils import instantiate
+
+    try:
+        instantiate(node).batches(seed=0, step_size=1)
+    except (ValueError, OSError) as ex:
+        text = (errors.describe_job_error(ex, cfg) if errors._named_parameter(ex)
+                else f"the table given by {path}.data cannot be replayed: "
+                     f"{' '.join(str(ex).split())}")
+        return f"retrain-sim: {text} No job was launched."
+    return None
+
+
+def check_before_launch(argv: list[str]) -> str | None:
+    """Return a one-paragraph message when a data file of the command is missing or bad.
+
+    Composes the command's configs, checks every data file their streams read (a table
+    is read once, as its stream will read it: its columns, types, missing and infinite
+    values), and downloads a fetchable data set once into its cache. A
     command that picks no stream and no experiment runs the default synthetic stream:
     nothing to check, nothing composed.
     """
@@ -171,7 +179,7 @@ def check_before_launch(argv: list[str]) -> str | None:
                 continue
             seen.add(key)
             problem = (_check_elec2(path, node) if target == _LOADER
-                       else _check_table(path, node) if target in _TABULAR else None)
+                       else _check_table(path, node, cfg) if target in _TABULAR else None)
             if problem:
                 return problem
     return None

@@ -211,7 +211,7 @@ def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None)
     finally:
         if bar is not None:
             bar.close()
-    summary = dict(result.summary) | data.rows_summary(stream)
+    summary = dict(result.summary)
     if cfg.get("baselines", False):
         summary |= datasets.baselines(stream, result)
     frontier = None

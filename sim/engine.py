@@ -78,7 +78,7 @@ from sim.cache import as_cache, run_cache
 from sim.checks import Interval, Options, check, is_int, param_error
 from sim.cost import Cost
 from sim.learning import Learning, own
-from sim.metrics import EARLY_STEPS, exposure, summarize
+from sim.metrics import EARLY_STEPS, exposure, rows_summary, summarize
 from sim.protocol import (
     WINDOWS,
     LabelArrival,
@@ -627,6 +627,7 @@ class Replay:
                             tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
                             incidents=tuple(getattr(stream, "incidents", ())))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
+        summary |= rows_summary(stream)  # a table's rows read and skipped, as the CLI reports
         if self._exposure:
             summary |= exposure(self._exposed, int(timeline["n_samples"].sum()))
         return RunResult(timeline=timeline, events=events, summary=summary,

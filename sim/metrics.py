@@ -62,7 +62,8 @@ from sim.types import Drift, Evaluation, Incident
 
 __all__ = ["EARLY_STEPS", "GROUND_TRUTH", "HORIZON_STEPS", "METRICS", "Metric", "alerts",
            "estimate_error", "exposure", "fill_alerts", "incident_scores", "metric",
-           "per_drift", "primary", "retrain_rows", "rollback_steps", "summarize"]
+           "per_drift", "primary", "retrain_rows", "rollback_steps", "rows_summary",
+           "summarize"]
 
 EARLY_STEPS = 2
 """Default tolerance: steps before a drift's start in which a retrain still detects it."""
@@ -207,10 +208,11 @@ METRICS: tuple[Metric, ...] = (
            "(count)", "min", for_never=False, integer=True),
     Metric("mae_gained_after_incidents", "error gained after incidents (target units, vs "
            "before)", "min", _R),
-    # what a table stream read (experiments.data.rows_summary)
+    # what a table stream read (rows_summary)
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
-    Metric("rows_skipped", "rows skipped, with a missing value (count)", integer=True),
+    Metric("rows_skipped", "rows skipped, with a missing or infinite value (count)",
+           integer=True),
     # a label-free estimate of the metric against the realised one (estimate_error)
     Metric("estimate_error_mean", "estimate error, estimated - realised (metric, mean; "
            "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
@@ -394,6 +396,30 @@ def exposure(tallies: dict, n_samples: int) -> dict:
         "exposed_errors": int(errors),
         "exposed_accuracy_lost": errors / exposed if exposed else 0.0,
     }
+
+
+def rows_summary(stream) -> dict:
+    """Return the rows a table stream read, replayed and skipped (with why), for the summary.
+
+    Empty for a stream that keeps no count (a synthetic generator); read from the
+    stream's ``rows_`` (:attr:`sim.streams.Tabular.rows_`), set when it was replayed.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> table = SimpleNamespace(rows_={"rows_read": 10, "rows_replayed": 8, "rows_skipped": 2,
+    ...                                "skipped_because": {"missing value in 'x'": 2}})
+    >>> rows_summary(table)["rows_skipped_because"]
+    "2 missing value in 'x'"
+    >>> rows_summary(object())
+    {}
+    """
+    rows = getattr(stream, "rows_", None)
+    if not rows:
+        return {}
+    because = "; ".join(f"{n} {why}" for why, n in rows["skipped_because"].items())
+    return {"rows_read": rows["rows_read"], "rows_replayed": rows["rows_replayed"],
+            "rows_skipped": rows["rows_skipped"], "rows_skipped_because": because}
 
 
 def _weighted_mean(values: pd.Series, n: np.ndarray) -> float:

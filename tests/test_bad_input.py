@@ -120,6 +120,11 @@ def data_files(tmp_path):
     missing.loc[1500, "b"] = np.nan
     missing.to_csv(tmp_path / "missing.csv", index=False)
     frame.drop(columns="y").to_csv(tmp_path / "no_target.csv", index=False)
+    infinite = frame.astype({"a": object})
+    infinite.loc[2999, "a"] = "inf"
+    infinite.to_csv(tmp_path / "infinite.csv", index=False)
+    (tmp_path / "duplicate.csv").write_text("a,b,a,y\n1,2,3,0\n")
+    (tmp_path / "folder.csv").mkdir()
     return tmp_path
 
 
@@ -127,12 +132,16 @@ def data_files(tmp_path):
     ("missing", ["Column 'b'", "missing value at row 1500", "does not impute"]),
     ("no_target", ["Invalid value for stream.target ('y')", "which is not a column of",
                    "the columns are ['a', 'b']"]),
+    ("infinite", ["Column 'a'", "infinite value (inf) at row 2999"]),
+    ("duplicate", ["duplicate column names: 'a' (columns 0 and 2)"]),
+    ("folder", ["stream.data names a directory, not a file", "Give a CSV or Parquet file"]),
 ])
-def test_data_file_errors(cli, data_files, name, needles):
+def test_data_file_errors_stop_the_launch(cli, data_files, name, needles):
     status, stderr = cli(["stream=elec2", f"stream.data={data_files / name}.csv",
                           "stream.target=y", "stream.features=[a,b]", "stream.categorical=[]",
                           *PROTOCOL])
-    assert status == 1, stderr
+    assert status == 2, stderr  # caught before any job ran
+    assert "No job was launched" in stderr and "Traceback" not in stderr
     for needle in needles:
         assert needle in stderr, (needle, stderr)
 

@@ -636,3 +636,143 @@ def test_a_single_class_window_is_named_by_its_plain_value():
                     step_size=50, initial_train=200, train_window=100, min_train=50)
     reasons = set(result.events["skipped"].dropna()) - {""}
     assert reasons == {"the training window has a single class ('sp4')"}
+
+
+# ----- tables read as written (issue 22) ----------------------------------------------------
+
+def test_text_labels_keep_their_spelling_in_every_chunk(tmp_path):
+    # the first chunk holds 'A' and '01', the later ones only '01' (read alone, a number)
+    labels = ["A", "01"] * 50 + ["01"] * 400
+    path = tmp_path / "labels.csv"
+    pd.DataFrame({"x": np.arange(500.0), "y": labels}).to_csv(path, index=False)
+    stream = Tabular(path, target="y", chunksize=100)
+    _, y, _ = collect(stream)
+    assert y.tolist() == labels
+    assert stream.classes.tolist() == ["01", "A"]
+    # labels that are numbers in every chunk are numbers, decided over the whole column
+    path.write_text("x,y\n" + "".join(f"{i},{v}\n" for i, v in
+                                      enumerate(["1", "2"] * 10 + ["1.5"] * 10)))
+    numeric = Tabular(path, target="y", chunksize=7)
+    _, y, _ = collect(numeric)
+    assert y.dtype == np.float64 and numeric.classes.tolist() == [1.0, 1.5, 2.0]
+    # two spellings of one number are two labels, not one class
+    path.write_text("x,y\n" + "".join(f"{i},{v}\n" for i, v in enumerate(["01", "1"] * 10)))
+    spelled = Tabular(path, target="y", chunksize=3)
+    assert collect(spelled)[1].tolist() == ["01", "1"] * 10
+    assert spelled.classes.tolist() == ["01", "1"]
+
+
+def test_na_like_labels_are_classes_unless_declared_missing(tmp_path):
+    names = ["NA", "N/A", "null", "nan", "None"]
+    labels = [names[i % 5] for i in range(100)] + ["ok"] * 20
+    path = tmp_path / "na.csv"
+    pd.DataFrame({"x": np.arange(120.0), "y": labels}).to_csv(path, index=False)
+    stream = Tabular(path, target="y", missing="skip", chunksize=16)
+    _, y, _ = collect(stream)
+    assert y.tolist() == labels and stream.rows_["rows_skipped"] == 0
+    assert sorted(stream.classes.tolist()) == sorted([*names, "ok"])
+    declared = Tabular(path, target="y", missing="skip", missing_labels=["NA", "null"])
+    _, y, _ = collect(declared)
+    assert len(y) == 80 and "NA" not in y.tolist()
+    assert declared.rows_["skipped_because"] == {"missing value in 'y'": 40}
+    with pytest.raises(ValueError, match=r"Column 'y' of .* has a missing value at row 0 .*"
+                                         r"missing_labels"):
+        Tabular(path, target="y", missing_labels=["NA"]).batches(0, 10)
+    # an empty field is a missing label by default, a class when missing_labels=[]
+    path.write_text("x,y\n1,a\n2,\n3,b\n")
+    with pytest.raises(ValueError, match=r"Column 'y' of .* missing value at row 1"):
+        Tabular(path, target="y").batches(0, 10)
+    assert collect(Tabular(path, target="y", missing_labels=[]))[1].tolist() == ["a", "", "b"]
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["NA", "?", "b"]})
+    assert collect(Tabular(frame, target="y", missing="skip",
+                           missing_labels=["?"]))[1].tolist() == ["NA", "b"]
+
+
+@pytest.mark.parametrize("value", ["NA", [1], [None], None])
+def test_bad_missing_labels_are_refused(frame, value):
+    with pytest.raises(ValueError, match="'missing_labels' parameter of Tabular must be"):
+        Tabular(frame, target="label", missing_labels=value).batches(0, 10)
+
+
+def test_a_text_feature_with_numbers_in_a_later_chunk_is_refused(tmp_path):
+    colour = ["red", "blue"] * 50 + ["red", "7"] * 50
+    path = tmp_path / "mixed.csv"
+    pd.DataFrame({"c": colour, "x": np.arange(200.0), "y": ["a", "b"] * 100}).to_csv(
+        path, index=False)
+    with pytest.raises(ValueError, match=r"Column 'c' of .* mixes numbers and text: row 101 "
+                                         r"holds '7' .* text elsewhere.*'categorical'"):
+        Tabular(path, target="y", chunksize=50).batches(0, 10)
+    stream = Tabular(path, target="y", chunksize=50, categorical=["c"])
+    assert sorted(np.unique(collect(stream)[0][:, 0]).tolist()) == [0.0, 1.0, 2.0]
+    # numbers first, text later: refused too
+    codes = ["7", "8"] * 50 + ["red", "blue"] * 50
+    pd.DataFrame({"c": codes, "x": np.arange(200.0), "y": ["a", "b"] * 100}).to_csv(
+        path, index=False)
+    with pytest.raises(ValueError, match=r"Column 'c' of .* mixes numbers and text: row 100 "
+                                         r"holds 'red'"):
+        Tabular(path, target="y", chunksize=50).batches(0, 10)
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    path = tmp_path / "dup.csv"
+    path.write_text("x,z,x,y\n1,2,3,a\n4,5,6,b\n")
+    with pytest.raises(ValueError, match=r"'.*dup.csv' has duplicate column names: 'x' "
+                                         r"\(columns 0 and 2\)"):
+        Tabular(path, target="y").batches(0, 10)
+    frame = pd.DataFrame([[1.0, 2.0, "a"]], columns=["x", "x", "y"])
+    with pytest.raises(ValueError, match=r"the DataFrame has duplicate column names: 'x'"):
+        Tabular(frame, target="y").batches(0, 10)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table([pa.array([1.0]), pa.array([2.0]), pa.array(["a"])],
+                            names=["x", "x", "y"]), tmp_path / "dup.parquet")
+    with pytest.raises(ValueError, match=r"dup.parquet' has duplicate column names: 'x' "
+                                         r"\(columns 0 and 1\)"):
+        Tabular(tmp_path / "dup.parquet", target="y").batches(0, 10)
+    renamed = Tabular(path, target="y", names=["x1", "z", "x2", "y"], header=0)
+    assert collect(renamed)[0].tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+
+
+def test_infinite_values_are_named_or_skipped(tmp_path):
+    path = tmp_path / "inf.csv"
+    path.write_text("x,z,y\n1,2,a\n3,inf,b\n-inf,4,a\n5,6,b\n")
+    with pytest.raises(ValueError, match=r"Column 'z' of .* has an infinite value \(inf\) at "
+                                         r"row 1 \(counted from 0, header excluded\)"):
+        Tabular(path, target="y").batches(0, 10)
+    stream = Tabular(path, target="y", missing="skip")
+    X, y, _ = collect(stream)
+    assert X.tolist() == [[1.0, 2.0], [5.0, 6.0]] and y.tolist() == ["a", "b"]
+    assert stream.rows_ == {"rows_read": 4, "rows_replayed": 2, "rows_skipped": 2,
+                            "skipped_because": {"infinite value in 'z'": 1,
+                                                "infinite value in 'x'": 1}}
+    frame = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0.5, np.inf, 1.0]})
+    with pytest.raises(ValueError, match=r"Column 'y' of the DataFrame has an infinite value"):
+        Tabular(frame, target="y", task="regression").batches(0, 10)
+
+
+def test_a_directory_is_named_as_such(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"'data' parameter of Tabular names a "
+                                                r"directory, not a file: .*Give a CSV or "
+                                                r"Parquet file"):
+        Tabular(tmp_path, target="y").batches(0, 10)
+    (tmp_path / "d.parquet").mkdir()
+    with pytest.raises(IsADirectoryError, match="names a directory"):
+        Tabular(tmp_path / "d.parquet", target="y").batches(0, 10)
+
+
+def test_the_python_summary_counts_the_rows_like_the_cli(frame):
+    broken = frame.copy()
+    broken.loc[[3, 500], "z"] = np.nan
+    stream = Tabular(broken, target="label", time="ts", missing="skip")
+    result = replay(stream, LogisticRegression(), Never(), step_size=100, initial_train=200)
+    assert {k: result.summary[k] for k in ("rows_read", "rows_replayed", "rows_skipped",
+                                           "rows_skipped_because")} == {
+        "rows_read": 1000, "rows_replayed": 998, "rows_skipped": 2,
+        "rows_skipped_because": "2 missing value in 'z'"}
+    injected = Injection(Tabular(frame, target="label"), schedule=[])
+    result = replay(injected, LogisticRegression(), Never(), step_size=100, initial_train=200)
+    assert result.summary["rows_skipped"] == 0 and result.summary["rows_read"] == 1000
+    synthetic = replay(SEA(n_samples=6000), LogisticRegression(), Never(), step_size=100,
+                       initial_train=200)
+    assert "rows_read" not in synthetic.summary

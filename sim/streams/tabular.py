@@ -7,12 +7,16 @@ columns declared categorical) as integer codes, cut into steps of a fixed number
 samples (the engine's ``step_size``) or into time buckets (one day, one hour, one week
 of a time column).
 
-The data are checked whole before the first step is replayed: a missing column, a first
-row that looks like data rather than a header, a column mixing numbers and text, a
-missing label or an empty file is an error naming what is wrong and what is allowed.
-Rows with missing values are either an error (``missing="error"``) or skipped and
-counted (``missing="skip"``): :attr:`Tabular.rows_` says how many rows were read,
-replayed and skipped, and why.
+The data are checked whole before the first step is replayed, and read as written: a
+column's type is decided over the whole column, not chunk by chunk (text labels such as
+``01`` stay text in every chunk; a feature holding text in one chunk and numbers in
+another is an error); ``NA``, ``null`` or ``nan`` in the target is a label, not a missing
+value, unless declared in ``missing_labels``. A missing column, duplicate column names, a
+first row that looks like data rather than a header, a column mixing numbers and text,
+a missing label, an infinite number or an empty file is an error naming what is wrong
+and what is allowed. Rows with missing or infinite values are either an error
+(``missing="error"``) or skipped and counted (``missing="skip"``): :attr:`Tabular.rows_`
+(and the run's summary) says how many rows were read, replayed and skipped, and why.
 
 Known events (a published change point, a release date, a pricing change) are declared
 with ``events``; they are the stream's :attr:`~Tabular.drifts`, the ground truth of the
@@ -31,6 +35,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas._libs.parsers import STR_NA_VALUES  # pandas' default missing values of a CSV
 
 from sim.checks import Interval, Options, check, is_int, is_real, param_error
 from sim.streams.base import Stream, rechunk
@@ -87,7 +92,15 @@ class Tabular(Stream):
     integer codes (0, 1, 2, ... in order of first appearance, stable across chunks and
     runs), also stored as float64; :attr:`categorical_features` gives their columns
     of ``X``, for the model's encoder (``conf/model/one_hot_tree.yaml``) and the
-    data-drift tests (``DataDrift(categorical=...)``, χ² on them).
+    data-drift tests (``DataDrift(categorical=...)``, χ² on them). A column is text
+    when none of its values reads as a number, numeric when all do: the first chunk
+    proposes the type, every chunk is checked against it.
+
+    Labels: a DataFrame's or parquet file's target keeps its type. A CSV's target is
+    read as text and decided over the whole column: numbers (int, or float if any
+    label has a fraction) when every label reads as a finite number and no number is
+    written two ways, else the text as written (``01`` and ``1`` are two classes;
+    ``True`` stays the text ``"True"``).
 
     Parameters
     ----------
@@ -132,8 +145,16 @@ class Tabular(Stream):
     sep
         For a CSV: the field separator (None: ``","``, or a tab for ``.tsv``).
     missing
-        ``"error"``: a missing value in a used column is an error naming its row and
-        column. ``"skip"``: such rows are skipped, counted in :attr:`rows_` by column.
+        ``"error"``: a missing value or an infinite number (``inf``, ``-inf``) in a used
+        column is an error naming its row and column. ``"skip"``: such rows are
+        skipped, counted in :attr:`rows_` (and the run's summary) by column and reason.
+        Missing features are pandas' usual ones (an empty field, ``NA``, ``NaN``,
+        ``null``, ...); missing labels are only those of ``missing_labels``.
+    missing_labels
+        The target values that mean "no label" (a list of strings; default ``[""]``:
+        an empty CSV field). ``NA``, ``N/A``, ``null``, ``nan`` and the like are labels
+        unless listed here, e.g. ``missing_labels=["", "NA"]``; ``[]`` makes an empty
+        field the label ``""``. A null in a DataFrame or parquet file is always missing.
     events
         Known events, each a mapping ``{"at": ..., "kind": ..., "shape": "sudden",
         "width": 0}``: ``at`` is a row number of the data (counted from 0, in the
@@ -150,7 +171,9 @@ class Tabular(Stream):
     ----------
     rows_
         Set by :meth:`batches`: ``{"rows_read": ..., "rows_replayed": ...,
-        "rows_skipped": ..., "skipped_because": {reason: count}}``.
+        "rows_skipped": ..., "skipped_because": {reason: count}}`` (reasons such as
+        ``"missing value in 'x'"``, ``"infinite value in 'x'"``); a replay's
+        ``RunResult.summary`` carries them (:func:`sim.metrics.rows_summary`).
 
     Examples
     --------
@@ -181,9 +204,18 @@ class Tabular(Stream):
     ...                 events=[{"at": "2024-01-02", "kind": "concept"}])
     >>> [(d.start, d.kind) for d in known.drifts], known.ground_truth_complete
     ([(2, 'concept')], False)
+
+    A label ``NA`` is a class; only the labels in ``missing_labels`` are missing:
+
+    >>> labelled = pd.DataFrame({"x": [1.0, 2.0, 3.0], "y": ["NA", "?", "b"]})
+    >>> stream = Tabular(labelled, target="y", missing="skip", missing_labels=["?"])
+    >>> [b.y.tolist() for b in stream.batches(seed=0, step_size=10)]
+    [['NA', 'b']]
+    >>> stream.rows_["skipped_because"]
+    {"missing value in 'y'": 1}
     """
 
-    version = "2"
+    version = "3"  # 3: whole-column types, NA-like labels kept (issue 22)
 
     _constraints = {
         "n_samples": Interval("int", 1, allow_none=True),
@@ -208,6 +240,7 @@ class Tabular(Stream):
         names: Sequence[str] | None = None,
         sep: str | None = None,
         missing: str = "error",
+        missing_labels: Sequence[str] = ("",),
         events: Sequence[Mapping] = (),
         ground_truth_complete: bool = False,
     ):
@@ -224,6 +257,7 @@ class Tabular(Stream):
         self.names = names
         self.sep = sep
         self.missing = missing
+        self.missing_labels = missing_labels
         self.events = events
         self.ground_truth_complete = ground_truth_complete
 
@@ -337,6 +371,12 @@ class Tabular(Stream):
             names = list(names)
         if self.sep is not None and (not isinstance(self.sep, str) or not self.sep):
             raise param_error(owner, "sep", "None or a separator string", self.sep)
+        labels = self.missing_labels
+        if not is_sequence(labels) or not all(isinstance(v, str) for v in labels):
+            raise param_error(owner, "missing_labels", "a list of strings (the target values "
+                              "that mean no label; [] for none; on a command line quote "
+                              "what Hydra reads as a number or null: '[\"nan\", \"null\"]')",
+                              labels)
         events = self.events if self.events is not None else ()
         if not is_sequence(events) or not all(isinstance(e, Mapping) for e in events):
             raise param_error(owner, "events", "a list of mappings {at, kind, shape, width}",
@@ -346,7 +386,7 @@ class Tabular(Stream):
             categorical=list(categorical), time=self.time, step=step,
             n_samples=self.n_samples, task=self.task, chunksize=int(self.chunksize),
             header=header, names=names, sep=self.sep, missing=self.missing,
-            events=[dict(e) for e in events],
+            missing_labels=tuple(labels), events=[dict(e) for e in events],
         )
 
     def _source(self, spec) -> SimpleNamespace:
@@ -364,6 +404,14 @@ class Tabular(Stream):
             return SimpleNamespace(kind="frame", frame=data, path=None, options={})
         if isinstance(data, (str, os.PathLike)):
             path = Path(data).expanduser()
+            if path.is_dir():
+                found = sorted(p.name for p in path.iterdir() if _kind_of_path(p))
+                holds = (f"; it holds {', '.join(found[:5])}{', ...' if len(found) > 5 else ''}"
+                         if found else "")
+                raise IsADirectoryError(
+                    f"The 'data' parameter of {owner} names a directory, not a file: "
+                    f"'{path}'{holds}. Give a CSV or Parquet file (relative paths are "
+                    f"resolved from {Path.cwd()}).")
             kind = _kind_of_path(path)
             if kind is None:
                 raise param_error(owner, "data", rule, spec.data)
@@ -398,6 +446,7 @@ class Tabular(Stream):
                 "header=None (the columns are then numbered 0, 1, ...: target=0 is the "
                 "first) or names=[...] to name them; if that row is the header, pass "
                 "header=0.")
+        _refuse_duplicates(source, spec, columns, where)
 
         def find(name: str, label: Any) -> Any:
             exact = [c for c in columns if type(c) is type(label) and c == label]
@@ -428,11 +477,18 @@ class Tabular(Stream):
         if outside:
             raise param_error(owner, "categorical", f"a list of names among the features "
                               f"{_preview(features)}", spec.categorical)
-        categorical = [f for f in features if f in declared or _is_text(head[f])]
+        inferred = [f for f in features if f not in declared and _is_text(head[f])]
+        categorical = [f for f in features if f in declared or f in inferred]
         read = list(dict.fromkeys([*features, target] + ([time] if time is not None else [])))
+        numeric = [f for f in features if f not in categorical]
+        if spec.task == "regression":
+            numeric.append(target)
         return SimpleNamespace(spec=spec, source=source, where=where, features=features,
-                               categorical=categorical, target=target, time=time, read=read,
-                               numeric_target=_is_number_column(head[target]))
+                               categorical=categorical, inferred=inferred, numeric=numeric,
+                               target=target, time=time, read=read,
+                               # a CSV's labels are read as text, their type decided by _scan
+                               numeric_target=(None if source.kind == "csv"
+                                               else _is_number_column(head[target])))
 
     # ----- the whole-data check, and the replay ----------------------------------------
     def _scan(self) -> SimpleNamespace:
@@ -464,10 +520,11 @@ class Tabular(Stream):
             raise ValueError(f"Every row of {layout.where} was skipped ({_reasons(reasons)}); "
                              "nothing is left to replay.")
         skipped = n_read - len(rows)
+        classes, label_dtype = _label_type(layout, labels)
         result = SimpleNamespace(
             rows={"rows_read": int(n_read), "rows_replayed": int(len(rows)),
                   "rows_skipped": int(skipped), "skipped_because": dict(reasons)},
-            classes=np.array(sorted(labels)) if labels else None,
+            classes=classes, label_dtype=label_dtype,
             drifts=_drifts(layout, rows, n_read),
             layout=layout, order=order, blocks=blocks if in_memory else None,
         )
@@ -478,7 +535,9 @@ class Tabular(Stream):
         """Read, convert and cut the rows (the lazy part of :meth:`batches`)."""
         layout = scan.layout
         read = scan.blocks if scan.blocks is not None else _blocks(layout, scan.order, {})
-        blocks = ((b.X, b.y, None, b.time) for b in read)
+        dtype = scan.label_dtype
+        blocks = ((b.X, b.y if dtype is None else _label_numbers(b.y, dtype), None, b.time)
+                  for b in read)
         if layout.spec.step is None:
             yield from rechunk(blocks, int(step_size))
         else:
@@ -548,6 +607,33 @@ def _is_text(values: pd.Series) -> bool:
     return not pd.to_numeric(present, errors="coerce").notna().any()
 
 
+def _refuse_duplicates(source, spec, columns: list, where: str) -> None:
+    """Raise naming the column names given twice (pandas would rename one ``x.1``)."""
+    if source.kind == "csv":
+        options = source.options
+        if options["header"] is None or spec.names is not None:
+            return  # numbered, or named by 'names' (distinct)
+        names = pd.read_csv(source.path, header=None, skiprows=options["header"], nrows=1,
+                            dtype=str, keep_default_na=False, sep=options["sep"]).iloc[0].tolist()
+    elif source.kind == "parquet":
+        import pyarrow.parquet as pq
+
+        names = pq.ParquetFile(source.path).schema_arrow.names
+    else:
+        names = columns
+    at: dict[Any, list[int]] = {}
+    for i, name in enumerate(names):
+        if name != "":  # unnamed columns are numbered by pandas, never merged
+            at.setdefault(name, []).append(i)
+    twice = [f"{name!r} (columns {', '.join(map(str, i[:-1]))} and {i[-1]})"
+             for name, i in at.items() if len(i) > 1]
+    if twice:
+        raise ValueError(
+            f"{where} has duplicate column names: {'; '.join(twice)}. Tabular refuses them "
+            "rather than renaming one: rename them, or (for a CSV) pass names=[...] with "
+            "header=0 to name every column.")
+
+
 def _head(source, n: int, owner: str) -> pd.DataFrame:
     """Read the first ``n`` rows (the header and the column types)."""
     if source.kind == "frame":
@@ -602,11 +688,22 @@ def _as_time(values: pd.Series, name, where: str) -> pd.Series:
                          f"dates: {ex}") from None
 
 
-def _missing_error(column, row: int, where: str) -> ValueError:
+def _missing_error(column, row: int, where: str, labels: tuple | None = None) -> ValueError:
+    """Return the error for a missing value (``labels``: the target's ``missing_labels``)."""
+    hint = ("" if labels is None else " A missing label is a null or a value listed in "
+            f"missing_labels (now {list(labels)}).")
     return ValueError(
         f"Column {column!r} of {where} has a missing value at row {row} (counted from 0, "
         "header excluded). Tabular does not impute: pass missing='skip' to skip such rows "
-        "(they are counted in the run's summary), or fill them first (DataFrame.fillna())."
+        f"(they are counted in the run's summary), or fill them first (DataFrame.fillna()).{hint}"
+    )
+
+
+def _infinite_error(column, row: int, value: float, where: str) -> ValueError:
+    return ValueError(
+        f"Column {column!r} of {where} has an infinite value ({value}) at row {row} (counted "
+        "from 0, header excluded). Tabular refuses non-finite numbers: pass missing='skip' "
+        "to skip such rows (they are counted in the run's summary), or replace them first."
     )
 
 
@@ -630,12 +727,11 @@ def _frames(layout, order) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     spec, source, read = layout.spec, layout.source, layout.read
     size = spec.chunksize
     limit = spec.n_samples if spec.n_samples is not None else math.inf
-    dtypes = dict.fromkeys(layout.categorical, str)  # every chunk codes them alike
     if source.kind == "frame" or order is not None:
         if source.kind == "frame":
             frame = source.frame[read]
         elif source.kind == "csv":
-            frame = pd.read_csv(source.path, usecols=read, dtype=dtypes, **source.options)
+            frame = pd.read_csv(source.path, **_csv_options(layout))
         else:
             frame = pd.read_parquet(source.path, columns=read)
         n = int(min(len(frame), limit))
@@ -645,8 +741,7 @@ def _frames(layout, order) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
             yield frame.iloc[start:start + size], rows[start:start + size]
         return
     if source.kind == "csv":
-        chunks = pd.read_csv(source.path, usecols=read, chunksize=size, dtype=dtypes,
-                             **source.options)
+        chunks = pd.read_csv(source.path, chunksize=size, **_csv_options(layout))
         iterator = iter(chunks)
         close = chunks.close
     else:
@@ -683,6 +778,19 @@ def _reasons(reasons: dict[str, int]) -> str:
     return ", ".join(f"{n} {why}" for why, n in reasons.items()) or "none"
 
 
+def _csv_options(layout) -> dict:
+    """How every chunk of a CSV is read: each column's type and missing values alike.
+
+    The categorical features and the target are read as text (so ``01`` stays ``01``);
+    the target has no missing value at this stage (``missing_labels`` is applied by
+    :class:`_Converter`), the other columns pandas' usual ones (an empty field, ``NA``, ...).
+    """
+    na = {c: STR_NA_VALUES for c in layout.read if c != layout.target} | {layout.target: []}
+    text = dict.fromkeys(layout.categorical, str) | {layout.target: object}
+    return {"usecols": layout.read, "dtype": text, "keep_default_na": False, "na_values": na,
+            **layout.source.options}
+
+
 class _Converter:
     """Turn a chunk into ``(X, y, time, kept)`` arrays; codes categories across chunks."""
 
@@ -692,33 +800,29 @@ class _Converter:
 
     def __call__(self, frame: pd.DataFrame, rows: np.ndarray, reasons: dict[str, int]):
         layout = self.layout
-        spec, where = layout.spec, layout.where
-        na = frame[layout.read].isna().to_numpy()
-        keep = ~na.any(axis=1)
+        spec, where, read = layout.spec, layout.where, layout.read
+        for name in layout.inferred:
+            _check_text(frame[name], name, rows, where)
+        missing = frame[read].isna().to_numpy(copy=True)
+        target = frame[layout.target]
+        missing[:, read.index(layout.target)] |= _declared_missing(target, spec.missing_labels)
+        numbers = {name: _numbers(frame[name], name, rows, where, missing[:, read.index(name)],
+                                  name == layout.target)
+                   for name in layout.numeric}
+        infinite = np.zeros_like(missing)
+        for name, values in numbers.items():
+            infinite[:, read.index(name)] = np.isinf(values)
+        keep = ~(missing | infinite).any(axis=1)
         if not keep.all():
-            if spec.missing == "error":
-                row, col = np.argwhere(na)[0]
-                raise _missing_error(layout.read[col], int(rows[row]), where)
-            first = np.argmax(na, axis=1)[~keep]  # each skipped row counts once
-            for col, n in zip(*np.unique(first, return_counts=True), strict=True):
-                why = f"missing value in {layout.read[col]!r}"
-                reasons[why] = reasons.get(why, 0) + int(n)
-            frame = frame[keep]
+            _drop(layout, missing, infinite, numbers, rows, reasons)
+            frame, target = frame[keep], target[keep]
         X = np.empty((len(frame), len(layout.features)), dtype=np.float64)
         for j, name in enumerate(layout.features):
-            values = frame[name]
-            if name in self.codes:
-                X[:, j] = self._code(name, values)
-            else:
-                X[:, j] = _numbers(values, name, rows[keep], where, "feature")
-        target = frame[layout.target]
+            X[:, j] = self._code(name, frame[name]) if name in self.codes else numbers[name][keep]
         if spec.task == "regression":
-            if not _is_number_column(target) and not layout.numeric_target:
-                raise ValueError(
-                    f"The target {layout.target!r} of {where} is not numeric (dtype "
-                    f"{target.dtype}); a regression target must be. Use "
-                    "task='classification' for labels.")
-            y = _numbers(target, layout.target, rows[keep], where, "target")
+            y = numbers[layout.target][keep]
+        elif layout.numeric_target is None:  # a CSV's labels: text, typed by _label_type
+            y = target.to_numpy(dtype=str)
         else:
             y = _labels(target, layout, rows[keep])
         time = None
@@ -734,25 +838,76 @@ class _Converter:
         return values.map(mapping).to_numpy(dtype=np.float64)
 
 
-def _numbers(values: pd.Series, name, rows: np.ndarray, where: str, what: str) -> np.ndarray:
-    """Return a numeric column as float64; raise naming the first value that is not a number."""
+def _drop(layout, missing: np.ndarray, infinite: np.ndarray, numbers: dict,
+          rows: np.ndarray, reasons: dict[str, int]) -> None:
+    """Raise on the first missing or infinite value (``missing="error"``), else count the rows.
+
+    Each skipped row counts once, under its first bad column (in ``layout.read`` order).
+    """
+    bad = missing | infinite
+    if layout.spec.missing == "error":
+        row, col = np.argwhere(bad)[0]
+        name = layout.read[col]
+        if infinite[row, col]:
+            raise _infinite_error(name, int(rows[row]), numbers[name][row], layout.where)
+        labels = layout.spec.missing_labels if name == layout.target else None
+        raise _missing_error(name, int(rows[row]), layout.where, labels)
+    dropped = np.flatnonzero(bad.any(axis=1))
+    first = np.argmax(bad[dropped], axis=1)
+    why = 2 * first + infinite[dropped, first]
+    for code, n in zip(*np.unique(why, return_counts=True), strict=True):
+        kind = "infinite" if code % 2 else "missing"
+        key = f"{kind} value in {layout.read[code // 2]!r}"
+        reasons[key] = reasons.get(key, 0) + int(n)
+
+
+def _declared_missing(values: pd.Series, labels: tuple) -> np.ndarray:
+    """Where the target holds one of ``missing_labels`` (as numbers in a numeric column)."""
+    if not labels:
+        return np.zeros(len(values), dtype=bool)
+    if _is_number_column(values):
+        labels = pd.to_numeric(pd.Series(labels, dtype=object), errors="coerce").dropna()
+    return values.isin(labels).to_numpy(dtype=bool)
+
+
+def _check_text(values: pd.Series, name, rows: np.ndarray, where: str) -> None:
+    """Raise if a feature that is text (by the first chunk) holds a number in this chunk."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return
+    numbers = pd.to_numeric(values, errors="coerce").notna().to_numpy()
+    if numbers.any():
+        first = int(np.flatnonzero(numbers)[0])
+        raise ValueError(
+            f"Column {name!r} of {where} mixes numbers and text: row {int(rows[first])} "
+            f"holds {values.iloc[first]!r} where the feature {name!r} is text elsewhere (a "
+            "column's type is decided over the whole column); declare it in 'categorical' "
+            "to read every value as a category, or clean that value.")
+
+
+def _numbers(values: pd.Series, name, rows: np.ndarray, where: str, missing: np.ndarray,
+             target: bool) -> np.ndarray:
+    """Return a numeric column as float64 (NaN where missing); raise naming a text value."""
     if _is_number_column(values):
         return values.to_numpy(dtype=np.float64)
-    parsed = pd.to_numeric(values, errors="coerce")
-    bad = np.flatnonzero(parsed.isna().to_numpy())
+    parsed = pd.to_numeric(values.where(~missing), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(np.isnan(parsed) & ~missing)
     if not len(bad):  # numbers stored as objects or text
-        return parsed.to_numpy(dtype=np.float64)
+        return parsed
     first = int(bad[0])
-    hint = ("declare it in 'categorical' if it is a category, or clean that value"
-            if what == "feature" else "clean that value")
+    if target:
+        raise ValueError(
+            f"The target {name!r} of {where} is not numeric: row {int(rows[first])} holds "
+            f"{values.iloc[first]!r}; a regression target must be numbers. Use "
+            "task='classification' for labels, or list that value in missing_labels to read "
+            "it as a missing label.")
     raise ValueError(
         f"Column {name!r} of {where} mixes numbers and text: row {int(rows[first])} holds "
-        f"{values.iloc[first]!r} (dtype {values.dtype}) where the {what} {name!r} is "
-        f"numeric elsewhere; {hint}.")
+        f"{values.iloc[first]!r} (dtype {values.dtype}) where the feature {name!r} is numeric "
+        "elsewhere; declare it in 'categorical' if it is a category, or clean that value.")
 
 
 def _labels(values: pd.Series, layout, rows: np.ndarray) -> np.ndarray:
-    """Labels as a numpy array: strings as a unicode array, numbers as they are."""
+    """Labels of a DataFrame or parquet file: strings as a unicode array, numbers as they are."""
     if isinstance(values.dtype, pd.CategoricalDtype):
         values = values.astype(values.cat.categories.dtype)
     if _is_number_column(values):
@@ -770,6 +925,31 @@ def _labels(values: pd.Series, layout, rows: np.ndarray) -> np.ndarray:
             f"{'numbers' if layout.numeric_target else 'text'}. Labels must all be numbers "
             "or all text: clean that value.")
     return values.to_numpy(dtype=str)
+
+
+def _label_type(layout, labels: set) -> tuple[np.ndarray | None, np.dtype | None]:
+    """Return the sorted classes and the dtype a CSV's text labels become (None: they stay).
+
+    Decided over the whole column: a CSV's labels are numbers when every one reads as a
+    finite number and no number is spelled two ways (``1`` and ``01`` are two classes,
+    kept as text), int64 unless one has a fraction; else text as written. The labels of
+    a DataFrame or parquet file keep their type.
+    """
+    if layout.spec.task != "classification":
+        return None, None
+    classes = np.array(sorted(labels))
+    if layout.numeric_target is not None:
+        return classes, None
+    parsed = pd.to_numeric(pd.Series(classes, dtype=object), errors="coerce")
+    if not np.isfinite(parsed.to_numpy(dtype=np.float64)).all() \
+            or parsed.nunique() < len(classes):
+        return classes, None
+    return np.unique(parsed.to_numpy()), parsed.dtype
+
+
+def _label_numbers(labels: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Return a chunk of a CSV's text labels as the numbers :func:`_label_type` decided."""
+    return pd.to_numeric(labels).astype(dtype)
 
 
 def _drifts(layout, rows: np.ndarray, n_read: int) -> tuple[Drift, ...]:
