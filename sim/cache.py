@@ -451,21 +451,16 @@ def cache_key_file() -> Path:
 def _secret(path: Path) -> bytes:
     """Read the key in ``path``, creating it (mode 0600) if absent; refuse one others can read."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
-            try:
-                os.link(tmp, path)  # atomic, and never replaces a key another job created
-            except FileExistsError:
-                pass
-        finally:
-            tmp.unlink(missing_ok=True)
+            _create_secret(path)
+        except OSError as error:
+            raise PermissionError(
+                f"The cache key file '{path}' could not be created ({error}). Set "
+                f"{CACHE_KEY_ENV} to a file in a directory of yours that you can write.") \
+                from error
     st = path.stat()
-    if not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077 or (
-            hasattr(os, "getuid") and st.st_uid != os.getuid()):
+    posix = hasattr(os, "getuid")  # Windows has neither owners nor modes to check here
+    if not stat.S_ISREG(st.st_mode) or posix and (st.st_mode & 0o077 or st.st_uid != os.getuid()):
         raise PermissionError(
             f"The cache key file '{path}' (the '{CACHE_KEY_ENV}' variable, or its default) "
             f"must be a file of yours readable and writable by you only (mode 0600): with it "
@@ -477,6 +472,22 @@ def _secret(path: Path) -> bytes:
         raise ValueError(f"The cache key file '{path}' must hold at least 32 bytes. Got "
                          f"{len(key)} instead; delete it to make a new one.")
     return key
+
+
+def _create_secret(path: Path) -> None:
+    """Write 32 random bytes to ``path``, mode 0600, unless another process got there first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another job created
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 class DiskCache(Cache):

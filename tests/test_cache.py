@@ -321,14 +321,16 @@ class _Payload:
         return open, (self.marker, "w")
 
 
-@pytest.mark.parametrize("trigger", [Periodic(every=4), DataDrift(alpha=1e-9)],
-                         ids=["fits-and-predictions", "step-results"])
-def test_a_planted_pickle_does_not_run(tmp_path, trigger):
+@pytest.mark.parametrize("trigger, kinds", [
+    (Periodic(every=4), {"fit", "predictions"}),
+    (DataDrift(alpha=1e-9), {"fit", "predictions", "results"}),
+], ids=["fits-and-predictions", "step-results"])
+def test_a_planted_pickle_does_not_run(tmp_path, trigger, kinds):
     cache, marker = tmp_path / "cache", tmp_path / "marker"
     plain = replay(sea(), LogisticRegression(), trigger, seed=0)
     replay(sea(), LogisticRegression(), trigger, seed=0, cache=cache)
     planted = _entries(cache)
-    assert {f.parent.parent.name for f in planted} >= {"fit", "predictions"}
+    assert {f.parent.parent.name for f in planted} == kinds
     for f in planted:
         f.write_bytes(pickle.dumps(_Payload(marker)))
     with pytest.warns(CacheEntryWarning, match="not a signed entry"):
@@ -370,6 +372,14 @@ def test_the_key_is_private_and_one_others_can_read_is_refused(cache_key):
                                               r"readable and writable by you only \(mode 0600\)"
                                               r".* Got mode -rw-r--r--"):
         DiskCache(cache_key.parent / "cache")
+
+
+def test_a_key_that_cannot_be_created_is_named(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv(CACHE_KEY_ENV, str(blocker / "cache-key"))
+    with pytest.raises(PermissionError, match=f"could not be created .* Set {CACHE_KEY_ENV}"):
+        DiskCache(tmp_path / "cache")
 
 
 def test_predictions_are_arrays_read_without_pickle(tmp_path):
