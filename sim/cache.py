@@ -435,11 +435,10 @@ def cache_key_file() -> Path:
 
     Examples
     --------
-    >>> import os
-    >>> os.environ[CACHE_KEY_ENV] = "/tmp/my-key"
-    >>> cache_key_file().as_posix()
-    '/tmp/my-key'
-    >>> del os.environ[CACHE_KEY_ENV]
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {CACHE_KEY_ENV: "/srv/keys/retrain-sim"}):
+    ...     print(cache_key_file().as_posix())
+    /srv/keys/retrain-sim
     """
     named = os.environ.get(CACHE_KEY_ENV)
     if named:
@@ -495,12 +494,13 @@ class DiskCache(Cache):
 
     Each entry is one file, ``<path>/<kind>/<key[:2]>/<key>.<ext>``: the format's first
     line, an HMAC-SHA256 signature (under this user's key, :func:`cache_key_file`) of
-    the entry's kind, key and body, then the body: an ``.npy`` array for predictions
-    (``.npy``, read with ``allow_pickle=False``), a pickle for a fit (``.fit``) and for a
-    reference's step results (``.results``). An entry is parsed only once its signature
-    verifies: a file that does not (planted, damaged, moved from another key, written
-    under another user's key) is ignored with a :class:`CacheEntryWarning` and
-    recomputed. Predictions of Python objects (an ``object`` array) stay in memory.
+    the entry's kind, key and body, then the body: an array in numpy's ``.npy`` format
+    for predictions (``.npy`` files, read with ``allow_pickle=False``), a pickle for a fit
+    (``.fit``) and for a reference's step results (``.results``). An entry is parsed
+    only once its signature verifies: a file that does not (planted, damaged, moved from
+    another key, written under another user's key) is ignored with a
+    :class:`CacheEntryWarning` and recomputed. Predictions of Python objects (an
+    ``object`` array, which ``.npy`` could only hold as a pickle) stay in memory.
 
     Files are written to a temporary file in the same directory and renamed into place
     (``os.replace``), so concurrent jobs never read a partial entry; two jobs computing
