@@ -209,7 +209,14 @@ def _canonical(obj: Any, stream: bool = False) -> Any:
             hashed = pd.util.hash_pandas_object(obj, index=True).to_numpy()
             columns = list(obj.columns) if isinstance(obj, pd.DataFrame) else [obj.name]
             dtypes = [str(d) for d in np.atleast_1d(obj.dtypes)]
-            return ("pandas", repr(columns), repr(dtypes), hashlib.sha256(hashed).hexdigest())
+            # pandas hashes an object column's values as text (1 and "1" alike): add their types
+            frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+            objects = frame.iloc[:, [i for i, d in enumerate(frame.dtypes) if d == np.dtype("O")]]
+            types = pd.util.hash_pandas_object(
+                objects.apply(lambda c: c.map(lambda v: type(v).__qualname__)),
+                index=False).to_numpy() if objects.shape[1] else np.empty(0, np.uint64)
+            return ("pandas", repr(columns), repr(dtypes), hashlib.sha256(hashed).hexdigest(),
+                    hashlib.sha256(types).hexdigest())
     except ImportError:  # pragma: no cover
         pass
     if callable(obj) and hasattr(obj, "__qualname__"):

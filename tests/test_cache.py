@@ -296,6 +296,15 @@ def test_a_data_function_is_keyed_by_the_values_it_returns(tmp_path):
     assert _accuracy(Tabular(data=loader, target="y"), cache) == expected
 
 
+def test_a_table_differing_only_in_the_types_of_its_text_values_misses():
+    """pandas hashes an object column as text: the labels 1 and "1" must still differ."""
+    frame = pd.DataFrame({"x": [0.0, 1.0, 2.0], "y": pd.Series([1, "a", 1], dtype=object)})
+    other = frame.assign(y=pd.Series(["1", "a", "1"], dtype=object))
+    assert fingerprint(frame) != fingerprint(other)
+    assert fingerprint(frame) == fingerprint(frame.copy())
+    assert fingerprint(frame["y"]) != fingerprint(other["y"])
+
+
 def test_a_copy_of_the_data_elsewhere_hits(tmp_path):
     """Keys hold the bytes, not the path: the same data under another name is shared."""
     data, copy = tmp_path / "data.csv", tmp_path / "copy" / "other name.csv"
