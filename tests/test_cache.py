@@ -489,3 +489,16 @@ def test_the_documented_data_parameters_still_build(tmp_path):
     table = OmegaConf.load(CONF_DIR / "stream" / "table.yaml")
     table.data, table.target = str(tmp_path / "my.csv"), "y"
     assert build(OmegaConf.create({"stream": table}))["stream"].data == str(tmp_path / "my.csv")
+
+
+def test_the_parquet_reader_required_cannot_unpickle():
+    """pyarrow before 14.0.1 unpickles PyExtensionType metadata of a parquet file."""
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    tomllib = pytest.importorskip("tomllib")  # Python >= 3.11
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    pyarrow = next(Requirement(r) for r in project["project"]["dependencies"]
+                   if Requirement(r).name == "pyarrow")
+    assert not pyarrow.specifier.contains(Version("14.0.0"))
+    assert pyarrow.specifier.contains(Version("14.0.1"))
