@@ -285,6 +285,18 @@ def test_a_data_file_changed_with_the_same_size_and_mtime_misses(tmp_path, how):
     assert _accuracy(Tabular(data=str(data), target="y"), DiskCache(cache)) == expected
 
 
+def test_a_stream_rereads_a_file_changed_with_the_same_size_and_mtime(tmp_path):
+    """Tabular remembers its scan of a file by the file's bytes, not its size and mtime."""
+    data = tmp_path / "data.csv"
+    data.write_text("x,y\n0.5,a\n0.25,b\n")
+    before = os.stat(data)
+    stream = Tabular(data=str(data), target="y")
+    assert stream.classes.tolist() == ["a", "b"]
+    data.write_text("x,y\n0.5,a\n0.25,c\n")
+    os.utime(data, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert stream.classes.tolist() == ["a", "c"]
+
+
 def test_a_data_function_is_keyed_by_the_values_it_returns(tmp_path):
     data = tmp_path / "data.csv"
     _table(data)
