@@ -1,4 +1,10 @@
-"""Data files checked once, before any job of a sweep launches.
+"""Data parameters and data files checked once, before any job of a sweep launches.
+
+:func:`check_data_parameters` refuses a data parameter (a stream's ``data``) that is a
+``_target_`` node other than the project's own loader (:data:`DATA_LOADERS`): a config
+naming ``pandas.read_pickle``, ``joblib.load`` or ``numpy.load`` there would run what
+the file holds. :func:`experiments.run.build` calls it before it instantiates anything,
+so a refused config runs no code, in the checks before launch as in a job.
 
 :func:`check_before_launch` composes the configs a command line would run (one per value
 of a swept ``stream``/``experiment`` key), finds every data file their streams read
@@ -19,10 +25,76 @@ from typing import Any
 
 from experiments import CONF_DIR, errors
 
-__all__ = ["check_before_launch"]
+__all__ = ["DATA_LOADERS", "check_before_launch", "check_data_parameters"]
 
 _LOADER = "sim.datasets.electricity"
+
+#: the functions a data parameter may name as its ``_target_`` (with plain parameters)
+DATA_LOADERS = (_LOADER,)
+
+_DATA_RULE = (
+    "the path of a CSV or parquet file (e.g. stream.data: my.csv), or a node of the "
+    "project's data loader {loaders} whose parameters are plain values (stream=elec2); "
+    "it is refused as a `_target_` node calling anything else, since loading data through "
+    "an arbitrary function runs code (pandas.read_pickle, joblib.load or numpy.load with "
+    "allow_pickle run whatever the file holds)")
 _TABULAR = ("sim.streams.Tabular", "sim.streams.tabular.Tabular")
+
+
+def _targets_in(node: Any) -> list[str]:
+    """Return every ``_target_`` inside ``node`` (nested mappings and lists included)."""
+    if isinstance(node, dict):
+        own = [str(node["_target_"])] if "_target_" in node else []
+        return own + [t for v in node.values() for t in _targets_in(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in _targets_in(v)]
+    return []
+
+
+def _bad_data(value: Any) -> bool:
+    """Whether a data parameter's value would call anything but an allowed loader."""
+    if isinstance(value, dict) and value.get("_target_") in DATA_LOADERS:
+        return bool(_targets_in({k: v for k, v in value.items() if k != "_target_"}))
+    return bool(_targets_in(value))
+
+
+def check_data_parameters(stream: Any, path: str = "stream") -> tuple[str, Exception] | None:
+    """Return ``(config key, error)`` for a refused data parameter of a stream config, or None.
+
+    ``stream`` is the stream's config as plain containers (resolved). Every ``data``
+    key in it (nested streams included, e.g. ``stream.stream.data``) must be a path, a
+    table's path, or a node of one of :data:`DATA_LOADERS` with plain parameters.
+
+    Examples
+    --------
+    >>> check_data_parameters({"_target_": "sim.streams.Tabular", "data": "my.csv"}) is None
+    True
+    >>> where, error = check_data_parameters(
+    ...     {"_target_": "sim.streams.Tabular",
+    ...      "data": {"_target_": "pandas.read_pickle", "filepath_or_buffer": "x.pkl"}})
+    >>> where, type(error).__name__, str(error)[:52]
+    ('stream.data', 'ParamError', "The 'data' parameter of Tabular must be the path of ")
+    """
+    from sim.checks import param_error
+
+    if isinstance(stream, list):
+        for i, value in enumerate(stream):
+            found = check_data_parameters(value, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if not isinstance(stream, dict):
+        return None
+    for key, value in stream.items():
+        where = f"{path}.{key}"
+        if key == "data" and _bad_data(value):
+            owner = str(stream.get("_target_", "the stream")).rpartition(".")[2]
+            rule = _DATA_RULE.format(loaders=", ".join(DATA_LOADERS))
+            return where, param_error(owner, "data", rule, value)
+        found = check_data_parameters(value, where)
+        if found:
+            return found
+    return None
 
 
 def _is_data_key(key: str) -> bool:
@@ -161,7 +233,8 @@ def _check_rows(path: str, node: dict, cfg: dict) -> str | None:
 def check_before_launch(argv: list[str]) -> str | None:
     """Return a one-paragraph message when a data file of the command is missing or bad.
 
-    Composes the command's configs, checks every data file their streams read (a table
+    Composes the command's configs, refuses a data parameter that would call code
+    (:func:`check_data_parameters`), checks every data file their streams read (a table
     is read once, as its stream will read it: its columns, types, missing and infinite
     values), and downloads a fetchable data set once into its cache. A
     command that picks no stream and no experiment runs the default synthetic stream:
@@ -172,6 +245,10 @@ def check_before_launch(argv: list[str]) -> str | None:
         return None
     seen = set()
     for cfg in _configs(argv):
+        refused = check_data_parameters(cfg["stream"])
+        if refused:
+            where, error = refused
+            return f"retrain-sim: Invalid value for {where}: {error} No job was launched."
         for path, node in _nodes(cfg["stream"], "stream"):
             target = node["_target_"]
             key = (path, repr(sorted((k, repr(v)) for k, v in node.items())))

@@ -58,8 +58,14 @@ def build(cfg: DictConfig) -> dict[str, Any]:
     """Instantiate the components of a config: ``{group: object}`` for every group.
 
     Lists and mappings in the YAML reach the constructors as plain ``list`` and
-    ``dict`` (``_convert_="all"``), as scikit-learn's ``clone`` expects.
+    ``dict`` (``_convert_="all"``), as scikit-learn's ``clone`` expects. A data
+    parameter that would call code is refused before anything is instantiated
+    (:func:`experiments.data.check_data_parameters`).
     """
+    if cfg.get("stream") is not None:
+        refused = data.check_data_parameters(OmegaConf.to_container(cfg.stream, resolve=True))
+        if refused:
+            raise refused[1]
     return {
         group: instantiate(cfg[group], _convert_="all") if cfg.get(group) is not None else None
         for group in GROUPS

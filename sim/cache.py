@@ -16,11 +16,13 @@ that such work is done once:
 What is cached, and under which key
 -----------------------------------
 A **fit** is keyed by everything that determines the training set and the fit: the
-stream (class, parameters, ``version``; for a file, its size and modification time),
-the stream's seed, the label mask (all labeled, or the labels seed, ``label_rate`` and
-the first scored sample), the training window (first and last sample index and the
-number of samples), the model (class and parameters, nested estimators included, with
-the ``random_state`` the engine gave it) and the versions of scikit-learn, numpy and
+stream (class, parameters, ``version``, and the *content* of the data it reads: the
+SHA-256 of a file's bytes, or of the arrays a data function returns, never a name, a
+path or a modification time; see :func:`file_digest`), the stream's seed, the label
+mask (all labeled, or the labels seed, ``label_rate`` and the first scored sample), the
+training window (first and last sample index and the number of samples), the model
+(class and parameters, nested estimators included, with the ``random_state`` the engine
+gave it) and the versions of scikit-learn, numpy and
 Python. Any change to one of them misses. Components whose parameters cannot be
 fingerprinted (an unnamed function, an object that cannot be pickled) make the run
 uncacheable: it computes everything, and :attr:`Cache.stats` counts it.
@@ -44,8 +46,18 @@ reused is in :attr:`Cache.stats`.
 
 Cached models and prediction arrays are shared, not copied: predictions are stored
 read-only, and a trigger or gate must not modify a model it is shown (none does).
-A disk cache unpickles what it finds: point it only at a directory you trust. Nothing
-is evicted; delete the directory to reclaim the space.
+Nothing is evicted; delete the directory to reclaim the space.
+
+What a disk cache stores, and why loading it cannot run code
+------------------------------------------------------------
+Every entry is signed with HMAC-SHA256 under a per-user secret key
+(:func:`cache_key_file`, created on first use, readable by its owner only) over its kind,
+its key and its bytes. An entry is parsed only once its signature verifies, so a file
+planted in the directory, or one moved from another key, is ignored with a
+:class:`CacheEntryWarning` and recomputed. Predictions are ``.npy`` arrays read with
+``allow_pickle=False`` (an array of Python objects is kept in memory only); fitted
+models and step results are pickles, unpickled only after their signature verifies
+(scikit-learn has no pickle-free format for a fitted model).
 
 Examples
 --------
@@ -64,10 +76,15 @@ True
 from __future__ import annotations
 
 import hashlib
+import hmac
+import io
 import os
 import pickle
 import platform
+import secrets
+import stat
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -83,15 +100,73 @@ try:
 except ImportError:  # pragma: no cover (Windows)
     _resource = None
 
-__all__ = ["Cache", "DiskCache", "MemoryCache", "NoCache", "ReferenceMemo", "RunCache", "as_cache",
-           "default_cache_dir", "fingerprint", "run_cache"]
+__all__ = ["CACHE_KEY_ENV", "Cache", "CacheEntryWarning", "DiskCache", "MemoryCache", "NoCache",
+           "ReferenceMemo", "RunCache", "as_cache", "cache_key_file", "default_cache_dir",
+           "file_digest", "fingerprint", "run_cache"]
 
 #: bumped whenever what the cache stores, or how keys are made, changes
-FORMAT = "1"
+FORMAT = "2"
+
+#: the environment variable naming the file of the secret key that signs disk entries
+CACHE_KEY_ENV = "RETRAIN_SIM_CACHE_KEY"
+
+_MAGIC = b"retrain-sim cache " + FORMAT.encode() + b"\n"
+_BLOCK = 1 << 20
+
+
+class CacheEntryWarning(UserWarning):
+    """A disk cache entry was ignored (unsigned, signed with another key, or damaged)."""
 
 
 class Uncacheable(Exception):
     """A component's parameters cannot be fingerprinted reliably."""
+
+
+_digests: dict[tuple, str] = {}
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    r"""Return the SHA-256 of a file's bytes (hex), read in blocks of 1 MiB.
+
+    The digest is what identifies a data file in a cache key: a copy of the file
+    elsewhere has the same, a file whose bytes changed has another, whatever its name,
+    size or modification time. Within one process the digest is remembered by the
+    file's device, inode, size, modification time and *change* time, so a file is read
+    once per process; the change time is set by the system on every write or
+    ``os.utime``, so an edited file is read again even when its size and modification
+    time are restored.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "data.csv"
+    >>> _ = path.write_text("x,y\n1,a\n")
+    >>> file_digest(path) == hashlib.sha256(b"x,y\n1,a\n").hexdigest()
+    True
+    """
+    st = os.stat(path)
+    memo = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    found = _digests.get(memo)
+    if found is None:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(_BLOCK), b""):
+                digest.update(block)
+        found = _digests[memo] = digest.hexdigest()
+    return found
+
+
+def _stream_params(obj: BaseEstimator) -> dict[str, Any]:
+    """Return a stream's parameters, its ``data`` replaced by the content it reads.
+
+    A stream that reads data (e.g. :class:`~sim.streams.Tabular`) has a
+    ``data_content()`` method returning it: a DataFrame (what a data function returned)
+    or the path of a file, fingerprinted by content (:func:`file_digest`).
+    """
+    params = obj.get_params(deep=False)
+    if callable(getattr(obj, "data_content", None)):
+        params["data"] = ("content", obj.data_content())
+    return params
 
 
 def _canonical(obj: Any, stream: bool = False) -> Any:
@@ -99,15 +174,14 @@ def _canonical(obj: Any, stream: bool = False) -> Any:
     if isinstance(obj, BaseEstimator):
         cls = type(obj)
         is_stream = stream or hasattr(obj, "batches")
-        params = obj.get_params(deep=False)
+        params = _stream_params(obj) if hasattr(obj, "batches") else obj.get_params(deep=False)
         return ("estimator", cls.__module__, cls.__qualname__, str(getattr(obj, "version", "")),
                 tuple((k, _canonical(v, is_stream)) for k, v in sorted(params.items())))
     if obj is None or isinstance(obj, (bool, int, float, complex, bytes)):
         return (type(obj).__name__, repr(obj))
     if isinstance(obj, str):
-        if stream and os.path.isfile(obj):  # a data file: its content may change
-            st = os.stat(obj)
-            return ("file", obj, st.st_size, st.st_mtime_ns)
+        if stream and os.path.isfile(obj):  # a data file: its bytes, not its name
+            return ("file", file_digest(obj))
         return ("str", obj)
     if isinstance(obj, os.PathLike):
         return ("path", _canonical(os.fspath(obj), stream))
@@ -135,7 +209,14 @@ def _canonical(obj: Any, stream: bool = False) -> Any:
             hashed = pd.util.hash_pandas_object(obj, index=True).to_numpy()
             columns = list(obj.columns) if isinstance(obj, pd.DataFrame) else [obj.name]
             dtypes = [str(d) for d in np.atleast_1d(obj.dtypes)]
-            return ("pandas", repr(columns), repr(dtypes), hashlib.sha256(hashed).hexdigest())
+            # pandas hashes an object column's values as text (1 and "1" alike): add their types
+            frame = obj.to_frame() if isinstance(obj, pd.Series) else obj
+            objects = frame.iloc[:, [i for i, d in enumerate(frame.dtypes) if d == np.dtype("O")]]
+            types = pd.util.hash_pandas_object(
+                objects.apply(lambda c: c.map(lambda v: type(v).__qualname__)),
+                index=False).to_numpy() if objects.shape[1] else np.empty(0, np.uint64)
+            return ("pandas", repr(columns), repr(dtypes), hashlib.sha256(hashed).hexdigest(),
+                    hashlib.sha256(types).hexdigest())
     except ImportError:  # pragma: no cover
         pass
     if callable(obj) and hasattr(obj, "__qualname__"):
@@ -351,18 +432,90 @@ class MemoryCache(Cache):
         self._entries[(kind, key)] = value
 
 
+def cache_key_file() -> Path:
+    """Return the file of the secret key that signs this user's disk cache entries.
+
+    ``$RETRAIN_SIM_CACHE_KEY`` when set, else ``$XDG_CONFIG_HOME/retrain-sim/cache-key``
+    (``~/.config/retrain-sim/cache-key`` without ``XDG_CONFIG_HOME``). It is created on
+    first use, holding 32 random bytes, readable and writable by its owner only; the jobs
+    of a sweep on other machines (a cluster) read the same file through a shared home.
+
+    Examples
+    --------
+    >>> from unittest import mock
+    >>> with mock.patch.dict(os.environ, {CACHE_KEY_ENV: "/srv/keys/retrain-sim"}):
+    ...     print(cache_key_file().as_posix())
+    /srv/keys/retrain-sim
+    """
+    named = os.environ.get(CACHE_KEY_ENV)
+    if named:
+        return Path(named).expanduser()
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "retrain-sim" / "cache-key"
+
+
+def _secret(path: Path) -> bytes:
+    """Read the key in ``path``, creating it (mode 0600) if absent; refuse one others can read."""
+    if not path.exists():
+        try:
+            _create_secret(path)
+        except OSError as error:
+            raise PermissionError(
+                f"The cache key file '{path}' could not be created ({error}). Set "
+                f"{CACHE_KEY_ENV} to a file in a directory of yours that you can write.") \
+                from error
+    st = path.stat()
+    posix = hasattr(os, "getuid")  # Windows has neither owners nor modes to check here
+    if not stat.S_ISREG(st.st_mode) or posix and (st.st_mode & 0o077 or st.st_uid != os.getuid()):
+        raise PermissionError(
+            f"The cache key file '{path}' (the '{CACHE_KEY_ENV}' variable, or its default) "
+            f"must be a file of yours readable and writable by you only (mode 0600): with it "
+            f"anyone can sign cache entries that run code. Got mode {stat.filemode(st.st_mode)} "
+            f"and owner uid {st.st_uid} instead. Run `chmod 600 {path}`, or delete it to make "
+            "a new one (the entries signed with it are then recomputed).")
+    key = path.read_bytes()
+    if len(key) < 32:
+        raise ValueError(f"The cache key file '{path}' must hold at least 32 bytes. Got "
+                         f"{len(key)} instead; delete it to make a new one.")
+    return key
+
+
+def _create_secret(path: Path) -> None:
+    """Write 32 random bytes to ``path``, mode 0600, unless another process got there first."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_bytes(32))
+        try:
+            os.link(tmp, path)  # atomic, and never replaces a key another job created
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 class DiskCache(Cache):
     """A cache in a directory, safe for parallel jobs (e.g. a Hydra multirun).
 
-    Each entry is one pickle file, ``<path>/<kind>/<key[:2]>/<key>.pkl``, written to a
-    temporary file in the same directory and renamed into place (``os.replace``), so
-    concurrent jobs never read a partial entry; two jobs computing the same entry write
-    the same content. Entries read or written are also kept in memory for this process.
-    An unreadable entry counts as a miss. Only use a directory you trust: entries are
-    unpickled. The step results of a reference (see :class:`ReferenceMemo`) are one file
-    per reference, ``<path>/results/...``, read when a run first deploys a model with
-    that reference and written (merged with the file's current content) at the end of
-    the run.
+    Each entry is one file, ``<path>/<kind>/<key[:2]>/<key>.<ext>``: the format's first
+    line, an HMAC-SHA256 signature (under this user's key, :func:`cache_key_file`) of
+    the entry's kind, key and body, then the body: an array in numpy's ``.npy`` format
+    for predictions (``.npy`` files, read with ``allow_pickle=False``), a pickle for a fit
+    (``.fit``) and for a reference's step results (``.results``). An entry is parsed
+    only once its signature verifies: a file that does not (planted, damaged, moved from
+    another key, written under another user's key) is ignored with a
+    :class:`CacheEntryWarning` and recomputed. Predictions of Python objects (an
+    ``object`` array, which ``.npy`` could only hold as a pickle) stay in memory.
+
+    Files are written to a temporary file in the same directory and renamed into place
+    (``os.replace``), so concurrent jobs never read a partial entry; two jobs computing
+    the same entry write the same content. Entries read or written are also kept in
+    memory for this process. The step results of a reference (see
+    :class:`ReferenceMemo`) are one file per reference, read when a run first deploys a
+    model with that reference and written (merged with the file's current content) at
+    the end of the run.
 
     Parameters
     ----------
@@ -392,25 +545,63 @@ class DiskCache(Cache):
     True
     """
 
+    _EXTENSIONS = {"fit": "fit", "predictions": "npy", "results": "results"}
+
     def __init__(self, path: str | os.PathLike, predictions: bool = True):
         super().__init__()
         self.path = Path(path)
         self.predictions = predictions
+        self._key = _secret(cache_key_file())
         self._memory: dict[tuple[str, str], Any] = {}
 
     def _file(self, kind: str, key: str) -> Path:
-        return self.path / kind / key[:2] / f"{key}.pkl"
+        return self.path / kind / key[:2] / f"{key}.{self._EXTENSIONS[kind]}"
 
-    def _read_table(self, key: str) -> dict:
+    def _signature(self, kind: str, key: str, body: bytes) -> bytes:
+        message = b"\0".join((kind.encode(), key.encode(), body))
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def _read(self, kind: str, key: str) -> Any:
+        """Return the entry's value, or None: missing, or ignored with a warning."""
+        file = self._file(kind, key)
         try:
-            with open(self._file("results", key), "rb") as f:
-                table = pickle.load(f)
-        except Exception:  # missing, damaged or incompatible: nothing stored
-            return {}
-        return table if isinstance(table, dict) else {}
+            data = file.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            return _ignored(file, f"it cannot be read ({error})")
+        head = len(_MAGIC) + hashlib.sha256().digest_size
+        body = data[head:]
+        if not data.startswith(_MAGIC):
+            return _ignored(file, "it is not a signed entry of this cache format")
+        if not hmac.compare_digest(data[len(_MAGIC):head], self._signature(kind, key, body)):
+            return _ignored(file, f"its signature does not match this user's key "
+                                  f"({cache_key_file()}): it was written with another key, "
+                                  "or changed since")
+        try:
+            if kind == "predictions":
+                value = np.load(io.BytesIO(body), allow_pickle=False)
+                value.flags.writeable = False
+                return value
+            return pickle.loads(body)
+        except Exception as error:  # signed by us, yet unreadable: another library version
+            return _ignored(file, f"it cannot be parsed ({type(error).__name__})")
+
+    def _write(self, kind: str, key: str, value) -> None:
+        if kind == "predictions":
+            if value.dtype.hasobject:
+                return  # np.save would pickle it: kept in memory only
+            buffer = io.BytesIO()
+            np.save(buffer, value, allow_pickle=False)
+            body = buffer.getvalue()
+        else:
+            body = pickle.dumps(value, protocol=5)
+        signed = _MAGIC + self._signature(kind, key, body) + body
+        atomic_write(self._file(kind, key), lambda tmp: tmp.write_bytes(signed))
 
     def _load_table(self, key):
-        return self._read_table(key)
+        table = self._read("results", key)
+        return table if isinstance(table, dict) else {}
 
     def _flush_table(self, key, table):
         """Merge the table with what other jobs stored meanwhile and write it atomically.
@@ -419,40 +610,29 @@ class DiskCache(Cache):
         wins); those are then recomputed by a later run: a lost entry costs time, never a
         wrong result, since every job stores the same value under the same key.
         """
-        on_disk = self._read_table(key)
-        if on_disk:
-            for k, v in on_disk.items():
-                table.setdefault(k, v)
-        self._write(self._file("results", key), table)
-
-    def _write(self, target: Path, value) -> None:
-        def dump(path: Path) -> None:
-            with open(path, "wb") as f:
-                pickle.dump(value, f, protocol=5)
-
-        atomic_write(target, dump)
+        for k, v in self._load_table(key).items():
+            table.setdefault(k, v)
+        self._write("results", key, table)
 
     def _load(self, kind, key):
         value = self._memory.get((kind, key))
         if value is not None or (kind == "predictions" and not self.predictions):
             return value
-        try:
-            with open(self._file(kind, key), "rb") as f:
-                value = pickle.load(f)
-        except FileNotFoundError:
-            return None
-        except Exception:  # a damaged or incompatible entry: recompute it
-            return None
-        if kind == "predictions":
-            value.flags.writeable = False
-        self._memory[(kind, key)] = value
+        value = self._read(kind, key)
+        if value is not None:
+            self._memory[(kind, key)] = value
         return value
 
     def _store(self, kind, key, value):
         self._memory[(kind, key)] = value
         if kind == "predictions" and not self.predictions:
             return
-        self._write(self._file(kind, key), value)
+        self._write(kind, key, value)
+
+
+def _ignored(file: Path, why: str) -> None:
+    warnings.warn(f"Ignored the cache entry {file}: {why}. It is recomputed and replaced.",
+                  CacheEntryWarning, stacklevel=4)
 
 
 def default_cache_dir(results: str | os.PathLike = "results") -> Path:

@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from pandas._libs.parsers import STR_NA_VALUES  # pandas' default missing values of a CSV
 
+from sim.cache import file_digest
 from sim.checks import Interval, Options, check, is_int, is_real, param_error
 from sim.streams.base import Stream, rechunk
 from sim.streams.schedule import is_sequence
@@ -317,6 +318,22 @@ class Tabular(Stream):
         if self._spec().task != "classification":
             return None
         return self._scan().classes
+
+    def data_content(self) -> pd.DataFrame | Path:
+        """Return what the stream reads: the file's path, or the DataFrame (a data function's).
+
+        A cache key holds this content (a file's bytes, a frame's values), never the
+        ``data`` parameter's name or path: see :func:`sim.cache.fingerprint`.
+
+        Examples
+        --------
+        >>> import functools
+        >>> frame = pd.DataFrame({"x": [0.0, 1.0], "y": ["a", "b"]})
+        >>> Tabular(data=functools.partial(frame.copy), target="y").data_content().equals(frame)
+        True
+        """
+        source = self._source(self._spec())
+        return source.frame if source.kind == "frame" else source.path
 
     # ----- validation -----------------------------------------------------------------
     def _spec(self) -> SimpleNamespace:
@@ -652,7 +669,7 @@ def _head(source, n: int, owner: str) -> pd.DataFrame:
 
 
 def _scan_key(stream: Tabular, layout) -> tuple | None:
-    """Return what the scan of a file depends on: the parameters and the file's identity.
+    """Return what the scan of a file depends on: the parameters and the file's bytes.
 
     None for a DataFrame (it may change in place; scanning one is fast).
     """
@@ -660,9 +677,8 @@ def _scan_key(stream: Tabular, layout) -> tuple | None:
     if source.kind == "frame":
         return None
     params = {k: v for k, v in stream.get_params(deep=False).items() if k != "data"}
-    st = source.path.stat()
     return (repr(sorted(params.items(), key=lambda kv: kv[0])), str(source.path),
-            st.st_mtime_ns, st.st_size)
+            file_digest(source.path))
 
 
 def _read_column(layout, name) -> pd.Series:
