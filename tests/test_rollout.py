@@ -18,14 +18,18 @@ canary trials drawn as bars, rollbacks as red triangles).
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from sim import Cost, Replay, replay
+from sim.checks import ParamError
+from sim.rollout import CanaryRollout, RollbackWatch, ShadowRollout
+from sim.scripted import AtSteps
 from sim.streams import SEA, Stream
-from strategies import AlwaysAccept, Canary, Holdout, Periodic, Rollback, Shadow
+from strategies import AlwaysAccept, Canary, Holdout, Periodic, Rollback, Shadow, StagedCanary
 
 CONF = Path(__file__).parents[1] / "conf"
 SEEDS = (0, 1, 2)
@@ -127,15 +131,15 @@ def test_no_label_reaches_a_live_gate_before_it_arrives(gate, delay, rate):
         t, evidence = outcome.observation.t, trial_log[-1]
         assert t - evidence.look + 1 == trial.start
         arrived = size * max(0, t - delay - trial.start + 1)
-        seen = evidence.n_challenger if gate.mode != "canary" else (
+        seen = evidence.n_challenger if not isinstance(trial, CanaryRollout) else (
             evidence.n_challenger + evidence.n_champion)
         assert seen <= arrived and (seen == arrived or rate < 1), (t, seen, arrived)
-        if gate.mode == "rollback":  # the previous model's window, before the switch
+        if isinstance(trial, RollbackWatch):  # the previous model's window, before the switch
             first = max(trial.start - gate.window, run._first_step)
             assert evidence.n_champion <= size * max(0, min(trial.start - 1, t - delay)
                                                      - first + 1)
-        if trial.mode == "shadow":  # its predictions are kept only until labels arrive
-            assert all(s > t - delay for s in trial.shadow)
+        if isinstance(trial, ShadowRollout):  # its predictions are kept until labels arrive
+            assert all(s > t - delay for s in trial.predictions)
     assert looks > 5
 
 
@@ -208,3 +212,81 @@ def test_exposure_is_opt_in_and_a_live_gate_needs_classification():
     with pytest.raises(ValueError, match="needs a classification stream"):
         replay(Linear(), LinearRegression(), Periodic(every=5), gate=Canary())
     assert AlwaysAccept().accept(None, None, None, None).retrain
+
+
+# ---------------------------------------------------------------------------------------
+# the staged canary: a live pattern added as a rollout class and a config, no engine edit
+
+STAGED_SEEDS = range(5)
+
+
+@pytest.fixture(scope="module")
+def staged():
+    """The rollout_validation scenario over five seeds, the staged and the plain canary."""
+    return {name: [run(gate_of(name), seed) for seed in STAGED_SEEDS]
+            for name in ("staged_canary", "canary")}
+
+
+def challenger_samples(result, steps):
+    """Samples served by the challengers of the retrains decided at ``steps``."""
+    ids = result.events.set_index("step").loc[list(steps), "model_id"]
+    line = result.timeline
+    served = line["challenger_share"] * line["n_samples"]
+    return float(served[line["challenger_id"].isin(ids)].sum())
+
+
+@pytest.mark.slow
+def test_staged_canary_stops_a_bad_challenger_at_its_first_stage(staged):
+    stopped = []
+    for result in staged["staged_canary"]:
+        bad = result.events.set_index("step").loc[list(CORRUPTED)]
+        assert not bad["accepted"].any()
+        stopped.append(int(((bad["stage"] == 1) & (bad["served_stage_2"] == 0)).sum()))
+    # 13 of the 15 corrupted retrains of seeds 0-4 stop at 1% of traffic, the other two at
+    # the first look of the 10% stage
+    assert sum(n == len(CORRUPTED) for n in stopped) >= 3 and min(stopped) >= 2, stopped
+
+
+@pytest.mark.slow
+def test_staged_canary_exposes_far_fewer_users_to_a_bad_challenger(staged):
+    served = {name: sum(challenger_samples(r, CORRUPTED) for r in results)
+              for name, results in staged.items()}
+    assert served["staged_canary"] < 0.25 * served["canary"], served
+    events = pd.concat([r.events for r in staged["staged_canary"]])
+    bad = events[(events["kind"] == "retrain") & events["step"].isin(CORRUPTED)]
+    per_stage = bad[["served_stage_1", "served_stage_2", "served_stage_3"]].to_numpy()
+    assert served["staged_canary"] == pytest.approx(per_stage.sum())
+
+
+def test_staged_canary_promotes_a_better_challenger_through_every_stage():
+    """A retrain after a concept drift beats the old model: it ramps 1% -> 10% -> 50% -> all."""
+    promoted = 0
+    for seed in STAGED_SEEDS:
+        result = replay(SEA(n_samples=20_000, schedule=[{"at": 8_000, "to": 3}]),
+                        LogisticRegression(), AtSteps([22]), gate=StagedCanary(), seed=seed,
+                        label_delay=1, window="sliding", train_window=2500)
+        event, line = result.events.iloc[0], result.timeline.set_index("step")
+        if event["accepted"] and event["stage"] == 3:
+            promoted += 1
+            assert (line.loc[event["trial_end"] + 1:, "model_id"] == event["model_id"]).all()
+        counts = [event[f"served_stage_{k}"] for k in (1, 2, 3)]
+        trial = line[line["challenger_id"] == event["model_id"]]
+        assert sum(counts) == round((trial["challenger_share"] * trial["n_samples"]).sum())
+        shares = trial["challenger_share"].to_numpy()
+        assert shares[0] < 0.05 and shares.max() > 0.4  # the ramp
+    assert promoted >= 4
+
+
+@pytest.mark.parametrize("shares", [[0.1, 0.01], [0.1, 0.1], [0.5, 1.0], [0.0, 0.5]])
+def test_staged_canary_shares_must_ramp_up_within_0_and_1(shares):
+    with pytest.raises(ParamError, match=r"The 'shares' parameter of StagedCanary must be a "
+                                         r"strictly increasing list of floats in \(0, 1\)\."):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=StagedCanary(shares=shares))
+
+
+def test_the_engine_names_no_rollout_pattern():
+    """Shadow, canary, rollback and staged canary are rollouts: the engine knows none."""
+    source = (Path(__file__).parents[1] / "sim" / "engine.py").read_text().lower()
+    for word in ("shadow", "canary", "rollback", "mode =="):
+        assert word not in source, word
