@@ -7,7 +7,7 @@ end. At every step ``t`` the stepper
 
 1. takes what the agenda has due at ``t`` (:meth:`Replay._take_due`): deploys an
    accepted model whose ``deploy_latency`` has passed, starts the benefit tracks that
-   begin now, collects the labels that arrive now;
+   begin now, collects the labels that arrive now, and marks a live trial's look;
 2. lets the deployed model predict ``X_t`` (:meth:`Replay._predict`) and scores it
    against ``y_t`` (the metric is the engine's alone: the trigger does not see ``y_t``),
    and the models of the running benefit tracks too (:meth:`Replay._score_tracks`);
@@ -920,13 +920,13 @@ class Replay:
         """Show the live gate the trial's evidence so far; act on its verdict."""
         evidence = trial.evidence(t, self._ledger)
         verdict = self._gate.judge(evidence)
-        if verdict is None and not evidence.final:
-            self._agenda.schedule(t + 1, "look", trial)
-            return
-        if verdict is None or not isinstance(verdict, (bool, np.bool_)):
-            raise TypeError(f"{type(self._gate).__name__}.judge must answer True or False at a "
-                            f"trial's last look (None before it to wait). Got {verdict!r}.")
-        self._act(trial.resolve(t, bool(verdict), self._gate.explain(evidence, bool(verdict))))
+        if verdict is not None or evidence.final:  # the last look is the trial's expiry
+            if not isinstance(verdict, (bool, np.bool_)):
+                raise TypeError(f"{type(self._gate).__name__}.judge must answer True or False "
+                                f"at a trial's last look (None before it to wait). Got "
+                                f"{verdict!r}.")
+            self._act(trial.resolve(t, bool(verdict), self._gate.explain(evidence,
+                                                                         bool(verdict))))
         if trial.done:
             self._trial = None
         else:

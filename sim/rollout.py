@@ -617,7 +617,12 @@ class LiveGate(Gate):
         return self.rollout.fields(self)
 
     def check(self) -> LiveGate:
-        """Validate the parameters (and the offline gate's); return self."""
+        """Validate the parameters (and the offline gate's) and the rollout; return self."""
+        rollout = self.rollout
+        if not (isinstance(rollout, type) and issubclass(rollout, Rollout)) or rollout is Rollout:
+            raise TypeError(f"{type(self).__name__}.rollout must be a subclass of "
+                            f"sim.rollout.Rollout (the pattern its trials follow). Got "
+                            f"{rollout!r} instead.")
         validate(self)
         check_offline(self)
         return self

@@ -290,3 +290,22 @@ def test_the_engine_names_no_rollout_pattern():
     source = (Path(__file__).parents[1] / "sim" / "engine.py").read_text().lower()
     for word in ("shadow", "canary", "rollback", "mode =="):
         assert word not in source, word
+
+
+class Undecided(Canary):
+    """A live gate that never decides, not even at its trial's last look."""
+
+    def judge(self, trial):
+        return None
+
+
+def test_a_live_gate_must_decide_at_the_last_look_and_name_its_rollout():
+    with pytest.raises(TypeError, match=r"Undecided.judge must answer True or False at a "
+                                        r"trial's last look .* Got None"):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=Undecided(steps=2))
+    patternless = type("Patternless", (Canary,), {"rollout": None})
+    with pytest.raises(TypeError, match=r"Patternless.rollout must be a subclass of "
+                                        r"sim.rollout.Rollout .* Got None instead"):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=patternless())
