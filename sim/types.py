@@ -461,7 +461,9 @@ class RunResult:
         One row per retrain decision: ``step``, ``reason``, ``follow_up``, ``accepted``,
         ``train_start``, ``train_end``, ``n_train``, ``cost``, ``fit_seconds``,
         ``benefit`` and more; with a live gate also ``kind`` (``"retrain"`` or
-        ``"rollback"``), ``trial_end`` and ``cost_shadow``.
+        ``"rollback"``), ``trial_end`` and ``cost_shadow`` (and the fields of its
+        rollout, :meth:`sim.rollout.Rollout.fields`: a staged canary's ``stage`` and
+        ``served_stage_<k>``).
     summary
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config

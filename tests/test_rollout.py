@@ -108,7 +108,7 @@ def test_rollback_restores_the_previous_model_within_its_window(results):
 
 
 @pytest.mark.parametrize("gate", [Shadow(steps=4), Canary(fraction=0.3, steps=4),
-                                  Rollback(steps=4)])
+                                  Rollback(steps=4), StagedCanary([0.1, 0.4], steps=3)])
 @pytest.mark.parametrize("delay,rate", [(0, 1.0), (3, 1.0), (2, 0.4)])
 def test_no_label_reaches_a_live_gate_before_it_arrives(gate, delay, rate):
     """Every look counts exactly the labels of the trial's steps up to t - label_delay."""
@@ -124,20 +124,22 @@ def test_no_label_reaches_a_live_gate_before_it_arrives(gate, delay, rate):
     while not run.done:
         before = len(trial_log)
         trial = run._trial
+        # a stage's looks count from the stage's first step
+        first = getattr(trial, "stage_start", getattr(trial, "start", None))
         outcome = run.step()
         if len(trial_log) == before:
             continue
         looks += 1
         t, evidence = outcome.observation.t, trial_log[-1]
-        assert t - evidence.look + 1 == trial.start
+        assert t - evidence.look + 1 == first
         arrived = size * max(0, t - delay - trial.start + 1)
         seen = evidence.n_challenger if not isinstance(trial, CanaryRollout) else (
             evidence.n_challenger + evidence.n_champion)
         assert seen <= arrived and (seen == arrived or rate < 1), (t, seen, arrived)
         if isinstance(trial, RollbackWatch):  # the previous model's window, before the switch
-            first = max(trial.start - gate.window, run._first_step)
+            since = max(trial.start - gate.window, run._first_step)
             assert evidence.n_champion <= size * max(0, min(trial.start - 1, t - delay)
-                                                     - first + 1)
+                                                     - since + 1)
         if isinstance(trial, ShadowRollout):  # its predictions are kept until labels arrive
             assert all(s > t - delay for s in trial.predictions)
     assert looks > 5
