@@ -239,14 +239,13 @@ def challenger_samples(result, steps):
 
 @pytest.mark.slow
 def test_staged_canary_stops_a_bad_challenger_at_its_first_stage(staged):
-    stopped = []
+    stopped = np.zeros(len(CORRUPTED), dtype=int)  # seeds stopping each one at stage 1
     for result in staged["staged_canary"]:
         bad = result.events.set_index("step").loc[list(CORRUPTED)]
         assert not bad["accepted"].any()
-        stopped.append(int(((bad["stage"] == 1) & (bad["served_stage_2"] == 0)).sum()))
-    # 13 of the 15 corrupted retrains of seeds 0-4 stop at 1% of traffic, the other two at
-    # the first look of the 10% stage
-    assert sum(n == len(CORRUPTED) for n in stopped) >= 3 and min(stopped) >= 2, stopped
+        stopped += ((bad["stage"] == 1) & (bad["served_stage_2"] == 0)).to_numpy()
+    # measured: 5, 4 and 4 of 5 seeds (the other two at the 10% stage's first look)
+    assert (stopped >= 4).all(), stopped
 
 
 @pytest.mark.slow
