@@ -7,7 +7,7 @@ end. At every step ``t`` the stepper
 
 1. takes what the agenda has due at ``t`` (:meth:`Replay._take_due`): deploys an
    accepted model whose ``deploy_latency`` has passed, starts the benefit tracks that
-   begin now, collects the labels that arrive now;
+   begin now, collects the labels that arrive now, and marks a live trial's look;
 2. lets the deployed model predict ``X_t`` (:meth:`Replay._predict`) and scores it
    against ``y_t`` (the metric is the engine's alone: the trigger does not see ``y_t``),
    and the models of the running benefit tracks too (:meth:`Replay._score_tracks`);
@@ -25,16 +25,16 @@ end. At every step ``t`` the stepper
    model on the agenda to serve from ``t + 1 + deploy_latency``;
 6. records the step's row (:meth:`Replay._record`).
 
-With a live gate (``gate.judge`` exists: :class:`~strategies.base.LiveGate`) a retrain
-the gate's offline check accepts starts a :class:`_Trial` (see :meth:`Replay._retrain`):
-shadow and canary challengers are judged, on their trial's labels as they arrive, before
-they serve everyone; a rollback watch judges a deployed model and may bring the previous
-one back (a ``rollback`` row in the events, ``kind`` telling it from a retrain). Such a
-run's timeline has ``challenger_id`` and ``challenger_share`` (of the step's samples the
-challenger served), its ``accuracy`` is what users received from both models, and its
-labels carry the model that served each sample. A run with a live gate, or with
-``Protocol.exposure``, also scores every retrained model that serves against the model
-it challenged, on the samples it served (the *exposure* metrics).
+With a live gate (:class:`~sim.rollout.LiveGate`) a retrain the gate's offline check
+accepts starts the gate's :class:`~sim.rollout.Rollout` (see :meth:`Replay._retrain`),
+the run's one current trial: at every step it looks (an agenda entry ``"look"``) it
+says who serves each sample, takes the arrived labels, gives the gate its evidence, and
+turns the gate's verdict into actions (deploy, restore, an event row with its ``kind``).
+Such a run's timeline has ``challenger_id`` and ``challenger_share`` (of the step's
+samples the challenger served), its ``accuracy`` is what users received from both
+models, and its labels carry the model that served each sample. A run with a live gate,
+or with ``Protocol.exposure``, also scores every retrained model that serves against the
+model it challenged, on the samples it served (the *exposure* metrics).
 
 Which labels arrive when, and which arrived labels a retrain trains on, are decided by
 :mod:`sim.protocol` (the oracle calls the same code). No label is used, by the trigger,
@@ -89,6 +89,7 @@ from sim.protocol import (
     initial_segment,
     seeded_clone,
 )
+from sim.rollout import Actions, Ledger, LiveGate, Rollout, TrafficStep
 from sim.threads import limited
 from sim.types import (
     TASKS,
@@ -97,7 +98,6 @@ from sim.types import (
     Labels,
     Observation,
     RunResult,
-    Trial,
     sample_loss,
 )
 
@@ -207,39 +207,14 @@ class _BenefitTrack:
         return (self.loss_old - self.loss_new) / self.n
 
 
-@dataclass
-class _Trial:
-    """A live gate's trial of a challenger (shadow, canary) or watch of a deployment (rollback).
-
-    The counts are of arrived labels of the trial's steps (``start`` on); a shadow trial
-    keeps the challenger's predictions of a step in ``shadow`` (step -> first sample
-    index, predictions) only until that step's labels have arrived.
-    """
-
-    event: int
-    challenger: _Model
-    champion: _Model
-    start: int
-    mode: str
-    share: float
-    looks: int
-    n: int = 0  # shadow: paired labels
-    correct_challenger: int = 0
-    correct_champion: int = 0
-    wins: int = 0
-    losses: int = 0
-    shadow: dict = None
-
-    def __post_init__(self):
-        self.shadow = {}
-
-
 class Agenda:
     """What is due at which step: one queue of the run's future, in step order.
 
     Entries due at the same step come out in the order they were scheduled (like a
     SimPy event queue). The engine schedules deployments (``"deploy"``; ``"restore"``
-    for a rollback), label arrivals (``"labels"``) and benefit tracks (``"benefit"``).
+    for a model that serves again), label arrivals (``"labels"``), benefit tracks
+    (``"benefit"``) and a live gate's trial looks (``"look"``), and hands each entry
+    due to the handler of its kind.
 
     Examples
     --------
@@ -419,16 +394,10 @@ EVENT_COLUMNS = [
 ]
 
 
-#: the events' columns of a run with a live gate, beside EVENT_COLUMNS: ``kind``
-#: (``"retrain"`` or ``"rollback"``), ``trial_end`` (the step the live gate decided, -1:
-#: none) and ``cost_shadow`` (the trial's shadow predictions)
-LIVE_EVENT_COLUMNS = ["kind", "trial_end", "cost_shadow"]
-
-
-def _event(t: int, decision: Decision) -> dict:
-    """Return the event row of a retrain decision, before anything is trained."""
+def _event(t: int, reason: str, follow_up: bool = False) -> dict:
+    """Return the event row of a decision, before anything is trained."""
     return {
-        "step": t, "reason": decision.reason, "follow_up": decision.follow_up,
+        "step": t, "reason": reason, "follow_up": follow_up,
         "accepted": False, "skipped": "",
         "model_id": -1, "deploy_step": -1, "train_start": -1, "train_end": -1, "n_train": 0,
         "n_val": 0, "cost": 0.0, "cost_retrain": 0.0, "cost_samples": 0.0,
@@ -558,17 +527,19 @@ class Replay:
         deployed = self._deployed
         y_pred = self._predict(chunk, deployed, lo, hi)
         X, y = chunk.X[lo:hi], chunk.y[lo:hi]
-        trial = self._trial if self._trial is not None and t >= self._trial.start else None
+        trial, self._looking = self._looking, None  # the trial whose look is due at t
         served, ids = y_pred, None  # what users received, and from which model
         if trial is not None:
-            served, ids = self._trial_step(trial, chunk, t, lo, hi, y_pred)
+            served, ids = self._serve(trial, chunk, t, lo, hi, y_pred)
         if self._exposure:
             self._expose(chunk, lo, hi, y, y_pred, served, ids, trial)
         if self._tracks:
             self._score_tracks(chunk, lo, hi, y)
         labels = self._deliver_labels(chunk, t, lo, hi, X, chunk.delivered[lo:hi], served, ids)
         if self._live:
-            self._feed(t, labels)
+            self._ledger.add(t, labels)
+            if self._trial is not None:
+                self._trial.observe(labels, t - self._protocol.label_delay)
             if trial is not None:
                 self._look(trial, t)
         y_pred = served
@@ -607,16 +578,14 @@ class Replay:
             if track.n:
                 self._events[track.event]["benefit"] = track.benefit
         if self._trial is not None:
-            self._events[self._trial.event]["gate_reason"] = (
-                f"{self._trial.mode} trial unfinished when the run ended"
-                + (": kept" if self._trial.mode == "rollback" else ": not promoted"))
+            self._trial.abandon()
         self._cache.close()
         timeline = pd.DataFrame(self._rows)
         stats = pd.DataFrame.from_records(self._stats, index=timeline.index)
         if len(stats.columns):
             timeline = pd.concat([timeline, stats.add_prefix("stat_")], axis=1)
         events = pd.DataFrame(self._events, columns=EVENT_COLUMNS
-                              + (LIVE_EVENT_COLUMNS if self._live else []))
+                              + (list(self._gate.event_fields) if self._live else []))
         stream = self.stream
         summary = summarize(timeline, events, tuple(stream.drifts),
                             evaluation=self._protocol.evaluation, cost=self._cost,
@@ -650,7 +619,7 @@ class Replay:
 
     @property
     def agenda(self) -> Agenda:
-        """What is due at which step (deployments, label arrivals, benefit tracks)."""
+        """What is due at which step (deployments, label arrivals, benefit tracks, looks)."""
         return self._agenda
 
     # -- set-up -----------------------------------------------------------------------------
@@ -666,7 +635,7 @@ class Replay:
         self._online = self._learning is not None and self._learning.updates
         if self._online:
             self._learning.check_model(self.model)
-        self._live = callable(getattr(self._gate, "judge", None))  # a LiveGate
+        self._live = isinstance(self._gate, LiveGate)
         self._seeds = child_seeds(self.seed)
         self._trigger = clone(self.trigger)
         self._trigger.reset(seed=self._seeds["trigger"])
@@ -762,6 +731,9 @@ class Replay:
                                        self._task)
         del self._X0, self._y0
         self._agenda = Agenda()
+        self._on_due = {"deploy": self._on_deploy, "restore": self._on_restore,
+                        "benefit": self._on_benefit, "labels": self._on_labels,
+                        "look": self._on_look}
         self._tracks: list[_BenefitTrack] = []
         self._deploy(initial, self._first_step)
         self._latest = initial  # the newest accepted model (champion of the next gate)
@@ -780,8 +752,9 @@ class Replay:
         self._events: list[dict] = []
         if self._online:
             self._rows["n_updated"] = []
-        self._trial: _Trial | None = None
-        self._ledger: dict[tuple[int, int], list[int]] = {}  # (step, model id): [n, right]
+        self._trial: Rollout | None = None  # the live gate's current trial
+        self._looking: Rollout | None = None  # the trial that serves and looks this step
+        self._ledger = Ledger(self._gate.memory) if self._live else None
         self._exposed: dict[int, list[int]] = {}  # model id: [served, wrong, rival wrong]
         self._rival: _Model | None = None  # the model the deployed one challenged
         self._traffic = np.random.default_rng(self._seeds["traffic"])
@@ -808,19 +781,30 @@ class Replay:
         self._memo = self._cache.memo(model.key, len(model.reference))
 
     def _take_due(self, t: int) -> None:
-        """Act on what the agenda has due at ``t``: deployments, benefit tracks, labels."""
+        """Act on what the agenda has due at ``t``: each entry goes to its kind's handler."""
         for kind, item in self._agenda.due(t):
-            if kind == "deploy":
-                if self._exposure:
-                    self._rival = self._deployed
-                self._deploy(item, t)
-            elif kind == "restore":  # a rollback: the restored model is judged no more
-                self._rival = None
-                self._deploy(item, t)
-            elif kind == "benefit":
-                self._tracks.append(item)
-            else:
-                self._arriving.append(item)
+            self._on_due[kind](item)
+
+    def _on_deploy(self, model: _Model) -> None:
+        if self._exposure:
+            self._rival = self._deployed
+        self._deploy(model, self.t)
+
+    def _on_restore(self, model: _Model) -> None:
+        """Serve a model again: it is judged no more."""
+        self._rival = None
+        self._deploy(model, self.t)
+
+    def _on_benefit(self, track: _BenefitTrack) -> None:
+        self._tracks.append(track)
+
+    def _on_labels(self, labels: Labels) -> None:
+        self._arriving.append(labels)
+
+    def _on_look(self, trial: Rollout) -> None:
+        """Let the trial serve and look at this step, unless it has ended meanwhile."""
+        if trial is self._trial:
+            self._looking = trial
 
     def _predict(self, chunk: _Chunk, model: _Model, lo: int, hi: int) -> np.ndarray:
         """Predictions (read-only) of ``model`` on rows ``lo:hi`` of the chunk.
@@ -876,7 +860,7 @@ class Replay:
             labels = new
         else:
             self._agenda.schedule(due, "labels", new)
-            self._arriving.extend(item for _, item in self._agenda.due(t))
+            self._take_due(t)  # the labels due now, this step's among them
             labels = _concat_labels(self._arriving, X.shape[1])
             self._arriving = []
         self._history.add(labels.X, labels.y, labels.index)
@@ -922,133 +906,56 @@ class Replay:
         for append, value in zip(self._append, row, strict=True):
             append(value)
 
-    # -- live gates: trials, rollbacks, exposure -----------------------------------------
+    # -- live gates: trials and exposure ---------------------------------------------------
 
-    def _trial_step(self, trial: _Trial, chunk: _Chunk, t: int, lo: int, hi: int,
-                    y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-        """Let a shadow or canary challenger predict the step; return what was served, by whom."""
-        if trial.mode == "rollback":  # the watched model is deployed: it serves as usual
-            return y_pred, None
-        n = hi - lo
-        p_new = self._predict(chunk, trial.challenger, lo, hi)
-        if trial.mode == "shadow":  # kept until the step's labels have arrived (_feed)
-            trial.shadow[t] = (int(chunk.index[lo]), p_new)
-            cost = self._cost.shadow(n)
-            self._events[trial.event]["cost_shadow"] += cost
-            self._total_cost += cost
-            self._share = (trial.challenger.id, 0.0)
-            return y_pred, None
-        canary = self._traffic.random(n) < trial.share
-        self._share = (trial.challenger.id, float(np.count_nonzero(canary) / n))
-        served = _frozen(np.where(canary, p_new, y_pred))
-        return served, _frozen(np.where(canary, trial.challenger.id, self._deployed.id))
+    def _serve(self, trial: Rollout, chunk: _Chunk, t: int, lo: int, hi: int,
+               y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Let the trial serve the step; return what was served, and by whom (None: all)."""
+        served = trial.serve(TrafficStep(t, int(chunk.index[lo]), y_pred, self._deployed.id,
+                                         lambda: self._predict(chunk, trial.challenger, lo, hi)))
+        self._total_cost += served.cost
+        if served.share is not None:
+            self._share = (trial.challenger.id, served.share)
+        return served.y_pred, served.model_id
 
-    def _feed(self, t: int, labels: Labels) -> None:
-        """Count the arrived labels per (step, serving model); pair a shadow trial's labels."""
-        if len(labels):
-            right = labels.y_pred == labels.y
-            base = self._n_models + 1
-            codes, inverse = np.unique(labels.step * base + labels.model_id, return_inverse=True)
-            n, k = np.bincount(inverse), np.bincount(inverse, weights=right)
-            for code, ni, ki in zip(codes.tolist(), n.tolist(), k.tolist(), strict=True):
-                entry = self._ledger.setdefault(divmod(code, base), [0, 0])
-                entry[0] += ni
-                entry[1] += int(ki)
-            trial = self._trial
-            if trial is not None and trial.shadow:
-                self._pair(trial, labels, right)
-        gate = self._gate
-        oldest = t - gate.steps - getattr(gate, "window", 0) - 1
-        self._ledger = {k: v for k, v in self._ledger.items() if k[0] >= oldest}
-        if self._trial is not None:  # every label of these steps has arrived
-            done = t - self._protocol.label_delay
-            for s in [s for s in self._trial.shadow if s <= done]:
-                del self._trial.shadow[s]
-
-    def _pair(self, trial: _Trial, labels: Labels, right: np.ndarray) -> None:
-        """Add the arrived labels of the shadow trial's steps, with both models' outcomes."""
-        for s in np.unique(labels.step).tolist():
-            if s not in trial.shadow:
-                continue
-            first, predicted = trial.shadow[s]
-            m = labels.step == s
-            new = predicted[labels.index[m] - first] == labels.y[m]
-            old = right[m]
-            trial.n += len(new)
-            trial.correct_challenger += int(np.count_nonzero(new))
-            trial.correct_champion += int(np.count_nonzero(old))
-            trial.wins += int(np.count_nonzero(new & ~old))
-            trial.losses += int(np.count_nonzero(old & ~new))
-
-    def _count(self, model_id: int, lo: int, hi: int) -> tuple[int, int]:
-        """Count arrived labels of steps ``[lo, hi)`` served by ``model_id``, and right ones."""
-        n = k = 0
-        for (step, m), (ni, ki) in self._ledger.items():
-            if m == model_id and lo <= step < hi:
-                n, k = n + ni, k + ki
-        return n, k
-
-    def _look(self, trial: _Trial, t: int) -> None:
+    def _look(self, trial: Rollout, t: int) -> None:
         """Show the live gate the trial's evidence so far; act on its verdict."""
-        look = t - trial.start + 1
-        if trial.mode == "shadow":
-            evidence = Trial(look, trial.looks, trial.n, trial.correct_challenger, trial.n,
-                             trial.correct_champion, trial.wins, trial.losses, paired=True)
-        else:
-            before = (trial.start - self._gate.window if trial.mode == "rollback"
-                      else trial.start)
-            end = trial.start if trial.mode == "rollback" else t + 1
-            evidence = Trial(look, trial.looks, *self._count(trial.challenger.id, trial.start,
-                                                             t + 1),
-                             *self._count(trial.champion.id, before, end))
+        evidence = trial.evidence(t, self._ledger)
         verdict = self._gate.judge(evidence)
-        if verdict is None and not evidence.final:
-            return
-        if verdict is None or not isinstance(verdict, (bool, np.bool_)):
-            raise TypeError(f"{type(self._gate).__name__}.judge must answer True or False at a "
-                            f"trial's last look (None before it to wait). Got {verdict!r}.")
-        self._conclude(trial, t, bool(verdict), self._gate.explain(evidence, bool(verdict)))
+        if verdict is not None or evidence.final:  # the last look is the trial's expiry
+            if not isinstance(verdict, (bool, np.bool_)):
+                raise TypeError(f"{type(self._gate).__name__}.judge must answer True or False "
+                                f"at a trial's last look (None before it to wait). Got "
+                                f"{verdict!r}.")
+            self._act(trial.resolve(t, bool(verdict), self._gate.explain(evidence,
+                                                                         bool(verdict))))
+        if trial.done:
+            self._trial = None
+        else:
+            self._agenda.schedule(t + 1, "look", trial)
 
-    def _conclude(self, trial: _Trial, t: int, verdict: bool, reason: str) -> None:
-        """End the trial: promote or discard the challenger, keep or roll back the deployment."""
-        self._trial = None
-        event = self._events[trial.event]
-        event.update(trial_end=t, gate_reason=reason)
-        if trial.mode == "rollback":
-            if not verdict:
-                self._agenda.schedule(t + 1, "restore", trial.champion)
-                self._latest = trial.champion
-                row = _event(t, Decision(True, f"rollback of model {trial.challenger.id}"))
-                row.update(kind="rollback", model_id=trial.champion.id, accepted=True,
-                           deploy_step=t + 1, gate_reason=reason, trial_end=t,
-                           cost_shadow=0.0)
-                self._events.append(row)
-            return
-        event["accepted"] = verdict
-        if verdict:
-            event["deploy_step"] = t + 1
-            self._agenda.schedule(t + 1, "deploy", trial.challenger)
-            self._latest = trial.challenger
-
-    def _end_trial(self, t: int) -> None:
-        """End the running trial for a new retrain: discard a challenger, keep a watched model."""
-        trial, self._trial = self._trial, None
-        if trial is not None:
-            kept = trial.mode == "rollback"
-            self._events[trial.event].update(
-                trial_end=t, gate_reason=f"{trial.mode} trial ended by the retrain at step "
-                                         f"{t}: " + ("kept" if kept else "not promoted"))
+    def _act(self, actions: Actions) -> None:
+        """Do what a trial asks: deploy or restore a model, append an event row."""
+        if actions.deploy is not None:
+            self._agenda.schedule(actions.at, "deploy", actions.deploy)
+            self._latest = actions.deploy
+        if actions.restore is not None:
+            self._agenda.schedule(actions.at, "restore", actions.restore)
+            self._latest = actions.restore
+        if actions.row is not None:
+            self._events.append(_event(actions.row["step"], actions.row["reason"])
+                                | self._gate.event_fields | actions.row)
 
     def _expose(self, chunk: _Chunk, lo: int, hi: int, y, y_pred, served, ids,
-                trial: _Trial | None) -> None:
+                trial: Rollout | None) -> None:
         """Tally each serving retrained model's errors against its rival's on its own samples."""
         wrong = served != y
-        canary = ids is not None
+        split = ids is not None  # the trial's challenger served part of the step
         if self._rival is not None:
-            own = ids == self._deployed.id if canary else slice(None)
+            own = ids == self._deployed.id if split else slice(None)
             rival = self._predict(chunk, self._rival, lo, hi)
             self._tally(self._deployed.id, wrong[own], (rival != y)[own])
-        if canary:  # the champion (y_pred) is the canary's rival
+        if split:  # the deployed champion (y_pred) is the challenger's rival
             new = ids == trial.challenger.id
             self._tally(trial.challenger.id, wrong[new], (y_pred != y)[new])
 
@@ -1066,10 +973,12 @@ class Replay:
         ``end_index`` is the first sample after step ``t`` (where a ``since_retrain``
         window starts next time). Returns the event row.
         """
-        event = _event(t, decision)
+        event = _event(t, decision.reason, decision.follow_up)
         if self._live:
-            event.update(kind="retrain", trial_end=-1, cost_shadow=0.0)
-            self._end_trial(t)
+            event.update(self._gate.event_fields)
+            if self._trial is not None:  # a new retrain ends the running trial
+                self._trial.interrupt(t)
+                self._trial = None
         challenger = self._challenger(t, decision, event)
         self._events.append(event)
         self._total_cost += event["cost"]
@@ -1093,19 +1002,12 @@ class Replay:
         return event
 
     def _start_trial(self, challenger: _Model, start: int, event: dict) -> None:
-        """Put a challenger the live gate's offline check accepted on trial from ``start``.
-
-        A rollback watch deploys it now (the previous model is kept to return); a shadow
-        or canary challenger is accepted only when its trial promotes it.
-        """
-        gate = self._gate
-        self._trial = _Trial(len(self._events) - 1, challenger, self._latest, start, gate.mode,
-                             gate.share(), gate.steps)
-        if gate.mode == "rollback":
-            self._agenda.schedule(start, "deploy", challenger)
-            self._latest = challenger
-        else:
-            event.update(accepted=False, deploy_step=-1)
+        """Put a challenger the live gate's offline check accepted on trial from ``start``."""
+        trial = self._gate.start_trial(challenger, self._latest, start, event, self._cost,
+                                       self._traffic)
+        self._trial = trial
+        self._act(trial.begin())
+        self._agenda.schedule(start, "look", trial)
 
     def _challenger(self, t: int, decision: Decision, event: dict) -> _Model | None:
         """Train on the window the policy picks and judge; None when the retrain is skipped.

@@ -380,7 +380,7 @@ class Decision:
 
 @dataclass(frozen=True)
 class Trial:
-    """What a live gate (:class:`~strategies.base.LiveGate`) may see of a trial so far.
+    """What a live gate (:class:`~sim.rollout.LiveGate`) may see of a trial so far.
 
     Counts of labels that have *arrived* (never a label before it arrives), of the
     samples of the trial's steps: for a shadow trial the same samples for both models
@@ -404,6 +404,10 @@ class Trial:
         the other way round (0 for unpaired trials).
     paired
         Whether both counts are of the same samples.
+    stage, stages
+        The trial's stage and its number of stages (a staged rollout,
+        :class:`~sim.rollout.StagedRollout`: ``look`` and ``looks`` count the stage's
+        steps; 1 and 1 otherwise).
 
     Examples
     --------
@@ -422,6 +426,8 @@ class Trial:
     wins: int = 0
     losses: int = 0
     paired: bool = False
+    stage: int = 1
+    stages: int = 1
 
     @property
     def final(self) -> bool:
@@ -455,7 +461,9 @@ class RunResult:
         One row per retrain decision: ``step``, ``reason``, ``follow_up``, ``accepted``,
         ``train_start``, ``train_end``, ``n_train``, ``cost``, ``fit_seconds``,
         ``benefit`` and more; with a live gate also ``kind`` (``"retrain"`` or
-        ``"rollback"``), ``trial_end`` and ``cost_shadow``.
+        ``"rollback"``), ``trial_end`` and ``cost_shadow`` (and the fields of its
+        rollout, :meth:`sim.rollout.Rollout.fields`: a staged canary's ``stage`` and
+        ``served_stage_<k>``).
     summary
         Per-run metrics (see :func:`sim.metrics.summarize`).
     config

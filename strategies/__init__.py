@@ -7,7 +7,15 @@ from strategies.approval import Approval
 from strategies.base import Gate, LiveGate, Trigger
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.cost_aware import CARA, CostAware, DataAmount, Forecast
-from strategies.gates import AlwaysAccept, Canary, Holdout, LabelCheck, Rollback, Shadow
+from strategies.gates import (
+    AlwaysAccept,
+    Canary,
+    Holdout,
+    LabelCheck,
+    Rollback,
+    Shadow,
+    StagedCanary,
+)
 from strategies.label_free import EstimatedPerformance, PredictionDrift, Uncertainty
 from strategies.triggers import (
     DataDrift,
@@ -45,6 +53,7 @@ __all__ = [
     "PredictionDrift",
     "Rollback",
     "Shadow",
+    "StagedCanary",
     "Trigger",
     "Uncertainty",
     "Warmup",

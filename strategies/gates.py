@@ -6,14 +6,16 @@ and hands them to :meth:`~strategies.base.Gate.accept`; a rejected challenger ha
 cost its training. :class:`LabelCheck` judges the training data instead of the models:
 the class counts of the labels each model was trained on.
 
-Live gates (:class:`Shadow`, :class:`Canary`, :class:`Rollback`, see
-:class:`~strategies.base.LiveGate`) judge the challenger on live traffic, on the labels
+Live gates (:class:`Shadow`, :class:`Canary`, :class:`StagedCanary`, :class:`Rollback`,
+see :class:`~sim.rollout.LiveGate`) judge the challenger on live traffic, on the labels
 of its trial as they arrive, with a declared test whose error is controlled across the
 trial's looks: each look tests at level ``alpha / steps`` (Bonferroni over the most
 looks a trial can take), so the chance that a trial ever wrongly promotes (or wrongly
 rolls back) is at most ``alpha``. Each wraps an optional offline ``gate`` checked first
-(``Rollback(gate=Holdout())`` deploys only what the holdout accepts, then watches it).
-Live gates compare accuracy: classification streams only.
+(``Rollback(gate=Holdout())`` deploys only what the holdout accepts, then watches it),
+and creates its trial, a :class:`~sim.rollout.Rollout` (its ``rollout``): how the
+challenger meets live traffic is the rollout's, the test is the gate's. Live gates
+compare accuracy: classification streams only.
 """
 
 from __future__ import annotations
@@ -24,11 +26,20 @@ import numpy as np
 from scipy import stats
 from sklearn.base import is_regressor
 
-from sim.checks import Instance, Interval, validate
+from sim.checks import Floats, Instance, Interval, param_error, validate
+from sim.interfaces import Gate
+from sim.rollout import (
+    CanaryRollout,
+    LiveGate,
+    RollbackWatch,
+    ShadowRollout,
+    StagedRollout,
+    check_offline,
+)
 from sim.types import Decision, Trial, sample_loss
-from strategies.base import Gate, LiveGate, check_offline
 
-__all__ = ["AlwaysAccept", "Canary", "Holdout", "LabelCheck", "Rollback", "Shadow"]
+__all__ = ["AlwaysAccept", "Canary", "Holdout", "LabelCheck", "Rollback", "Shadow",
+           "StagedCanary"]
 
 
 class AlwaysAccept(Gate):
@@ -267,6 +278,16 @@ def _unpaired(gate: LiveGate, trial: Trial) -> tuple[float, tuple, tuple]:
             (trial.correct_champion, trial.n_champion))
 
 
+def _canary_test(gate: LiveGate, trial: Trial) -> bool | None:
+    """Test at the canary's look: True if better by ``margin``, False if worse, else None."""
+    level, new, old = _unpaired(gate, trial)
+    if unpaired_better(*new, *old, gate.margin) <= level:
+        return True
+    if unpaired_better(*old, *new, 0.0) <= level:
+        return False
+    return None
+
+
 class Shadow(LiveGate):
     """Promote a challenger that predicted better than the champion in the shadow of live traffic.
 
@@ -302,7 +323,7 @@ class Shadow(LiveGate):
     False
     """
 
-    mode = "shadow"
+    rollout = ShadowRollout
     _constraints = _LIVE
 
     def __init__(self, steps: int = 5, margin: float = 0.0, alpha: float = 0.05, gate=None):
@@ -358,7 +379,7 @@ class Canary(LiveGate):
     True
     """
 
-    mode = "canary"
+    rollout = CanaryRollout
     _constraints = _LIVE | {"fraction": Interval("float", 0, 1, closed="neither")}
 
     def __init__(self, fraction: float = 0.1, steps: int = 5, margin: float = 0.0,
@@ -371,12 +392,104 @@ class Canary(LiveGate):
 
     def judge(self, trial: Trial) -> bool | None:
         """Test each model's arrived labels of its own traffic: promote, roll back, or wait."""
-        level, new, old = _unpaired(self, trial)
-        if unpaired_better(*new, *old, self.margin) <= level:
-            return True
-        if unpaired_better(*old, *new, 0.0) <= level or trial.final:
-            return False
-        return None
+        verdict = _canary_test(self, trial)
+        return False if verdict is None and trial.final else verdict
+
+
+class StagedCanary(LiveGate):
+    """A canary whose traffic share ramps through stages: 1% -> 10% -> 50% -> everyone.
+
+    Progressive delivery (Argo Rollouts' and Flagger's canary steps): stage ``k`` lets
+    the challenger serve the share ``shares[k - 1]`` of each step's samples (a seeded
+    draw per sample) for at most ``steps`` steps, and runs its own sequential test, the
+    :class:`Canary`'s: at every look a one-sided two-proportion test
+    (:func:`unpaired_better`) on the arrived labels of each model's own traffic since
+    the trial started, at level ``alpha / steps`` (Bonferroni over the stage's looks).
+    At any stage, as soon as the challenger is shown worse it is rolled back; as soon as
+    it is shown better by ``margin`` it moves to the next stage (from the next step), or
+    after the last stage is promoted to all traffic. A stage that ends undecided passes
+    (the small stages guard exposure: a challenger moves on unless shown worse), except
+    the last: undecided there, it is rolled back, as a plain canary is.
+
+    Error control: over the whole rollout the looks are at most ``len(shares) * steps``,
+    each at level ``alpha / steps``, so by Bonferroni the chance of promoting a
+    challenger that is not better by ``margin``, and the chance of rolling back one that
+    is not worse, are each at most ``len(shares) * alpha``; at most ``alpha`` per stage
+    when the stages' starts do not depend on the data (every stage runs its ``steps``).
+    For a bound of ``alpha`` over the rollout, give ``alpha / len(shares)``.
+
+    The events of its run count, per retrain, the challenger's samples in each stage
+    (``served_stage_1`` ...) and the stage it reached (``stage``); the timeline's
+    ``challenger_share`` shows the ramp.
+
+    Parameters
+    ----------
+    shares
+        The stages' shares of traffic, strictly increasing, each in (0, 1); promotion
+        gives the challenger everything.
+    steps
+        Most steps (looks) of each stage.
+    margin
+        Accuracy the challenger must gain over the champion to move on early or to be
+        promoted.
+    alpha
+        Level of each stage's test (Bonferroni over its ``steps`` looks).
+    gate
+        An offline gate checked before the rollout (None: none).
+
+    Examples
+    --------
+    >>> from sim.types import Trial
+    >>> gate = StagedCanary(shares=[0.01, 0.1, 0.5], steps=3).check()
+    >>> gate.judge(Trial(2, 3, 10, 1, 990, 880, stage=1, stages=3))  # 0.1 against 0.89
+    False
+    >>> gate.judge(Trial(3, 3, 10, 9, 990, 880, stage=1, stages=3))  # undecided: passes
+    True
+    >>> gate.judge(Trial(3, 3, 300, 265, 700, 620, stage=3, stages=3))  # not shown better
+    False
+    >>> gate.explain(Trial(3, 3, 10, 9, 990, 880, stage=1, stages=3), True)[:62]
+    'staged canary stage 1/3 (1% of traffic) look 3/3: challenger 9'
+    >>> gate.explain(Trial(3, 3, 10, 9, 990, 880, stage=1, stages=3), True)[-28:]
+    'champion 880/990: to stage 2'
+    """
+
+    rollout = StagedRollout
+    _constraints = _LIVE | {"shares": Floats()}
+
+    def __init__(self, shares=(0.01, 0.1, 0.5), steps: int = 3, margin: float = 0.0,
+                 alpha: float = 0.05, gate=None):
+        self.shares = shares
+        self.steps = steps
+        self.margin = margin
+        self.alpha = alpha
+        self.gate = gate
+
+    def check(self) -> StagedCanary:
+        """Validate the parameters (the shares ramp up in (0, 1)); return self."""
+        super().check()
+        shares = list(self.shares)
+        if any(not 0 < v < 1 for v in shares) or any(
+                a >= b for a, b in zip(shares[:-1], shares[1:], strict=True)):
+            raise param_error(self, "shares", "a strictly increasing list of floats in (0, 1)",
+                              shares)
+        return self
+
+    def judge(self, trial: Trial) -> bool | None:
+        """Test as the canary does at this stage: move on (or promote), roll back, or wait."""
+        verdict = _canary_test(self, trial)
+        if verdict is None and trial.final:
+            return trial.stage < trial.stages
+        return verdict
+
+    def explain(self, trial: Trial, verdict: bool) -> str:
+        """Say the stage, its share and the evidence, and where the verdict sends it."""
+        outcome = (f"to stage {trial.stage + 1}" if verdict and trial.stage < trial.stages
+                   else self.rollout.outcomes[verdict])
+        return (f"{self.rollout.kind} stage {trial.stage}/{trial.stages} "
+                f"({100 * self.shares[trial.stage - 1]:g}% of traffic) look "
+                f"{trial.look}/{trial.looks}: challenger {trial.correct_challenger}/"
+                f"{trial.n_challenger} right, champion {trial.correct_champion}/"
+                f"{trial.n_champion}: {outcome}")
 
 
 class Rollback(LiveGate):
@@ -415,7 +528,7 @@ class Rollback(LiveGate):
     True
     """
 
-    mode = "rollback"
+    rollout = RollbackWatch
     _constraints = _LIVE | {"window": Interval("int", 1)}
 
     def __init__(self, steps: int = 5, margin: float = 0.02, window: int = 10,

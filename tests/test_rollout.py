@@ -16,16 +16,23 @@ canary trials drawn as bars, rollbacks as red triangles).
 """
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 from hydra.utils import instantiate
 from omegaconf import OmegaConf
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+import sim.rollout as rollout_module
 from sim import Cost, Replay, replay
+from sim.checks import ParamError
+from sim.rollout import CanaryRollout, RollbackWatch, ShadowRollout
+from sim.scripted import AtSteps
 from sim.streams import SEA, Stream
-from strategies import AlwaysAccept, Canary, Holdout, Periodic, Rollback, Shadow
+from sim.types import Labels
+from strategies import AlwaysAccept, Canary, Holdout, Periodic, Rollback, Shadow, StagedCanary
 
 CONF = Path(__file__).parents[1] / "conf"
 SEEDS = (0, 1, 2)
@@ -104,7 +111,7 @@ def test_rollback_restores_the_previous_model_within_its_window(results):
 
 
 @pytest.mark.parametrize("gate", [Shadow(steps=4), Canary(fraction=0.3, steps=4),
-                                  Rollback(steps=4)])
+                                  Rollback(steps=4), StagedCanary([0.1, 0.4], steps=3)])
 @pytest.mark.parametrize("delay,rate", [(0, 1.0), (3, 1.0), (2, 0.4)])
 def test_no_label_reaches_a_live_gate_before_it_arrives(gate, delay, rate):
     """Every look counts exactly the labels of the trial's steps up to t - label_delay."""
@@ -120,22 +127,24 @@ def test_no_label_reaches_a_live_gate_before_it_arrives(gate, delay, rate):
     while not run.done:
         before = len(trial_log)
         trial = run._trial
+        # a stage's looks count from the stage's first step
+        first = getattr(trial, "stage_start", getattr(trial, "start", None))
         outcome = run.step()
         if len(trial_log) == before:
             continue
         looks += 1
         t, evidence = outcome.observation.t, trial_log[-1]
-        assert t - evidence.look + 1 == trial.start
+        assert t - evidence.look + 1 == first
         arrived = size * max(0, t - delay - trial.start + 1)
-        seen = evidence.n_challenger if gate.mode != "canary" else (
+        seen = evidence.n_challenger if not isinstance(trial, CanaryRollout) else (
             evidence.n_challenger + evidence.n_champion)
         assert seen <= arrived and (seen == arrived or rate < 1), (t, seen, arrived)
-        if gate.mode == "rollback":  # the previous model's window, before the switch
-            first = max(trial.start - gate.window, run._first_step)
+        if isinstance(trial, RollbackWatch):  # the previous model's window, before the switch
+            since = max(trial.start - gate.window, run._first_step)
             assert evidence.n_champion <= size * max(0, min(trial.start - 1, t - delay)
-                                                     - first + 1)
-        if trial.mode == "shadow":  # its predictions are kept only until labels arrive
-            assert all(s > t - delay for s in trial.shadow)
+                                                     - since + 1)
+        if isinstance(trial, ShadowRollout):  # its predictions are kept until labels arrive
+            assert all(s > t - delay for s in trial.predictions)
     assert looks > 5
 
 
@@ -208,3 +217,171 @@ def test_exposure_is_opt_in_and_a_live_gate_needs_classification():
     with pytest.raises(ValueError, match="needs a classification stream"):
         replay(Linear(), LinearRegression(), Periodic(every=5), gate=Canary())
     assert AlwaysAccept().accept(None, None, None, None).retrain
+
+
+# ---------------------------------------------------------------------------------------
+# the staged canary: a live pattern added as a rollout class and a config, no engine edit
+
+STAGED_SEEDS = range(5)
+
+
+@pytest.fixture(scope="module")
+def staged():
+    """The rollout_validation scenario over five seeds, the staged and the plain canary."""
+    return {name: [run(gate_of(name), seed) for seed in STAGED_SEEDS]
+            for name in ("staged_canary", "canary")}
+
+
+def challenger_samples(result, steps):
+    """Samples served by the challengers of the retrains decided at ``steps``."""
+    ids = result.events.set_index("step").loc[list(steps), "model_id"]
+    line = result.timeline
+    served = line["challenger_share"] * line["n_samples"]
+    return float(served[line["challenger_id"].isin(ids)].sum())
+
+
+@pytest.mark.slow
+def test_staged_canary_stops_a_bad_challenger_at_its_first_stage(staged):
+    stopped = np.zeros(len(CORRUPTED), dtype=int)  # seeds stopping each one at stage 1
+    for result in staged["staged_canary"]:
+        bad = result.events.set_index("step").loc[list(CORRUPTED)]
+        assert not bad["accepted"].any()
+        stopped += ((bad["stage"] == 1) & (bad["served_stage_2"] == 0)).to_numpy()
+    # measured: 5, 4 and 4 of 5 seeds (the other two at the 10% stage's first look)
+    assert (stopped >= 4).all(), stopped
+
+
+@pytest.mark.slow
+def test_staged_canary_exposes_far_fewer_users_to_a_bad_challenger(staged):
+    served = {name: sum(challenger_samples(r, CORRUPTED) for r in results)
+              for name, results in staged.items()}
+    assert served["staged_canary"] < 0.25 * served["canary"], served
+    events = pd.concat([r.events for r in staged["staged_canary"]])
+    bad = events[(events["kind"] == "retrain") & events["step"].isin(CORRUPTED)]
+    per_stage = bad[["served_stage_1", "served_stage_2", "served_stage_3"]].to_numpy()
+    assert served["staged_canary"] == pytest.approx(per_stage.sum())
+
+
+def test_staged_canary_promotes_a_better_challenger_through_every_stage():
+    """A retrain after a concept drift beats the old model: it ramps 1% -> 10% -> 50% -> all."""
+    promoted = 0
+    for seed in STAGED_SEEDS:
+        result = replay(SEA(n_samples=20_000, schedule=[{"at": 8_000, "to": 3}]),
+                        LogisticRegression(), AtSteps([22]), gate=StagedCanary(), seed=seed,
+                        label_delay=1, window="sliding", train_window=2500)
+        event, line = result.events.iloc[0], result.timeline.set_index("step")
+        if event["accepted"] and event["stage"] == 3:
+            promoted += 1
+            assert (line.loc[event["trial_end"] + 1:, "model_id"] == event["model_id"]).all()
+        counts = [event[f"served_stage_{k}"] for k in (1, 2, 3)]
+        trial = line[line["challenger_id"] == event["model_id"]]
+        assert sum(counts) == round((trial["challenger_share"] * trial["n_samples"]).sum())
+        shares = trial["challenger_share"].to_numpy()
+        assert shares[0] < 0.05 and shares.max() > 0.4  # the ramp
+    assert promoted >= 4
+
+
+@pytest.mark.parametrize("shares", [[0.1, 0.01], [0.1, 0.1], [0.5, 1.0], [0.0, 0.5]])
+def test_staged_canary_shares_must_ramp_up_within_0_and_1(shares):
+    with pytest.raises(ParamError, match=r"The 'shares' parameter of StagedCanary must be a "
+                                         r"strictly increasing list of floats in \(0, 1\)\."):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=StagedCanary(shares=shares))
+
+
+def test_the_engine_names_no_rollout_pattern():
+    """Shadow, canary, rollback and staged canary are rollouts: the engine knows none."""
+    source = (Path(__file__).parents[1] / "sim" / "engine.py").read_text().lower()
+    for word in ("shadow", "canary", "rollback", "mode =="):
+        assert word not in source, word
+
+
+class Undecided(Canary):
+    """A live gate that never decides, not even at its trial's last look."""
+
+    def judge(self, trial):
+        return None
+
+
+def test_a_live_gate_must_decide_at_the_last_look_and_name_its_rollout():
+    with pytest.raises(TypeError, match=r"Undecided.judge must answer True or False at a "
+                                        r"trial's last look .* Got None"):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=Undecided(steps=2))
+    patternless = type("Patternless", (Canary,), {"rollout": None})
+    with pytest.raises(TypeError, match=r"Patternless.rollout must be a subclass of "
+                                        r"sim.rollout.Rollout .* Got None instead"):
+        replay(SEA(n_samples=10_000), LogisticRegression(), Periodic(every=5),
+               gate=patternless())
+
+
+# ---------------------------------------------------------------------------------------
+# the rollout contract: every live pattern of sim.rollout
+
+
+ROLLOUTS = [cls for cls in vars(rollout_module).values() if isinstance(cls, type)
+            and issubclass(cls, rollout_module.Rollout) and cls is not rollout_module.Rollout
+            and cls.__name__ in rollout_module.__all__]
+
+
+def _rollout(cls, event=None):
+    gate = SimpleNamespace(steps=3, fraction=0.3, shares=(0.1, 0.5), window=4)
+    event = {"accepted": True, "deploy_step": 10, "gate_reason": ""} | cls.fields(gate) | (
+        event or {})
+    return cls(gate, SimpleNamespace(id=2), SimpleNamespace(id=1), 10, event,
+               Cost(per_shadow_sample=0.01), np.random.default_rng(0))
+
+
+def _frozen(array):
+    array.flags.writeable = False
+    return array
+
+
+@pytest.mark.parametrize("cls", ROLLOUTS, ids=lambda cls: cls.__name__)
+def test_rollout_contract(cls):
+    """Every rollout serves a whole step read-only, counts no label it was not given, and
+    ends on a verdict, a new retrain or the run's end with a reason in its event row."""
+    assert len(ROLLOUTS) >= 4
+    gate = _rollout(cls).gate
+    assert set(rollout_module.LIVE_EVENT_FIELDS) <= set(cls.fields(gate))
+    assert cls.memory(gate) >= gate.steps
+    rollout = _rollout(cls)
+    assert isinstance(rollout.begin(), rollout_module.Actions)
+    champion = _frozen(np.zeros(400, dtype=int))
+    served = rollout.serve(rollout_module.TrafficStep(
+        10, 1000, champion, 1, lambda: _frozen(np.ones(400, dtype=int))))
+    assert len(served.y_pred) == 400 and not served.y_pred.flags.writeable
+    assert served.cost >= 0 and (served.share is None or 0 <= served.share <= 1)
+    ids = served.model_id if served.model_id is not None else np.ones(400, dtype=int)
+    assert not ids.flags.writeable or served.model_id is None
+    assert set(np.unique(ids).tolist()) <= {1, 2}
+    assert ((served.y_pred == 1) == (ids == 2)).all()  # each sample from its serving model
+    if served.share is not None and served.model_id is not None:
+        assert served.share == pytest.approx(np.mean(ids == 2))
+    y = np.random.default_rng(1).integers(0, 2, 400)
+    labels = Labels(np.zeros((400, 1)), y, served.y_pred, ids, np.arange(1000, 1400),
+                    np.full(400, 10))
+    ledger = rollout_module.Ledger(cls.memory(gate))
+    ledger.add(10, labels)
+    rollout.observe(labels, 10)
+    evidence = rollout.evidence(10, ledger)
+    assert (evidence.look, evidence.looks) == (1, gate.steps)
+    assert evidence.n_challenger + (0 if evidence.paired else evidence.n_champion) <= 400
+    assert 0 <= evidence.correct_challenger <= evidence.n_challenger
+    for verdict in (False, True):
+        ending = _rollout(cls)
+        ending.begin()
+        while not ending.done:
+            actions = ending.resolve(12, verdict, "the gate's reason")
+        assert ending.event["trial_end"] == 12 and "the gate's reason" in ending.event[
+            "gate_reason"]
+        back = actions.restore is not None
+        assert ending.event["accepted"] is (verdict or back)  # a watch's deployment stands
+        assert actions.deploy is None or (verdict and actions.at == 13)
+        assert actions.row is None or {"step", "reason"} <= set(actions.row)
+    for stop in ("interrupt", "abandon"):
+        stopped = _rollout(cls)
+        stopped.begin()
+        getattr(stopped, stop)(*(11,) if stop == "interrupt" else ())
+        assert cls.kind in stopped.event["gate_reason"] and stopped.unjudged in stopped.event[
+            "gate_reason"]

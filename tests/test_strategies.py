@@ -10,6 +10,7 @@ from sklearn.linear_model import LogisticRegression
 
 import strategies
 from sim import replay
+from sim.rollout import Rollout
 from sim.streams import SEA
 from sim.types import Trial
 from strategies import (
@@ -138,14 +139,14 @@ def test_live_gate_contract(name):
     """Every live gate: decides at its last look, never promotes (or keeps) a clearly worse
     challenger, never rolls back a clearly better one, wraps an offline gate, runs."""
     gate = getattr(strategies, name)().check()
-    assert gate.mode in ("shadow", "canary", "rollback") and 0 <= gate.share() <= 1
+    assert issubclass(gate.rollout, Rollout) and gate.rollout is not Rollout
     last = gate.steps
     better = {"n_challenger": 1000, "correct_challenger": 950, "n_champion": 1000,
               "correct_champion": 700, "wins": 260, "losses": 10, "paired": True}
     worse = {"n_challenger": 1000, "correct_challenger": 700, "n_champion": 1000,
              "correct_champion": 950, "wins": 10, "losses": 260, "paired": True}
     empty = {"n_challenger": 0, "correct_challenger": 0, "n_champion": 0,
-             "correct_champion": 0, "paired": gate.mode == "shadow"}
+             "correct_champion": 0, "paired": gate.rollout.paired}
     for evidence in (better, worse, empty):
         assert gate.judge(Trial(look=last, looks=last, **evidence)) in (True, False)
     assert gate.judge(Trial(look=1, looks=last, **worse)) is False
