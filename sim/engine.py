@@ -625,12 +625,26 @@ class Replay:
                             ground_truth="complete"
                             if getattr(stream, "ground_truth_complete", True) else "partial",
                             tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
-                            incidents=tuple(getattr(stream, "incidents", ())))
+                            incidents=tuple(getattr(stream, "incidents", ())),
+                            counterfactual=self._counterfactual())
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         if self._exposure:
             summary |= exposure(self._exposed, int(timeline["n_samples"].sum()))
         return RunResult(timeline=timeline, events=events, summary=summary,
                          config=self._config())
+
+    def _counterfactual(self) -> pd.DataFrame | None:
+        """Return this run's timeline on the stream without its incidents (None without any).
+
+        The same policy, seeds and protocol: what the incidents cost is the difference
+        (:func:`sim.metrics.incident_scores`).
+        """
+        if not getattr(self.stream, "incidents", ()):
+            return None
+        return Replay(self.stream.counterfactual(), self.model, self.trigger, gate=self.gate,
+                      cost=self.cost, seed=self.seed, protocol=self.protocol,
+                      cache=self.cache, learning=self.learning,
+                      **self.protocol_params).run().timeline
 
     @property
     def model_id(self) -> int:
