@@ -757,7 +757,9 @@ class Replay:
 
     def _start(self, first_scored: int) -> None:
         """Open the run's cache, train and deploy the initial model, clear the records."""
-        self._seeded = seeded_clone(self.model, self._seeds["model"])  # what every fit clones
+        model = (self._learning.prepare(self.model, self.stream.classes) if self._online
+                 else self.model)
+        self._seeded = seeded_clone(model, self._seeds["model"])  # what every fit clones
         cache = as_cache(self.cache)
         self._cache = run_cache(cache, self.stream, self._seeds["stream"], self._seeded,
                                 self._arrival.identity(first_scored))
