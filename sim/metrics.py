@@ -36,7 +36,7 @@ trained on broken data), how many of those were deployed (``incident_deployments
 measures the accuracy it cost against the *counterfactual*: the same run (the same
 policy, seeds and protocol) replayed on the same stream without its incidents
 (:meth:`~sim.streams.Incidents.counterfactual`; :class:`~sim.engine.Replay` runs it
-whenever the stream declares incidents, which doubles the run's time).
+whenever the stream declares incidents: one more replay, of the unbroken stream).
 ``accuracy_lost_during_incidents`` is the counterfactual's accuracy minus the run's over
 the incident's window, ``accuracy_lost_after_incidents`` the same over the
 ``benefit_window`` steps after the window closes, cut at the next incident's first step
