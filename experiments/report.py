@@ -724,13 +724,15 @@ def _drift_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
 
 
 def _incident_table(agg: Aggregate, records: dict) -> pd.DataFrame | None:
-    """Per configuration and incident: the retrains it caused and the metric lost after it."""
+    """Per configuration and incident: the retrains it caused, the metric lost during and after."""
     def cell(rows: list[dict]) -> str:
-        lost = [x["lost"] for x in rows if x.get("lost") is not None]
         text = (f"retrains {np.mean([x['retrains'] for x in rows]):.1f}, trained on it "
                 f"{np.mean([x['trained'] for x in rows]):.1f} "
                 f"(deployed {np.mean([x['deployed'] for x in rows]):.1f})")
-        return text + (f", lost after {np.mean(lost):+.3f}" if lost else "")
+        for when in ("during", "after"):
+            lost = [x[f"lost_{when}"] for x in rows if x.get(f"lost_{when}") is not None]
+            text += f", lost {when} {np.mean(lost):+.3f}" if lost else ""
+        return text
 
     return _event_table(agg, records, "incidents", "incident", _describe_incident, cell)
 
@@ -834,9 +836,10 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "`sim.streams.Incidents`), mean over the runs: the retrains decided "
                   "during it (up to `label_delay` steps after its last sample), the retrains "
                   "whose training window held its samples (during it or later) and how many "
-                  f"of those were deployed, and the {lost} after it: the mean over the "
-                  "`benefit_window` steps before it against the mean over the "
-                  "`benefit_window` steps after it (a positive number is a loss). Incidents "
+                  f"of those were deployed, and the {lost} during it and in the "
+                  "`benefit_window` steps after it, against the counterfactual: the same "
+                  "run replayed on the stream without its incidents (a positive number is "
+                  "a loss). Incidents "
                   "leave the drift scores alone: where false alarms are judged (declared "
                   "drifts, complete ground truth), a retrain during an incident that no "
                   "drift explains is one.", "", markdown_table(incident_table), ""]

@@ -594,13 +594,27 @@ class Replay:
                             ground_truth="complete"
                             if getattr(stream, "ground_truth_complete", True) else "partial",
                             tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
-                            incidents=tuple(getattr(stream, "incidents", ())))
+                            incidents=tuple(getattr(stream, "incidents", ())),
+                            counterfactual=self._counterfactual())
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         summary |= rows_summary(stream)  # a table's rows read and skipped, as the CLI reports
         if self._exposure:
             summary |= exposure(self._exposed, int(timeline["n_samples"].sum()))
         return RunResult(timeline=timeline, events=events, summary=summary,
                          config=self._config())
+
+    def _counterfactual(self) -> pd.DataFrame | None:
+        """Return this run's timeline on the stream without its incidents (None without any).
+
+        The same policy, seeds and protocol: what the incidents cost is the difference
+        (:func:`sim.metrics.incident_scores`).
+        """
+        if not getattr(self.stream, "incidents", ()):
+            return None
+        return Replay(self.stream.counterfactual(), self.model, self.trigger, gate=self.gate,
+                      cost=self.cost, seed=self.seed, protocol=self.protocol,
+                      cache=self.cache, learning=self.learning,
+                      **self.protocol_params).run().timeline
 
     @property
     def model_id(self) -> int:
@@ -713,7 +727,9 @@ class Replay:
 
     def _start(self, first_scored: int) -> None:
         """Open the run's cache, train and deploy the initial model, clear the records."""
-        self._seeded = seeded_clone(self.model, self._seeds["model"])  # what every fit clones
+        model = (self._learning.prepare(self.model, self.stream.classes) if self._online
+                 else self.model)
+        self._seeded = seeded_clone(model, self._seeds["model"])  # what every fit clones
         cache = as_cache(self.cache)
         self._cache = run_cache(cache, self.stream, self._seeds["stream"], self._seeded,
                                 self._arrival.identity(first_scored))

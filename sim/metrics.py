@@ -33,11 +33,17 @@ that holds its last (its labels are still arriving). :func:`incident_scores` cou
 retrains decided in the window (``incident_retrains``), the retrains whose training
 window holds samples of the incident, decided in it or later (``incident_trained``: they
 trained on broken data), how many of those were deployed (``incident_deployments``), and
-measures
-``accuracy_lost_after_incidents``: the run's mean accuracy over the ``benefit_window``
-steps before the incident's start minus its mean accuracy over the ``benefit_window``
-steps after the window closes (the reference is the same run before the incident, not a
-counterfactual run without it; a drift in between is not separated from it). The drift
+measures the accuracy it cost against the *counterfactual*: the same run (the same
+policy, seeds and protocol) replayed on the same stream without its incidents
+(:meth:`~sim.streams.Incidents.counterfactual`; :class:`~sim.engine.Replay` runs it
+whenever the stream declares incidents: one more replay, of the unbroken stream).
+``accuracy_lost_during_incidents`` is the counterfactual's accuracy minus the run's over
+the incident's window, ``accuracy_lost_after_incidents`` the same over the
+``benefit_window`` steps after the window closes, cut at the next incident's first step
+(the next incident's damage is its own). Everything the incident changed is in the
+difference (models trained on broken data, retrains it caused or delayed, a broken
+sensor's wrong predictions) and nothing else: a drift that follows the incident hits
+both runs alike, and noise that the two runs share cancels. The drift
 scores are left as they are: where false alarms are judged (declared drifts, complete
 ground truth), a retrain during an incident that no drift explains stays a false alarm
 (a drift detector that fires on a broken sensor fired falsely, and its precision says
@@ -151,8 +157,10 @@ METRICS: tuple[Metric, ...] = (
            ground_truth="partial", fmt="{:.4g}", table=True),
     Metric("incident_retrains", "retrains during incidents (count)", "min", for_never=False,
            fmt="{:.1f}", integer=True, table=True),
+    Metric("accuracy_lost_during_incidents", "accuracy lost during incidents (fraction, vs "
+           "the run without them)", "min", _C, fmt="{:.3f}", table=True),
     Metric("accuracy_lost_after_incidents", "accuracy lost after incidents (fraction, vs "
-           "before)", "min", _C, fmt="{:.3f}", table=True),
+           "the run without them)", "min", _C, fmt="{:.3f}", table=True),
     Metric("fit_seconds", "fit CPU (s)", "min", for_never=False, fmt="{:.2f}", table=True),
     Metric("regret", "regret vs hindsight optimum (metric)", "min", for_never=False,
            fmt="{:.3f}", table=True),
@@ -206,8 +214,10 @@ METRICS: tuple[Metric, ...] = (
            for_never=False, integer=True),
     Metric("incident_deployments", "retrains trained on an incident's samples and deployed "
            "(count)", "min", for_never=False, integer=True),
+    Metric("mae_gained_during_incidents", "error gained during incidents (target units, vs "
+           "the run without them)", "min", _R),
     Metric("mae_gained_after_incidents", "error gained after incidents (target units, vs "
-           "before)", "min", _R),
+           "the run without them)", "min", _R),
     # what a table stream read (rows_summary)
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
@@ -263,7 +273,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
               evaluation: Evaluation, cost: Cost, first_step: int,
               task: str = "classification", label_delay: int = 0,
               ground_truth: str = "complete", tolerance: int = EARLY_STEPS,
-              horizon: int = HORIZON_STEPS, incidents: tuple[Incident, ...] = ()) -> dict:
+              horizon: int = HORIZON_STEPS, incidents: tuple[Incident, ...] = (),
+              counterfactual: pd.DataFrame | None = None) -> dict:
     """Summarise one replay.
 
     Parameters
@@ -292,6 +303,9 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         counts as its detection.
     incidents
         The stream's declared incidents (see :func:`incident_scores`).
+    counterfactual
+        The timeline of the same run on the stream without its incidents (None: the
+        incidents' losses are None).
 
     Returns
     -------
@@ -336,7 +350,8 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     summary["ground_truth"] = ground_truth
     window = {"tolerance": tolerance, "horizon": horizon, "label_delay": label_delay}
     summary |= _drift_scores(timeline, trained, drifts, evaluation, name, ground_truth, window)
-    summary |= incident_scores(timeline, trained, incidents, evaluation, name, label_delay)
+    summary |= incident_scores(timeline, trained, incidents, evaluation, name, label_delay,
+                               counterfactual=counterfactual)
     return summary
 
 
@@ -516,80 +531,98 @@ def _drift_scores(timeline, trained, drifts, evaluation: Evaluation, name: str,
 
 def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
                     incidents: tuple[Incident, ...], evaluation: Evaluation,
-                    metric: str = "accuracy", label_delay: int = 0) -> dict:
-    """Count the retrains during each incident and the metric lost after it ends.
+                    metric: str = "accuracy", label_delay: int = 0, *,
+                    counterfactual: pd.DataFrame | None = None) -> dict:
+    """Count the retrains during each incident; measure the metric lost during and after it.
 
     See the module's *How incidents are scored*. ``trained`` holds the retrains that
     trained a model (events with ``model_id >= 0``, ``step``, ``accepted``,
-    ``train_start`` and ``train_end``). With ``metric="mae"`` the loss is the error
-    gained (``mae_gained_after_incidents``).
+    ``train_start`` and ``train_end``). ``counterfactual`` is the timeline of the same
+    run (same policy, same seeds) on the stream without its incidents
+    (:meth:`~sim.streams.Incidents.counterfactual`); the losses are the differences
+    between the two timelines, and None without it. With ``metric="mae"`` a loss is the
+    error gained (``mae_gained_during_incidents``, ``mae_gained_after_incidents``).
 
     Returns
     -------
     dict
         ``n_incidents``, ``incident_retrains``, ``incident_trained``,
-        ``incident_deployments``, the loss after the incidents (mean over those with steps
-        before and after), and ``incidents``: per incident ``cause``, ``start_step``,
-        ``end_step`` (the step holding its last sample), ``window_end`` (its window's
-        last step), ``retrains`` (decided in the window), ``trained`` (on its samples),
-        ``deployed`` (of those),
-        ``before`` and ``after`` (the mean metric over ``benefit_window`` steps before its
-        start and after its window) and ``lost`` (before - after; for mae after - before).
-        Empty when no incident starts within the scored steps (a run without incidents
-        has a summary without these keys).
+        ``incident_deployments``, the losses during and after the incidents (means over
+        the incidents that have those steps), and ``incidents``: per incident ``cause``,
+        ``start_step``, ``end_step`` (the step holding its last sample), ``window_end``
+        (its window's last step), ``after_end`` (the last step of its after window),
+        ``retrains`` (decided in the window), ``trained`` (on its samples), ``deployed``
+        (of those), ``lost_during`` (over its window) and ``lost_after`` (over the steps
+        after it): the counterfactual's metric minus the run's, over the samples of
+        those steps (for mae the run's minus the counterfactual's). Empty when no
+        incident starts within the scored steps (a run without incidents has a summary
+        without these keys).
 
     Examples
     --------
     >>> from sim.types import Evaluation, Incident
     >>> line = pd.DataFrame({"step": range(30), "sample_index": range(0, 3000, 100),
-    ...                      "accuracy": [0.9] * 10 + [0.9] * 5 + [0.6] * 10 + [0.9] * 5})
+    ...                      "n_samples": 100,
+    ...                      "accuracy": [0.9] * 10 + [0.7] * 5 + [0.6] * 10 + [0.9] * 5})
+    >>> whole = line.assign(accuracy=[0.9] * 10 + [0.8] * 15 + [0.9] * 5)
     >>> events = pd.DataFrame({"step": [12, 17], "accepted": [True, False],
     ...                        "train_start": [700, 1200], "train_end": [1300, 1800]})
     >>> s = incident_scores(line, events, (Incident(1000, 1500, "labels"),),
-    ...                     Evaluation(benefit_window=5), label_delay=1)
+    ...                     Evaluation(benefit_window=5), label_delay=1,
+    ...                     counterfactual=whole)
     >>> s["incident_retrains"], s["incident_trained"], s["incidents"][0]["window_end"]
     (1, 2, 15)
-    >>> round(s["accuracy_lost_after_incidents"], 3)
-    0.3
+    >>> round(s["accuracy_lost_during_incidents"], 3), round(s["accuracy_lost_after_incidents"], 3)
+    (0.117, 0.2)
     """
-    lost_key = ("mae_gained" if metric == "mae" else "accuracy_lost") + "_after_incidents"
+    prefix = "mae_gained" if metric == "mae" else "accuracy_lost"
     steps = timeline["step"].to_numpy()
     starts = timeline["sample_index"].to_numpy()
     incidents = tuple(i for i in incidents if len(starts) and i.start >= starts[0])
     if not incidents:
         return {}
-    values = timeline[metric].to_numpy(dtype=float)
+    sign = -1.0 if metric == "mae" else 1.0
+    n = timeline["n_samples"].to_numpy(dtype=float)
+    gap = None  # per step: the counterfactual's metric minus the run's (higher is better)
+    if counterfactual is not None:
+        other = counterfactual.set_index("step")[metric].reindex(steps).to_numpy(dtype=float)
+        gap = sign * (other - timeline[metric].to_numpy(dtype=float))
     retrain_steps = _column(trained, "step", int)
     accepted = _column(trained, "accepted", bool)
     train_start, train_end = _column(trained, "train_start", int), _column(trained,
                                                                          "train_end", int)
-    w, sign = evaluation.benefit_window, (-1.0 if metric == "mae" else 1.0)
+    firsts = [_step_of(steps, starts, inc.start) for inc in incidents]
+    nexts = firsts[1:] + [int(steps[-1]) + 1]
     rows = []
-    for inc in incidents:
-        first, last = _step_of(steps, starts, inc.start), _step_of(steps, starts, inc.end - 1)
+    for inc, first, following in zip(incidents, firsts, nexts, strict=True):
+        last = _step_of(steps, starts, inc.end - 1)
         close = last + label_delay
+        after_end = min(close + evaluation.benefit_window, following - 1)
         during = (retrain_steps >= first) & (retrain_steps <= close)
         broken = (train_start < inc.end) & (train_end > inc.start)
-        before = values[(steps >= first - w) & (steps < first)]
-        after = values[(steps > close) & (steps <= close + w)]
-        lost = (sign * (before.mean() - after.mean()) if len(before) and len(after)
-                else None)
         rows.append({
             "cause": inc.cause, "start_step": first, "end_step": last, "window_end": close,
-            "kind": "incident", "retrains": int(during.sum()),
+            "after_end": after_end, "kind": "incident", "retrains": int(during.sum()),
             "trained": int(broken.sum()), "deployed": int((broken & accepted).sum()),
-            "before": float(before.mean()) if len(before) else None,
-            "after": float(after.mean()) if len(after) else None,
-            "lost": None if lost is None else float(lost),
+            "lost_during": _gap(gap, n, (steps >= first) & (steps <= close)),
+            "lost_after": _gap(gap, n, (steps > close) & (steps <= after_end)),
         })
     return {
         "n_incidents": len(rows),
         "incident_retrains": sum(r["retrains"] for r in rows),
         "incident_trained": sum(r["trained"] for r in rows),
         "incident_deployments": sum(r["deployed"] for r in rows),
-        lost_key: _mean(r["lost"] for r in rows),
+        f"{prefix}_during_incidents": _mean(r["lost_during"] for r in rows),
+        f"{prefix}_after_incidents": _mean(r["lost_after"] for r in rows),
         "incidents": rows,
     }
+
+
+def _gap(gap: np.ndarray | None, n: np.ndarray, steps: np.ndarray) -> float | None:
+    """Return the sample-weighted mean of ``gap`` over ``steps`` (None: no step or gap)."""
+    if gap is None or not steps.any():
+        return None
+    return float(np.sum(gap[steps] * n[steps]) / np.sum(n[steps]))
 
 
 def per_drift(steps, values, retrain_steps, drifts: tuple[Drift, ...], evaluation: Evaluation,

@@ -125,24 +125,31 @@ _LIVE = {
 
 
 class LabelCheck(Gate):
-    """Reject a challenger whose training labels' class mix moved away from the champion's.
+    """Reject a challenger whose training labels' class mix moved away from a trusted reference.
 
     The data-validation step of a production pipeline (TensorFlow Data Validation, Great
     Expectations) run before a model ships: it checks the training data, not the models,
     so it catches what every model-judging gate misses, a label pipeline that writes
     wrong labels (the holdout and live gates judge on those same labels). The class
-    counts of the labels the challenger was trained on are compared with those of the
-    labels the champion (the model it challenges) was trained on: the challenger is
-    rejected when Pearson's chi-square test of homogeneity
-    (``scipy.stats.chi2_contingency``, Yates-corrected for two classes) rejects at level
-    ``alpha`` *and* the total variation distance between the two class distributions
-    exceeds ``max_shift`` (so large windows do not reject trivial differences). An
-    accepted challenger then goes to the wrapped ``gate``, if any.
+    counts of the labels the challenger was trained on are compared with the trusted
+    reference: the class counts of the initial model's training labels, to which the
+    counts of every challenger that passed the check are added (labels that passed
+    earlier checks). The challenger is rejected when Pearson's chi-square test of
+    homogeneity (``scipy.stats.chi2_contingency``, Yates-corrected for two classes)
+    rejects at level ``alpha`` *and* the total variation distance between the two class
+    distributions exceeds ``max_shift`` (so large windows do not reject trivial
+    differences). An accepted challenger then goes to the wrapped ``gate``, if any.
 
-    The reference follows the champion: a shift that creeps in below ``max_shift`` per
-    accepted retrain is not caught. With ``learning=online`` the counts are those of the
-    model's fit, not of its online updates. Classification only: the engine refuses it on
-    a regression stream.
+    Why not the champion's labels: a label bug that starts inside a training window
+    moves the mix a little per retrain, each step below ``max_shift``, until a champion
+    trained mostly on wrong labels is deployed and every clean retrain is then rejected
+    against its corrupted mix (``Performance`` on ``conf/stream/sea_label_corruption.yaml``,
+    seed 0: the mix of class 0 went 0.357, 0.430, 0.523, and accuracy fell to 0.32
+    against 0.83 for the other seeds). The pooled reference moves by a challenger's
+    share of all the labels that passed, so a bug must move the mix far more before it
+    gets in. A shift that creeps in slowly enough still can. With
+    ``learning=online`` the counts are those of a model's fit, not of its online
+    updates. Classification only: the engine refuses it on a regression stream.
 
     The trade-off: it cannot tell a label bug from a genuine prior shift (the class
     proportions of the world change, ``conf/stream/prior_shift.yaml``: 50/50, then 90/10,
@@ -173,6 +180,8 @@ class LabelCheck(Gate):
     >>> gate.accept(None, None, None, None, champion_labels={0: 360, 1: 640},
     ...             challenger_labels={0: 380, 1: 620}).retrain
     True
+    >>> gate.reference
+    {0: 740, 1: 1260}
     """
 
     needs_training_labels = True
@@ -193,16 +202,28 @@ class LabelCheck(Gate):
         return int(self.gate.n_val) if self.gate is not None else 0
 
     def check(self) -> LabelCheck:
-        """Validate the parameters (and the wrapped gate's); return self."""
+        """Validate the parameters (and the wrapped gate's), clear the reference; return self."""
         validate(self)
         check_offline(self)
+        self._reference: dict | None = None
         return self
+
+    @property
+    def reference(self) -> dict | None:
+        """The trusted class counts (None before the first check of a run)."""
+        return None if self._reference is None else dict(self._reference)
 
     def accept(self, champion, challenger, X_val, y_val, *, champion_labels,
                challenger_labels) -> Decision:
-        """Test the two models' training label counts; if they agree, ask the wrapped gate."""
-        classes = sorted(set(champion_labels) | set(challenger_labels))
-        table = np.array([[champion_labels.get(c, 0) for c in classes],
+        """Test the challenger's training label counts against the trusted reference.
+
+        The reference starts as the counts of the first champion (the initial model's
+        training labels); a challenger that passes adds its counts to it. If it passes,
+        the wrapped gate decides.
+        """
+        reference = dict(champion_labels) if self._reference is None else self._reference
+        classes = sorted(set(reference) | set(challenger_labels))
+        table = np.array([[reference.get(c, 0) for c in classes],
                           [challenger_labels.get(c, 0) for c in classes]])
         shares = table / table.sum(axis=1, keepdims=True)
         shift = float(np.abs(shares[0] - shares[1]).sum() / 2)
@@ -210,8 +231,10 @@ class LabelCheck(Gate):
         old, new = ("{" + ", ".join(f"{c!r}: {share:.3f}" for c, share in
                             zip(classes, row, strict=True)) + "}" for row in shares)
         shifted = p < self.alpha and shift > self.max_shift
+        self._reference = reference if shifted else {
+            c: reference.get(c, 0) + challenger_labels.get(c, 0) for c in classes}
         reason = (f"training labels {'shifted' if shifted else 'pass'}: challenger "
-                  f"{new} against champion {old}, total "
+                  f"{new} against the reference {old}, total "
                   f"variation {shift:.3f} {'>' if shift > self.max_shift else '<='} max_shift "
                   f"{self.max_shift}, chi-square p {p:.3g} "
                   f"{'<' if p < self.alpha else '>='} alpha {self.alpha}")

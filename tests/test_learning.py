@@ -4,6 +4,7 @@
 
 import builtins
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from sim.scripted import AtSteps
 from sim.streams import SEA, RotatingHyperplane
 from strategies import Never
 
+CONF = Path(__file__).parents[1] / "conf"
 MEMBERS = [getattr(sim.learning, name) for name in sim.learning.__all__
            if isinstance(getattr(sim.learning, name), type)
            and issubclass(getattr(sim.learning, name), Learning)
@@ -156,6 +158,50 @@ def test_online_learning_follows_a_regression_drift():
     assert online.summary["cost_updates"] == pytest.approx(0.01 * 10_000)
 
 
+# -- a class that first appears after the initial segment -----------------------------------
+
+def _late_class_table(n=20_000, late=12_000):
+    """A table like a real one whose class 4 first appears at row ``late`` (after the
+    initial segment of 5,000): five Gaussian blobs in three features, 4 a blob of its own."""
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, size=n)
+    y[late:][rng.random(n - late) < 0.2] = 4
+    centres = rng.normal(scale=4.0, size=(5, 3))
+    X = centres[y] + rng.normal(size=(n, 3))
+    return pd.DataFrame(X, columns=["a", "b", "c"]).assign(label=y)
+
+
+@pytest.mark.parametrize("model", [GaussianNB(), SGDClassifier(random_state=0)],
+                         ids=["GaussianNB", "SGDClassifier"])
+def test_online_learning_learns_a_class_that_appears_late(model):
+    """Before, the first partial_fit with class 4 stopped the run ("The target label(s)
+    [4] in y do not exist in the initial classes"). The stream declares its classes (the
+    table's label set, schema), the model is born knowing them, and learns class 4 online.
+    Measured accuracy over the last 8 steps: GaussianNB 0.974 (0.797 without updates),
+    SGD 0.948 (0.791)."""
+    from sim.streams import Tabular
+
+    stream = Tabular(_late_class_table(), target="label")
+    assert stream.classes.tolist() == [0, 1, 2, 3, 4]
+    result = replay(stream, model, Never(), learning=Online(), step_size=500)
+    assert result.summary["n_updated"] == 15_000
+    frozen = replay(stream, model, Never(), step_size=500)
+    last = [r.timeline["accuracy"].iloc[-8:].mean() for r in (result, frozen)]
+    assert last[0] > 0.9 and last[0] - last[1] > 0.1  # a fifth of those rows is class 4
+
+
+def test_all_classes_fits_as_before_when_every_class_is_there():
+    from sim.learning import AllClasses
+
+    X, y = _late_class_table(2_000, 0)[["a", "b", "c"]].to_numpy(), np.arange(2_000) % 5
+    plain = SGDClassifier(random_state=0).fit(X, y)
+    wrapped = AllClasses(SGDClassifier(random_state=0), classes=[0, 1, 2, 3, 4]).fit(X, y)
+    assert np.array_equal(plain.coef_, wrapped.estimator_.coef_)
+    assert Online().prepare(SGDRegressor(), None).__class__ is SGDRegressor
+    with pytest.raises(ValueError, match=r"labels \[7\] are not among the classes"):
+        AllClasses(GaussianNB(), classes=[0, 1]).fit(X[:3], [0, 1, 7])
+
+
 # -- the River adapter ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("check", [check_parameters_default_constructible,
@@ -173,6 +219,43 @@ def test_the_river_adapter_learns_online_under_the_engine():
                     learning=Online(), step_size=500, initial_train=1000)
     assert result.summary["mean_accuracy"] > 0.8
     assert result.summary["n_updated"] == 5000
+
+
+def test_the_river_adapter_matches_rivers_progressive_validation():
+    """``linear_model.LogisticRegression`` learning online under the engine on the default
+    stream (conf/stream/covariate_concept.yaml, seed 0, 500-sample steps) against River's
+    ``progressive_val_score`` on the same samples, its model first taught the initial
+    segment. Measured: 0.879 against 0.885 (with ``learn_many``, one gradient step per
+    call: 0.619). The engine predicts a whole step before it learns it, River one sample."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+    from river import evaluate, linear_model, metrics
+    from river import stream as river_stream
+
+    stream = instantiate(OmegaConf.load(CONF / "stream" / "covariate_concept.yaml"),
+                         _convert_="all")
+    result = replay(stream, RiverClassifier("linear_model.LogisticRegression"), Never(),
+                    learning=Online(), seed=0)
+    seeds = child_seeds(0)
+    batches = list(stream.batches(seeds["stream"], step_size=500))
+    X, y = np.concatenate([b.X for b in batches]), np.concatenate([b.y for b in batches])
+    first = len(y) - result.summary["n_samples"]
+    model = linear_model.LogisticRegression()
+    for x, label in river_stream.iter_array(X[:first], y[:first]):
+        model.learn_one(x, label)
+    river = evaluate.progressive_val_score(river_stream.iter_array(X[first:], y[first:]),
+                                           model, metrics.Accuracy()).get()
+    assert result.summary["mean_accuracy"] == pytest.approx(river, abs=0.01)
+
+
+def test_the_river_adapter_trains_epochs_per_fit():
+    X = np.random.default_rng(0).normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    one = RiverClassifier("linear_model.LogisticRegression").fit(X, y).river_
+    three = RiverClassifier("linear_model.LogisticRegression", epochs=3).fit(X, y).river_
+    assert abs(three.weights[0]) > abs(one.weights[0])
+    with pytest.raises(ParamError, match="'epochs' parameter of RiverClassifier"):
+        RiverClassifier(epochs=0).fit(X, y)
 
 
 def test_the_river_adapter_names_what_is_missing(monkeypatch):

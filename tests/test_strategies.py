@@ -193,7 +193,7 @@ def test_label_check_rejects_shifted_training_labels_and_says_why():
                           challenger_labels=BUGGED)
     assert not verdict.retrain
     assert verdict.reason.startswith("training labels shifted: challenger {0: 0.936, 1: 0.064} "
-                                     "against champion {0: 0.360, 1: 0.640}, total "
+                                     "against the reference {0: 0.360, 1: 0.640}, total "
                                      "variation 0.576 > max_shift 0.1, chi-square p ")
     assert verdict.stats["label_shift"] == pytest.approx(0.576)
     assert verdict.stats["label_p"] < 1e-100

@@ -145,6 +145,9 @@ SMALL = {
     "PriorShift": dict(
         n_samples=N, schedule=[{"at": 15_000, "to": 1, "shape": "gradual", "width": 6_000}]
     ),
+    "Friedman": dict(
+        n_samples=N, schedule=[{"at": 15_000, "to": 1, "shape": "incremental", "width": 5_000}]
+    ),
 }
 
 BAD_COMMON = [
@@ -183,6 +186,7 @@ BAD = {
         ("n_features", 1),
         ("separation", -1.0),
     ],
+    "Friedman": [("noise", -1.0), ("coefficients", []), ("coefficients", [(1.0, 2.0)])],
 }
 
 
@@ -273,8 +277,10 @@ def test_shapes_and_labels(member):
     assert X.shape == (N, stream.n_features)
     assert X.dtype == np.float64 and np.isfinite(X).all()
     assert y.shape == (N,) and concept.shape == (N,)
-    assert np.isin(y, stream.classes).all()
-    assert stream.task == "classification"
+    if stream.task == "regression":
+        assert stream.classes is None and y.dtype == np.float64 and np.isfinite(y).all()
+    else:
+        assert np.isin(y, stream.classes).all() and stream.task == "classification"
     assert isinstance(stream.version, str)
 
 

@@ -49,6 +49,12 @@ By cause:
     probability ``share`` (in (0, 1)), by a sample of the segment taken from the same
     step, or from the latest samples of the segment when the step has none.
 
+The counterfactual: ``enabled=False`` (or :meth:`Incidents.counterfactual`) replays the
+wrapped stream whole, the same samples for the same seed, with no incident declared. The
+engine replays every run with incidents a second time on it, with the same policy and
+seeds, and scores each incident as the difference between the two runs (see
+:func:`sim.metrics.incident_scores`).
+
 Features are column indices, or names when the wrapped stream has ``feature_names``.
 Randomness comes from the seed (passed unchanged to the wrapped stream): the same seed
 and step size give the same arrays; the labels corrupted do not depend on the step size.
@@ -61,10 +67,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-from sim.checks import is_int, is_real
+from sim.checks import Instance, check, is_int, is_real
 from sim.streams.base import Stream, Wrapper
 from sim.streams.inject import _features, _per_feature, _region, _root
 from sim.streams.schedule import BLOCK_SIZE
@@ -98,6 +105,9 @@ class Incidents(Wrapper):
         The stream to break (any :class:`~sim.streams.base.Stream`).
     events
         The incidents, a list of mappings.
+    enabled
+        Whether the incidents happen. False replays the wrapped stream unbroken (the
+        events are still checked) and declares no incident: the counterfactual run.
 
     Examples
     --------
@@ -115,13 +125,22 @@ class Incidents(Wrapper):
     [[0.0, 1.0, 2.0, 3.0], [0.0, 100.0, 200.0, 300.0], [0.0, 1.0, 2.0, 3.0]]
     >>> batches[3].y[:4].tolist(), batches[3].delivered[:4].tolist()
     ([0, 1, 0, 1], [1, 0, 1, 0])
+    >>> whole = list(stream.counterfactual().batches(seed=0, step_size=20))
+    >>> whole[1].X[:4, 0].tolist(), whole[3].delivered, stream.counterfactual().incidents
+    ([0.0, 1.0, 2.0, 3.0], None, ())
     """
 
     version = "1"
 
-    def __init__(self, stream: Stream | None = None, events: Sequence[Mapping] = ()):
+    def __init__(self, stream: Stream | None = None, events: Sequence[Mapping] = (),
+                 enabled: bool = True):
         self.stream = stream
         self.events = events
+        self.enabled = enabled
+
+    def counterfactual(self) -> Incidents:
+        """Return a copy with the incidents disabled: the same stream, unbroken."""
+        return clone(self).set_params(enabled=False)
 
     @property
     def onset_tolerance(self) -> int:
@@ -135,14 +154,17 @@ class Incidents(Wrapper):
 
     @property
     def incidents(self) -> tuple[Incident, ...]:
-        """The declared incidents, in order of start."""
+        """The declared incidents, in order of start (none when not ``enabled``)."""
+        if not self._enabled():
+            return ()
         return tuple(sorted((Incident(start=ev.start, end=ev.end, cause=ev.cause,
                                       features=ev.features) for ev in self._events()),
                             key=lambda i: (i.start, i.end)))
 
     def check_model(self, model) -> None:
         """Refuse, before the run, a model that cannot take the NaN of a ``missing`` incident."""
-        if any(ev.cause == "missing" for ev in self._events()) and not _allows_nan(model):
+        missing = any(ev.cause == "missing" for ev in self._events())
+        if missing and self._enabled() and not _allows_nan(model):
             raise ValueError(
                 f"Incidents: a 'missing' incident feeds NaN features to the model, and "
                 f"{type(model).__name__} does not accept missing values. Use a model "
@@ -163,6 +185,8 @@ class Incidents(Wrapper):
             Passed to the wrapped stream (which may cut its own steps).
         """
         events = self._events()
+        if not self._enabled():
+            return self._inner().batches(seed, step_size)
         root = _root(seed)
         classes = None
         if any(ev.cause == "labels" for ev in events):
@@ -178,6 +202,9 @@ class Incidents(Wrapper):
         return self._generate(self._inner().batches(seed, step_size), events, classes, root)
 
     # ----- validation -----------------------------------------------------------------
+    def _enabled(self) -> bool:
+        return check("Incidents", "enabled", self.enabled, Instance("a bool", classes=(bool,)))
+
     def _events(self) -> tuple[SimpleNamespace, ...]:
         return self._parsed("events", "a list of incidents (mappings with keys 'cause', "
                             "'start', 'end', ...)", _parse)
