@@ -9,8 +9,8 @@ Resume: ``summary.json`` holds ``config_hash``, a hash of the job's resolved con
 without the keys that only steer the run (:data:`RUNTIME_KEYS`). A job whose directory
 already holds an ``ok`` record with the same hash and its files (:func:`finished`) is
 done and is skipped when a sweep is rerun; a job that starts for real first removes any
-older ``summary.json`` and result files (:func:`clear_mark`), so that a job killed
-part-way is never read as finished.
+older ``summary.json`` (:func:`clear_mark`), so that a job killed part-way is never read
+as finished.
 
 Integrity: ``summary.json`` holds ``files``, the sha256 of every file the job wrote
 (:func:`digests`); resume and ``retrain-sim-report`` check them (:func:`verify`), so a
@@ -38,7 +38,6 @@ from sim.files import atomic_write
 
 __all__ = [
     "MANIFEST",
-    "RESULT_FILES",
     "RUNTIME_KEYS",
     "SUMMARY",
     "EVENTS",
@@ -64,9 +63,6 @@ SUMMARY = "summary.json"
 EVENTS = "events.csv"
 TIMELINE = "timeline.parquet"
 FRONTIER = "oracle_frontier.csv"
-RESULT_FILES = (TIMELINE, EVENTS, FRONTIER)
-"""The files a job writes besides ``summary.json`` (the frontier only with the oracle)."""
-
 MANIFEST = "sweep.json"
 """The file naming the jobs of the sweep a sweep directory holds (:func:`claim_sweep`)."""
 
@@ -242,12 +238,11 @@ def _other_sweep(sweep_dir: Path, held: dict[int, list[str]], wanted: list[list[
     if differ is None and n_held in (None, len(wanted)):
         return None
     size = f"{n_held} jobs" if n_held is not None else "its jobs"
-    if differ is None:
+    if differ is None or differ >= len(wanted):
         what = f"{size}, this command {len(wanted)}"
     else:
-        here = " ".join(wanted[differ]) if differ < len(wanted) else None
-        what = (f"{size}; its job {differ} is `{' '.join(held[differ])}`, this command's "
-                + (f"is `{here}`" if here is not None else f"has {len(wanted)} jobs only"))
+        what = (f"{size}; its job {differ} is `{' '.join(held[differ])}`, this command's is "
+                f"`{' '.join(wanted[differ])}`")
     return (f"The sweep directory {sweep_dir} holds another sweep ({what}). Nothing was run "
             "or overwritten. Run this sweep into a new directory (another "
             "hydra.sweep.dir=..., or none for a new dated one), or remove it first; to "
@@ -306,15 +301,12 @@ command's is `seed=2`). Nothing was run or overwritten. ...
 
 
 def clear_mark(directory: Path) -> None:
-    """Remove a job's ``summary.json``, then its result files, before it writes anew.
+    """Remove a job's ``summary.json`` before the job writes anything anew.
 
     Until the new record is written, the directory reads as a job that never finished,
-    not as the old result beside half-written new files; no file of an older run (an
-    oracle frontier the new config does not compute) stays beside the new ones.
+    not as the old result beside half-written new files.
     """
     (Path(directory) / SUMMARY).unlink(missing_ok=True)
-    for name in RESULT_FILES:
-        (Path(directory) / name).unlink(missing_ok=True)
 
 
 def write_summary(directory: Path, record: dict) -> Path:
