@@ -270,6 +270,43 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+WORKER = """
+import os, sys, time
+from pathlib import Path
+from hydra_plugins.retrain_sim.launcher import end_with
+end_with(os.getppid())
+Path(sys.argv[1]).write_text(str(os.getpid()))
+time.sleep(300)
+"""
+LAUNCHER = """
+import subprocess, sys, time
+subprocess.Popen([sys.executable, "-c", sys.argv[1], sys.argv[2]])
+time.sleep(300)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+def test_a_worker_ends_when_its_launcher_is_killed(tmp_path):
+    ready = tmp_path / "worker.pid"
+    launcher = subprocess.Popen([sys.executable, "-c", LAUNCHER, WORKER, str(ready)],
+                                cwd=ROOT, env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not ready.exists() or not ready.read_text():
+            assert launcher.poll() is None and time.monotonic() < deadline, "no worker"
+            time.sleep(0.05)
+        worker = int(ready.read_text())
+        launcher.kill()
+        launcher.wait()
+        deadline = time.monotonic() + 30  # a bound, not a speed: it ends within a second
+        while _session(launcher.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert worker not in _session(launcher.pid), "the worker outlived its launcher"
+    finally:
+        for pid in _session(launcher.pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])

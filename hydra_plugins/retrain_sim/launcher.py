@@ -156,6 +156,12 @@ def end_with(launcher: int | None) -> None:
     is gone is re-parented (to init or a subreaper), which the thread sees; a launcher
     that is not the worker's parent is polled with signal 0. Nothing to do in the
     launching process itself (``launcher`` None or this process).
+
+    Examples
+    --------
+    >>> end_with(os.getpid())  # the launching process itself: nothing to watch
+    >>> any(t.name == WATCH for t in threading.enumerate())
+    False
     """
     if launcher is None or launcher == os.getpid() or any(
             t.name == WATCH for t in threading.enumerate()):
