@@ -237,8 +237,9 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
                          f"cost_weight={cost_weight!r} instead.")
     for name, value in (("max_cost", max_cost), ("max_retrains", max_retrains),
                         ("cost_weight", cost_weight), ("max_ci", max_ci)):
-        if value is not None and not (isinstance(value, (int, float)) and value >= 0):
-            raise ValueError(f"The '{name}' parameter of advise must be a number >= 0. "
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)
+                                      and value >= 0):
+            raise ValueError(f"The '{name}' parameter of advise must be a finite number >= 0. "
                              f"Got {value!r} instead.")
     metric = "mae" if "mean_mae" in jobs and "mean_accuracy" not in jobs else "accuracy"
     head = f"mean_{metric}"

@@ -134,16 +134,18 @@ class SweepReport(Callback):
         self.figures = figures
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Note the sweep directory, clear a fail-fast mark, start the progress bar.
+        """Note the sweep directory and size, clear a fail-fast mark, start the progress bar.
 
         The bar shows when ``progress`` is on and stderr is a terminal.
         """
         sweep_dir = Path(config.hydra.sweep.dir)
-        record_outcome(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")))
+        planned = count_jobs(config)
+        record_outcome(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")),
+                       n_planned=planned)
         (sweep_dir / store.FAIL_FAST_MARK).unlink(missing_ok=True)  # a resumed sweep runs again
         if not config.get("progress", True) or not sys.stderr.isatty():
             return
-        _WATCHERS[str(sweep_dir)] = _Watcher(sweep_dir, count_jobs(config))
+        _WATCHERS[str(sweep_dir)] = _Watcher(sweep_dir, planned)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Aggregate the sweep directory: summary.csv, configs.csv, report.md, figures."""

@@ -20,8 +20,10 @@ EXIT_CODES = {
     0: "the run, or every job of the sweep, ran; failed jobs are recorded and named",
     1: "fail_fast=true and a job failed; the sweep stopped before all its jobs finished; "
        "no job of the sweep succeeded; or a single run failed",
-    2: "a bad configuration or value, caught before any job ran (no results are written)",
+    2: "a bad configuration or value, caught before any job ran (no results are written); "
+       "or the sweep directory holds another sweep",
     130: "interrupted (Ctrl-C)",
+    143: "terminated (SIGTERM); like Ctrl-C, the message says what finished",
 }
 """The exit status of ``retrain-sim``, by code."""
 

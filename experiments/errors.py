@@ -21,8 +21,8 @@ from omegaconf import OmegaConf
 from experiments import CONF_DIR, GROUPS
 from sim.checks import ParamError
 
-__all__ = ["InvalidSweep", "JobFailed", "check_overrides", "check_runtime_keys",
-           "describe_job_error", "explain", "options"]
+__all__ = ["InvalidSweep", "JobFailed", "Terminated", "check_added_keys", "check_overrides",
+           "check_runtime_keys", "describe_job_error", "explain", "options"]
 
 SELECTABLE = (*GROUPS, "experiment")
 """Groups whose option is chosen on the command line (``trigger=periodic``)."""
@@ -38,6 +38,10 @@ class JobFailed(RuntimeError):
 
 class InvalidSweep(ValueError):
     """A job of a sweep has a bad value, found before any job ran; the message says which."""
+
+
+class Terminated(KeyboardInterrupt):
+    """``retrain-sim`` received SIGTERM: handled as Ctrl-C is, with its own exit status."""
 
 
 def options(group: str, conf_dir: Path = CONF_DIR) -> list[str]:
@@ -113,32 +117,108 @@ Did you mean 'performance'? Allowed: adwin, ...
     return None
 
 
-_RUNTIME_VALUES = {
-    "resume": ("auto", "true", "false"),
-    "fail_fast": ("true", "false"),
-    "progress": ("true", "false"),
-}
+_RUNTIME_VALUES = {"resume": ("auto", "true", "false")}
 
 
-def check_runtime_keys(argv: list[str]) -> str | None:
-    """Return a message if ``resume``, ``fail_fast`` or ``progress`` gets a bad value.
+def _flat(node: Any, prefix: str = "") -> dict[str, Any]:
+    """Return ``{dotted key: value}`` of every entry of nested mappings (mappings too)."""
+    out = {}
+    for key, value in (node or {}).items():
+        path = f"{prefix}{key}"
+        out[path] = value
+        if isinstance(value, dict):
+            out |= _flat(value, f"{path}.")
+    return out
+
+
+def _top_keys(argv: list[str], conf_dir: Path) -> dict[str, Any]:
+    """Return the top-level settings a command line can set: ``{dotted key: default}``.
+
+    The primary config's keys (not ``defaults`` or ``hydra``) and those of the
+    ``experiment=`` preset the command line picks.
+    """
+    configs = [Path(conf_dir) / "config.yaml"]
+    for arg in _overrides(argv):
+        key, _, value = arg.partition("=")
+        if key.lstrip("+~") == "experiment" and value not in ("", "null"):
+            configs.append(Path(conf_dir) / "experiment" / f"{value}.yaml")
+    out: dict[str, Any] = {}
+    for path in configs:
+        cfg = _load(path)
+        if cfg is not None:
+            node = OmegaConf.to_container(cfg, resolve=False)
+            out |= _flat({k: v for k, v in node.items() if k not in ("defaults", "hydra")})
+    return out
+
+
+def check_runtime_keys(argv: list[str], conf_dir: Path = CONF_DIR) -> str | None:
+    """Return a message if ``resume`` or a true/false setting gets another value.
+
+    The true/false settings are the top-level keys whose default is ``true`` or
+    ``false`` in ``conf/config.yaml`` (``progress``, ``fail_fast``, ``baselines``,
+    ``oracle.enabled``); Hydra reads ``no`` or ``1`` as a string or a number, which the
+    run would take as true.
 
     Examples
     --------
     >>> print(check_runtime_keys(["fail_fast=maybe"]))
     Invalid value for fail_fast ('maybe' in 'fail_fast=maybe'): allowed: true, false.
-    >>> check_runtime_keys(["resume=true", "fail_fast=false"]) is None
+    >>> print(check_runtime_keys(["-m", "oracle.enabled=true,no"]))
+    Invalid value for oracle.enabled ('no' in 'oracle.enabled=true,no'): allowed: true, false.
+    >>> check_runtime_keys(["resume=true", "fail_fast=false", "baselines=True"]) is None
     True
     """
+    allowed = dict(_RUNTIME_VALUES)
+    allowed |= {k: ("true", "false") for k, v in _top_keys(argv, conf_dir).items()
+                if isinstance(v, bool)}
     for arg in _overrides(argv):
-        key, _, value = arg.partition("=")
-        key = key.lstrip("+~")
-        allowed = _RUNTIME_VALUES.get(key)
-        if allowed is None:
+        parsed = _parse(arg)
+        if parsed is None or parsed.is_delete():
             continue
-        if value.strip().lower() not in allowed:
-            return (f"Invalid value for {key} ('{value}' in '{arg}'): allowed: "
-                    f"{', '.join(allowed)}.")
+        key = parsed.get_key_element().lstrip("+~")
+        if key not in allowed:
+            continue
+        for value in _values(parsed):
+            if value.strip().lower() not in allowed[key]:
+                return (f"Invalid value for {key} ('{value}' in '{arg}'): allowed: "
+                        f"{', '.join(allowed[key])}.")
+    return None
+
+
+def check_added_keys(argv: list[str], conf_dir: Path = CONF_DIR) -> str | None:
+    """Return a message if an override adds (``+key=...``) a top-level key nothing reads.
+
+    ``+`` may add a config group's option (``+experiment=elec2``) or a parameter of a
+    component (``+trigger.min_samples=30``, checked by the component), not a new
+    setting: the run would ignore it.
+
+    Examples
+    --------
+    >>> print(check_added_keys(["+sede=3"]))  # doctest: +ELLIPSIS
+    Unknown key 'sede' (in '+sede=3'): the config has no such key, and nothing reads \
+a key added with '+'. Nearest known keys: seed...
+    >>> check_added_keys(["+trigger.every=5", "++seed=2", "+experiment=elec2"]) is None
+    True
+    """
+    known = None
+    for arg in _overrides(argv):
+        parsed = _parse(arg)
+        if parsed is None or not (parsed.is_add() or parsed.is_force_add()):
+            continue
+        key = parsed.get_key_element().lstrip("+~")
+        root = key.split(".")[0].split("@")[0]
+        if root == "hydra" or root in SELECTABLE:
+            continue
+        if known is None:
+            known = [*_top_keys(argv, conf_dir), *SELECTABLE]
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, known, n=3, cutoff=0.5)
+        hint = f" Nearest known keys: {', '.join(close)}." if close else ""
+        return (f"Unknown key '{key}' (in '{arg}'): the config has no such key, and nothing "
+                f"reads a key added with '+'.{hint} Top-level keys: "
+                f"{', '.join(k for k in known if '.' not in k)}; a component's parameters go "
+                "under its group (e.g. trigger.every=5).")
     return None
 
 
@@ -297,14 +377,14 @@ def _find_key(config: Any, key: str, path: str = "") -> str | None:
     return None
 
 
-def _get(config: Any, path: str) -> Any:
-    """Return the value at ``path`` (``a.b[0].c``) of nested dicts and lists, or None."""
+def _get(config: Any, path: str, default: Any = None) -> Any:
+    """Return the value at ``path`` (``a.b[0].c``) of nested dicts and lists, or ``default``."""
     node = config
     for name, index in re.findall(r"(\w+)|\[(\d+)\]", path):
         try:
             node = node[int(index)] if index else node[name]
         except (KeyError, IndexError, TypeError):
-            return None
+            return default
     return node
 
 
@@ -346,9 +426,8 @@ def describe_job_error(ex: BaseException, config: dict | None) -> str:
     if named is not None and config is not None:
         owner, parameter = named
         path = _find(config, owner, parameter)
-        if path is None and parameter in config and not isinstance(
-                config[parameter], (dict, list)):
-            path = parameter  # a top-level key, e.g. seed
+        if path is None and not isinstance(_get(config, parameter, {}), (dict, list)):
+            path = parameter  # a top-level setting, e.g. seed or oracle.enabled
         if path is not None:
             value = _get(config, path)
             shown = f" ({value!r})" if isinstance(value, str) else (

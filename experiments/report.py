@@ -4,8 +4,10 @@
 finished) and writes, into the sweep directory:
 
 - ``summary.csv``: one row per job: its overrides as columns, every scalar summary
-  metric, then ``status`` (``ok``, ``failed`` or ``missing`` for a job that never
-  finished), ``error`` and ``config`` (the configuration it belongs to);
+  metric, then ``status`` (``ok``, ``failed``, ``missing`` for a job that never
+  finished, or ``corrupt`` for one whose files do not match the sha256 its
+  ``summary.json`` recorded: left out of every number), ``error`` and ``config`` (the
+  configuration it belongs to);
 - ``configs.csv``: one row per configuration (the jobs that differ only by seed):
   for every metric the mean and the half-width of a t-based 95% confidence interval;
 - ``report.md``: the tables, the best configuration per metric, drift-by-drift
@@ -42,6 +44,10 @@ from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, prima
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
 NEVER_FINISHED = "no summary.json: the job never finished (interrupted or still running)"
+RERUN = "rerun the sweep's command with resume=true to run it again"
+STATUSES = ("ok", "failed", "missing", "corrupt")
+"""A job's status in ``summary.csv``: ``corrupt`` when its files do not match the sha256
+its ``summary.json`` recorded (:func:`experiments.store.verify`)."""
 
 __all__ = ["Aggregate", "aggregate", "find_jobs", "main", "markdown_table", "planned_jobs"]
 
@@ -163,18 +169,20 @@ class Aggregate:
     def counts(self) -> dict[str, int]:
         """Number of jobs per status."""
         status = self.jobs["status"] if len(self.jobs) else pd.Series(dtype=object)
-        return {s: int((status == s).sum()) for s in ("ok", "failed", "missing")}
+        return {s: int((status == s).sum()) for s in STATUSES}
 
     def outcome(self) -> dict[str, Any]:
         """Return the counts of jobs and, when some failed or never finished, a message."""
         c = self.counts
         out = {"n_jobs": len(self.jobs), "n_ok": c["ok"], "n_failed": c["failed"],
-               "n_missing": c["missing"], "sweep_dir": str(self.sweep_dir), "message": ""}
-        if c["failed"] or c["missing"]:
-            failed = self.jobs[self.jobs["status"] == "failed"]
+               "n_missing": c["missing"], "n_corrupt": c["corrupt"],
+               "sweep_dir": str(self.sweep_dir), "message": ""}
+        if c["failed"] or c["missing"] or c["corrupt"]:
+            failed = self.jobs[self.jobs["status"].isin(("failed", "corrupt"))]
             errors = failed["error"].dropna().astype(str).unique().tolist()
-            text = (f"{c['failed'] + c['missing']} of {len(self.jobs)} jobs did not succeed "
-                    f"({c['failed']} failed, {c['missing']} never finished).")
+            corrupt = f", {c['corrupt']} corrupt" if c["corrupt"] else ""
+            text = (f"{len(self.jobs) - c['ok']} of {len(self.jobs)} jobs did not succeed "
+                    f"({c['failed']} failed, {c['missing']} never finished{corrupt}).")
             if errors:
                 text += " " + " ".join(errors[:3])
                 if len(errors) > 3:
@@ -188,7 +196,8 @@ class Aggregate:
         c = self.counts
         lines = [f"Sweep {self.sweep_dir}: {len(self.jobs)} jobs, {c['ok']} ok"
                  + (f", {c['failed']} failed" if c["failed"] else "")
-                 + (f", {c['missing']} never finished" if c["missing"] else "") + "."]
+                 + (f", {c['missing']} never finished" if c["missing"] else "")
+                 + (f", {c['corrupt']} corrupt" if c["corrupt"] else "") + "."]
         head = primary(self.task).name
         if len(self.configs) and f"{head}_mean" in self.configs:
             table = _display_table(self.configs, self.task, (head, "n_retrains", "total_cost"))
@@ -246,6 +255,9 @@ def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
     row["status"] = record.get("status", "failed")
     error = record.get("error")
     row["error"] = error.get("message") if isinstance(error, dict) else error
+    problem = store.verify(job, record) if row["status"] == "ok" else None
+    if problem is not None:  # its numbers may not be those of its files: not a result
+        row["status"], row["error"] = "corrupt", f"{problem}; {RERUN}"
     return row, record
 
 
@@ -351,8 +363,9 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
         out[k] = by[k].first()
     status = jobs["status"]
     out["n_jobs"] = by.size()
-    for name, value in (("n_ok", "ok"), ("n_failed", "failed"), ("n_missing", "missing")):
-        out[name] = (status == value).groupby(jobs["config"], sort=False).sum().astype(int)
+    for value in STATUSES:
+        counts = (status == value).groupby(jobs["config"], sort=False).sum()
+        out[f"n_{value}"] = counts.astype(int)
     ok = jobs[status == "ok"]
     values = ok[numeric].astype(float) if numeric else pd.DataFrame(index=ok.index)
     grouped = values.groupby(ok["config"], sort=False)
@@ -763,8 +776,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
     lines.append(f"Directory: `{agg.sweep_dir}`  ")
     if command:
         lines.append(f"Command: `{command}`  ")
+    corrupt = f", {c['corrupt']} corrupt" if c["corrupt"] else ""
     lines.append(f"Jobs: {len(agg.jobs)} ({c['ok']} ok, {c['failed']} failed, {c['missing']} "
-                 f"never finished). Aggregated {datetime.now():%Y-%m-%d %H:%M}.")
+                 f"never finished{corrupt}). Aggregated {datetime.now():%Y-%m-%d %H:%M}.")
     if agg.planned is not None and (agg.planned > c["ok"] + c["failed"]):
         lines += ["", f"**Partial sweep: {agg.planned} jobs planned, {c['ok'] + c['failed']} "
                       f"finished ({c['ok']} ok).** Every number below is over the finished "

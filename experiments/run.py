@@ -16,7 +16,9 @@ Exit status of ``retrain-sim`` (see :data:`EXIT_CODES`): 0 when every job of the
 ran (failed jobs are recorded, listed in ``report.md`` and named on stderr), 1 when
 ``fail_fast=true`` and a job failed, when the sweep stopped before all its jobs finished,
 when no job succeeded, or when a single run (``hydra.mode=RUN``) failed; 2 for a bad
-configuration caught before any job ran; 130 when interrupted.
+configuration caught before any job ran (or a sweep directory holding another sweep);
+130 when interrupted (Ctrl-C), 143 when terminated (SIGTERM), both with what finished and
+how to resume.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import logging
 import math
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -45,8 +48,8 @@ from omegaconf import DictConfig, OmegaConf
 from experiments import CONF_DIR, GROUPS, callbacks, data, errors, objective, store
 from experiments.cli import EXIT_CODES, quiet_schema_warning, usage
 
-__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "main", "previous_sweep",
-           "run_job", "simulate"]
+__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_settings", "main",
+           "previous_sweep", "run_job", "simulate"]
 
 
 FAIL_FAST_MARK = store.FAIL_FAST_MARK
@@ -101,8 +104,6 @@ def run_job(cfg: DictConfig) -> dict:
     recorded and the sweep goes on; in a single run it is recorded too, and
     :func:`main` reports it and exits with status 1.
     """
-    from sim.checks import Interval, check
-
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
@@ -143,7 +144,7 @@ def run_job(cfg: DictConfig) -> dict:
         record["config"] = resolved
         record["config_hash"] = store.job_hash(resolved)
         record["config_id"] = store.job_hash({k: v for k, v in resolved.items() if k != "seed"})
-        check("the run", "seed", resolved.get("seed"), Interval("int", 0))
+        check_settings(resolved)
         show = bool(cfg.get("progress", True)) and not multirun and sys.stderr.isatty()
         seeds = objective.seeds(cfg)
         runs = [simulate(cfg if s == cfg.seed else _with_seed(cfg, s), show=show,
@@ -153,10 +154,11 @@ def run_job(cfg: DictConfig) -> dict:
         record["incidents"] = first["incidents"]
         record["step_size"] = first["step_size"]
         summary = objective.average([r["summary"] for r in runs], seeds)
+        written = [store.write_timeline(out, first["timeline"]),
+                   store.write_events(out, first["events"])]
         if first["frontier"] is not None:
-            store.write_frontier(out, first["frontier"])
-        store.write_timeline(out, first["timeline"])
-        store.write_events(out, first["events"])
+            written.append(store.write_frontier(out, first["frontier"]))
+        record["files"] = store.digests(written)  # checked by resume and the report
         record["status"] = "ok"
         record["summary"] = summary
         log.info("ok: %s", {k: summary.get(k) for k in
@@ -186,6 +188,32 @@ def run_job(cfg: DictConfig) -> dict:
     if cfg.get("objective") is not None:  # a search (Optuna) reads the job's return value
         return objective.value(cfg, record)
     return {"status": record["status"], "dir": str(out)}
+
+
+def check_settings(resolved: dict) -> None:
+    """Check the run's own settings (the top-level keys) as a job does, or raise ParamError.
+
+    ``seed`` is an int >= 0; ``baselines``, ``oracle.enabled``, ``progress`` and
+    ``fail_fast`` are true or false (a string such as ``"no"`` would read as true).
+
+    Examples
+    --------
+    >>> check_settings({"seed": 0, "baselines": False, "oracle": {"enabled": True}})
+    >>> check_settings({"seed": 0, "oracle": {"enabled": "no"}})
+    Traceback (most recent call last):
+    ...
+    sim.checks.ParamError: The 'oracle.enabled' parameter of the run must be one of False, \
+True. Got 'no' instead.
+    """
+    from sim.checks import Interval, Options, check
+
+    check("the run", "seed", resolved.get("seed"), Interval("int", 0))
+    flags = {"baselines": resolved.get("baselines", False),
+             "oracle.enabled": (resolved.get("oracle") or {}).get("enabled", False),
+             "progress": resolved.get("progress", True),
+             "fail_fast": resolved.get("fail_fast", False)}
+    for name, value in flags.items():
+        check("the run", name, value, Options((False, True)))
 
 
 def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None) -> dict:
@@ -268,10 +296,10 @@ def _app(cfg: DictConfig) -> dict:
 
 def _resume_mode(value: Any) -> str:
     """Map the ``resume`` key to ``"off"``, ``"auto"`` or ``"latest"``."""
-    text = str(value).strip().lower()
-    if text in ("false", "0", "no", "off"):
+    text = str(value).strip().lower() if isinstance(value, (bool, str)) else None
+    if text == "false":
         return "off"
-    if text in ("true", "1", "yes", "on", "latest"):
+    if text == "true":
         return "latest"
     if text == "auto":
         return "auto"
@@ -394,7 +422,8 @@ def main(argv: list[str] | None = None) -> None:
 
     Exit status: see :data:`EXIT_CODES` (0: done, failed jobs recorded and named; 1:
     ``fail_fast`` and a job failed, the sweep stopped part-way, no job succeeded, or a
-    single run failed; 2: a bad configuration; 130: interrupted).
+    single run failed; 2: a bad configuration, or a sweep directory holding another sweep;
+    130: interrupted by Ctrl-C; 143: by SIGTERM).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if "--help" in argv or "-h" in argv:
@@ -408,7 +437,7 @@ def main(argv: list[str] | None = None) -> None:
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us; we explain them
     problem = (errors.check_overrides(argv) or errors.check_runtime_keys(argv)
-               or data.check_before_launch(argv))
+               or errors.check_added_keys(argv) or data.check_before_launch(argv))
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)
@@ -427,17 +456,16 @@ def main(argv: list[str] | None = None) -> None:
     callbacks.start_outcome()
     sys.argv = [sys.argv[0], *argv]
     _register_plugins()
+    on_term = signal.signal(signal.SIGTERM, _terminated)
     try:
         with _known_mode(_mode(argv)):
             _app()
     except errors.InvalidSweep as ex:
         print(ex, file=sys.stderr)
         sys.exit(2)
-    except KeyboardInterrupt:
-        print("Interrupted. The jobs that finished are on disk; aggregate them with "
-              "`retrain-sim-report <sweep dir>`, or finish the sweep by rerunning the same "
-              "command with resume=true.", file=sys.stderr)
-        sys.exit(130)
+    except KeyboardInterrupt as ex:  # Ctrl-C, or SIGTERM (errors.Terminated)
+        print(_interrupted(ex), file=sys.stderr)
+        sys.exit(143 if isinstance(ex, errors.Terminated) else 130)
     except Exception as ex:
         if full_error:
             raise
@@ -449,6 +477,7 @@ def main(argv: list[str] | None = None) -> None:
         print(errors.explain(ex, argv), file=sys.stderr)
         sys.exit(1 if isinstance(ex, errors.JobFailed) else 2)
     finally:
+        signal.signal(signal.SIGTERM, on_term)
         callbacks.stop_progress()
     outcome = callbacks.outcome()
     if outcome.get("single_run"):
@@ -457,6 +486,27 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(1)
         return
     _exit_after_sweep(outcome)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    """SIGTERM handler: end the run as Ctrl-C does (the jobs stop, the message says why)."""
+    raise errors.Terminated
+
+
+def _interrupted(ex: KeyboardInterrupt) -> str:
+    """Say what an interrupted run or sweep left on disk and how to finish it."""
+    cause = "Terminated (SIGTERM)" if isinstance(ex, errors.Terminated) else "Interrupted"
+    started = callbacks.outcome().get("sweep_dir")
+    if not started:
+        return f"{cause} before any job started; nothing was written."
+    sweep_dir = Path(started)
+    n_done = sum(1 for _ in sweep_dir.glob(f"*/{store.SUMMARY}"))
+    planned = callbacks.outcome().get("n_planned")
+    of = f" of {planned}" if planned else ""
+    return (f"{cause}. {n_done}{of} jobs of the sweep in {sweep_dir} finished and are on "
+            f"disk; aggregate them with `retrain-sim-report {sweep_dir}`, or finish the "
+            "sweep by rerunning the same command with resume=true (the finished jobs are "
+            "skipped).")
 
 
 def _report_broken_sweep(sweep_dir: Path, ex: BaseException) -> None:

@@ -11,6 +11,12 @@ already holds an ``ok`` record with the same hash and its files (:func:`finished
 done and is skipped when a sweep is rerun; a job that starts for real first removes any
 older ``summary.json`` (:func:`clear_mark`), so that a job killed part-way is never read
 as finished.
+
+Integrity: ``summary.json`` holds ``files``, the sha256 of every file the job wrote
+(:func:`digests`); resume and ``retrain-sim-report`` check them (:func:`verify`), so a
+truncated or edited file is rerun, and reported as ``corrupt``, never read as a result.
+A sweep directory holds one sweep: ``sweep.json`` (:data:`MANIFEST`) lists its jobs'
+overrides, and another sweep is refused there (:func:`claim_sweep`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import secrets
+from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +37,23 @@ import pandas as pd
 from sim.files import atomic_write
 
 __all__ = [
+    "MANIFEST",
     "RUNTIME_KEYS",
     "SUMMARY",
     "EVENTS",
     "FAIL_FAST_MARK",
     "TIMELINE",
     "atomic_write",
+    "claim_sweep",
     "clear_mark",
     "config_hash",
+    "digests",
     "finished",
     "job_hash",
     "jsonable",
     "read_summary",
+    "sweep_jobs",
+    "verify",
     "write_events",
     "write_summary",
     "write_timeline",
@@ -48,6 +63,8 @@ SUMMARY = "summary.json"
 EVENTS = "events.csv"
 TIMELINE = "timeline.parquet"
 FRONTIER = "oracle_frontier.csv"
+MANIFEST = "sweep.json"
+"""The file naming the jobs of the sweep a sweep directory holds (:func:`claim_sweep`)."""
 
 FAIL_FAST_MARK = ".fail_fast"
 """File a failed job leaves in the sweep directory under ``fail_fast=true``: the jobs
@@ -113,15 +130,174 @@ def finished(directory: Path, hash_: str) -> dict | None:
     """Return the record of a job already done in ``directory`` for the config ``hash_``.
 
     Done means: ``summary.json`` reads, its ``status`` is ``ok``, its ``config_hash``
-    equals ``hash_`` and the timeline and events it goes with exist. Otherwise None
-    (the job must run).
+    equals ``hash_`` and the files it goes with are intact (:func:`verify`). Otherwise
+    None (the job must run).
     """
     directory = Path(directory)
     record = read_summary(directory)
     if (record is None or record.get("status") != "ok" or record.get("config_hash") != hash_
-            or not (directory / TIMELINE).is_file() or not (directory / EVENTS).is_file()):
+            or verify(directory, record) is not None):
         return None
     return record
+
+
+def digests(paths: Sequence[Path]) -> dict[str, str]:
+    """Return ``{file name: sha256 hex digest}`` of ``paths``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "events.csv"
+    >>> _ = path.write_text("step")
+    >>> digests([path])["events.csv"][:12]
+    '3e64cc41cf8e'
+    """
+    out = {}
+    for path in paths:
+        with open(path, "rb") as f:
+            out[Path(path).name] = hashlib.file_digest(f, "sha256").hexdigest()
+    return out
+
+
+def verify(directory: Path, record: dict) -> str | None:
+    """Return why the files of a finished job do not match its record, or None.
+
+    ``record["files"]`` holds the sha256 of each file the job wrote (:func:`digests`);
+    each must exist with that digest. A record written before digests were kept (no
+    ``files``) only needs its timeline and events to exist.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> job = Path(tempfile.mkdtemp())
+    >>> record = {"files": digests([write_events(job, pd.DataFrame({"step": [3]})),
+    ...                             write_timeline(job, pd.DataFrame({"step": [3]}))])}
+    >>> verify(job, record) is None
+    True
+    >>> _ = (job / EVENTS).write_text("step")
+    >>> print(verify(job, record))
+    events.csv does not match the sha256 its job recorded in summary.json (edited or \
+truncated after the job finished)
+    """
+    directory = Path(directory)
+    files = record.get("files")
+    if not isinstance(files, dict):
+        absent = [n for n in (TIMELINE, EVENTS) if not (directory / n).is_file()]
+        return f"{' and '.join(absent)} missing" if absent else None
+    for name in (TIMELINE, EVENTS):
+        if name not in files:
+            return f"summary.json holds no sha256 of {name}"
+    for name, expected in files.items():
+        path = directory / name
+        if not path.is_file():
+            return f"{name} is missing"
+        if digests([path])[name] != expected:
+            return (f"{name} does not match the sha256 its job recorded in summary.json "
+                    "(edited or truncated after the job finished)")
+    return None
+
+
+def sweep_jobs(jobs: Sequence[Sequence[str]]) -> list[list[str]]:
+    """Return the jobs' overrides that decide what they compute (no runtime keys).
+
+    Examples
+    --------
+    >>> sweep_jobs([["trigger=ddm", "seed=0", "resume=true"], ["+progress=false"]])
+    [['trigger=ddm', 'seed=0'], []]
+    """
+    return [[str(o) for o in job if str(o).partition("=")[0].lstrip("+~") not in RUNTIME_KEYS]
+            for job in jobs]
+
+
+def _recorded_jobs(sweep_dir: Path) -> dict[int, list[str]]:
+    """Return ``{job number: overrides}`` of the numbered job directories already there."""
+    import yaml
+
+    out = {}
+    for job in sweep_dir.iterdir():
+        if not (job.name.isdigit() and job.is_dir()):
+            continue
+        record = read_summary(job)
+        overrides = record.get("overrides") if record else None
+        if overrides is None and (job / ".hydra" / "overrides.yaml").is_file():
+            overrides = yaml.safe_load((job / ".hydra" / "overrides.yaml").read_text())
+        if overrides is not None:
+            out[int(job.name)] = sweep_jobs([overrides])[0]
+    return out
+
+
+def _other_sweep(sweep_dir: Path, held: dict[int, list[str]], wanted: list[list[str]],
+                 n_held: int | None = None) -> str | None:
+    """Say how the jobs ``held`` in ``sweep_dir`` differ from ``wanted``; None if they agree.
+
+    ``held`` maps job numbers to overrides; ``n_held`` is the number of jobs of the sweep
+    there when known (its manifest), which must then equal ``len(wanted)``.
+    """
+    differ = next((i for i, o in sorted(held.items()) if i >= len(wanted) or o != wanted[i]),
+                  None)
+    if differ is None and n_held in (None, len(wanted)):
+        return None
+    size = f"{n_held} jobs" if n_held is not None else "its jobs"
+    if differ is None or differ >= len(wanted):
+        what = f"{size}, this command {len(wanted)}"
+    else:
+        what = (f"{size}; its job {differ} is `{' '.join(held[differ])}`, this command's is "
+                f"`{' '.join(wanted[differ])}`")
+    return (f"The sweep directory {sweep_dir} holds another sweep ({what}). Nothing was run "
+            "or overwritten. Run this sweep into a new directory (another "
+            "hydra.sweep.dir=..., or none for a new dated one), or remove it first; to "
+            "finish the sweep that is there, rerun its own command with resume=true.")
+
+
+def claim_sweep(sweep_dir: Path, jobs: Sequence[Sequence[str]]) -> str | None:
+    """Claim ``sweep_dir`` for a sweep of ``jobs``; return why it cannot be, or None.
+
+    The first sweep run into a directory writes :data:`MANIFEST` there (the jobs'
+    overrides without runtime keys, in order; created exclusively, so of two sweeps
+    started together one wins). A later sweep may run there only if its jobs are the
+    same (a resume, or a rerun with ``resume=false``). A directory without a manifest
+    (left by an older retrain-sim) is checked job directory by job directory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> sweep = Path(tempfile.mkdtemp())
+    >>> claim_sweep(sweep, [["seed=0"], ["seed=1"]]) is None  # the first sweep
+    True
+    >>> claim_sweep(sweep, [["seed=0", "resume=true"], ["seed=1"]]) is None  # its resume
+    True
+    >>> print(claim_sweep(sweep, [["seed=0"], ["seed=2"]]))  # doctest: +ELLIPSIS
+    The sweep directory ... holds another sweep (2 jobs; its job 1 is `seed=1`, this \
+command's is `seed=2`). Nothing was run or overwritten. ...
+    """
+    sweep_dir = Path(sweep_dir)
+    wanted = sweep_jobs(jobs)
+    path = sweep_dir / MANIFEST
+    if not path.exists():
+        if sweep_dir.is_dir():
+            problem = _other_sweep(sweep_dir, _recorded_jobs(sweep_dir), wanted)
+            if problem:
+                return problem
+        text = json.dumps({"created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                           "jobs": wanted}, indent=1)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        tmp = sweep_dir / f".{MANIFEST}.{secrets.token_hex(8)}.tmp"
+        with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w") as f:
+            f.write(text + "\n")
+        try:
+            os.link(tmp, path)  # fails if another sweep created it meanwhile
+            return None
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    try:
+        held = [[str(o) for o in job] for job in json.loads(path.read_text())["jobs"]]
+    except (OSError, ValueError, KeyError, TypeError) as ex:
+        return (f"The sweep directory {sweep_dir} holds an unreadable {MANIFEST} ({ex}): it "
+                "cannot tell which sweep is there. Nothing was run or overwritten. Run this "
+                "sweep into a new directory, or remove that one first.")
+    return _other_sweep(sweep_dir, dict(enumerate(held)), wanted, len(held))
 
 
 def clear_mark(directory: Path) -> None:

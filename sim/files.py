@@ -7,7 +7,7 @@ oracle's matrices, downloaded data) goes through :func:`atomic_write`.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +20,9 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
     The temporary file has a unique name in the target's directory, so parallel jobs
     writing the same target never share one; a reader sees the old file or the new one,
     never a partial one. On an error the temporary file is removed. The file gets the
-    usual permissions (``0666`` less the umask).
+    usual permissions (``0666`` less the umask): the temporary file is created with that
+    mode by :func:`os.open`, so the process's umask is never changed (reading it means
+    setting it, for a moment, for every thread).
 
     Examples
     --------
@@ -33,19 +35,22 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], object]) -> Pa
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _create(path)
     try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; use the usual mode
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _create(path: Path) -> Path:
+    """Create an empty, uniquely named temporary file beside ``path``, mode 0666 less umask."""
+    while True:
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError:  # 2**-64 per name: a new name
+            continue
+        return tmp

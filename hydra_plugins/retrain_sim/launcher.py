@@ -29,7 +29,10 @@ from __future__ import annotations
 import copy
 import logging
 import math
+import os
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -44,12 +47,12 @@ from hydra.types import HydraContext, TaskFunction
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from experiments import errors
+from experiments import errors, store
 from experiments.cli import quiet_schema_warning
 from experiments.errors import InvalidSweep
 
 __all__ = ["CheckedSweeper", "LocalLauncher", "batches", "check_components", "check_config",
-           "check_configuration", "configurations", "job_config", "run_batch"]
+           "check_configuration", "configurations", "end_with", "job_config", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +111,7 @@ def check_config(cfg: DictConfig) -> str | None:
 
     ``cfg`` is a sweep config as Hydra composes it for a job (with its ``hydra`` node).
     """
-    from experiments.run import build
+    from experiments.run import build, check_settings
     from sim import threads
 
     with open_dict(cfg):
@@ -119,6 +122,7 @@ def check_config(cfg: DictConfig) -> str | None:
     try:
         resolved = OmegaConf.to_container(job, resolve=True)
         threads.resolve(resolved.get("threads"))
+        check_settings(resolved)
         check_components(build(job))
     except Exception as ex:
         return errors.describe_job_error(ex, resolved)
@@ -139,14 +143,57 @@ def _check_seed(override: str | None) -> str | None:
     return None
 
 
+WATCH = "retrain-sim-launcher-watch"
+"""Name of the thread with which a worker process ends when its launcher has ended."""
+
+
+def end_with(launcher: int | None) -> None:
+    """Make this worker process exit as soon as the process ``launcher`` has ended.
+
+    Started once per process (a daemon thread polling every 0.2 s): when the launching
+    ``retrain-sim`` is killed (SIGKILL, SIGTERM), its joblib workers would otherwise run
+    their batches to the end, or idle, for minutes (~230 MB each). A worker whose launcher
+    is gone is re-parented (to init or a subreaper), which the thread sees; a launcher
+    that is not the worker's parent is polled with signal 0. Nothing to do in the
+    launching process itself (``launcher`` None or this process).
+
+    Examples
+    --------
+    >>> end_with(os.getpid())  # the launching process itself: nothing to watch
+    >>> any(t.name == WATCH for t in threading.enumerate())
+    False
+    """
+    if launcher is None or launcher == os.getpid() or any(
+            t.name == WATCH for t in threading.enumerate()):
+        return
+    parent = os.getppid()
+
+    def alive() -> bool:
+        try:
+            os.kill(launcher, 0)
+        except (ProcessLookupError, PermissionError):  # gone, or its number reused
+            return False
+        return os.getppid() == parent
+
+    def watch() -> None:
+        while alive():
+            time.sleep(0.2)
+        os._exit(1)  # the job in progress is left without summary.json: resume reruns it
+
+    threading.Thread(target=watch, name=WATCH, daemon=True).start()
+
+
 def check_configuration(overrides: Sequence[str], seeds: Sequence[str | None],
                         hydra_context: HydraContext, config: DictConfig,
-                        singleton_state: dict | None = None) -> list[str | None]:
+                        singleton_state: dict | None = None,
+                        launcher: int | None = None) -> list[str | None]:
     """Compose and check one configuration, then each of its jobs' ``seed=`` overrides.
 
     Returns one message (or None) per job: the configuration's problem, else its seed's.
-    Runs in a worker process of :class:`LocalLauncher`, or in the launching process.
+    Runs in a worker process of :class:`LocalLauncher` (which passes its process id as
+    ``launcher``: see :func:`end_with`), or in the launching process.
     """
+    end_with(launcher)
     quiet_schema_warning()  # in this worker, for its jobs too
     if singleton_state is not None:
         setup_globals()
@@ -226,12 +273,14 @@ def job_config(base: DictConfig, overrides: Sequence[str]) -> DictConfig:
 
 def run_batch(indices: Sequence[int], jobs: Sequence[Sequence[str]],
               hydra_context: HydraContext, config: DictConfig, task_function: TaskFunction,
-              singleton_state: dict) -> list[JobReturn]:
+              singleton_state: dict, launcher: int | None = None) -> list[JobReturn]:
     """Run jobs of one configuration in this worker, composing their config once.
 
     Each job runs as Hydra's joblib launcher runs it (``hydra.job.num`` and ``id``, its
     own output directory, callbacks and logs), with the config :func:`job_config` gives.
+    The worker exits if the process ``launcher`` ends (:func:`end_with`).
     """
+    end_with(launcher)
     setup_globals()
     Singleton.set_state(singleton_state)
     loader = hydra_context.config_loader
@@ -258,11 +307,18 @@ class CheckedSweeper(BasicSweeper):
     """
 
     def sweep(self, arguments: list[str]) -> Any:
-        """Check every job of the sweep (raise ``InvalidSweep``), then run it."""
+        """Check every job of the sweep, claim its directory, then run it.
+
+        Raises ``InvalidSweep`` for a bad value in any job, or when the sweep directory
+        holds another sweep (:func:`experiments.store.claim_sweep`): nothing is run.
+        """
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         parsed = parser.parse_overrides([*self._parse_config(), *arguments])
         jobs = [job for batch in self.split_arguments(parsed, None) for job in batch]
         self.check(jobs)
+        taken = store.claim_sweep(Path(str(self.config.hydra.sweep.dir)), jobs)
+        if taken:
+            raise InvalidSweep(taken)
         return super().sweep(arguments)
 
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
@@ -331,7 +387,8 @@ class LocalLauncher(JoblibLauncher):
         state = Singleton.get_state()
         done = Parallel(**joblib_cfg)(
             delayed(run_batch)([initial_job_idx + i for i in group], [jobs[i] for i in group],
-                               self.hydra_context, self.config, self.task_function, state)
+                               self.hydra_context, self.config, self.task_function, state,
+                               os.getpid())
             for group in groups)
         returns: list[JobReturn | None] = [None] * len(jobs)
         for group, results in zip(groups, done, strict=True):
@@ -346,5 +403,5 @@ class LocalLauncher(JoblibLauncher):
         state = Singleton.get_state()
         return Parallel(**self._joblib_cfg())(
             delayed(check_configuration)(overrides, seeds, self.hydra_context, self.config,
-                                         state)
+                                         state, os.getpid())
             for overrides, seeds in tasks)
