@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,6 +26,7 @@ from sim.streams import Injection
 from strategies import DataDrift, Never, Periodic
 
 N_ROWS = 45_312
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def fake_openml_frame(n=N_ROWS, seed=0):
@@ -44,6 +50,36 @@ def fake_fetch(monkeypatch):
 
     monkeypatch.setattr("sklearn.datasets.fetch_openml", fetch_openml)
     return calls
+
+
+def test_a_missing_data_file_skips_with_its_reason_unless_required(tmp_path, monkeypatch):
+    from conftest import data_file
+
+    monkeypatch.setenv("RETRAIN_SIM_DATA", str(tmp_path))
+    monkeypatch.delenv("RETRAIN_SIM_REQUIRE_DATA", raising=False)
+    with pytest.raises(pytest.skip.Exception, match=r"electricity.csv not found at .*; to run "
+                                                     r"this test, put it in the directory named "
+                                                     r"by RETRAIN_SIM_DATA .* get it: https://x"):
+        data_file("electricity.csv", "https://x")
+    monkeypatch.setenv("RETRAIN_SIM_REQUIRE_DATA", "1")
+    with pytest.raises(pytest.fail.Exception, match="RETRAIN_SIM_REQUIRE_DATA=1: a missing "
+                                                    "file fails"):
+        data_file("electricity.csv", "https://x")
+    (tmp_path / "electricity.csv").write_text("date\n")
+    assert data_file("electricity.csv", "https://x") == tmp_path / "electricity.csv"
+
+
+@pytest.mark.slow
+def test_without_the_data_the_suite_says_which_tests_it_skipped(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RETRAIN_SIM_")}
+    env["RETRAIN_SIM_DATA"] = str(tmp_path)  # a directory without electricity.csv
+    done = subprocess.run([sys.executable, "-m", "pytest", "tests/test_datasets.py", "-q",
+                           "-p", "no:cacheprovider", "-k", "local_copy or persistence_on"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout
+    assert "2 skipped" in done.stdout
+    assert done.stdout.count("SKIPPED [1] tests/test_datasets.py:") == 2  # -ra, the default
+    assert f"electricity.csv not found at {tmp_path / 'electricity.csv'}" in done.stdout
 
 
 def test_local_copy(elec2_path):

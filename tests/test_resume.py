@@ -86,6 +86,42 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _running_job(pid: int, sweep: Path) -> Path | None:
+    """The job directory whose ``run.log`` worker ``pid`` has open and which has no summary."""
+    try:
+        files = [Path(os.readlink(fd)) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return None
+    return next((f.parent for f in files if f.name == "run.log" and f.parent.parent == sweep
+                 and not (f.parent / store.SUMMARY).exists()), None)
+
+
+def _kill_a_worker_mid_job(proc: subprocess.Popen, sweep: Path, timeout: float = 120) -> None:
+    """SIGKILL a joblib worker while it runs a job, never while it sends a result back.
+
+    A worker killed while it writes a finished job's result to loky's result pipe (the
+    moment its summary.json appears) leaves half a message there and the queue's write
+    lock taken: loky's manager thread then waits forever for the rest of the message
+    and never sees that the worker died, so the sweep hangs. A crash mid-job (what this
+    test is about: a segfault, the OOM killer) is what loky detects. So the worker is
+    stopped first, and killed only if its job still has no summary.json (it has not
+    finished); otherwise it is resumed and another moment is taken.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep ended before it could be interrupted"
+        for pid in [p for p in _descendants(proc.pid) if "LokyProcess" in _cmdline(p)]:
+            if _running_job(pid, sweep) is None:
+                continue
+            os.kill(pid, signal.SIGSTOP)
+            if _running_job(pid, sweep) is not None:
+                os.kill(pid, signal.SIGKILL)
+                return
+            os.kill(pid, signal.SIGCONT)
+        time.sleep(0.02)
+    raise AssertionError("no joblib worker was found running a job")
+
+
 def _check_complete(sweep: Path, reference: pd.DataFrame) -> None:
     jobs = pd.read_csv(sweep / "summary.csv")
     assert len(jobs) == N_JOBS and jobs["job"].is_unique
@@ -157,9 +193,7 @@ def test_kill_a_worker_then_resume(reference, tmp_path):
     proc = _start(args, tmp_path)
     try:
         _wait_for(lambda: sweep.glob(f"*/{store.SUMMARY}"), 1, proc)
-        workers = [p for p in _descendants(proc.pid) if "LokyProcess" in _cmdline(p)]
-        assert workers, "no joblib worker process found"
-        os.kill(workers[0], signal.SIGKILL)
+        _kill_a_worker_mid_job(proc, sweep)
         _, stderr = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
