@@ -26,10 +26,21 @@ Training-window policies:
     trained once.
 ``since_change``
     The window depends on a trigger's change-point estimate, which the oracle does not
-    have: grid candidates are trained on the sliding window (the engine's fallback when
-    a trigger gives no estimate). Pass a run's ``events`` as ``extra_steps`` to add that
-    run's own models, with their exact windows, so that the optimum stays a ceiling for
-    that run.
+    have: with ``windows="policy"`` grid candidates are trained on the sliding window
+    (the engine's fallback when a trigger gives no estimate). Pass a run's ``events`` as
+    ``extra_steps`` to add that run's own models, with their exact windows, so that the
+    optimum stays a ceiling for that run.
+
+``windows="all"`` (with ``every=1``: the ceiling ``retrain-sim`` uses)
+    At every step, every window a trigger can make the policy produce: for
+    ``since_change`` and ``since_retrain`` one candidate per distinct window starting at
+    a step's first sample (a detected change, the step after the previous retrain), and
+    the policy's own. Every candidate is then a fixed window (one dynamic programme over
+    candidates; for ``since_retrain`` a superset of its schedules). The one action left
+    out is a window starting inside a step (a change point estimated between steps): a
+    run's ``events`` add its own, counted by :func:`regret` as ``oracle_own_windows``.
+    On the default stream (110 scored steps, windows of at most 10 steps) that is about
+    1,100 models per stream, seed, model and protocol, shared by every policy.
 
 Cost is :class:`~sim.cost.Cost`'s: ``per_retrain`` plus ``per_sample`` x training
 samples for every retrain; the label cost is the same for every schedule (it is reported
