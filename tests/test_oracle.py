@@ -458,3 +458,21 @@ def test_runs_outside_the_optimum_are_not_bounded():
         regret({"mean_accuracy": 0.5}, None)
     with pytest.raises(ValueError, match="'windows' parameter"):
         hindsight(TINY_STREAM, LogisticRegression(), windows="every")
+
+
+def test_the_report_prints_not_bounded_instead_of_a_number():
+    import pandas as pd
+
+    from experiments.report import _display_table
+
+    configs = pd.DataFrame({
+        "regret_mean": [0.01, float("nan")], "regret_ci95": [0.002, float("nan")],
+        "optimal_accuracy_same_retrains_mean": [0.93, float("nan")],
+        "optimal_accuracy_same_retrains_ci95": [0.001, float("nan")],
+        "oracle_bounded_mean": [1.0, 0.0]}, index=["holdout", "canary"])
+    table = _display_table(configs, "classification",
+                           ["regret", "optimal_accuracy_same_retrains"])
+    assert table.loc["canary"].tolist() == ["not bounded", "not bounded"]
+    assert table.loc["holdout"].tolist() == ["0.010 ± 0.002", "0.930 ± 0.001"]
+    only = _display_table(configs.iloc[1:], "classification", ["regret"])
+    assert only.loc["canary", only.columns[0]] == "not bounded"
