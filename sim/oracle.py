@@ -757,8 +757,9 @@ class Frontier:
     cost
         The :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
     max_retrains
-        Largest ``K`` of the frontier; None: every candidate (the frontier is then
-        exact for every ``K``). The since-last-retrain window needs memory
+        Largest ``K`` of the frontier; None: as many as there are distinct candidate
+        steps (a schedule's steps all differ; the frontier is then exact for every
+        ``K``). The since-last-retrain window with ``windows="policy"`` needs memory
         O(``max_retrains`` x candidates^2).
 
     Attributes
