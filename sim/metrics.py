@@ -168,6 +168,10 @@ METRICS: tuple[Metric, ...] = (
            "correct)", None, _C, fmt="{:.3f}", table=True),
     Metric("optimal_mae_same_retrains", "hindsight optimum, same retrains (mean absolute "
            "error)", None, _R, fmt="{:.4g}", table=True),
+    Metric("oracle_bounded", "hindsight optimum bounds the run (bool; False: \"not "
+           "bounded\", see sim.oracle.not_bounded)"),
+    Metric("oracle_own_windows", "run's retrain windows added to the shared optimum "
+           "(count)", integer=True),
     Metric("persistence_accuracy", "persistence, previous label (fraction correct)", None,
            _C, fmt="{:.3f}", table=True),
     # the rest of the summary: context, not compared in the tables

@@ -26,10 +26,21 @@ Training-window policies:
     trained once.
 ``since_change``
     The window depends on a trigger's change-point estimate, which the oracle does not
-    have: grid candidates are trained on the sliding window (the engine's fallback when
-    a trigger gives no estimate). Pass a run's ``events`` as ``extra_steps`` to add that
-    run's own models, with their exact windows, so that the optimum stays a ceiling for
-    that run.
+    have: with ``windows="policy"`` grid candidates are trained on the sliding window
+    (the engine's fallback when a trigger gives no estimate). Pass a run's ``events`` as
+    ``extra_steps`` to add that run's own models, with their exact windows, so that the
+    optimum stays a ceiling for that run.
+
+``windows="all"`` (with ``every=1``: the ceiling ``retrain-sim`` uses)
+    At every step, every window a trigger can make the policy produce: for
+    ``since_change`` and ``since_retrain`` one candidate per distinct window starting at
+    a step's first sample (a detected change, the step after the previous retrain), and
+    the policy's own. Every candidate is then a fixed window (one dynamic programme over
+    candidates; for ``since_retrain`` a superset of its schedules). The one action left
+    out is a window starting inside a step (a change point estimated between steps): a
+    run's ``events`` add its own, counted by :func:`regret` as ``oracle_own_windows``.
+    On the default stream (110 scored steps, windows of at most 10 steps) that is about
+    1,100 models per stream, seed, model and protocol, shared by every policy.
 
 Cost is :class:`~sim.cost.Cost`'s: ``per_retrain`` plus ``per_sample`` x training
 samples for every retrain; the label cost is the same for every schedule (it is reported
@@ -48,6 +59,7 @@ and protocol.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -58,7 +70,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from sim.checks import Interval, check
+from sim.checks import Interval, Options, check
 from sim.cost import Cost
 from sim.files import atomic_write
 from sim.metrics import retrain_rows
@@ -79,6 +91,7 @@ __all__ = [
     "accuracy_matrix",
     "cache_key",
     "hindsight",
+    "not_bounded",
     "regret",
 ]
 
@@ -89,8 +102,13 @@ _PREDICT_CHUNK = 1 << 20  # samples per predict call
 _POLICY = -1  # candidate `since`: the protocol's own window policy
 
 # candidate origins
-INITIAL, GRID, EXTRA, EVENT = 0, 1, 2, 3
-_ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event"}
+INITIAL, GRID, EXTRA, EVENT, START = 0, 1, 2, 3, 4
+_ORIGINS = {INITIAL: "initial", GRID: "grid", EXTRA: "extra", EVENT: "event", START: "start"}
+WINDOW_SETS = ("policy", "all")
+"""The candidate windows at a step: the protocol's window policy only, or every window a
+trigger can make the policy produce (:func:`accuracy_matrix`'s ``windows``)."""
+_MEMORY: dict[str, AccuracyMatrix] = {}
+_MEMORY_SIZE = 8  # matrices kept in memory (the last ones computed or loaded)
 
 
 # ---------------------------------------------------------------------------------------
@@ -152,6 +170,22 @@ class _Data:
         :meth:`~sim.protocol.TrainingWindows.span`).
         """
         return self.windows.span(int(self.arrived[t - self.first_step]), self.lab, since)
+
+    def starts(self, t: int) -> list[int]:
+        """Return one ``since`` per distinct window a trigger can make at step ``t``.
+
+        Under ``since_change`` a trigger names the sample its window starts from, and under
+        ``since_retrain`` the window starts after the previous retrain's step: every
+        window that starts at a step's first sample (the policy's clamps applied:
+        ``train_window``, ``min_train``, the held-out labels), one ``since`` per distinct
+        window. None for ``sliding`` and ``expanding``, whose window is the step's own.
+        """
+        if self.windows.since(0, 0) is None:
+            return []
+        out: dict[tuple[int, int], int] = {}
+        for since in self.offsets[:t + 1].tolist():
+            out.setdefault(self.window(t, since), int(since))
+        return list(out.values())
 
     def policy_since(self, previous: int) -> int | None:
         """Return the policy's ``since`` for a retrain after one at step ``previous``."""
@@ -366,14 +400,21 @@ class _Builder:
         return len(self.rows) - 1
 
 
-def _candidates(data: _Data, every: int | None, extra_steps) -> list[tuple[int, int, int]]:
+def _candidates(data: _Data, every: int | None, extra_steps,
+                windows: str = "policy") -> list[tuple[int, int, int]]:
     """(step, since, origin) of every candidate, the initial model first, sorted by step."""
     last = data.first_step + data.n_cols - 1
     latest = last - 1 - data.protocol.deploy_latency  # a later retrain never serves
     out = {(data.first_step - 1, _POLICY): INITIAL}
+    # every window of since_retrain starts at a step: its candidates are all fixed windows
+    policy = windows == "policy" or data.protocol.window != "since_retrain"
     if every is not None:
         for t in range(data.first_step - 1 + every, latest + 1, every):
-            out.setdefault((t, _POLICY), GRID)
+            if policy:
+                out.setdefault((t, _POLICY), GRID)
+            if windows == "all":
+                for since in data.starts(t):
+                    out.setdefault((t, since), START)
     for t, since, origin in _extra(extra_steps):
         if t < data.first_step or t > last:
             raise ValueError(
@@ -468,14 +509,16 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
 
 
 def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gate=None,
-              every: int | None = 10, extra_steps=(), n_holdout: int = 0) -> str:
+              every: int | None = 10, extra_steps=(), n_holdout: int = 0,
+              windows: str = "policy") -> str:
     """Return a stable key of everything the accuracy matrix depends on.
 
     The stream's class, parameters and ``version``, the seed, the model's class and
     parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
     parameter but the evaluation settings), the gate's ``n_val``, the trigger's
-    ``n_holdout`` (when > 0), the grid ``every`` and the extra steps (ints only: a run's
-    events are never cached), and :data:`ORACLE_VERSION`.
+    ``n_holdout`` (when > 0), the grid ``every``, the candidate ``windows`` (when not
+    ``"policy"``) and the extra steps (ints only: a run's events are never cached), and
+    :data:`ORACLE_VERSION`.
 
     Examples
     --------
@@ -502,13 +545,16 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     }
     if n_holdout:  # keys without a holdout stay those of the caches already written
         spec["n_holdout"] = int(n_holdout)
+    if windows != "policy":  # and so do those of the policy's windows
+        spec["windows"] = windows
     text = json.dumps(spec, sort_keys=True, default=repr, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
                     gate=None, every: int | None = 10, extra_steps=(),
-                    cache_dir=None, n_holdout: int = 0) -> AccuracyMatrix:
+                    cache_dir=None, n_holdout: int = 0,
+                    windows: str = "policy") -> AccuracyMatrix:
     """Train the candidates and score each on every later step.
 
     Parameters
@@ -533,12 +579,23 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
         ``n_train``.
     cache_dir
         Directory for an on-disk cache of the grid matrix (None: no cache). The grid
-        (``every`` and int ``extra_steps``) is cached under :func:`cache_key`; a run's
-        events are added on top, training only the models not in the cache. Writes
-        are atomic, so parallel jobs can share the directory.
+        (``every``, ``windows`` and int ``extra_steps``) is cached under
+        :func:`cache_key` (an ``.npz`` file, read without pickle), and the last few
+        matrices are kept in memory too; a run's events are added on top, training only
+        the models not in the cache. Writes are atomic, so parallel jobs can share the
+        directory.
     n_holdout
         The runs' trigger's ``n_holdout`` (labels held out of every fit, the initial
         one's too); 0: none.
+    windows
+        ``"policy"``: at each grid step, the protocol's window policy (for
+        ``since_change``, its fallback: the sliding window). ``"all"``: also every window
+        a trigger can make the policy produce there (:meth:`_Data.starts`: under
+        ``since_change`` and ``since_retrain`` every window that starts at a step's
+        first sample), so that with ``every=1`` the candidates hold every retrain a
+        policy can make, but for a change point a trigger estimates inside a step
+        (pass the run's ``events``). Under ``since_retrain`` the schedules may then pick
+        any of those windows at every retrain, a superset of what the policy trains.
 
     Returns
     -------
@@ -559,33 +616,73 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     if every is not None:
         check("hindsight", "every", every, Interval("int", 1))
     check("hindsight", "n_holdout", n_holdout, Interval("int", 0))
+    check("hindsight", "windows", windows, Options(WINDOW_SETS))
     n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
     events = _event_windows(extra_steps)
     int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
+    if cache_dir is None:
+        return _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra,
+                       windows, extra_steps, events, None, None)
+    key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
+                    extra_steps=int_extra, n_holdout=n_holdout, windows=windows)
+    path = Path(cache_dir) / f"oracle-{key}.npz"
+    # one job of a sweep computes a key's matrix; the others wait for it, then read it
+    with _locked(path.with_suffix(".lock")):
+        return _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra,
+                       windows, extra_steps, events, key, path)
+
+
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on ``path`` (a no-op where ``fcntl`` is missing: Windows)."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra, windows,
+            extra_steps, events, key, path) -> AccuracyMatrix:
+    """Return the cached grid (memory, ``path``, or computed and stored) plus a run's events."""
     base = None
-    path = None
-    if cache_dir is not None:
-        key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
-                        extra_steps=int_extra, n_holdout=n_holdout)
-        path = Path(cache_dir) / f"oracle-{key}.npz"
-        base = _load(path, key)
-        if base is not None and _covers(base, extra_steps, events):
-            return base
+    if path is not None:
+        base = _MEMORY.get(key) or _load(path, key)
+        if base is not None:
+            _remember(base)
+            if _covers(base, extra_steps, events):
+                return base
     data = _Data(stream, seed, protocol, n_val, n_holdout)
     if base is None:
-        grid = _build(data, model, _candidates(data, every, int_extra), None, {})
+        grid = _build(data, model, _candidates(data, every, int_extra, windows), None, {})
         if path is not None:
             grid.key = key
             grid.save(path)
+            _remember(grid)
         if not events:
             return grid
         base = grid
-    cands = _candidates(data, every, int_extra)
+    cands = _candidates(data, every, int_extra, windows)
     cands += [c for c in _candidates(data, None, extra_steps) if c[2] == EVENT]
     cands = [cands[0]] + sorted(set(cands[1:]), key=lambda c: (c[0], c[1]))
     out = _build(data, model, cands, base, events)
     out.key = ""
     return out
+
+
+def _remember(matrix: AccuracyMatrix) -> None:
+    """Keep ``matrix`` in memory under its key, dropping the oldest beyond the limit."""
+    _MEMORY.pop(matrix.key, None)
+    _MEMORY[matrix.key] = matrix
+    while len(_MEMORY) > _MEMORY_SIZE:
+        _MEMORY.pop(next(iter(_MEMORY)))
 
 
 def _load(path: Path, key: str) -> AccuracyMatrix | None:
@@ -660,8 +757,9 @@ class Frontier:
     cost
         The :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
     max_retrains
-        Largest ``K`` of the frontier; None: every candidate (the frontier is then
-        exact for every ``K``). The since-last-retrain window needs memory
+        Largest ``K`` of the frontier; None: as many as there are distinct candidate
+        steps (a schedule's steps all differ; the frontier is then exact for every
+        ``K``). The since-last-retrain window with ``windows="policy"`` needs memory
         O(``max_retrains`` x candidates^2).
 
     Attributes
@@ -693,7 +791,7 @@ class Frontier:
                  max_retrains: int | None = None):
         self.matrix = matrix
         self.cost = (clone(cost) if cost is not None else Cost()).check()
-        n_free = int(matrix.n_candidates - 1)
+        n_free = len(set(matrix.cand_step[1:].tolist()))  # a schedule's steps all differ
         check("Frontier", "max_retrains", max_retrains, Interval("int", 0, allow_none=True))
         self.max_retrains = n_free if max_retrains is None else min(int(max_retrains), n_free)
         self._complete = self.max_retrains == n_free
@@ -805,12 +903,20 @@ class Frontier:
                                 strict=True):
                 if not self._serves(int(t)):
                     continue
-                own = [c for c in np.flatnonzero(m.cand_step == t) if m.cand_origin[c] == EVENT
-                       and start is not None and int(m.cand_since[c]) == int(start)]
+                own = [c for c in np.flatnonzero(m.cand_step == t)
+                       if start is not None and self._trains_from(c, int(start))]
                 out.append(int(own[0]) if own else self._candidate_at(int(t)))
             return out
         return [self._candidate_at(int(t)) for t in np.asarray(list(steps), dtype=np.int64)
                 if self._serves(int(t))]
+
+    def _trains_from(self, c: int, start: int) -> bool:
+        """Whether candidate ``c``'s window starts at sample ``start`` (a run's event's)."""
+        m = self.matrix
+        if m.cand_row is None:
+            return m.cand_origin[c] == EVENT and int(m.cand_since[c]) == start
+        r = int(m.cand_row[c])
+        return r >= 0 and int(m.row_train_start[r]) == start
 
     def _candidate_at(self, t: int) -> int:
         m = self.matrix
@@ -820,7 +926,12 @@ class Frontier:
             raise ValueError(f"Step {t} is not a candidate of the matrix (a retrain there "
                              "never serves, or it is off the grid; candidates: "
                              f"{sorted(set(m.cand_step[1:].tolist()))}).")
-        policy = [c for c in hits if m.cand_origin[c] != EVENT]
+        policy = [c for c in hits if m.cand_origin[c] in (GRID, EXTRA)]
+        if not policy and all(m.cand_origin[c] == START for c in hits):
+            raise ValueError(
+                f"Step {t} has no candidate with the protocol's own window: under "
+                "since_retrain with windows='all' a retrain's window depends on the "
+                "previous one; pass a run's events or the candidates instead of steps.")
         return int((policy or hits)[0])
 
     def _row(self, p: int, c: int) -> int:
@@ -1020,18 +1131,27 @@ class Frontier:
 
 def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
               cost: Cost | None = None, gate=None, every: int | None = 10, extra_steps=(),
-              max_retrains: int | None = None, cache_dir=None, n_holdout: int = 0) -> Frontier:
+              max_retrains: int | None = None, cache_dir=None, n_holdout: int = 0,
+              windows: str = "policy") -> Frontier:
     """Find the hindsight-optimal schedules of one stream, model, seed and protocol.
+
+    With ``every=1`` and ``windows="all"`` the candidates are every retrain a policy can
+    decide (any step, any window its trigger can make the protocol produce); with the
+    run's ``events`` as ``extra_steps`` its own models join them, so that the optimum at
+    a run's number of served retrains is at least the run's accuracy by construction
+    (the run's schedule is one of those searched), and one matrix serves every policy
+    of a sweep on the same stream, seed, model and protocol (see :func:`regret` and
+    :func:`not_bounded` for the runs it does not bound).
 
     Parameters
     ----------
-    stream, model, seed, protocol, gate, every, extra_steps, cache_dir, n_holdout
+    stream, model, seed, protocol, gate, every, extra_steps, cache_dir, n_holdout, windows
         As for :func:`accuracy_matrix`. Pass a run's ``events`` as ``extra_steps`` to
         make the optimum a ceiling for that run (its own models become candidates).
     cost
         The runs' :class:`~sim.cost.Cost`; None charges 1 unit per retrain.
     max_retrains
-        Largest ``K`` of the frontier; None: all the candidates.
+        Largest ``K`` of the frontier; None: as many as there are candidate steps.
 
     Returns
     -------
@@ -1050,11 +1170,38 @@ def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
     """
     matrix = accuracy_matrix(stream, model, seed=seed, protocol=protocol, gate=gate,
                              every=every, extra_steps=extra_steps, cache_dir=cache_dir,
-                             n_holdout=n_holdout)
+                             n_holdout=n_holdout, windows=windows)
     return Frontier(matrix, cost=cost, max_retrains=max_retrains)
 
 
-def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
+def not_bounded(gate=None, learning=None) -> str | None:
+    """Return why the optimum bounds no run with this gate and learning, or None if it does.
+
+    The optimum's schedules hold one model at a time, each trained on a window at its
+    decision step and serving from ``t + 1 + deploy_latency`` until the next. A run that
+    updates its model online, or whose live gate (:class:`~strategies.base.LiveGate`)
+    serves a challenger beside the champion (canary), promotes it after a trial (shadow)
+    or restores an older model (rollback), takes actions outside that space: its regret
+    is "not bounded" (NaN) rather than a number that looks like one.
+
+    Examples
+    --------
+    >>> from strategies import Canary, Holdout
+    >>> not_bounded(Holdout()) is None
+    True
+    >>> not_bounded(Canary())
+    'a canary gate serves two models at once, promotes late or rolls back'
+    """
+    if getattr(learning, "updates", False):
+        return "online learning updates the serving model at every step"
+    mode = getattr(gate, "mode", None)
+    if mode is not None:
+        return f"a {mode} gate serves two models at once, promotes late or rolls back"
+    return None
+
+
+def regret(summary: dict, frontier: Frontier | None, unbounded: str | None = None
+           ) -> dict[str, float]:
     """How far a run fell short of the hindsight optimum with as many retrains.
 
     Parameters
@@ -1065,7 +1212,10 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
         or rejected by the gate, is not one).
     frontier
         The :class:`Frontier` of the run's stream, model, seed and protocol, best built
-        with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly).
+        with the run's ``events`` as ``extra_steps`` (then ``regret >= 0`` exactly);
+        None only with ``unbounded``.
+    unbounded
+        Why the optimum does not bound the run (:func:`not_bounded`), or None.
 
     Returns
     -------
@@ -1073,7 +1223,12 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
         ``optimal_accuracy_same_retrains``: the frontier at the run's number of
         retrained models that served (for regression ``optimal_mae_same_retrains``, and
         the regret is the run's mean absolute error minus it); ``regret``: that minus
-        the run's ``mean_accuracy``.
+        the run's ``mean_accuracy``; ``oracle_bounded``: False (and NaN for the two
+        others) when ``unbounded`` says why the optimum is no ceiling for the run;
+        ``oracle_own_windows``: the run's retrain models that are no candidate of the
+        shared matrix (0: its optimum is the one every policy of the sweep shares; more:
+        a window starting inside a step, e.g. at a change point a trigger estimated,
+        added to the search for this run).
 
     Examples
     --------
@@ -1088,6 +1243,13 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     >>> r["regret"] >= 0
     True
     """
+    regression = "mean_mae" in summary
+    if unbounded is not None:
+        name = "optimal_mae_same_retrains" if regression else "optimal_accuracy_same_retrains"
+        return {name: float("nan"), "regret": float("nan"), "oracle_bounded": False}
+    if frontier is None:
+        raise ValueError("The 'frontier' parameter of regret must be a Frontier when the "
+                         "run is bounded (unbounded=None). Got None instead.")
     k = summary.get("n_served")
     if k is None:
         k = summary.get("n_accepted", summary.get("n_retrains", 0))
@@ -1096,7 +1258,17 @@ def regret(summary: dict, frontier: Frontier) -> dict[str, float]:
     if frontier.matrix.task == "regression":
         mean = float(summary["mean_mae"])
         return {"optimal_mae_same_retrains": -best.accuracy,
-                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan")}
+                "regret": mean + best.accuracy if math.isfinite(mean) else float("nan"),
+                "oracle_bounded": True, "oracle_own_windows": _own_windows(frontier.matrix)}
     mean = float(summary["mean_accuracy"])
     return {"optimal_accuracy_same_retrains": best.accuracy,
-            "regret": best.accuracy - mean if math.isfinite(mean) else float("nan")}
+            "regret": best.accuracy - mean if math.isfinite(mean) else float("nan"),
+            "oracle_bounded": True, "oracle_own_windows": _own_windows(frontier.matrix)}
+
+
+def _own_windows(m: AccuracyMatrix) -> int:
+    """Models of a run's events that no other candidate trains (0: the shared optimum)."""
+    own = m.cand_origin == EVENT
+    if m.cand_row is None:
+        return int(own.sum())
+    return len(set(m.cand_row[own].tolist()) - set(m.cand_row[~own].tolist()))

@@ -245,7 +245,7 @@ def test_cache_round_trip_and_reuse(tmp_path):
     plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
     cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
                        extra_steps=run.events, cache_dir=tmp_path)
-    files = os.listdir(tmp_path)
+    files = [f for f in os.listdir(tmp_path) if not f.endswith(".lock")]
     assert len(files) == 1 and files[0].startswith("oracle-") and files[0].endswith(".npz")
     key = cache_key(STREAM, model, seed=1, protocol=protocol, every=3)
     grid = AccuracyMatrix.load(tmp_path / f"oracle-{key}.npz")
@@ -309,3 +309,170 @@ def test_errors_name_the_parameter():
         f.best_for_cost_weight(-1)
     with pytest.raises(ValueError, match="'extra_steps' parameter"):
         hindsight(STREAM, LogisticRegression(), extra_steps=[10_000])
+
+
+# --- every window a policy can make (windows="all") ---------------------------------------
+
+
+class AtWindows(Trigger):
+    """Retrains at the given steps, each on the window since the given sample."""
+
+    def __init__(self, windows=None):
+        self.windows = windows
+
+    def update(self, obs):
+        if obs.t in self.windows:
+            return Decision(True, "scheduled", since=self.windows[obs.t])
+        return Decision(False)
+
+
+TINY = dict(step_size=300, initial_train=900, label_delay=1, label_rate=0.8,
+            train_window=900, min_train=200)
+TINY_STREAM = SEA(n_samples=3_600, schedule=[{"at": 1_800, "to": 3}])
+
+
+@pytest.mark.parametrize("window", ["since_change", "since_retrain", "sliding"])
+def test_all_windows_are_every_window_a_step_start_can_make(window):
+    """The candidates at a step: one per distinct window starting at any step's first sample."""
+    protocol = Protocol(window=window, **TINY)
+    m = accuracy_matrix(TINY_STREAM, GaussianNB(), seed=2, protocol=protocol, every=1,
+                        windows="all")
+    assert m.cand_row is not None  # every window is fixed: one DP over the candidates
+    steps = sorted(set(m.cand_step[1:].tolist()))
+    for t in (steps[1], steps[-1]):
+        got = {(int(m.row_train_start[r]), int(m.row_train_end[r]))
+               for r in m.cand_row[m.cand_step == t] if r >= 0}
+        want = set()
+        if window == "since_retrain":  # the window after a previous retrain at any step
+            scripts = [{t: None}] + [{p: None, t: None} for p in range(m.first_step, t)]
+        else:  # the window since any step's first sample, or the policy's own
+            scripts = [{t: since} for since in [None, *range(0, (t + 1) * 300, 300)]]
+        for script in scripts:
+            run = replay(TINY_STREAM, GaussianNB(), AtWindows(script), seed=2,
+                         protocol=protocol)
+            ev = run.events.iloc[-1]
+            want.add((int(ev["train_start"]), int(ev["train_end"])))
+        # since_retrain: a superset (the schedules may pick any of them at every retrain)
+        assert want <= got if window == "since_retrain" else got == want, t
+    assert (window == "sliding") == (m.n_candidates == len(set(m.cand_step.tolist())))
+
+
+@pytest.mark.parametrize("window", ["since_change", "since_retrain"])
+def test_all_windows_dp_matches_enumeration(window):
+    """The frontier over every window is the best of every schedule of the candidates."""
+    protocol = Protocol(window=window, **TINY)
+    stream = SEA(n_samples=2_400, schedule=[{"at": 1_500, "to": 3}])  # 4 candidate steps
+    f = hindsight(stream, GaussianNB(), seed=2, protocol=protocol, every=1,
+                  windows="all", cost=Cost(per_retrain=1.0))
+    m = f.matrix
+    by_step = {}
+    for c in range(1, m.n_candidates):
+        if m.cand_row[c] >= 0:
+            by_step.setdefault(int(m.cand_step[c]), []).append(c)
+    schedules = []
+    for picks in itertools.product(*[[None, *cs] for cs in by_step.values()]):
+        schedules.append(f.evaluate(candidates=[c for c in picks if c is not None]))
+    assert len(schedules) > 300
+    for k in range(f.max_retrains + 1):
+        best = max(s.accuracy for s in schedules if s.n_retrains <= k)
+        assert f.best(k).accuracy == pytest.approx(best, abs=1e-12), k
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_no_schedule_of_step_start_windows_beats_the_all_windows_optimum(seed):
+    """Replays of random schedules, each retrain on a window since a random step, stay below.
+
+    Also the policy-window frontier (since_retrain's exact pair DP) stays below it.
+    """
+    protocol = Protocol(window="since_change", **TINY)
+    f = hindsight(TINY_STREAM, LogisticRegression(), seed=seed, protocol=protocol, every=1,
+                  windows="all")
+    rng = np.random.default_rng(seed)
+    last = int(f.matrix.first_step + f.matrix.n_steps - 1)
+    for _ in range(4):
+        steps = sorted(rng.choice(np.arange(f.matrix.first_step, last), size=rng.integers(
+            1, 5), replace=False).tolist())
+        windows = {t: int(rng.integers(0, t + 1)) * 300 for t in steps}
+        run = replay(TINY_STREAM, LogisticRegression(), AtWindows(windows), seed=seed,
+                     protocol=protocol)
+        own = f.evaluate(run.events)
+        assert own.accuracy == pytest.approx(run.summary["mean_accuracy"], abs=1e-12)
+        r = regret(run.summary, f)
+        assert r["regret"] >= -1e-12 and r["oracle_own_windows"] == 0
+    policy = hindsight(TINY_STREAM, LogisticRegression(), seed=seed, every=1,
+                       protocol=Protocol(window="since_retrain", **TINY))
+    wide = hindsight(TINY_STREAM, LogisticRegression(), seed=seed, every=1, windows="all",
+                     protocol=Protocol(window="since_retrain", **TINY))
+    assert (wide.frontier["accuracy"] >= policy.frontier["accuracy"] - 1e-12).all()
+
+
+def test_a_window_inside_a_step_joins_as_the_runs_own():
+    """A change point inside a step is no step start: the run's event adds its window."""
+    protocol = Protocol(window="since_change", **TINY)
+    run = replay(TINY_STREAM, LogisticRegression(), AtWindows({5: 1_050, 8: 1_930}), seed=0,
+                 protocol=protocol)
+    shared = hindsight(TINY_STREAM, LogisticRegression(), seed=0, protocol=protocol,
+                       every=1, windows="all")
+    f = hindsight(TINY_STREAM, LogisticRegression(), seed=0, protocol=protocol, every=1,
+                  windows="all", extra_steps=run.events)
+    r = regret(run.summary, f)
+    assert r["oracle_own_windows"] == 2 and r["regret"] >= -1e-12
+    assert regret(run.summary, shared)["oracle_own_windows"] == 0
+    assert f.evaluate(run.events).accuracy == pytest.approx(run.summary["mean_accuracy"],
+                                                            abs=1e-12)
+
+
+def test_the_shared_matrix_is_kept_in_memory_and_on_disk(tmp_path):
+    protocol = Protocol(window="since_change", **TINY)
+    kw = dict(seed=0, protocol=protocol, every=1, windows="all", cache_dir=tmp_path)
+    first = accuracy_matrix(TINY_STREAM, LogisticRegression(), **kw)
+    (path,) = tmp_path.glob("*.npz")
+    assert accuracy_matrix(TINY_STREAM, LogisticRegression(), **kw) is first  # memory
+    assert first.key == cache_key(TINY_STREAM, LogisticRegression(), seed=0,
+                                  protocol=protocol, every=1, windows="all")
+    assert first.key != cache_key(TINY_STREAM, LogisticRegression(), seed=0,
+                                  protocol=protocol, every=1)
+    from sim import oracle
+    oracle._MEMORY.clear()
+    again = accuracy_matrix(TINY_STREAM, LogisticRegression(), **kw)  # from disk, no pickle
+    assert again is not first
+    np.testing.assert_array_equal(again.correct, first.correct)
+
+
+def test_runs_outside_the_optimum_are_not_bounded():
+    from sim.learning import Online
+    from sim.oracle import not_bounded
+    from strategies import Canary, Rollback, Shadow
+
+    protocol = Protocol(window="sliding", **TINY)
+    for gate in (Canary(), Shadow(), Rollback()):
+        assert not_bounded(gate) is not None
+        run = replay(TINY_STREAM, LogisticRegression(), Periodic(every=3), gate=gate,
+                     seed=0, protocol=protocol)
+        r = regret(run.summary, None, not_bounded(gate))
+        assert r["oracle_bounded"] is False
+        assert np.isnan(r["regret"]) and np.isnan(r["optimal_accuracy_same_retrains"])
+    assert not_bounded(Holdout(), Online()) is not None
+    assert not_bounded(Holdout()) is None
+    with pytest.raises(ValueError, match="'frontier' parameter of regret"):
+        regret({"mean_accuracy": 0.5}, None)
+    with pytest.raises(ValueError, match="'windows' parameter"):
+        hindsight(TINY_STREAM, LogisticRegression(), windows="every")
+
+
+def test_the_report_prints_not_bounded_instead_of_a_number():
+    import pandas as pd
+
+    from experiments.report import _display_table
+
+    configs = pd.DataFrame({
+        "regret_mean": [0.01, float("nan")], "regret_ci95": [0.002, float("nan")],
+        "optimal_accuracy_same_retrains_mean": [0.93, float("nan")],
+        "optimal_accuracy_same_retrains_ci95": [0.001, float("nan")],
+        "oracle_bounded_mean": [1.0, 0.0]}, index=["holdout", "canary"])
+    table = _display_table(configs, "classification",
+                           ["regret", "optimal_accuracy_same_retrains"])
+    assert table.loc["canary"].tolist() == ["not bounded", "not bounded"]
+    assert table.loc["holdout"].tolist() == ["0.010 ± 0.002", "0.930 ± 0.001"]
+    only = _display_table(configs.iloc[1:], "classification", ["regret"])
+    assert only.loc["canary", only.columns[0]] == "not bounded"
