@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
+from sim.cache import Uncacheable, fingerprint
 from sim.checks import Interval, Options, check
 from sim.cost import Cost
 from sim.files import atomic_write
@@ -83,6 +84,7 @@ from sim.protocol import (
     initial_segment,
     seeded_clone,
 )
+from sim.rollout import LiveGate
 
 __all__ = [
     "AccuracyMatrix",
@@ -513,9 +515,11 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
               windows: str = "policy") -> str:
     """Return a stable key of everything the accuracy matrix depends on.
 
-    The stream's class, parameters and ``version``, the seed, the model's class and
-    parameters, the protocol's rules of time (:meth:`~sim.protocol.Protocol.rules`: every
-    parameter but the evaluation settings), the gate's ``n_val``, the trigger's
+    The stream by content (:func:`sim.cache.fingerprint`: its class, parameters and
+    ``version``, and a data file by the digest of its bytes, never by its path), the
+    seed, the model's class and parameters, the protocol's rules of time
+    (:meth:`~sim.protocol.Protocol.rules`: every parameter but the evaluation settings),
+    the gate's ``n_val``, the trigger's
     ``n_holdout`` (when > 0), the grid ``every``, the candidate ``windows`` (when not
     ``"policy"``) and the extra steps (ints only: a run's events are never cached), and
     :data:`ORACLE_VERSION`.
@@ -532,9 +536,7 @@ def cache_key(stream, model, *, seed: int, protocol: Protocol | None = None, gat
     protocol = protocol if protocol is not None else Protocol()
     spec = {
         "oracle_version": ORACLE_VERSION,
-        "stream": {"class": f"{type(stream).__module__}.{type(stream).__qualname__}",
-                   "version": str(getattr(stream, "version", "")),
-                   "params": stream.get_params(deep=False)},
+        "stream": fingerprint(stream),
         "seed": int(seed),
         "model": {"class": f"{type(model).__module__}.{type(model).__qualname__}",
                   "params": model.get_params(deep=True)},
@@ -620,11 +622,15 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
     n_val = int(getattr(gate, "n_val", 0) or 0) if gate is not None else 0
     events = _event_windows(extra_steps)
     int_extra = [] if isinstance(extra_steps, pd.DataFrame) else list(extra_steps or ())
-    if cache_dir is None:
+    try:
+        key = None if cache_dir is None else cache_key(
+            stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
+            extra_steps=int_extra, n_holdout=n_holdout, windows=windows)
+    except Uncacheable:  # a stream or model that cannot be keyed by content is not cached
+        key = None
+    if key is None:
         return _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra,
                        windows, extra_steps, events, None, None)
-    key = cache_key(stream, model, seed=seed, protocol=protocol, gate=gate, every=every,
-                    extra_steps=int_extra, n_holdout=n_holdout, windows=windows)
     path = Path(cache_dir) / f"oracle-{key}.npz"
     # one job of a sweep computes a key's matrix; the others wait for it, then read it
     with _locked(path.with_suffix(".lock")):
@@ -1179,7 +1185,7 @@ def not_bounded(gate=None, learning=None) -> str | None:
 
     The optimum's schedules hold one model at a time, each trained on a window at its
     decision step and serving from ``t + 1 + deploy_latency`` until the next. A run that
-    updates its model online, or whose live gate (:class:`~strategies.base.LiveGate`)
+    updates its model online, or whose live gate (:class:`~sim.rollout.LiveGate`)
     serves a challenger beside the champion (canary), promotes it after a trial (shadow)
     or restores an older model (rollback), takes actions outside that space: its regret
     is "not bounded" (NaN) rather than a number that looks like one.
@@ -1190,13 +1196,13 @@ def not_bounded(gate=None, learning=None) -> str | None:
     >>> not_bounded(Holdout()) is None
     True
     >>> not_bounded(Canary())
-    'a canary gate serves two models at once, promotes late or rolls back'
+    'a live gate (Canary) serves two models at once, promotes late or rolls back'
     """
     if getattr(learning, "updates", False):
         return "online learning updates the serving model at every step"
-    mode = getattr(gate, "mode", None)
-    if mode is not None:
-        return f"a {mode} gate serves two models at once, promotes late or rolls back"
+    if isinstance(gate, LiveGate):
+        return (f"a live gate ({type(gate).__name__}) serves two models at once, promotes "
+                "late or rolls back")
     return None
 
 

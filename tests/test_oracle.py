@@ -476,3 +476,22 @@ def test_the_report_prints_not_bounded_instead_of_a_number():
     assert table.loc["holdout"].tolist() == ["0.010 ± 0.002", "0.930 ± 0.001"]
     only = _display_table(configs.iloc[1:], "classification", ["regret"])
     assert only.loc["canary", only.columns[0]] == "not bounded"
+
+
+def test_the_cache_key_reads_a_data_file_by_content_not_by_path(tmp_path):
+    """A table replaced by another of the same size and mtime gets another matrix key."""
+    from sim.streams import Tabular
+
+    path = tmp_path / "t.csv"
+    rows = "".join(f"{i % 7},{i % 3}\n" for i in range(600))
+    path.write_text("x,y\n" + rows)
+    stat = path.stat()
+    key = cache_key(Tabular(data=str(path), target="y"), LogisticRegression(), seed=0)
+    path.write_text("x,y\n" + rows.replace(",2\n", ",1\n", 5).replace(",1\n", ",2\n", 5))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    assert cache_key(Tabular(data=str(path), target="y"), LogisticRegression(), seed=0) != key
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(path.read_bytes())
+    assert cache_key(Tabular(data=str(copy), target="y"), LogisticRegression(), seed=0) == \
+        cache_key(Tabular(data=str(path), target="y"), LogisticRegression(), seed=0)
