@@ -6,6 +6,7 @@ Every generator takes ``n_samples`` and a composable drift ``schedule`` (see
 """
 
 from sim.streams.base import Stream
+from sim.streams.bootstrap import BlockBootstrap
 from sim.streams.gaussian import Gaussian
 from sim.streams.hyperplane import RotatingHyperplane
 from sim.streams.incidents import Incidents
@@ -17,6 +18,7 @@ from sim.streams.tabular import Tabular
 
 __all__ = [
     "SEA",
+    "BlockBootstrap",
     "Gaussian",
     "Incidents",
     "Injection",
