@@ -706,7 +706,7 @@ def critical_difference(test, path=None, *, title: str = "Mean rank"):
 
     scikit-posthocs draws the mean ranks on one axis (1, the best, on the left) and joins
     with a bar the policies its Nemenyi p-values cannot tell apart at the test's level;
-    the critical difference is drawn as a segment above the axis.
+    the title gives the Friedman p-value and the critical difference.
 
     Examples
     --------
@@ -722,13 +722,13 @@ def critical_difference(test, path=None, *, title: str = "Mean rank"):
     fig, ax = plt.subplots(figsize=(9, 2.2 + 0.22 * k))
     sp.critical_difference_diagram(test.mean_ranks.rename(index=compact),
                                    test.pairwise.rename(index=compact, columns=compact),
-                                   alpha=test.alpha, ax=ax, cd=test.critical_difference,
+                                   alpha=test.alpha, ax=ax,
                                    label_fmt_left="{label} ({rank:.2f})",
                                    label_fmt_right="({rank:.2f}) {label}")
     ax.set_xlabel("mean rank (1 = best)")
-    ax.set_title(f"{title}: Friedman p = {test.p_value:.2g}, Nemenyi CD = "
+    ax.set_title(f"{title}\nFriedman p = {test.p_value:.2g}, Nemenyi CD = "
                  f"{test.critical_difference:.2f} at {test.alpha:g}, {test.n_blocks} blocks",
-                 fontsize=10)
+                 fontsize=10, pad=14)
     fig.tight_layout()
     return save(fig, path) if path is not None else fig
 

@@ -316,7 +316,7 @@ def section(sweep_dir: Path, jobs: pd.DataFrame, records: dict,
     table.index.name = "policy"
     for name, (test, _) in tests.items():
         table[f"mean_rank_{name}"] = test.mean_ranks
-        table[f"n_blocks_{name}"] = test.n_blocks
+        table[f"n_blocks_{name}"] = pd.Series(test.n_blocks, index=test.mean_ranks.index)
     means = long.groupby("policy")[["objective", "regret", "gap_to_optimum",
                                     "n_retrains"]].mean()
     table = table.join(means.add_prefix("mean_")).sort_values(
@@ -372,6 +372,7 @@ def section(sweep_dir: Path, jobs: pd.DataFrame, records: dict,
             lines += [f"![critical difference]({path.name})", "",
                       "Mean rank per policy on the objective (1 best, left); a bar joins "
                       "policies the Nemenyi test cannot tell apart at level "
-                      f"{alpha:g}; the CD segment is the critical difference.", ""]
+                      f"{alpha:g} (their mean ranks differ by less than the critical "
+                      "difference, in the title).", ""]
     return lines
 

@@ -1,4 +1,4 @@
-"""Robust threshold choice: BlockBootstrap, experiment=robust_table and the advisor's robust view."""
+"""Robust threshold choice: BlockBootstrap, experiment=robust_table, the advisor's robust view."""
 
 from __future__ import annotations
 
