@@ -288,6 +288,10 @@ def section(sweep_dir: Path, jobs: pd.DataFrame, records: dict,
     if spec is None:
         return []
     lines = ["## Rank statistics", ""]
+    try:
+        require()
+    except ImportError as ex:  # a report re-aggregated where the extra is missing
+        return lines + [f"Not computed: {ex}", ""]
     if "mean_accuracy" not in jobs:
         return lines + ["Not computed: the ranks use accuracy, and this sweep has none "
                         "(a regression sweep).", ""]

@@ -165,3 +165,16 @@ def test_benchmark_writes_ranks_and_the_critical_difference_diagram(tmp_path):
     text = (sweep / "report.md").read_text()
     assert "## Rank statistics" in text and "Friedman chi-square" in text
     assert "critical_difference.png" in text
+
+
+def test_a_report_without_the_extra_says_so(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "scikit_posthocs", None)
+    records = {"0": (tmp_path, {"status": "ok", "config": {"ranks": {"cost_weight": 0.05}}})}
+    lines = ranks.section(tmp_path, pd.DataFrame({"job": ["0"]}), records)
+    assert any("pip install 'retrain-sim[ranks]'" in line for line in lines)
+    assert not (tmp_path / "ranks.csv").exists()
+
+
+def test_a_sweep_without_a_ranks_key_has_no_section(tmp_path):
+    records = {"0": (tmp_path, {"status": "ok", "config": {"seed": 0}})}
+    assert ranks.section(tmp_path, pd.DataFrame({"job": ["0"]}), records) == []
