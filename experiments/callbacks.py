@@ -134,17 +134,10 @@ class SweepReport(Callback):
         self.figures = figures
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        """Check a benchmark's extra; note the sweep directory, clear fail-fast, start the bar.
+        """Note the sweep directory, clear a fail-fast mark, start the progress bar.
 
         The bar shows when ``progress`` is on and stderr is a terminal.
         """
-        if config.get("ranks") is not None:  # a benchmark: its report needs the ranks extra
-            from experiments import errors, ranks
-
-            try:
-                ranks.require()
-            except ImportError as ex:
-                raise errors.InvalidSweep(str(ex)) from ex
         sweep_dir = Path(config.hydra.sweep.dir)
         record_outcome(sweep_dir=str(sweep_dir), fail_fast=bool(config.get("fail_fast")))
         (sweep_dir / store.FAIL_FAST_MARK).unlink(missing_ok=True)  # a resumed sweep runs again

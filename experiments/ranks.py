@@ -28,7 +28,8 @@ and ``critical_difference.png`` into the sweep directory and returns the report'
 (``experiment=benchmark`` sets it: ``cost_weight`` and ``alpha``).
 
 The post-hoc test needs scikit-posthocs, in the ``ranks`` extra
-(``pip install 'retrain-sim[ranks]'``); :func:`require` says so before a sweep starts.
+(``pip install 'retrain-sim[ranks]'``); :func:`check_before_launch` refuses a benchmark
+sweep without it before any job runs.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from scipy import stats
 from experiments import store
 from experiments.stats import without_stream
 
-__all__ = ["OBJECTIVES", "RankTest", "blocks", "rank_test", "require", "section"]
+__all__ = ["OBJECTIVES", "RankTest", "blocks", "check_before_launch", "rank_test", "require",
+           "section"]
 
 OBJECTIVES = {"objective": "max", "regret": "min"}
 """The ranked objectives and which direction is better."""
@@ -62,6 +64,47 @@ def require() -> None:
             "The rank statistics of experiment=benchmark (the Nemenyi post-hoc test and the "
             "critical-difference diagram) need scikit-posthocs, which is not installed: "
             "pip install 'retrain-sim[ranks]'.") from ex
+
+
+def _ranked(name: str, conf_dir: Path, seen: frozenset = frozenset()) -> bool:
+    """Whether the preset ``name`` (or one it builds on) declares a ``ranks`` key."""
+    from omegaconf import OmegaConf
+
+    path = conf_dir / "experiment" / f"{name}.yaml"
+    if name in seen or not path.is_file():
+        return False
+    preset = OmegaConf.load(path)
+    parents = [d for d in preset.get("defaults") or [] if isinstance(d, str)]
+    return "ranks" in preset or any(_ranked(p, conf_dir, seen | {name}) for p in parents)
+
+
+def check_before_launch(argv: list[str], conf_dir: Path | None = None) -> str | None:
+    """Return a message when the command runs a benchmark preset without the ranks extra.
+
+    A benchmark preset is one that declares ``ranks`` (``experiment=benchmark``,
+    ``benchmark_elec2``); its report needs scikit-posthocs, so the sweep is refused before
+    any job rather than after all of them. None when there is nothing to refuse.
+
+    Examples
+    --------
+    >>> check_before_launch(["-m", "trigger=never"]) is None
+    True
+    """
+    from experiments import CONF_DIR, errors
+
+    conf_dir = CONF_DIR if conf_dir is None else Path(conf_dir)
+    names = []
+    for arg in errors._overrides(argv):
+        parsed = errors._parse(arg)
+        if parsed is not None and parsed.key_or_group.lstrip("+~") == "experiment":
+            names += errors._values(parsed)
+    if not any(_ranked(name, conf_dir) for name in names):
+        return None
+    try:
+        require()
+    except ImportError as ex:
+        return f"retrain-sim: {ex} No job was launched."
+    return None
 
 
 @dataclass

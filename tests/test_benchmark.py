@@ -14,8 +14,6 @@ from omegaconf import OmegaConf
 from scipy import stats
 
 from experiments import CONF_DIR, ranks
-from experiments.callbacks import SweepReport
-from experiments.errors import InvalidSweep
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -121,10 +119,27 @@ def test_a_missing_extra_is_named_before_the_sweep(monkeypatch):
     monkeypatch.setitem(sys.modules, "scikit_posthocs", None)
     with pytest.raises(ImportError, match=r"pip install 'retrain-sim\[ranks\]'"):
         ranks.require()
-    config = OmegaConf.create({"ranks": {"cost_weight": 0.05},
-                               "hydra": {"sweep": {"dir": "unused"}}})
-    with pytest.raises(InvalidSweep, match=r"retrain-sim\[ranks\]"):
-        SweepReport().on_multirun_start(config)
+    for preset in ("benchmark", "benchmark_elec2"):
+        message = ranks.check_before_launch(["-m", f"experiment={preset}"])
+        assert "pip install 'retrain-sim[ranks]'" in message and "No job was launched" in message
+    assert ranks.check_before_launch(["-m", "experiment=threshold_sweep"]) is None
+
+
+@pytest.mark.slow
+def test_the_benchmark_without_the_extra_launches_no_job(tmp_path):
+    fake = tmp_path / "fake" / "scikit_posthocs"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('simulated: not installed')\n")
+    env_path = os.environ.get("PYTHONPATH", "")
+    os.environ["PYTHONPATH"] = str(fake.parent) + os.pathsep + env_path
+    try:
+        done = _cli(["-m", "experiment=benchmark", f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+                    tmp_path)
+    finally:
+        os.environ["PYTHONPATH"] = env_path
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "pip install 'retrain-sim[ranks]'" in done.stderr
+    assert not (tmp_path / "sweep").exists()
 
 
 def test_the_preset_lists_every_trigger_family():
