@@ -28,11 +28,21 @@ bracket the optimum), when there are fewer than 3 seeds, and when the interval i
 than ``--max-ci``. A figure (``advice.png`` in DIR) shows the metric against cost, the
 front, the budget and the recommendation; with ``oracle_frontier.csv`` in DIR it also
 draws the hindsight-optimal frontier (:mod:`sim.oracle`).
+
+Robust choice (``experiment=robust_table``, or ``--robust``): when the seeds are
+resampled futures of one table (:class:`sim.streams.BlockBootstrap`), :func:`robust`
+adds, per configuration, its probability of being the best (the fraction of futures
+where its objective is the highest, ties split) and its worst-case 10% objective (CVaR:
+the mean of its worst tenth of futures), recommends the best in expectation unless a
+configuration within ``--delta`` of its expected objective has a CVaR more than
+``--delta`` higher (then that one: a little expectation traded for a safer worst case),
+and draws every configuration's distribution over the futures (``robust.png``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from dataclasses import dataclass, field
@@ -45,7 +55,7 @@ from scipy import stats
 from experiments.stats import ci95, pareto_front
 from sim.metrics import DESCRIPTORS, METRICS
 
-__all__ = ["Advice", "advise", "load_summary", "main"]
+__all__ = ["Advice", "Robust", "advise", "load_summary", "main", "robust"]
 
 #: every column of summary.csv that is not a swept parameter
 NOT_PARAMS = {m.name for m in METRICS} | set(DESCRIPTORS) | {
@@ -110,6 +120,8 @@ class Advice:
         ``p_value`` and ``distinguishable``.
     tied
         Configurations with exactly the recommendation's results on every seed.
+    scores
+        The objective (``score``) per seed (rows) and configuration (columns).
     warnings
         Human-readable warnings.
     """
@@ -125,6 +137,7 @@ class Advice:
     warnings: list[str] = field(default_factory=list)
     n_failed: int = 0
     tied: list[str] = field(default_factory=list)
+    scores: pd.DataFrame | None = None
 
     @property
     def _what(self) -> str:
@@ -266,6 +279,10 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     ok["_label"] = [", ".join(f"{k}={_fmt_value(r[k])}" for k in key_cols if not pd.isna(r[k]))
                     or "all jobs" for _, r in ok.iterrows()]
     group = "config_id" if "config_id" in ok and ok["config_id"].notna().all() else "_label"
+    if group == "config_id" and ok["config_id"].nunique() == len(ok) > ok["_label"].nunique():
+        # the seed is interpolated into the config (stream.replicate=${seed}, a resampled
+        # future per seed), so every job has its own config_id: the labels group them
+        group = "_label"
     if "seed" not in ok:
         ok["seed"] = np.arange(len(ok))
     seed_sets = ok.groupby(group, sort=False)["seed"].apply(lambda s: tuple(sorted(s)))
@@ -312,7 +329,8 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     on_front[pareto_front(np.where(eligible, configs["cost"].to_numpy(dtype=float), np.nan),
                           sign * configs["value"].to_numpy(dtype=float))] = True
     configs["on_front"] = on_front
-    advice = Advice(configs, None, None, mode, limit, params, metric=metric, n_failed=n_failed)
+    advice = Advice(configs, None, None, mode, limit, params, metric=metric, n_failed=n_failed,
+                    scores=ok.pivot_table(index="seed", columns="_label", values="_score"))
     if not eligible.any():
         if not len(configs):
             advice.warnings.append("No job finished successfully.")
@@ -393,6 +411,140 @@ def _warnings(configs: pd.DataFrame, best: str, varying: list[str],
     return out
 
 
+@dataclass
+class Robust:
+    """How each configuration fares over resampled futures (:func:`robust`).
+
+    Attributes
+    ----------
+    table
+        One row per configuration, best expected objective first: ``mean``,
+        ``p_best`` (the fraction of futures where it is the best, ties split),
+        ``cvar`` (the mean of its worst ``tail`` of futures) and ``n`` (futures).
+    recommended
+        The configuration recommended, and ``expected_best``, the one with the best
+        mean (they differ when the rule traded expectation for the worst case).
+    delta, tail
+        The rule's margin and the tail of the CVaR.
+    what
+        The objective's name.
+    """
+
+    table: pd.DataFrame
+    recommended: str
+    expected_best: str
+    delta: float
+    tail: float
+    what: str
+
+    def text(self) -> str:
+        """Return the per-configuration table and the recommendation, in plain text."""
+        n = int(self.table["n"].max())
+        lines = [f"Over {n} resampled futures ({self.what}; CVaR: the mean of the worst "
+                 f"{self.tail:.0%}, {max(1, math.ceil(self.tail * n))} of {n}):"]
+        width = max(len(c) for c in self.table.index)
+        for label, r in self.table.iterrows():
+            lines.append(f"  {label:<{width}}  P(best) {r['p_best']:.2f}  mean "
+                         f"{r['mean']:.4f}  CVaR {r['cvar']:.4f}")
+        if self.recommended == self.expected_best:
+            lines.append(f"Robust choice: {self.recommended} (the best in expectation; no "
+                         f"configuration within {self.delta:g} of it has a worst case more "
+                         f"than {self.delta:g} better).")
+        else:
+            b, r = self.table.loc[self.expected_best], self.table.loc[self.recommended]
+            lines.append(f"Robust choice: {self.recommended}: its expected {self.what} is "
+                         f"{b['mean'] - r['mean']:.4f} below the best in expectation "
+                         f"({self.expected_best}), within {self.delta:g}, and its worst case "
+                         f"{r['cvar'] - b['cvar']:.4f} better, more than {self.delta:g}.")
+        return "\n".join(lines)
+
+
+def robust(advice: Advice, delta: float = 0.01, tail: float = 0.1) -> Robust:
+    """Rank an advice's configurations over resampled futures: P(best), mean and CVaR.
+
+    Each seed of the sweep is one future (``experiment=robust_table``). Only the
+    configurations that can run in production and meet the advice's budget count.
+
+    Parameters
+    ----------
+    advice
+        The advice on the sweep (:func:`advise`), whose ``score`` is the objective.
+    delta
+        The rule's margin, >= 0: the best in expectation is recommended unless a
+        configuration whose mean is at most ``delta`` lower has a CVaR more than
+        ``delta`` higher; then the one of those with the highest CVaR.
+    tail
+        The share of the worst futures the CVaR averages, in (0, 1] (at least one).
+
+    Returns
+    -------
+    Robust
+
+    Examples
+    --------
+    ``b`` is better on average but fails badly on one future in five:
+
+    >>> rows = [{"trigger": t, "seed": s, "mean_accuracy": a, "total_cost": 1.0,
+    ...          "n_retrains": 1, "n_samples": 10_000, "status": "ok"}
+    ...         for s in range(10)
+    ...         for t, a in (("a", 0.80), ("b", 0.70 if s % 5 == 0 else 0.84))]
+    >>> r = robust(advise(pd.DataFrame(rows)), delta=0.05)
+    >>> r.table[["p_best", "mean", "cvar"]].round(3)
+               p_best   mean  cvar
+    config
+    trigger=b     0.8  0.812   0.7
+    trigger=a     0.2  0.800   0.8
+    >>> r.recommended, r.expected_best
+    ('trigger=a', 'trigger=b')
+    """
+    for name, value, ok in (("delta", delta, isinstance(delta, (int, float)) and delta >= 0),
+                            ("tail", tail, isinstance(tail, (int, float)) and 0 < tail <= 1)):
+        if not ok or isinstance(value, bool):
+            rule = "a number >= 0" if name == "delta" else "a number in (0, 1]"
+            raise ValueError(f"The '{name}' parameter of robust must be {rule}. Got "
+                             f"{value!r} instead.")
+    eligible = advice.configs.index[advice.configs["feasible"]]
+    if advice.scores is None or not len(eligible):
+        raise ValueError("No configuration can be recommended (none is feasible): there is "
+                         "nothing to rank over the futures.")
+    scores = advice.scores[list(eligible)].dropna()
+    if len(scores) < 2:
+        raise ValueError(f"The sweep has {len(scores)} future(s) that every configuration "
+                         "ran: a robust choice needs at least 2 (seed=range(20)).")
+    values = scores.to_numpy(dtype=float)
+    best = np.isclose(values, values.max(axis=1, keepdims=True), rtol=0, atol=1e-12)
+    k = max(1, math.ceil(tail * len(values)))
+    table = pd.DataFrame({
+        "mean": values.mean(axis=0),
+        "p_best": (best / best.sum(axis=1, keepdims=True)).mean(axis=0),
+        "cvar": np.sort(values, axis=0)[:k].mean(axis=0),
+        "n": len(values)}, index=scores.columns).sort_values("mean", ascending=False,
+                                                             kind="stable")
+    table.index.name = "config"
+    top = table.index[0]
+    near = table[table["mean"] >= table.loc[top, "mean"] - delta]
+    safest = near["cvar"].idxmax()
+    pick = safest if near.loc[safest, "cvar"] > table.loc[top, "cvar"] + delta else top
+    what = (f"accuracy - {advice.limit:g} x cost per 10,000 samples"
+            if advice.mode == "cost_weight" else
+            "-(mean absolute error)" if advice.metric == "mae" else "accuracy")
+    return Robust(table, pick, top, float(delta), float(tail), what)
+
+
+def _resampled(sweep_dir: Path) -> bool:
+    """Whether the sweep's jobs replay resampled futures (a BlockBootstrap stream)."""
+    from experiments.report import find_jobs
+
+    for job in find_jobs(sweep_dir):
+        try:
+            record = json.loads((job / "summary.json").read_text())
+        except (OSError, ValueError):
+            continue
+        stream = (record.get("config") or {}).get("stream") or {}
+        return stream.get("_target_") == "sim.streams.BlockBootstrap"
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """``retrain-sim-advise DIR``: print the recommendation and write ``advice.png``."""
     parser = argparse.ArgumentParser(
@@ -416,6 +568,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--allow-unequal-seeds", action="store_true",
                         help="compare configurations that ran different seeds (refused by "
                              "default: their means are not comparable)")
+    parser.add_argument("--robust", action="store_true",
+                        help="rank the configurations over the seeds as resampled futures "
+                             "(automatic for experiment=robust_table): P(best), CVaR")
+    parser.add_argument("--delta", type=float, default=0.01,
+                        help="robust choice: trade at most DELTA of expected objective for a "
+                             "worst-10%% objective more than DELTA better (default 0.01)")
     parser.add_argument("--output", type=Path, default=None,
                         help="figure path (default DIR/advice.png)")
     parser.add_argument("--no-figure", action="store_true", help="print the answer only")
@@ -427,9 +585,13 @@ def main(argv: list[str] | None = None) -> None:
         advice = advise(jobs, max_cost=args.max_cost, max_retrains=args.max_retrains,
                         cost_weight=args.cost_weight, max_ci=args.max_ci,
                         allow_unequal_seeds=args.allow_unequal_seeds)
+        rob = (robust(advice, delta=args.delta) if args.robust
+               or _resampled(args.sweep_dir) else None)
     except (FileNotFoundError, ValueError) as ex:
         parser.exit(2, f"retrain-sim-advise: {ex}\n")
     print(advice.text())
+    if rob is not None:
+        print(rob.text())
     if not args.no_figure and len(advice.configs):
         frontier = None
         path = args.sweep_dir / "oracle_frontier.csv"
@@ -443,6 +605,11 @@ def main(argv: list[str] | None = None) -> None:
         out = plots.advice(advice, args.output or args.sweep_dir / "advice.png",
                            frontier=frontier, n_samples=float(jobs["n_samples"].mean()))
         print(f"Figure: {out}")
+        if rob is not None:
+            out = plots.replicates(advice.scores[list(rob.table.index)],
+                                   args.sweep_dir / "robust.png",
+                                   recommended=rob.recommended, what=rob.what)
+            print(f"Figure: {out}")
     if advice.recommended is None:
         sys.exit(1)
 

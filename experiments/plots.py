@@ -10,6 +10,10 @@
   the hindsight-optimal frontier (the oracle: the only ceiling).
 - :func:`sensitivity`: the metric and the retrains against a swept numeric parameter.
 - :func:`advice`: the advisor's figure.
+- :func:`critical_difference`: a benchmark's mean ranks with the Nemenyi critical
+  difference (:mod:`experiments.ranks`).
+- :func:`replicates`: each configuration's objective over resampled futures (the
+  advisor's robust view, :func:`experiments.advise.robust`).
 - :func:`estimated_vs_realised`: a label-free estimate of accuracy against the realised
   accuracy, one panel per configuration that estimates it.
 - :func:`run` and :func:`comparison`: the figures of :meth:`sim.types.RunResult.plot`
@@ -24,6 +28,7 @@ tools select the non-interactive ``Agg`` backend before drawing.
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,7 +46,7 @@ from sim.metrics import metric as registered
 from sim.metrics import retrain_rows, rollback_steps
 
 __all__ = ["MAX_PANELS", "MAX_SEED_LINES", "Series", "advice", "compact", "comparison",
-           "draw_frontier", "estimated_vs_realised",
+           "critical_difference", "draw_frontier", "replicates", "estimated_vs_realised",
            "metric_vs_cost", "over_time", "palette", "run", "save", "sensitivity",
            "smoothing_window"]
 
@@ -692,6 +697,82 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
         ax.xaxis.set_major_locator(MaxNLocator(integer=False))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return save(fig, path) if path is not None else fig
+
+
+def critical_difference(test, path=None, *, title: str = "Mean rank"):
+    """Draw a critical-difference diagram (Demšar 2006) of a :class:`~experiments.ranks.RankTest`.
+
+    scikit-posthocs draws the mean ranks on one axis (1, the best, on the left) and joins
+    with a bar the policies its Nemenyi p-values cannot tell apart at the test's level;
+    the title gives the Friedman p-value and the critical difference.
+
+    Examples
+    --------
+    >>> from experiments.ranks import rank_test
+    >>> values = pd.DataFrame({"a": [3, 3, 3, 2.0], "b": [2, 2, 1, 3.0], "c": [1, 1, 2, 1.0]})
+    >>> fig = critical_difference(rank_test(values))
+    >>> fig.axes[0].get_xlabel()
+    'mean rank (1 = best)'
+    """
+    import scikit_posthocs as sp
+
+    k = len(test.mean_ranks)
+    fig, ax = plt.subplots(figsize=(9, 2.2 + 0.22 * k))
+    sp.critical_difference_diagram(test.mean_ranks.rename(index=compact),
+                                   test.pairwise.rename(index=compact, columns=compact),
+                                   alpha=test.alpha, ax=ax,
+                                   label_fmt_left="{label} ({rank:.2f})",
+                                   label_fmt_right="({rank:.2f}) {label}")
+    ax.set_xlabel("mean rank (1 = best)")
+    ax.set_title(f"{title}\nFriedman p = {test.p_value:.2g}, Nemenyi CD = "
+                 f"{test.critical_difference:.2f} at {test.alpha:g}, {test.n_blocks} blocks",
+                 fontsize=10, pad=14)
+    fig.tight_layout()
+    return save(fig, path) if path is not None else fig
+
+
+def replicates(values: pd.DataFrame, path=None, *, recommended: str | None = None,
+               what: str = "objective"):
+    """Draw each configuration's objective over resampled futures: a box and the points.
+
+    Parameters
+    ----------
+    values
+        One row per replicate, one column per configuration.
+    recommended
+        The configuration to highlight.
+    what
+        The objective's name for the axis.
+
+    Examples
+    --------
+    >>> values = pd.DataFrame({"trigger.drop=0.05": [0.80, 0.82, 0.79],
+    ...                        "trigger.drop=0.1": [0.81, 0.78, 0.80]})
+    >>> fig = replicates(values, recommended="trigger.drop=0.05")
+    >>> fig.axes[0].get_ylabel()
+    'objective per resampled future'
+    """
+    order = values.mean().sort_values(ascending=False).index
+    labels = [compact(c) for c in order]
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 + 0.9 * len(order)), 4.5))
+    positions = np.arange(len(order))
+    ax.boxplot([values[c].dropna().to_numpy() for c in order], positions=positions,
+               widths=0.6, showfliers=False, medianprops={"color": "black"})
+    rng = np.random.default_rng(0)  # jitter only, so that equal points stay visible
+    for pos, c in zip(positions, order, strict=True):
+        v = values[c].dropna().to_numpy()
+        color = "tab:red" if c == recommended else "tab:blue"
+        ax.scatter(pos + rng.uniform(-0.15, 0.15, len(v)), v, s=14, color=color, alpha=0.7,
+                   zorder=3)
+    ax.set_xticks(positions, [f"{lab}\n(recommended)" if c == recommended else lab
+                              for lab, c in zip(labels, order, strict=True)],
+                  rotation=30, ha="right")
+    ax.set_ylabel("\n".join(textwrap.wrap(f"{what} per resampled future", 36)))
+    ax.set_xlabel("configuration")
+    ax.set_title(f"{values.shape[0]} resampled futures: a point each, the box the quartiles",
+                 fontsize=10)
     fig.tight_layout()
     return save(fig, path) if path is not None else fig
 

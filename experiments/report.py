@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments import objective, store
+from experiments import objective, ranks, store
 from experiments.stats import config_label, mean_frontier, overlap, without_stream
 from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
 
@@ -848,6 +848,7 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                 lines += ([f"### Stream `{stream}`", ""] if stream is not None else []) + [
                     markdown_table(best), ""]
     lines += objective.search_section(agg.sweep_dir)
+    lines += ranks.section(agg.sweep_dir, agg.jobs, records, figures=bool(agg.figures))
     lost = "error gained" if agg.task == "regression" else "accuracy lost"
     drift_table = _drift_table(agg, records)
     if drift_table is not None:

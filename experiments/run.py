@@ -437,8 +437,11 @@ def main(argv: list[str] | None = None) -> None:
     quiet_schema_warning()
     full_error = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # let Hydra's errors reach us; we explain them
+    from experiments import ranks  # here: it imports SciPy, which --help does not need
+
     problem = (errors.check_overrides(argv) or errors.check_runtime_keys(argv)
-               or errors.check_added_keys(argv) or data.check_before_launch(argv))
+               or errors.check_added_keys(argv) or data.check_before_launch(argv)
+               or ranks.check_before_launch(argv))
     if problem:
         print(problem, file=sys.stderr)
         sys.exit(2)

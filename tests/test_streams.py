@@ -78,6 +78,9 @@ def _example(name):
         return streams.Injection(streams.SEA(n_samples=3000),
                                  schedule=[{"kind": "covariate", "at": 1500, "features": [0],
                                             "shift": 2.0}])
+    if name == "BlockBootstrap":
+        return streams.BlockBootstrap(streams.SEA(n_samples=3000, schedule=[
+            {"at": 1500, "to": 1}]), block=500, replicate=3)
     if name == "Incidents":
         return streams.Incidents(streams.SEA(n_samples=3000), events=[
             {"cause": "labels", "start": 500, "end": 1300, "fraction": 0.5},

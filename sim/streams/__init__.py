@@ -6,6 +6,7 @@ Every generator takes ``n_samples`` and a composable drift ``schedule`` (see
 """
 
 from sim.streams.base import Stream
+from sim.streams.bootstrap import BlockBootstrap
 from sim.streams.friedman import Friedman
 from sim.streams.gaussian import Gaussian
 from sim.streams.hyperplane import RotatingHyperplane
@@ -18,6 +19,7 @@ from sim.streams.tabular import Tabular
 
 __all__ = [
     "SEA",
+    "BlockBootstrap",
     "Friedman",
     "Gaussian",
     "Incidents",
