@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from sim.checks import Instance, Interval, check, param_error, validate
 from sim.types import Decision, Drift, Observation
-from strategies.base import Trigger
+from strategies.base import Trigger, TriggerTags
 
 __all__ = ["AllOf", "AnyOf", "Budget", "Cooldown", "KOfN", "Warmup"]
 
@@ -90,7 +90,7 @@ class _Vote(Trigger):
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth to the children that require it."""
         for child in self._children:
-            if child.requires_ground_truth:
+            if child.__retrain_tags__().requires_ground_truth:
                 child.reveal(drifts, step_size)
 
     def set_cost(self, cost, n_train: int) -> None:
@@ -98,17 +98,10 @@ class _Vote(Trigger):
         for child in self._children:
             child.set_cost(cost, n_train)
 
-    @property
-    def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
-        return any(t.requires_ground_truth for t in self.triggers)
-
-    @property
-    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
-        return any(t.needs_scores for t in self.triggers)
-
-    @property
-    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
-        return max(t.n_holdout for t in self.triggers)
+    def __retrain_tags__(self) -> TriggerTags:
+        """Return the children's tags combined (:meth:`~sim.interfaces.TriggerTags.combine`)."""
+        first, *rest = (child.__retrain_tags__() for child in self._children)
+        return first.combine(*rest)
 
 
 _TRIGGER = Instance("a trigger", classes=(Trigger,))
@@ -248,17 +241,9 @@ class _Wrapper(Trigger):
         """Pass the run's cost model on to the child."""
         self._child.set_cost(cost, n_train)
 
-    @property
-    def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
-        return self.trigger.requires_ground_truth
-
-    @property
-    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
-        return self.trigger.needs_scores
-
-    @property
-    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
-        return self.trigger.n_holdout
+    def __retrain_tags__(self) -> TriggerTags:
+        """Return the child's tags: a filter needs what its child needs."""
+        return self._child.__retrain_tags__()
 
     @staticmethod
     def _suppress(decision: Decision) -> Decision:
