@@ -60,6 +60,7 @@ from sim.interfaces import Gate, GateTags, Trigger, TriggerTags
 from sim.rollout import LIVE_EVENT_FIELDS, Actions, Ledger, LiveGate, Rollout, TrafficStep
 from sim.scripted import AtSteps
 from sim.streams import SEA
+from sim.streams.base import StreamTags
 from sim.types import Decision, Drift, Incident, Labels, Trial
 
 __all__ = ["check_gate", "check_rollout", "check_stream", "check_trigger"]
@@ -239,7 +240,8 @@ def _check_live(gate: LiveGate, good, bad, X, y) -> None:
 def check_stream(stream, step_size: int = 400, seed: int = 7) -> None:
     """Check that ``stream`` keeps the stream contract the engine relies on.
 
-    Its parameters round-trip and pickle; a pickled copy gives the same batches for the
+    Its parameters round-trip and pickle; its tags are a
+    :class:`~sim.streams.base.StreamTags`; a pickled copy gives the same batches for the
     same seed; steps are numbered from 0 and, for a stream that cuts its own steps by
     ``step_size``, its batches' first sample indices are multiples of it; ``X`` has
     ``n_features`` columns, ``delivered`` is None or shaped like ``y``; a stream of
@@ -259,7 +261,10 @@ def check_stream(stream, step_size: int = 400, seed: int = 7) -> None:
     restored = pickle.loads(pickle.dumps(stream))
     a, b = list(stream.batches(seed, step_size)), list(restored.batches(seed, step_size))
     _require([x.t for x in a] == list(range(len(a))), stream, "steps are numbered 0, 1, ...")
-    if stream.rechunkable:
+    tags = stream.__retrain_tags__()
+    _require(isinstance(tags, StreamTags), stream,
+             f"__retrain_tags__() must return a StreamTags; it returned {tags!r}")
+    if tags.rechunkable:
         _require([x.index for x in a] == [step_size * i for i in range(len(a))], stream,
                  "a rechunkable stream's step i starts at sample i * step_size")
     n_samples = stream.get_params().get("n_samples")

@@ -78,7 +78,7 @@ from sim.cache import run_cache
 from sim.checks import param_error
 from sim.cost import Cost
 from sim.learning import Learning, own
-from sim.metrics import EARLY_STEPS, exposure, rows_summary, summarize
+from sim.metrics import exposure, rows_summary, summarize
 from sim.preflight import check_run
 from sim.protocol import (
     WINDOWS,
@@ -290,7 +290,7 @@ class _Chunk:
 def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
     """Yield the stream's steps grouped in chunks of whole steps.
 
-    A stream whose ``rechunkable`` is True (see :class:`~sim.streams.base.Stream`)
+    A stream whose tags say ``rechunkable`` (:class:`~sim.streams.base.StreamTags`)
     gives the same arrays whatever the step size, so it is read one chunk per batch;
     others (which may cut their own steps, e.g. by time) are read step by step and
     grouped.
@@ -300,7 +300,7 @@ def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
     except Exception:
         n_features = 1
     k = max(1, min(_CHUNK_SAMPLES // step_size, _CHUNK_BYTES // (8 * n_features * step_size)))
-    if getattr(stream, "rechunkable", False):
+    if stream.__retrain_tags__().rechunkable:
         for batch in stream.batches(seed, k * step_size):
             n = len(batch)
             steps = [(batch.index // step_size + j, lo, min(lo + step_size, n), batch.index + lo)
@@ -592,9 +592,9 @@ class Replay:
                             first_step=self._first_step, task=self._task,
                             label_delay=self._protocol.label_delay,
                             ground_truth="complete"
-                            if getattr(stream, "ground_truth_complete", True) else "partial",
-                            tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
-                            incidents=tuple(getattr(stream, "incidents", ())))
+                            if self._stream_tags.ground_truth_complete else "partial",
+                            tolerance=self._stream_tags.onset_tolerance,
+                            incidents=tuple(stream.incidents))
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         summary |= rows_summary(stream)  # a table's rows read and skipped, as the CLI reports
         if self._exposure:
@@ -632,6 +632,7 @@ class Replay:
         self._protocol, self._cost, self._gate = run.protocol, run.cost, run.gate
         self._learning, self._trigger, self._task = run.learning, run.trigger, run.task
         self._seeds, self._checked_cache = run.seeds, run.cache
+        self._stream_tags = run.stream_tags
         self._online = self._learning is not None and self._learning.updates
         self._live = run.gate_tags.live
         self._labels_needed = run.gate_tags.needs_training_labels

@@ -28,6 +28,7 @@ from sim.cost import Cost
 from sim.interfaces import Gate, GateTags, Trigger, TriggerTags
 from sim.learning import Learning
 from sim.protocol import Protocol, child_seeds
+from sim.streams.base import StreamTags
 from sim.types import TASKS
 
 __all__ = ["CheckedRun", "check_run"]
@@ -49,8 +50,9 @@ class CheckedRun:
         The stream's task (one of :data:`~sim.types.TASKS`).
     seeds
         The run's child seeds (:func:`~sim.protocol.child_seeds`).
-    trigger_tags, gate_tags
-        What the trigger and the gate need of the engine (``GateTags()`` without a gate).
+    trigger_tags, gate_tags, stream_tags
+        What the trigger and the gate need of the engine (``GateTags()`` without a gate),
+        and how the engine reads the stream.
     cache
         The run's :class:`~sim.cache.Cache`, or None.
     """
@@ -64,6 +66,7 @@ class CheckedRun:
     seeds: dict
     trigger_tags: TriggerTags
     gate_tags: GateTags
+    stream_tags: StreamTags
     cache: Cache | None
 
 
@@ -115,14 +118,15 @@ def check_run(stream, model, trigger, *, gate=None, cost=None, seed: int = 0,
         raise ValueError(_task_refused(gate, gate_tags, task))
     trigger.check_model(model, task)
     stream.check_model(model)
-    if hasattr(model, "_validate_params"):  # scikit-learn's own parameter check
+    if hasattr(model, "_parameter_constraints"):  # scikit-learn's own parameter check
         clone(model)._validate_params()
     if every is not None:
         check("hindsight", "every", every, Interval("int", 1))
     checked_cache = as_cache(cache)
     next(iter(stream.batches(seeds["stream"], step_size)), None)
     return CheckedRun(protocol, cost, gate, learning, trigger, task, seeds,
-                      trigger.__retrain_tags__(), gate_tags, checked_cache)
+                      trigger.__retrain_tags__(), gate_tags, stream.__retrain_tags__(),
+                      checked_cache)
 
 
 def _task_refused(gate: Gate, tags: GateTags, task: str) -> str:

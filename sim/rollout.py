@@ -595,6 +595,8 @@ class LiveGate(Gate):
     """
 
     rollout: type[Rollout] = Rollout
+    n_val = property(lambda self: self.__retrain_tags__().n_val)
+    needs_training_labels = property(lambda self: self.__retrain_tags__().needs_training_labels)
 
     def __retrain_tags__(self) -> GateTags:
         """Return the offline gate's needs (none without one), live, on classification streams."""

@@ -33,7 +33,20 @@ def _names(children) -> list[str]:
     return [f"{i}_{n}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
-class _Vote(Trigger):
+class _Combined(Trigger):
+    """A trigger made of triggers: its tags combine its children's, read from its parameters.
+
+    The attribute names of the tags read the combined tags, so that code written against
+    them (e.g. a user's wrapper forwarding ``trigger.n_holdout``) sees what the engine
+    sees.
+    """
+
+    requires_ground_truth = property(lambda self: self.__retrain_tags__().requires_ground_truth)
+    needs_scores = property(lambda self: self.__retrain_tags__().needs_scores)
+    n_holdout = property(lambda self: self.__retrain_tags__().n_holdout)
+
+
+class _Vote(_Combined):
     """Retrain when at least ``_needed()`` children fired within the last ``within`` steps."""
 
     def _needed(self) -> int:
@@ -100,8 +113,7 @@ class _Vote(Trigger):
 
     def __retrain_tags__(self) -> TriggerTags:
         """Return the children's tags combined (:meth:`~sim.interfaces.TriggerTags.combine`)."""
-        first, *rest = (child.__retrain_tags__() for child in self._children)
-        return first.combine(*rest)
+        return TriggerTags().combine(*(child.__retrain_tags__() for child in self.triggers))
 
 
 _TRIGGER = Instance("a trigger", classes=(Trigger,))
@@ -212,7 +224,7 @@ class KOfN(_Vote):
         return self.k
 
 
-class _Wrapper(Trigger):
+class _Wrapper(_Combined):
     """A trigger that filters one child's decisions."""
 
     def reset(self, seed=None):
@@ -243,7 +255,7 @@ class _Wrapper(Trigger):
 
     def __retrain_tags__(self) -> TriggerTags:
         """Return the child's tags: a filter needs what its child needs."""
-        return self._child.__retrain_tags__()
+        return self.trigger.__retrain_tags__()
 
     @staticmethod
     def _suppress(decision: Decision) -> Decision:

@@ -176,6 +176,7 @@ class LabelCheck(Gate):
     """
 
     needs_training_labels = True
+    n_val = property(lambda self: self.__retrain_tags__().n_val)
     _constraints = {
         "alpha": Interval("float", 0, 1, closed="neither"),
         "max_shift": Interval("float", 0, 1, closed="left"),
