@@ -10,7 +10,8 @@ one. And a bad parameter value was only found by the jobs themselves, after laun
   Hydra's basic option: the default) expands the sweep like the basic sweeper, then,
   before it creates the sweep directory, composes and checks one job per
   *configuration* (the jobs that differ only by ``seed`` share one) and every job's
-  seed: each component is instantiated and checked as :func:`sim.replay` checks it
+  seed: each component is instantiated and checked by the run's own check,
+  :func:`sim.preflight.check_run`, which :meth:`sim.Replay.reset` calls too
   (:func:`check_components`). Any bad value stops the sweep with
   :class:`~experiments.errors.InvalidSweep` (``retrain-sim`` exits 2; no job runs, no
   directory is left), with the messages a failed job records
