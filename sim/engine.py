@@ -22,7 +22,8 @@ end. At every step ``t`` the stepper
 5. on a retrain decision (:meth:`Replay._retrain`) trains ``clone(model)`` on the
    training window of arrived labels, lets the gate judge it on held-out arrived labels,
    keeps the trigger's held-out labels as the new model's holdout, and puts the accepted
-   model on the agenda to serve from ``t + 1 + deploy_latency``;
+   model on the agenda to serve from ``t + 1 + deploy_latency``
+   (:meth:`Protocol.serves_from <sim.protocol.Protocol.serves_from>`);
 6. records the step's row (:meth:`Replay._record`).
 
 With a live gate (:class:`~sim.rollout.LiveGate`) a retrain the gate's offline check
@@ -72,13 +73,13 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
 
-from sim.cache import as_cache, run_cache
-from sim.checks import Interval, Options, check, is_int, param_error
+from sim.cache import run_cache
+from sim.checks import param_error
 from sim.cost import Cost
 from sim.learning import Learning, own
-from sim.metrics import EARLY_STEPS, exposure, rows_summary, summarize
+from sim.metrics import exposure, rows_summary, summarize
+from sim.preflight import check_run
 from sim.protocol import (
     WINDOWS,
     LabelArrival,
@@ -89,10 +90,9 @@ from sim.protocol import (
     initial_segment,
     seeded_clone,
 )
-from sim.rollout import Actions, Ledger, LiveGate, Rollout, TrafficStep
+from sim.rollout import Actions, Ledger, Rollout, TrafficStep
 from sim.threads import limited
 from sim.types import (
-    TASKS,
     Decision,
     Holdout,
     Labels,
@@ -290,7 +290,7 @@ class _Chunk:
 def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
     """Yield the stream's steps grouped in chunks of whole steps.
 
-    A stream whose ``rechunkable`` is True (see :class:`~sim.streams.base.Stream`)
+    A stream whose tags say ``rechunkable`` (:class:`~sim.streams.base.StreamTags`)
     gives the same arrays whatever the step size, so it is read one chunk per batch;
     others (which may cut their own steps, e.g. by time) are read step by step and
     grouped.
@@ -300,7 +300,7 @@ def _chunks(stream, seed: int, step_size: int) -> Iterator[_Chunk]:
     except Exception:
         n_features = 1
     k = max(1, min(_CHUNK_SAMPLES // step_size, _CHUNK_BYTES // (8 * n_features * step_size)))
-    if getattr(stream, "rechunkable", False):
+    if stream.__retrain_tags__().rechunkable:
         for batch in stream.batches(seed, k * step_size):
             n = len(batch)
             steps = [(batch.index // step_size + j, lo, min(lo + step_size, n), batch.index + lo)
@@ -539,7 +539,7 @@ class Replay:
         if self._live:
             self._ledger.add(t, labels)
             if self._trial is not None:
-                self._trial.observe(labels, t - self._protocol.label_delay)
+                self._trial.observe(labels, self._arrival.complete_through(t))
             if trial is not None:
                 self._look(trial, t)
         y_pred = served
@@ -592,9 +592,9 @@ class Replay:
                             first_step=self._first_step, task=self._task,
                             label_delay=self._protocol.label_delay,
                             ground_truth="complete"
-                            if getattr(stream, "ground_truth_complete", True) else "partial",
-                            tolerance=getattr(stream, "onset_tolerance", EARLY_STEPS),
-                            incidents=tuple(getattr(stream, "incidents", ())),
+                            if self._stream_tags.ground_truth_complete else "partial",
+                            tolerance=self._stream_tags.onset_tolerance,
+                            incidents=tuple(stream.incidents),
                             counterfactual=self._counterfactual())
         summary["initial_fit_seconds"] = self._initial_fit_seconds
         summary |= rows_summary(stream)  # a table's rows read and skipped, as the CLI reports
@@ -639,42 +639,23 @@ class Replay:
     # -- set-up -----------------------------------------------------------------------------
 
     def _configure(self) -> None:
-        """Validate and clone the components; reveal the ground truth to an oracle trigger."""
-        check("replay", "seed", self.seed, Interval("int", 0))
-        protocol = clone(self.protocol) if self.protocol is not None else Protocol()
-        self._protocol = protocol.set_params(**self.protocol_params).check()
-        self._cost = (clone(self.cost) if self.cost is not None else Cost()).check()
-        self._gate = clone(self.gate).check() if self.gate is not None else None
-        self._learning = clone(self.learning).check() if self.learning is not None else None
+        """Check the run (:func:`~sim.preflight.check_run`); reveal the truth to an oracle."""
+        run = check_run(self.stream, self.model, self.trigger, gate=self.gate, cost=self.cost,
+                        seed=self.seed, protocol=self.protocol, cache=self.cache,
+                        learning=self.learning, **self.protocol_params)
+        self._protocol, self._cost, self._gate = run.protocol, run.cost, run.gate
+        self._learning, self._trigger, self._task = run.learning, run.trigger, run.task
+        self._seeds, self._checked_cache = run.seeds, run.cache
+        self._stream_tags = run.stream_tags
         self._online = self._learning is not None and self._learning.updates
-        if self._online:
-            self._learning.check_model(self.model)
-        self._live = isinstance(self._gate, LiveGate)
-        self._seeds = child_seeds(self.seed)
-        self._trigger = clone(self.trigger)
-        self._trigger.reset(seed=self._seeds["trigger"])
-        step_size = self._protocol.step_size
-        n_samples = self.stream.get_params().get("n_samples")
-        if is_int(n_samples):  # a stream of known length: the windows must fit in it
-            self._trigger.check_stream(self._protocol.check_stream(n_samples), step_size)
-        self._task = check(self.stream, "task", self.stream.task, Options(TASKS))
-        if self._live and self._task != "classification":
-            raise ValueError(f"The gate {type(self._gate).__name__} judges live accuracy: it "
-                             f"needs a classification stream; this stream's task is "
-                             f"{self._task!r}. Use Holdout on a regression stream.")
-        self._labels_needed = self._gate is not None and self._gate.needs_training_labels
-        if self._labels_needed and self._task != "classification":
-            raise ValueError(f"The gate {self._gate!r} checks the class counts of the "
-                             f"training labels: it needs a classification stream; this "
-                             f"stream's task is {self._task!r}.")
+        self._live = run.gate_tags.live
+        self._labels_needed = run.gate_tags.needs_training_labels
         self._exposure = self._live or self._protocol.exposure
-        if self._trigger.requires_ground_truth:
-            self._trigger.reveal(tuple(self.stream.drifts), step_size)
-        self._trigger.check_model(self.model, self._task)
-        self.stream.check_model(self.model)
-        self._needs_scores = self._trigger.needs_scores
-        n_val = self._gate.n_val if self._gate is not None else 0
-        self._windows = TrainingWindows(self._protocol, n_val, self._trigger.n_holdout)
+        if run.trigger_tags.requires_ground_truth:
+            self._trigger.reveal(tuple(self.stream.drifts), self._protocol.step_size)
+        self._needs_scores = run.trigger_tags.needs_scores
+        self._windows = TrainingWindows(self._protocol, run.gate_tags.n_val,
+                                        run.trigger_tags.n_holdout)
         self._arrival = LabelArrival(self._protocol, self._seeds["labels"])
         self._history = _History(self._windows.capacity)
 
@@ -730,9 +711,8 @@ class Replay:
         model = (self._learning.prepare(self.model, self.stream.classes) if self._online
                  else self.model)
         self._seeded = seeded_clone(model, self._seeds["model"])  # what every fit clones
-        cache = as_cache(self.cache)
-        self._cache = run_cache(cache, self.stream, self._seeds["stream"], self._seeded,
-                                self._arrival.identity(first_scored))
+        self._cache = run_cache(self._checked_cache, self.stream, self._seeds["stream"],
+                                self._seeded, self._arrival.identity(first_scored))
         idx0, windows = self._idx0, self._windows
         fit = windows.initial(len(idx0), owner=type(self._trigger).__name__)
         X0, y0 = self._X0[fit], self._y0[fit]
@@ -1004,7 +984,7 @@ class Replay:
         self._n_models += 1
         accepted = event["accepted"]
         self._trigger.on_retrain(t, accepted)
-        start = t + 1 + self._protocol.deploy_latency
+        start = self._protocol.serves_from(t)
         # an accepted model is scored against the one it replaces, a rejected one against
         # the champion it failed to beat
         track = _BenefitTrack(len(self._events) - 1, challenger, self._latest,
@@ -1051,7 +1031,7 @@ class Replay:
             accepted = self._judge(estimator, X, y, counts, event)
         event["accepted"] = accepted
         if accepted:
-            event["deploy_step"] = t + 1 + self._protocol.deploy_latency
+            event["deploy_step"] = self._protocol.serves_from(t)
         model = _Model(self._n_models, estimator, X, key, label_counts=counts)
         if self._windows.n_holdout:
             held = history.take(*self._windows.holdout(history.total))

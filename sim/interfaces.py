@@ -25,11 +25,79 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sklearn.base import BaseEstimator
 
-from sim.types import Decision, Drift, Observation
+from sim.types import TASKS, Decision, Drift, Observation
 
-__all__ = ["Gate", "Trigger"]
+__all__ = ["Gate", "GateTags", "Trigger", "TriggerTags"]
+
+
+@dataclass(frozen=True)
+class TriggerTags:
+    """What a trigger needs from the engine: the one record the engine reads.
+
+    :meth:`Trigger.__retrain_tags__` returns it; a trigger made of triggers combines its
+    children's with :meth:`combine`.
+
+    Attributes
+    ----------
+    requires_ground_truth
+        The trigger is handed the stream's true drifts (:meth:`Trigger.reveal`).
+    needs_scores
+        The engine computes ``Observation.scores`` (the deployed model's scores) every step.
+    n_holdout
+        The newest arrived labels held out of every fit and shown as
+        ``Observation.holdout`` (0: none).
+
+    Examples
+    --------
+    >>> TriggerTags(needs_scores=True).combine(TriggerTags(n_holdout=300))
+    TriggerTags(requires_ground_truth=False, needs_scores=True, n_holdout=300)
+    """
+
+    requires_ground_truth: bool = False
+    needs_scores: bool = False
+    n_holdout: int = 0
+
+    def combine(self, *others: TriggerTags) -> TriggerTags:
+        """Return the tags of a trigger whose children have these tags and ``others``.
+
+        The rule: a child's need is the parent's (any child requiring the ground truth or
+        the scores), and the parent holds out the most any child holds out.
+        """
+        every = (self, *others)
+        return TriggerTags(any(t.requires_ground_truth for t in every),
+                           any(t.needs_scores for t in every),
+                           max(t.n_holdout for t in every))
+
+
+@dataclass(frozen=True)
+class GateTags:
+    """What a gate needs from the engine: the one record the engine reads.
+
+    Attributes
+    ----------
+    n_val
+        The newest arrived labels held out of the challenger's fit for :meth:`Gate.accept`.
+    needs_training_labels
+        :meth:`Gate.accept` takes the keywords ``champion_labels`` and ``challenger_labels``.
+    live
+        The gate is a :class:`~sim.rollout.LiveGate` (its accepted challengers go on trial).
+    tasks
+        The stream tasks the gate can judge (the engine refuses the others before any work).
+
+    Examples
+    --------
+    >>> GateTags(n_val=500).tasks
+    ('classification', 'regression')
+    """
+
+    n_val: int = 0
+    needs_training_labels: bool = False
+    live: bool = False
+    tasks: tuple[str, ...] = TASKS
 
 
 class Trigger(BaseEstimator):
@@ -39,6 +107,13 @@ class Trigger(BaseEstimator):
     every step and :meth:`on_retrain` whenever a retrain it asked for was trained.
     ``__init__`` stores its arguments unchanged; :meth:`reset` validates them and builds
     the runtime state (``_underscored`` attributes).
+
+    What a trigger needs from the engine is one :class:`TriggerTags` record,
+    :meth:`__retrain_tags__`; the engine reads nothing else. A trigger declares its needs
+    with the three attributes below (class attributes, or ``n_holdout`` as a parameter),
+    which the base :meth:`__retrain_tags__` reads; a trigger made of triggers overrides
+    :meth:`__retrain_tags__` instead, combining its children's
+    (:meth:`TriggerTags.combine`).
 
     Attributes
     ----------
@@ -55,14 +130,19 @@ class Trigger(BaseEstimator):
 
     Examples
     --------
-    >>> Trigger().reset(seed=0).n_holdout
-    0
+    >>> Trigger().reset(seed=0).__retrain_tags__()
+    TriggerTags(requires_ground_truth=False, needs_scores=False, n_holdout=0)
     """
 
     requires_ground_truth = False
     needs_scores = False
     n_holdout = 0
     _constraints: dict = {}
+
+    def __retrain_tags__(self) -> TriggerTags:
+        """Return what the trigger needs from the engine (read after :meth:`reset`)."""
+        return TriggerTags(bool(self.requires_ground_truth), bool(self.needs_scores),
+                           int(self.n_holdout))
 
     def reset(self, seed: int | None = None) -> Trigger:
         """Validate the parameters and clear the state; return self."""
@@ -103,6 +183,11 @@ class Trigger(BaseEstimator):
 class Gate(BaseEstimator):
     """Base class of validation gates.
 
+    What a gate needs from the engine is one :class:`GateTags` record,
+    :meth:`__retrain_tags__`, which the engine alone reads. A gate declares its needs with
+    the two attributes below (``n_val`` is usually a parameter); a gate wrapping another
+    overrides :meth:`__retrain_tags__`.
+
     Attributes
     ----------
     n_val
@@ -116,13 +201,23 @@ class Gate(BaseEstimator):
 
     Examples
     --------
-    >>> Gate().check().n_val
-    0
+    >>> tags = Gate().check().__retrain_tags__()
+    >>> tags.n_val, tags.needs_training_labels, tags.live
+    (0, False, False)
     """
 
     n_val = 0
     needs_training_labels = False
     _constraints: dict = {}
+
+    def __retrain_tags__(self) -> GateTags:
+        """Return what the gate needs from the engine (read after :meth:`check`).
+
+        A gate that checks training labels judges classification streams only.
+        """
+        labels = bool(self.needs_training_labels)
+        return GateTags(int(self.n_val), labels,
+                        tasks=("classification",) if labels else TASKS)
 
     def check(self) -> Gate:
         """Validate the parameters; return self."""

@@ -155,6 +155,29 @@ class Protocol(BaseEstimator):
         """The settings the metrics judge a run with (see :func:`sim.metrics.summarize`)."""
         return Evaluation(**{k: getattr(self, k) for k in self._evaluation})
 
+    def serves_from(self, t):
+        """Return the first step a model retrained on the decision of step(s) ``t`` serves.
+
+        The rule of deployment: a retrain decided at ``t`` serves from
+        ``t + 1 + deploy_latency`` (``t`` may be an array of steps).
+
+        Examples
+        --------
+        >>> Protocol(deploy_latency=2).serves_from(10)
+        13
+        """
+        return t + 1 + self.deploy_latency
+
+    def decided_at(self, serve_step):
+        """Return the decision step of a retrain that serves from ``serve_step`` (the inverse).
+
+        Examples
+        --------
+        >>> Protocol(deploy_latency=2).decided_at(13)
+        10
+        """
+        return serve_step - 1 - self.deploy_latency
+
     def check_stream(self, n_samples: int) -> int:
         """Check that the windows fit in a stream of ``n_samples``; return the steps scored.
 
@@ -261,8 +284,8 @@ class LabelArrival:
     --------
     >>> arrival = LabelArrival(Protocol(label_rate=0.5, label_delay=2), seed=0)
     >>> draws = arrival.draw(6)
-    >>> arrival.mask(draws).tolist(), arrival.due(10)
-    ([False, True, True, True, False, False], 12)
+    >>> arrival.mask(draws).tolist(), arrival.due(10), arrival.complete_through(12)
+    ([False, True, True, True, False, False], 12, 10)
     >>> LabelArrival(Protocol(), seed=0).draw(6) is None  # every label arrives: no draws
     True
     """
@@ -284,6 +307,14 @@ class LabelArrival:
     def due(self, t):
         """Return the step at which the labels of step(s) ``t`` arrive."""
         return t + self.delay
+
+    def complete_through(self, t):
+        """Return the last step whose labels have all arrived at step ``t`` (:meth:`due` inverted).
+
+        The labels of step ``s`` are complete by ``s + label_delay``: at ``t`` those of
+        every step up to ``t - label_delay`` (a step before the first scored one: none yet).
+        """
+        return t - self.delay
 
     def identity(self, first_scored: int) -> tuple:
         """Return what fixes the mask, for cache keys: all labels, or seed, rate and start."""

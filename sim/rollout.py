@@ -64,7 +64,7 @@ from typing import Any
 import numpy as np
 
 from sim.checks import param_error, validate
-from sim.interfaces import Gate
+from sim.interfaces import Gate, GateTags
 from sim.types import Decision, Labels, Trial
 
 __all__ = ["LIVE_EVENT_FIELDS", "Actions", "CanaryRollout", "Ledger", "LiveGate", "Rollout",
@@ -595,16 +595,14 @@ class LiveGate(Gate):
     """
 
     rollout: type[Rollout] = Rollout
+    n_val = property(lambda self: self.__retrain_tags__().n_val)
+    needs_training_labels = property(lambda self: self.__retrain_tags__().needs_training_labels)
 
-    @property
-    def n_val(self) -> int:
-        """The offline gate's held-out labels (0 without one)."""
-        return int(self.gate.n_val) if self.gate is not None else 0
-
-    @property
-    def needs_training_labels(self) -> bool:
-        """Whether the offline gate checks the training labels (False without one)."""
-        return self.gate is not None and self.gate.needs_training_labels
+    def __retrain_tags__(self) -> GateTags:
+        """Return the offline gate's needs (none without one), live, on classification streams."""
+        inner = self.gate.__retrain_tags__() if self.gate is not None else GateTags()
+        return GateTags(inner.n_val, inner.needs_training_labels, live=True,
+                        tasks=("classification",))
 
     @property
     def memory(self) -> int:

@@ -2,20 +2,20 @@
 
 It lets ``sim`` show and test a replay without the strategies package (which builds on
 ``sim``), and replays a schedule found elsewhere, e.g. one of the oracle's
-(:class:`~sim.oracle.Schedule`'s ``steps``).
+(:class:`~sim.oracle.Schedule`'s ``steps``). It needs nothing of the engine: the base
+class's tags (:meth:`~sim.interfaces.Trigger.__retrain_tags__`) and its no-op hooks.
 """
 
 from __future__ import annotations
 
-from sklearn.base import BaseEstimator
-
 from sim.checks import Instance, Interval, check, validate
+from sim.interfaces import Trigger
 from sim.types import Decision, Observation
 
 __all__ = ["AtSteps"]
 
 
-class AtSteps(BaseEstimator):
+class AtSteps(Trigger):
     """Retrain at the given steps, whatever the data say.
 
     Parameters
@@ -33,9 +33,6 @@ class AtSteps(BaseEstimator):
     {'step': [12, 15], 'reason': ['scheduled at step 12', 'scheduled at step 15']}
     """
 
-    requires_ground_truth = False
-    needs_scores = False
-    n_holdout = 0
     _constraints = {"steps": Instance("a list of steps (ints >= 0)", classes=(list, tuple))}
 
     def __init__(self, steps=()):
@@ -49,23 +46,9 @@ class AtSteps(BaseEstimator):
         self._steps = frozenset(int(t) for t in self.steps)
         return self
 
-    def check_stream(self, n_steps: int, step_size: int) -> None:
-        """Any steps are accepted (a step past the stream's end never comes)."""
-
-    def check_model(self, model, task: str) -> None:
-        """Any model is accepted (the steps do not look at it)."""
-
-    def reveal(self, drifts, step_size: int) -> None:
-        """Not used: the steps are given."""
-
-    def set_cost(self, cost, n_train: int) -> None:
-        """Not used: the steps do not depend on what a retrain costs."""
-
     def update(self, obs: Observation) -> Decision:
         """Retrain when ``obs.t`` is one of the steps."""
         if obs.t in self._steps:
             return Decision(True, f"scheduled at step {obs.t}")
         return Decision(False)
 
-    def on_retrain(self, t: int, accepted: bool) -> None:
-        """Nothing to remember."""

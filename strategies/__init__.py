@@ -4,7 +4,7 @@
 """
 
 from strategies.approval import Approval
-from strategies.base import Gate, LiveGate, Trigger
+from strategies.base import Gate, GateTags, LiveGate, Trigger, TriggerTags
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
 from strategies.cost_aware import CARA, CostAware, DataAmount, Forecast
 from strategies.gates import (
@@ -43,6 +43,7 @@ __all__ = [
     "EstimatedPerformance",
     "Forecast",
     "Gate",
+    "GateTags",
     "Holdout",
     "LabelCheck",
     "KOfN",
@@ -55,6 +56,7 @@ __all__ = [
     "Shadow",
     "StagedCanary",
     "Trigger",
+    "TriggerTags",
     "Uncertainty",
     "Warmup",
 ]

@@ -10,7 +10,7 @@ spelling).
 'sim.rollout'
 """
 
-from sim.interfaces import Gate, Trigger
+from sim.interfaces import Gate, GateTags, Trigger, TriggerTags
 from sim.rollout import LiveGate
 
-__all__ = ["Gate", "LiveGate", "Trigger"]
+__all__ = ["Gate", "GateTags", "LiveGate", "Trigger", "TriggerTags"]

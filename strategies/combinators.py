@@ -14,7 +14,7 @@ from sklearn.base import clone
 
 from sim.checks import Instance, Interval, check, param_error, validate
 from sim.types import Decision, Drift, Observation
-from strategies.base import Trigger
+from strategies.base import Trigger, TriggerTags
 
 __all__ = ["AllOf", "AnyOf", "Budget", "Cooldown", "KOfN", "Warmup"]
 
@@ -33,7 +33,20 @@ def _names(children) -> list[str]:
     return [f"{i}_{n}" if names.count(n) > 1 else n for i, n in enumerate(names)]
 
 
-class _Vote(Trigger):
+class _Combined(Trigger):
+    """A trigger made of triggers: its tags combine its children's, read from its parameters.
+
+    The attribute names of the tags read the combined tags, so that code written against
+    them (e.g. a user's wrapper forwarding ``trigger.n_holdout``) sees what the engine
+    sees.
+    """
+
+    requires_ground_truth = property(lambda self: self.__retrain_tags__().requires_ground_truth)
+    needs_scores = property(lambda self: self.__retrain_tags__().needs_scores)
+    n_holdout = property(lambda self: self.__retrain_tags__().n_holdout)
+
+
+class _Vote(_Combined):
     """Retrain when at least ``_needed()`` children fired within the last ``within`` steps."""
 
     def _needed(self) -> int:
@@ -90,7 +103,7 @@ class _Vote(Trigger):
     def reveal(self, drifts: tuple[Drift, ...], step_size: int) -> None:
         """Pass the ground truth to the children that require it."""
         for child in self._children:
-            if child.requires_ground_truth:
+            if child.__retrain_tags__().requires_ground_truth:
                 child.reveal(drifts, step_size)
 
     def set_cost(self, cost, n_train: int) -> None:
@@ -98,17 +111,9 @@ class _Vote(Trigger):
         for child in self._children:
             child.set_cost(cost, n_train)
 
-    @property
-    def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
-        return any(t.requires_ground_truth for t in self.triggers)
-
-    @property
-    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
-        return any(t.needs_scores for t in self.triggers)
-
-    @property
-    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
-        return max(t.n_holdout for t in self.triggers)
+    def __retrain_tags__(self) -> TriggerTags:
+        """Return the children's tags combined (:meth:`~sim.interfaces.TriggerTags.combine`)."""
+        return TriggerTags().combine(*(child.__retrain_tags__() for child in self.triggers))
 
 
 _TRIGGER = Instance("a trigger", classes=(Trigger,))
@@ -219,7 +224,7 @@ class KOfN(_Vote):
         return self.k
 
 
-class _Wrapper(Trigger):
+class _Wrapper(_Combined):
     """A trigger that filters one child's decisions."""
 
     def reset(self, seed=None):
@@ -248,17 +253,9 @@ class _Wrapper(Trigger):
         """Pass the run's cost model on to the child."""
         self._child.set_cost(cost, n_train)
 
-    @property
-    def requires_ground_truth(self) -> bool:  # noqa: D102 - documented on Trigger
-        return self.trigger.requires_ground_truth
-
-    @property
-    def needs_scores(self) -> bool:  # noqa: D102 - documented on Trigger
-        return self.trigger.needs_scores
-
-    @property
-    def n_holdout(self) -> int:  # noqa: D102 - documented on Trigger
-        return self.trigger.n_holdout
+    def __retrain_tags__(self) -> TriggerTags:
+        """Return the child's tags: a filter needs what its child needs."""
+        return self.trigger.__retrain_tags__()
 
     @staticmethod
     def _suppress(decision: Decision) -> Decision:

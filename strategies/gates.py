@@ -27,7 +27,7 @@ from scipy import stats
 from sklearn.base import is_regressor
 
 from sim.checks import Floats, Instance, Interval, param_error, validate
-from sim.interfaces import Gate
+from sim.interfaces import Gate, GateTags
 from sim.rollout import (
     CanaryRollout,
     LiveGate,
@@ -185,6 +185,7 @@ class LabelCheck(Gate):
     """
 
     needs_training_labels = True
+    n_val = property(lambda self: self.__retrain_tags__().n_val)
     _constraints = {
         "alpha": Interval("float", 0, 1, closed="neither"),
         "max_shift": Interval("float", 0, 1, closed="left"),
@@ -196,10 +197,10 @@ class LabelCheck(Gate):
         self.max_shift = max_shift
         self.gate = gate
 
-    @property
-    def n_val(self) -> int:
-        """The wrapped gate's held-out labels (0 without one)."""
-        return int(self.gate.n_val) if self.gate is not None else 0
+    def __retrain_tags__(self) -> GateTags:
+        """Return the wrapped gate's n_val (0 without one); training labels; classification."""
+        inner = self.gate.__retrain_tags__() if self.gate is not None else GateTags()
+        return GateTags(inner.n_val, True, tasks=("classification",))
 
     def check(self) -> LabelCheck:
         """Validate the parameters (and the wrapped gate's), clear the reference; return self."""
@@ -242,7 +243,7 @@ class LabelCheck(Gate):
         if shifted or self.gate is None:
             return Decision(not shifted, reason, label_stats)
         labels = ({"champion_labels": champion_labels, "challenger_labels": challenger_labels}
-                  if self.gate.needs_training_labels else {})
+                  if self.gate.__retrain_tags__().needs_training_labels else {})
         verdict = self.gate.accept(champion, challenger, X_val, y_val, **labels)
         return Decision(verdict.retrain, f"{reason}; {verdict.reason}",
                         label_stats | dict(verdict.stats or {}))

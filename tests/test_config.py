@@ -184,8 +184,10 @@ def test_the_label_check_nests_with_the_other_gates_from_the_command_line(hydra_
     """``gate=label_check`` wraps a holdout, and a live gate wraps a label check."""
     gate = build(compose("config", ["gate=label_check",
                                     "gate.gate={_target_: strategies.Holdout}"]))["gate"]
-    assert isinstance(gate.gate, strategies.Holdout) and gate.check().n_val == 500
-    assert gate.needs_training_labels
+    tags = gate.check().__retrain_tags__()
+    assert isinstance(gate.gate, strategies.Holdout) and tags.n_val == 500
+    assert tags.needs_training_labels
     live = build(compose("config", ["gate=rollback",
                                     "gate.gate={_target_: strategies.LabelCheck}"]))["gate"]
-    assert isinstance(live.gate, strategies.LabelCheck) and live.check().needs_training_labels
+    assert isinstance(live.gate, strategies.LabelCheck)
+    assert live.check().__retrain_tags__().needs_training_labels

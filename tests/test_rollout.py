@@ -28,10 +28,10 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 import sim.rollout as rollout_module
 from sim import Cost, Replay, replay
 from sim.checks import ParamError
+from sim.contracts import check_rollout
 from sim.rollout import CanaryRollout, RollbackWatch, ShadowRollout
 from sim.scripted import AtSteps
 from sim.streams import SEA, Stream
-from sim.types import Labels
 from strategies import AlwaysAccept, Canary, Holdout, Periodic, Rollback, Shadow, StagedCanary
 
 CONF = Path(__file__).parents[1] / "conf"
@@ -324,64 +324,10 @@ ROLLOUTS = [cls for cls in vars(rollout_module).values() if isinstance(cls, type
             and cls.__name__ in rollout_module.__all__]
 
 
-def _rollout(cls, event=None):
-    gate = SimpleNamespace(steps=3, fraction=0.3, shares=(0.1, 0.5), window=4)
-    event = {"accepted": True, "deploy_step": 10, "gate_reason": ""} | cls.fields(gate) | (
-        event or {})
-    return cls(gate, SimpleNamespace(id=2), SimpleNamespace(id=1), 10, event,
-               Cost(per_shadow_sample=0.01), np.random.default_rng(0))
-
-
-def _frozen(array):
-    array.flags.writeable = False
-    return array
-
-
 @pytest.mark.parametrize("cls", ROLLOUTS, ids=lambda cls: cls.__name__)
 def test_rollout_contract(cls):
-    """Every rollout serves a whole step read-only, counts no label it was not given, and
-    ends on a verdict, a new retrain or the run's end with a reason in its event row."""
+    """Every rollout keeps sim.contracts.check_rollout: serves a whole step read-only,
+    counts no label it was not given, ends on a verdict, a new retrain or the run's end
+    with a reason in its event row."""
     assert len(ROLLOUTS) >= 4
-    gate = _rollout(cls).gate
-    assert set(rollout_module.LIVE_EVENT_FIELDS) <= set(cls.fields(gate))
-    assert cls.memory(gate) >= gate.steps
-    rollout = _rollout(cls)
-    assert isinstance(rollout.begin(), rollout_module.Actions)
-    champion = _frozen(np.zeros(400, dtype=int))
-    served = rollout.serve(rollout_module.TrafficStep(
-        10, 1000, champion, 1, lambda: _frozen(np.ones(400, dtype=int))))
-    assert len(served.y_pred) == 400 and not served.y_pred.flags.writeable
-    assert served.cost >= 0 and (served.share is None or 0 <= served.share <= 1)
-    ids = served.model_id if served.model_id is not None else np.ones(400, dtype=int)
-    assert not ids.flags.writeable or served.model_id is None
-    assert set(np.unique(ids).tolist()) <= {1, 2}
-    assert ((served.y_pred == 1) == (ids == 2)).all()  # each sample from its serving model
-    if served.share is not None and served.model_id is not None:
-        assert served.share == pytest.approx(np.mean(ids == 2))
-    y = np.random.default_rng(1).integers(0, 2, 400)
-    labels = Labels(np.zeros((400, 1)), y, served.y_pred, ids, np.arange(1000, 1400),
-                    np.full(400, 10))
-    ledger = rollout_module.Ledger(cls.memory(gate))
-    ledger.add(10, labels)
-    rollout.observe(labels, 10)
-    evidence = rollout.evidence(10, ledger)
-    assert (evidence.look, evidence.looks) == (1, gate.steps)
-    assert evidence.n_challenger + (0 if evidence.paired else evidence.n_champion) <= 400
-    assert 0 <= evidence.correct_challenger <= evidence.n_challenger
-    for verdict in (False, True):
-        ending = _rollout(cls)
-        ending.begin()
-        while not ending.done:
-            actions = ending.resolve(12, verdict, "the gate's reason")
-        assert ending.event["trial_end"] == 12 and "the gate's reason" in ending.event[
-            "gate_reason"]
-        back = actions.restore is not None
-        assert ending.event["accepted"] is (verdict or back)  # a watch's deployment stands
-        assert actions.deploy is None or (verdict and actions.at == 13)
-        assert actions.row is None or {"step", "reason"} <= set(actions.row)
-    for stop in ("interrupt", "abandon"):
-        stopped = _rollout(cls)
-        stopped.begin()
-        getattr(stopped, stop)(*(11,) if stop == "interrupt" else ())
-        assert cls.kind in stopped.event["gate_reason"] and stopped.unjudged in stopped.event[
-            "gate_reason"]
+    check_rollout(cls, SimpleNamespace(steps=3, fraction=0.3, shares=(0.1, 0.5), window=4))

@@ -1,7 +1,6 @@
 """Contract tests every trigger and gate passes, and the behaviour of each member."""
 
 import inspect
-import pickle
 
 import numpy as np
 import pytest
@@ -10,9 +9,8 @@ from sklearn.linear_model import LogisticRegression
 
 import strategies
 from sim import replay
-from sim.rollout import Rollout
+from sim.contracts import check_gate, check_trigger
 from sim.streams import SEA
-from sim.types import Trial
 from strategies import (
     AllOf,
     AnyOf,
@@ -30,9 +28,12 @@ from strategies import (
     Never,
     Performance,
     Periodic,
+    PredictionDrift,
     Rollback,
     Shadow,
     Trigger,
+    TriggerTags,
+    Uncertainty,
     Warmup,
 )
 from strategies.detectors import DDM, PSI
@@ -76,99 +77,32 @@ def decisions(trigger, seed=0):
 
 
 @pytest.mark.parametrize("name", TRIGGERS)
-class TestTriggerContract:
-    def test_parameters_round_trip(self, name):
-        trigger = make(name)
-        params = trigger.get_params(deep=False)
-        assert type(trigger)(**params).get_params(deep=False).keys() == params.keys()
-        assert set(params) == set(inspect.signature(type(trigger)).parameters)
-
-    def test_clone_gives_fresh_state(self, name):
-        trigger = make(name).reset(seed=0)
-        fresh = clone(trigger)
-        assert not [k for k in vars(fresh) if k.endswith("_") or k.startswith("_")]
-
-    def test_pickles_after_running(self, name):
-        trigger = make(name).reset(seed=0)
-        restored = pickle.loads(pickle.dumps(trigger))
-        assert restored.get_params(deep=False).keys() == trigger.get_params(deep=False).keys()
-
-    def test_same_seed_same_decisions_and_every_retrain_has_a_reason(self, name):
-        first = decisions(make(name), seed=1)
-        assert first == decisions(make(name), seed=1)
-        assert all(isinstance(r, str) and r for r in first[1])
-
-    def test_bad_parameters_are_named(self, name):
-        trigger = make(name)
-        for param, constraint in type(trigger)._constraints.items():
-            bad = clone(trigger).set_params(**{param: constraint.invalid_example()})
-            with pytest.raises(ValueError, match=f"The '{param}' parameter of {name} must be"):
-                bad.reset(seed=0)
-
-    def test_reset_restores(self, name):
-        trigger = make(name)
-        replay(stream(), LogisticRegression(), trigger, seed=2, step_size=250)
-        # the engine works on a clone: the caller's trigger is unchanged and reusable
-        assert decisions(trigger, seed=2) == decisions(make(name), seed=2)
+def test_trigger_contract(name):
+    """Every trigger keeps the contract of sim.contracts.check_trigger."""
+    check_trigger(make(name))
 
 
 @pytest.mark.parametrize("name", GATES)
 def test_gate_contract(name):
-    gate = getattr(strategies, name)().check()
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(200, 2))
-    y = (X[:, 0] > 0).astype(int)
-    good = LogisticRegression().fit(X, y)
-    bad = LogisticRegression().fit(X, 1 - y)
-    # both models trained on the same labels
-    counts = dict(zip(*np.unique(y, return_counts=True), strict=True))
-    labels = ({"champion_labels": counts, "challenger_labels": counts}
-              if gate.needs_training_labels else {})
-    verdict = gate.accept(bad, good, X, y, **labels)
-    assert verdict.retrain and verdict.reason
-    assert pickle.loads(pickle.dumps(gate)).get_params() == gate.get_params()
-    assert isinstance(gate.n_val, int) and gate.n_val >= 0
-    for param, constraint in type(gate)._constraints.items():
-        bad = clone(gate).set_params(**{param: constraint.invalid_example()})
-        with pytest.raises(ValueError, match=f"The '{param}' parameter of {name} must be"):
-            bad.check()
+    """Every gate keeps the contract of sim.contracts.check_gate (a live gate's too)."""
+    check_gate(getattr(strategies, name)())
 
 
-@pytest.mark.parametrize("name", LIVE_GATES)
-def test_live_gate_contract(name):
-    """Every live gate: decides at its last look, never promotes (or keeps) a clearly worse
-    challenger, never rolls back a clearly better one, wraps an offline gate, runs."""
-    gate = getattr(strategies, name)().check()
-    assert issubclass(gate.rollout, Rollout) and gate.rollout is not Rollout
-    last = gate.steps
-    better = {"n_challenger": 1000, "correct_challenger": 950, "n_champion": 1000,
-              "correct_champion": 700, "wins": 260, "losses": 10, "paired": True}
-    worse = {"n_challenger": 1000, "correct_challenger": 700, "n_champion": 1000,
-             "correct_champion": 950, "wins": 10, "losses": 260, "paired": True}
-    empty = {"n_challenger": 0, "correct_challenger": 0, "n_champion": 0,
-             "correct_champion": 0, "paired": gate.rollout.paired}
-    for evidence in (better, worse, empty):
-        assert gate.judge(Trial(look=last, looks=last, **evidence)) in (True, False)
-    assert gate.judge(Trial(look=1, looks=last, **worse)) is False
-    assert gate.judge(Trial(look=1, looks=last, **better)) in (True, None)
-    assert gate.judge(Trial(look=last, looks=last, **better)) is True
-    # the offline path: alone it sends every challenger to the trial; wrapped, the
-    # offline gate decides first and its n_val is held out
-    X = np.random.default_rng(0).normal(size=(200, 2))
-    y = (X[:, 0] > 0).astype(int)
-    good, bad = LogisticRegression().fit(X, y), LogisticRegression().fit(X, 1 - y)
-    assert gate.n_val == 0 and gate.accept(good, bad, X, y).retrain
-    wrapped = clone(gate).set_params(gate=Holdout(margin=0.01, n_val=300)).check()
-    assert wrapped.n_val == 300 and not wrapped.accept(good, bad, X, y).retrain
-    with pytest.raises(ValueError, match=f"The 'gate' parameter of {name} must be"):
-        clone(gate).set_params(gate=clone(gate)).check()
-    result = replay(stream(), LogisticRegression(), Periodic(every=5), gate=gate, seed=0,
-                    step_size=250, label_delay=1)
-    events, timeline = result.events, result.timeline
-    assert set(events["kind"]) <= {"retrain", "rollback"} and events["gate_reason"].all()
-    assert timeline["challenger_share"].between(0, 1).all()
-    assert result.summary["n_rollbacks"] == (events["kind"] == "rollback").sum()
-    assert result.summary["n_retrains"] == (events["kind"] == "retrain").sum()
+def test_wrappers_combine_their_childrens_tags_once():
+    """A vote needs what any child needs and holds out the most any child holds out; a
+    filter (Cooldown, Approval) needs what its child needs; the engine reads only tags."""
+    vote = AnyOf([PredictionDrift(n_holdout=300), DriftAware(), Periodic(every=3)]).reset(0)
+    assert vote.__retrain_tags__() == TriggerTags(requires_ground_truth=True,
+                                                  needs_scores=True, n_holdout=300)
+    nested = Approval(Cooldown(Uncertainty(n_holdout=700)), latency=1).reset(0)
+    assert nested.__retrain_tags__() == TriggerTags(needs_scores=True, n_holdout=700)
+    result = replay(SEA(n_samples=12_000), LogisticRegression(), nested, step_size=250)
+    assert result.events["n_train"].le(5000 - 700).all()  # the holdout left every fit
+
+
+def test_the_live_gates_are_checked_as_live():
+    assert LIVE_GATES and all(getattr(strategies, name)().check().__retrain_tags__().live
+                              for name in LIVE_GATES)
 
 
 def test_holdout_rejects_a_worse_challenger():
@@ -230,7 +164,7 @@ def test_label_check_wraps_a_holdout_and_a_live_gate_wraps_it():
     y = (X[:, 0] > 0).astype(int)
     good, bad = LogisticRegression().fit(X, y), LogisticRegression().fit(X, 1 - y)
     gate = LabelCheck(gate=Holdout(margin=0.01, n_val=300)).check()
-    assert gate.n_val == 300
+    assert gate.__retrain_tags__().n_val == 300
     same = {"champion_labels": CLEAN, "challenger_labels": CLEAN}
     verdict = gate.accept(good, bad, X, y, **same)  # labels agree: the holdout decides
     assert not verdict.retrain and "training labels pass" in verdict.reason
@@ -239,7 +173,8 @@ def test_label_check_wraps_a_holdout_and_a_live_gate_wraps_it():
     shifted = gate.accept(bad, good, X, y, champion_labels=CLEAN, challenger_labels=BUGGED)
     assert not shifted.retrain and "accuracy" not in shifted.reason  # the holdout not asked
     live = Rollback(gate=LabelCheck()).check()
-    assert live.needs_training_labels and not Rollback().needs_training_labels
+    assert live.__retrain_tags__().needs_training_labels
+    assert not Rollback().check().__retrain_tags__().needs_training_labels
     assert not live.accept(bad, good, X, y, champion_labels=CLEAN,
                            challenger_labels=BUGGED).retrain
     with pytest.raises(ValueError, match="The 'gate' parameter of LabelCheck must be"):

@@ -17,10 +17,11 @@ from sklearn.linear_model import LogisticRegression
 
 import sim.streams as streams
 from sim.checks import ParamError
+from sim.contracts import check_stream
 from sim.streams import SEA, Gaussian, PriorShift, RotatingHyperplane, Stagger, Stream
 from sim.streams.hyperplane import drift_path
 from sim.streams.schedule import BLOCK_SIZE, SyntheticStream, gradual_probability
-from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift, Incident
+from sim.types import DRIFT_KINDS, DRIFT_SHAPES, Batch, Drift
 
 # ---------------------------------------------------------------------------------------
 # helpers
@@ -92,27 +93,9 @@ def _example(name):
 
 @pytest.mark.parametrize("name", ALL_STREAMS)
 def test_stream_contract(name):
-    """What the engine relies on, for every public stream."""
+    """What the engine relies on (sim.contracts.check_stream), for every public stream."""
     stream = _example(name)
-    params = stream.get_params(deep=False)
-    assert set(params) == set(inspect.signature(type(stream)).parameters)
-    assert clone(stream).get_params(deep=False).keys() == params.keys()
-    restored = pickle.loads(pickle.dumps(stream))
-    a = list(stream.batches(7, 400))
-    b = list(restored.batches(7, 400))
-    assert [x.t for x in a] == list(range(len(a)))
-    assert [x.index for x in a] == [400 * i for i in range(len(a))]
-    assert sum(len(x) for x in a) == 3000
-    for x, y in zip(a, b, strict=True):
-        np.testing.assert_array_equal(x.X, y.X)
-        np.testing.assert_array_equal(x.y, y.y)
-        assert x.X.shape == (len(x), stream.n_features)
-        assert x.delivered is None or x.delivered.shape == x.y.shape
-        np.testing.assert_array_equal(x.delivered, y.delivered)
-    assert all(isinstance(d, Drift) for d in stream.drifts)
-    assert isinstance(stream.incidents, tuple)
-    assert all(isinstance(i, Incident) and 0 < i.start < i.end <= 3000
-               for i in stream.incidents)
+    check_stream(stream)
     assert bool(stream.incidents) == (name == "Incidents")
 
 # small instances with drifts that straddle a block boundary (16384)

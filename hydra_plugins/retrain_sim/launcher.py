@@ -10,7 +10,8 @@ one. And a bad parameter value was only found by the jobs themselves, after laun
   Hydra's basic option: the default) expands the sweep like the basic sweeper, then,
   before it creates the sweep directory, composes and checks one job per
   *configuration* (the jobs that differ only by ``seed`` share one) and every job's
-  seed: each component is instantiated and checked as :func:`sim.replay` checks it
+  seed: each component is instantiated and checked by the run's own check,
+  :func:`sim.preflight.check_run`, which :meth:`sim.Replay.reset` calls too
   (:func:`check_components`). Any bad value stops the sweep with
   :class:`~experiments.errors.InvalidSweep` (``retrain-sim`` exits 2; no job runs, no
   directory is left), with the messages a failed job records
@@ -76,34 +77,22 @@ def configurations(jobs: Sequence[Sequence[str]]) -> dict[tuple[str, ...], list[
     return groups
 
 
-def check_components(components: dict[str, Any]) -> None:
-    """Check every parameter of a job's components as :func:`sim.replay` would, or raise.
+def check_components(components: dict[str, Any], settings: dict[str, Any] | None = None) -> None:
+    """Check a job's values with :func:`sim.preflight.check_run`, as its run will, or raise.
 
-    ``components`` is :func:`experiments.run.build`'s ``{group: object}``. Raises the
-    component's own ValueError (or scikit-learn's error for a model parameter).
+    ``components`` is :func:`experiments.run.build`'s ``{group: object}``; ``settings``
+    the job's resolved top-level values (``cache``, ``oracle``). ``seed`` is checked per
+    job (:func:`check_configuration`). Raises the error the job's run would raise.
     """
-    from sklearn.base import clone
+    from sim.preflight import check_run
 
-    from sim.checks import Options, check, is_int
-    from sim.types import TASKS
-
-    stream, protocol, trigger = components["stream"], components["protocol"], components["trigger"]
-    for group in ("protocol", "cost", "gate", "learning"):
-        if components.get(group) is not None:
-            clone(components[group]).check()
-    model = components.get("model")
-    if model is not None and hasattr(model, "_validate_params"):
-        clone(model)._validate_params()
-    if components.get("learning") is not None and model is not None:
-        components["learning"].check_model(model)
-    if stream is not None:
-        check(stream, "task", stream.task, Options(TASKS))
-    if trigger is not None:
-        trigger = clone(trigger)
-        trigger.reset(seed=0)
-        n_samples = stream.get_params().get("n_samples") if stream is not None else None
-        if protocol is not None and is_int(n_samples):
-            trigger.check_stream(clone(protocol).check_stream(n_samples), protocol.step_size)
+    settings = settings or {}
+    oracle = settings.get("oracle") or {}
+    protocol = components.get("protocol")
+    check_run(components["stream"], components["model"], components["trigger"],
+              gate=components.get("gate"), cost=components.get("cost"), protocol=protocol,
+              learning=components.get("learning"), cache=settings.get("cache"),
+              every=oracle.get("every") if oracle.get("enabled") else None)
 
 
 def check_config(cfg: DictConfig) -> str | None:
@@ -123,7 +112,7 @@ def check_config(cfg: DictConfig) -> str | None:
         resolved = OmegaConf.to_container(job, resolve=True)
         threads.resolve(resolved.get("threads"))
         check_settings(resolved)
-        check_components(build(job))
+        check_components(build(job), resolved)
     except Exception as ex:
         return errors.describe_job_error(ex, resolved)
     return None

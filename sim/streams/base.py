@@ -7,6 +7,7 @@ with its ground-truth drifts. The engine reads only this interface.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -15,7 +16,26 @@ from sim.checks import is_int, is_sequence, param_error
 from sim.metrics import EARLY_STEPS
 from sim.types import Batch, Drift
 
-__all__ = ["Stream", "Wrapper", "rechunk", "seed_root"]
+__all__ = ["Stream", "StreamTags", "Wrapper", "rechunk", "seed_root"]
+
+
+@dataclass(frozen=True)
+class StreamTags:
+    """How the engine may read a stream and judge a run on it: the one record it reads.
+
+    :meth:`Stream.__retrain_tags__` builds it from the stream's declarations (the
+    attributes of the same names, see :class:`Stream`).
+
+    Examples
+    --------
+    >>> from sim.streams import SEA
+    >>> SEA(n_samples=1_000).__retrain_tags__()
+    StreamTags(rechunkable=True, ground_truth_complete=True, onset_tolerance=0)
+    """
+
+    rechunkable: bool = True
+    ground_truth_complete: bool = True
+    onset_tolerance: int = EARLY_STEPS
 
 
 class Stream(BaseEstimator):
@@ -46,6 +66,8 @@ class Stream(BaseEstimator):
         step before the declared date). Synthetic streams, whose drifts start at an
         exact sample, use 0. See :mod:`sim.metrics`, which judges false alarms only when
         ``ground_truth_complete``.
+
+    The engine reads these three through one record, :meth:`__retrain_tags__`.
     """
 
     version = "1"
@@ -59,6 +81,11 @@ class Stream(BaseEstimator):
         super().__init_subclass__(**kwargs)
         if "batches" in vars(cls) and "rechunkable" not in vars(cls):
             cls.rechunkable = False
+
+    def __retrain_tags__(self) -> StreamTags:
+        """Return the stream's declarations the engine reads (a wrapper's pass through)."""
+        return StreamTags(bool(self.rechunkable), bool(self.ground_truth_complete),
+                          int(self.onset_tolerance))
 
     def batches(self, seed: int, step_size: int | None = None) -> Iterator[Batch]:
         """Yield the stream's steps in order.
