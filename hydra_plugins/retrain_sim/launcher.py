@@ -26,13 +26,13 @@ one. And a bad parameter value was only found by the jobs themselves, after laun
 What a worker computes (the ``JobReturn`` of each job of a batch, ~30 KB with its config,
 or a configuration's check messages) goes back to the launching process through a file
 (:func:`in_file`, :func:`read_outcome`), never through loky's result pipe, which then
-carries only ``None``: a message of a few dozen bytes, which ``multiprocessing`` writes to
-the pipe in one ``write`` of less than ``PIPE_BUF`` (4096 bytes on Linux), so it is
-written whole or not at all. A worker that dies while it sends a large message (the OOM
-killer, a segfault, ``kill -9`` between the message's header and its payload) leaves half
-of it in the pipe and loky's manager thread reads forever, never seeing the dead worker:
-the sweep hung. Now loky sees the dead worker, the launcher raises, and ``retrain-sim``
-says the sweep stopped and how to finish it (``resume=true``).
+carries only ``None``: a message of ~115 bytes, which ``multiprocessing`` writes to the
+pipe in one ``write`` of less than ``PIPE_BUF`` (4096 bytes on Linux), so it is written
+whole or not at all. A worker that dies while it sends a large message (the OOM killer, a
+segfault, ``kill -9`` between the message's header and its payload) leaves half of it in
+the pipe and loky's manager thread reads forever, never seeing the dead worker: the sweep
+hung. Now loky sees the dead worker, the launcher raises, and ``retrain-sim`` says the
+sweep stopped and how to finish it (``resume=true``).
 """
 
 from __future__ import annotations
@@ -323,9 +323,9 @@ def in_file(path: str, function: Callable[..., Any], *args: Any) -> None:
 
     The value is pickled as loky pickles a worker's result (cloudpickle: a JobReturn's
     config holds classes of Hydra's plugins, which plain pickle refuses). Run in a worker
-    process: it returns None, so what loky sends back through its result
-    pipe is a few dozen bytes, written atomically (see the module's docstring); the
-    launching process reads the value from the file with :func:`read_outcome`.
+    process: it returns None, so what loky sends back through its result pipe is ~115
+    bytes, written atomically (see the module's docstring); the launching process reads
+    the value from the file with :func:`read_outcome`.
 
     Examples
     --------
@@ -476,7 +476,6 @@ class LocalLauncher(JoblibLauncher):
 
         with tempfile.TemporaryDirectory(prefix="retrain-sim-returns-") as tmp:
             paths = [os.path.join(tmp, f"{i}.pickle") for i in range(len(calls))]
-            Parallel(**self._joblib_cfg())(
-                delayed(in_file)(path, function, *args) for path, args in zip(paths, calls,
-                                                                               strict=True))
+            Parallel(**self._joblib_cfg())(delayed(in_file)(path, function, *args)
+                                           for path, args in zip(paths, calls, strict=True))
             return [read_outcome(path) for path in paths]
