@@ -23,6 +23,17 @@ one. And a bad parameter value was only found by the jobs themselves, after laun
   composes its config once and gives each job a copy with the job's ``seed`` (the
   config Hydra would compose for that job, tested), instead of a ~0.25 s composition
   and a pickled copy of Hydra's state per job.
+
+What a worker computes (the ``JobReturn`` of each job of a batch, ~30 KB with its config,
+or a configuration's check messages) goes back to the launching process through a file
+(:func:`in_file`, :func:`read_outcome`), never through loky's result pipe, which then
+carries only ``None``: a message of ~115 bytes, which ``multiprocessing`` writes to the
+pipe in one ``write`` of less than ``PIPE_BUF`` (4096 bytes on Linux), so it is written
+whole or not at all. A worker that dies while it sends a large message (the OOM killer, a
+segfault, ``kill -9`` between the message's header and its payload) leaves half of it in
+the pipe and loky's manager thread reads forever, never seeing the dead worker: the sweep
+hung. Now loky sees the dead worker, the launcher raises, and ``retrain-sim`` says the
+sweep stopped and how to finish it (``resume=true``).
 """
 
 from __future__ import annotations
@@ -31,10 +42,13 @@ import copy
 import logging
 import math
 import os
+import pickle
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +60,7 @@ from hydra.core.singleton import Singleton
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.types import HydraContext, TaskFunction
 from hydra_plugins.hydra_joblib_launcher.joblib_launcher import JoblibLauncher
+from joblib.externals.loky.backend.reduction import dumps
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments import errors, store
@@ -53,7 +68,8 @@ from experiments.cli import quiet_schema_warning
 from experiments.errors import InvalidSweep
 
 __all__ = ["CheckedSweeper", "LocalLauncher", "batches", "check_components", "check_config",
-           "check_configuration", "configurations", "end_with", "job_config", "run_batch"]
+           "WorkerTraceback", "check_configuration", "configurations", "end_with", "in_file",
+           "job_config", "read_outcome", "run_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -287,6 +303,54 @@ def run_batch(indices: Sequence[int], jobs: Sequence[Sequence[str]],
     return out
 
 
+class WorkerTraceback(Exception):
+    """The traceback of an error raised in a worker: the cause of its re-raise by the launcher."""
+
+
+def in_file(path: str, function: Callable[..., Any], *args: Any) -> None:
+    """Call ``function(*args)`` and write what it returns, or the error it raises, to ``path``.
+
+    The value is pickled as loky pickles a worker's result (cloudpickle: a JobReturn's
+    config holds classes of Hydra's plugins, which plain pickle refuses). Run in a worker
+    process: it returns None, so what loky sends back through its result pipe is ~115
+    bytes, written atomically (see the module's docstring); the launching process reads
+    the value from the file with :func:`read_outcome`.
+
+    Examples
+    --------
+    >>> path = os.path.join(tempfile.mkdtemp(), "0.pickle")
+    >>> in_file(path, divmod, 7, 2) is None
+    True
+    >>> read_outcome(path)
+    (3, 1)
+    """
+    try:
+        outcome = ("returned", function(*args))
+    except Exception as ex:  # raised again by the launching process, with this traceback
+        outcome = ("raised", ex, traceback.format_exc())
+    store.atomic_write(Path(path), lambda p: p.write_bytes(dumps(outcome)))
+
+
+def read_outcome(path: str) -> Any:
+    """Return the value :func:`in_file` wrote to ``path``, or raise the error it wrote.
+
+    The error is raised from a :class:`WorkerTraceback` holding the worker's traceback.
+
+    Examples
+    --------
+    >>> path = os.path.join(tempfile.mkdtemp(), "0.pickle")
+    >>> in_file(path, int, "seven")
+    >>> read_outcome(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid literal for int() with base 10: 'seven'
+    """
+    outcome = pickle.loads(Path(path).read_bytes())
+    if outcome[0] == "raised":
+        raise outcome[1] from WorkerTraceback(outcome[2])
+    return outcome[1]
+
+
 class CheckedSweeper(BasicSweeper):
     """Hydra's basic sweeper that checks every job's values before the first launches.
 
@@ -359,7 +423,7 @@ class LocalLauncher(JoblibLauncher):
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
         """Run the jobs in batches on the joblib workers; one JobReturn per job, in order."""
-        from joblib import Parallel, delayed, effective_n_jobs
+        from joblib import effective_n_jobs
 
         setup_globals()
         configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
@@ -374,11 +438,9 @@ class LocalLauncher(JoblibLauncher):
         for idx, overrides in enumerate(jobs):
             log.info("\t#%d : %s", initial_job_idx + idx, " ".join(filter_overrides(overrides)))
         state = Singleton.get_state()
-        done = Parallel(**joblib_cfg)(
-            delayed(run_batch)([initial_job_idx + i for i in group], [jobs[i] for i in group],
-                               self.hydra_context, self.config, self.task_function, state,
-                               os.getpid())
-            for group in groups)
+        done = self.in_workers(run_batch, [
+            ([initial_job_idx + i for i in group], [jobs[i] for i in group], self.hydra_context,
+             self.config, self.task_function, state, os.getpid()) for group in groups])
         returns: list[JobReturn | None] = [None] * len(jobs)
         for group, results in zip(groups, done, strict=True):
             for i, result in zip(group, results, strict=True):
@@ -387,10 +449,22 @@ class LocalLauncher(JoblibLauncher):
 
     def check_in_workers(self, tasks: list[tuple]) -> list[list[str | None]]:
         """Run :func:`check_configuration` on each ``(overrides, seeds)`` in the workers."""
+        state = Singleton.get_state()
+        return self.in_workers(check_configuration, [
+            (overrides, seeds, self.hydra_context, self.config, state, os.getpid())
+            for overrides, seeds in tasks])
+
+    def in_workers(self, function: Callable[..., Any], calls: Sequence[tuple]) -> list[Any]:
+        """Return ``[function(*args) for args in calls]``, computed on the joblib workers.
+
+        Each value comes back through a file of a temporary directory (:func:`in_file`),
+        removed when all are read; the first call that raised raises here, after every
+        call has run.
+        """
         from joblib import Parallel, delayed
 
-        state = Singleton.get_state()
-        return Parallel(**self._joblib_cfg())(
-            delayed(check_configuration)(overrides, seeds, self.hydra_context, self.config,
-                                         state, os.getpid())
-            for overrides, seeds in tasks)
+        with tempfile.TemporaryDirectory(prefix="retrain-sim-returns-") as tmp:
+            paths = [os.path.join(tmp, f"{i}.pickle") for i in range(len(calls))]
+            Parallel(**self._joblib_cfg())(delayed(in_file)(path, function, *args)
+                                           for path, args in zip(paths, calls, strict=True))
+            return [read_outcome(path) for path in paths]
