@@ -7,7 +7,10 @@ finished) and writes, into the sweep directory:
   metric, then ``status`` (``ok``, ``failed`` or ``missing`` for a job that never
   finished), ``error`` and ``config`` (the configuration it belongs to);
 - ``configs.csv``: one row per configuration (the jobs that differ only by seed):
-  for every metric the mean and the half-width of a t-based 95% confidence interval;
+  for every metric the mean, the half-width of a t-based 95% confidence interval
+  (``_ci95``) and that interval clipped to the values the metric can take (``_lo``,
+  ``_hi``: :attr:`sim.metrics.Metric.range`; a share stays in [0, 1], a count at or
+  above 0);
 - ``report.md``: the tables, the best configuration per metric, drift-by-drift
   handling, the figures and the failures;
 - ``accuracy_over_time.png`` (every configuration; ``_2``, ``_3``, ... when they fill
@@ -36,8 +39,16 @@ import pandas as pd
 from scipy import stats
 
 from experiments import objective, store
-from experiments.stats import config_label, mean_frontier, overlap, without_stream
-from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
+from experiments.stats import bounded, config_label, mean_frontier, overlap, show, without_stream
+from sim.metrics import (
+    DESCRIPTORS,
+    METRICS,
+    Metric,
+    fill_alerts,
+    metric,
+    primary,
+    retrain_rows,
+)
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -194,21 +205,22 @@ class Aggregate:
             table = _display_table(self.configs, self.task, (head, "n_retrains", "total_cost"))
             width = max(len(str(i)) for i in table.index)
             lines.append(f"{'configuration':<{width}}  " + "  ".join(
-                f"{c:>18}" for c in table.columns))
+                f"{c:>22}" for c in table.columns))
             for idx, row in table.iterrows():
-                lines.append(f"{idx:<{width}}  " + "  ".join(f"{v:>18}" for v in row))
+                lines.append(f"{idx:<{width}}  " + "  ".join(f"{v:>22}" for v in row))
         if self.report is not None:
             lines.append(f"Report: {self.report}")
         return "\n".join(lines)
 
 
-def _fmt(mean: float, half: float, fmt: str) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    text = fmt.format(mean)
-    if half is not None and not math.isnan(half):
-        text += " ± " + fmt.replace("+", "").format(half if abs(half) > 1e-12 else 0.0)
-    return text
+def _fmt(configs: pd.DataFrame | pd.Series, name: str, fmt: str):
+    """Print metric ``name`` of one configuration (a row) or of each (a frame): mean [lo, hi]."""
+    if isinstance(configs, pd.Series):
+        return show(configs.get(f"{name}_mean", math.nan), configs.get(f"{name}_lo", math.nan),
+                    configs.get(f"{name}_hi", math.nan), fmt)
+    return [show(*row, fmt) for row in zip(
+        configs[f"{name}_mean"], configs.get(f"{name}_lo", pd.Series(math.nan, configs.index)),
+        configs.get(f"{name}_hi", pd.Series(math.nan, configs.index)), strict=True)]
 
 
 def _display_table(configs: pd.DataFrame, task: str, metrics=None) -> pd.DataFrame:
@@ -220,9 +232,7 @@ def _display_table(configs: pd.DataFrame, task: str, metrics=None) -> pd.DataFra
     for m in metrics:
         if f"{m}_mean" not in configs or configs[f"{m}_mean"].isna().all():
             continue
-        heading, fmt = metric(m).label, metric(m).fmt
-        out[heading] = [_fmt(a, b, fmt) for a, b in zip(configs[f"{m}_mean"],
-                                                         configs[f"{m}_ci95"], strict=False)]
+        out[metric(m).label] = _fmt(configs, m, metric(m).fmt)
     return out
 
 
@@ -368,8 +378,19 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
             half = np.where(n >= 2, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
         columns[f"{m}_mean"] = mu.astype(float)
         columns[f"{m}_ci95"] = pd.Series(half, index=out.index, dtype=float)
+        lo, hi = bounded(mu.to_numpy(dtype=float), half, *_range(m))
+        columns[f"{m}_lo"] = pd.Series(lo, index=out.index, dtype=float)
+        columns[f"{m}_hi"] = pd.Series(hi, index=out.index, dtype=float)
         columns[f"{m}_n"] = n
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+
+
+def _range(name: str) -> tuple[float, float]:
+    """Return the values summary key ``name`` can take (unbounded when unregistered)."""
+    try:
+        return metric(name).range
+    except KeyError:
+        return -math.inf, math.inf
 
 
 MAX_LINES = 30
@@ -430,7 +451,7 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
             continue
         c = agg.configs.loc[label]
         m = primary(agg.task)
-        value = _fmt(c.get(f"{m.name}_mean"), c.get(f"{m.name}_ci95"), m.fmt)
+        value = _fmt(c, m.name, m.fmt)
         note = (f"{name} {value}  ·  {c.get('n_retrains_mean', float('nan')):.1f} "
                 "retrains per run")
         out.append(Series(label, timelines, retrains, drifts, int(step_size), note,
@@ -638,18 +659,23 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
     Among ``configs`` (default: all the sweep's; ``stream``: the one stream they ran on,
     left out of their names). A policy that never retrains is left
     out of the metrics it would win trivially (cost, retrains, regret, recovery, fit
-    time: :attr:`~sim.metrics.Metric.for_never`).
+    time: :attr:`~sim.metrics.Metric.for_never`). A metric measured against the policy's
+    own earlier level (:attr:`~sim.metrics.Metric.relative`: the loss per drift or after
+    an incident) is ranked only among the credible configurations (:func:`_credible`):
+    a policy whose level was already broken loses little more.
     """
     rows = {}
     configs = agg.configs if configs is None else configs
     configs = configs[configs["n_ok"] > 0] if len(configs) else configs
     never = configs["n_retrains_mean"] == 0 if "n_retrains_mean" in configs else \
         pd.Series(False, index=configs.index)
+    credible = _credible(configs, agg.task)
     for m in _metrics(agg.task):
         col = f"{m.name}_mean"
         if m.better is None or col not in configs:
             continue
         pool = configs if m.for_never else configs[~never]
+        pool = pool[credible] if m.relative else pool
         pool = pool[pool[col].notna()]
         if len(pool) < 2:
             continue
@@ -667,10 +693,34 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
             f" and {len(names) - 4} more" if len(names) > 4 else "")
         rows[m.label] = {
             "best": ("tied: " + shown) if tied else shown,
-            "value (mean ± 95% CI)": _fmt(order[best], half, m.fmt),
+            "value (mean [95% CI])": _fmt(pool.loc[best], m.name, m.fmt),
             "goal": "highest" if m.better == "max" else "lowest",
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+CREDIBLE = 0.05
+"""A configuration is ranked on a relative metric when its main metric is within this of
+the best: accuracy at most 0.05 below the best; mean absolute error at most 5% above."""
+
+
+def _credible(configs: pd.DataFrame, task: str) -> pd.Series:
+    """Whether each configuration's main metric is within :data:`CREDIBLE` of the best.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"mean_accuracy_mean": [0.85, 0.82, 0.674]}, index=["a", "b", "c"])
+    >>> _credible(c, "classification").tolist()
+    [True, True, False]
+    """
+    m = primary(task)
+    col = f"{m.name}_mean"
+    if col not in configs or configs[col].isna().all():
+        return pd.Series(True, index=configs.index)
+    values = configs[col]
+    if m.better == "max":
+        return values >= values.max() - CREDIBLE
+    return values <= values.min() * (1 + CREDIBLE)
 
 
 def _named(agg: Aggregate, label: str) -> str:
@@ -785,8 +835,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                       "precision are not judged (a retrain between declared events may answer "
                       "an undeclared change; its measured benefit is in `events.csv`)."]
     seeds = _n_seeds(agg)
-    spread = ("Mean over the seeds that ran, ± the half-width of a t-based 95% confidence "
-              "interval" if seeds > 1 else "One seed per configuration: single values, no "
+    spread = ("Mean over the seeds that ran [the t-based 95% confidence interval, clipped to "
+              "the values the metric can take: a share stays in 0-1, a count or a cost at or "
+              "above 0]" if seeds > 1 else "One seed per configuration: single values, no "
               "confidence interval")
     lines += ["", "## Results per configuration", "",
               f"{spread}. A detection is the first retrain that is not a planned refit "
@@ -809,7 +860,12 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         lines += ["## Best configuration per metric", "",
                   "\"tied\" when the 95% confidence intervals overlap (equal values with one "
                   "seed). A policy that never retrains is not ranked on what it wins by doing "
-                  "nothing (cost, retrains, regret, recovery, fit time)."
+                  "nothing (cost, retrains, regret, recovery, fit time). The losses measured "
+                  "against a policy's own earlier level (per drift, after incidents) rank "
+                  f"only the configurations whose {primary(agg.task).label.split(' (')[0]} "
+                  + ("is within 0.05 of the best" if primary(agg.task).better == "max" else
+                     "is within 5% of the best")
+                  + ": a policy whose level was already broken has little left to lose."
                   + (" One table per stream: results on different streams are not "
                      "comparable." if len(bests) > 1 else ""), ""]
         for stream, best in bests:

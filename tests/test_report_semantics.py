@@ -1,0 +1,98 @@
+"""What the report, the advisor and the figures claim (issue 21, "report semantics").
+
+Each test reproduces one misleading number or figure of a real preset on a small fake
+sweep written as jobs write it: the best-per-metric table, intervals of bounded metrics,
+the advisor across streams, Optuna trials that average seeds, and what the figures draw.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from experiments import report, store
+from experiments.stats import bounded, show
+from sim.metrics import METRICS
+
+
+def _job(directory: Path, overrides: list[str], summary: dict, *, seed: int = 0,
+         accuracy: float | None = None, steps: int = 30, columns: dict | None = None,
+         target: str = "strategies.Periodic") -> None:
+    """Write one finished job: overrides, a timeline, events and a summary."""
+    directory.mkdir(parents=True)
+    (directory / ".hydra").mkdir()
+    (directory / ".hydra" / "overrides.yaml").write_text("".join(f"- {o}\n" for o in overrides))
+    rng = np.random.default_rng(seed)
+    acc = summary.get("mean_accuracy", 0.8) if accuracy is None else accuracy
+    timeline = pd.DataFrame({"step": np.arange(steps),
+                             "accuracy": np.clip(acc + rng.normal(0, 0.01, steps), 0, 1),
+                             **(columns or {})})
+    store.write_timeline(directory, timeline)
+    store.write_events(directory, pd.DataFrame({"step": [5], "model_id": [1],
+                                                "accepted": [True]}))
+    store.write_summary(directory, {
+        "status": "ok", "overrides": overrides, "error": None, "step_size": 100,
+        "config": {"trigger": {"_target_": target}, "seed": seed},
+        "summary": {"n_samples": steps * 100, "total_cost": 0.0, "n_retrains": 0,
+                    "mean_accuracy": acc, **summary}})
+
+
+def _sweep(root: Path, rows: list[tuple[list[str], dict]], **kw) -> Path:
+    for i, (overrides, summary) in enumerate(rows):
+        seed = int(next((o.split("=")[1] for o in overrides if o.startswith("seed=")), 0))
+        _job(root / str(i), overrides, summary, seed=seed, **kw)
+    return root
+
+
+# ----------------------------------------------------------------------------------------
+# 1. best per metric: a loss against the policy's own broken baseline is not "best"
+
+
+def test_best_skips_a_policy_whose_loss_is_small_because_its_baseline_is_broken(tmp_path):
+    # rollout_validation: always_accept has accuracy 0.674 (the others about 0.85) and
+    # "accuracy lost per drift" -0.163, the lowest, since it was broken before the drift
+    rows = []
+    for policy, acc, lost in (("always_accept", 0.674, -0.163), ("holdout", 0.847, 0.020),
+                              ("shadow", 0.854, 0.054)):
+        for seed in (0, 1, 2):
+            rows.append(([f"gate={policy}", f"seed={seed}"],
+                         {"mean_accuracy": acc + 0.002 * seed, "n_retrains": 11,
+                          "total_cost": 11.0, "mean_accuracy_lost": lost + 0.002 * seed,
+                          "n_drifts": 2}))
+    agg = report.aggregate(_sweep(tmp_path / "s", rows), figures=False)
+    best = report._best(agg)
+    assert "always_accept" not in best.loc["accuracy lost per drift (fraction)", "best"]
+    assert best.loc["accuracy lost per drift (fraction)", "best"].startswith("holdout")
+    assert "within 0.05 of the best" in agg.report.read_text()
+
+
+# ----------------------------------------------------------------------------------------
+# 2. intervals of bounded quantities stay inside their range
+
+
+def test_every_table_metric_declares_a_range_and_shares_stay_in_zero_one():
+    for m in METRICS:
+        low, high = m.range
+        assert low < high, m.name
+    assert bounded(0.148, 0.639, 0.0, 1.0) == (0.0, 0.787)
+    assert show(6.7, 0.0, 18.2, "{:.1f}") == "6.7 [0.0, 18.2]"
+
+
+def test_intervals_of_shares_and_counts_stay_in_range_in_tables(tmp_path):
+    # rollout_validation printed "exposure share 0.148 ± 0.639" and "retrains 6.7 ± 11.5"
+    rows = [([f"gate={g}", f"seed={s}"],
+             {"exposed_share": share, "n_retrains": n, "total_cost": float(n)})
+            for g, shares, counts in (("shadow", (0.0, 0.0, 0.444), (0, 0, 20)),
+                                      ("canary", (0.1, 0.1, 0.1), (11, 11, 11)))
+            for s, share, n in zip((0, 1, 2), shares, counts, strict=True)]
+    agg = report.aggregate(_sweep(tmp_path / "s", rows), figures=False)
+    configs = pd.read_csv(agg.sweep_dir / "configs.csv", index_col=0)
+    assert configs.loc["shadow", "exposed_share_ci95"] > configs.loc["shadow",
+                                                                      "exposed_share_mean"]
+    assert configs.loc["shadow", "exposed_share_lo"] == 0.0
+    assert 0.0 <= configs.loc["shadow", "exposed_share_hi"] <= 1.0
+    assert configs.loc["shadow", "n_retrains_lo"] == 0.0
+    text = agg.report.read_text()
+    assert "±" not in text
+    assert "0.148 [0.000, 0.785]" in text  # the asymmetric interval, as printed
+    assert "6.7 [0.0, 35.4]" in text
