@@ -171,6 +171,23 @@ def _merged_label(names: list[str]) -> str:
     return " = ".join(names)
 
 
+def seed_note(n_seeds: int | None, averaged: str | None = None) -> str:
+    """Say what a marker and its bar are: over seeds, one seed, or seeds averaged in a job.
+
+    Examples
+    --------
+    >>> seed_note(3), seed_note(1)
+    ('mean and 95% CI over seeds', 'a single seed: no confidence interval')
+    >>> seed_note(1, "0, 1, 2")
+    'each point the mean over seeds 0, 1, 2 in one job: no confidence interval'
+    """
+    if (n_seeds or 2) > 1:
+        return "mean and 95% CI over seeds"
+    if averaged:
+        return f"each point the mean over seeds {averaged} in one job: no confidence interval"
+    return "a single seed: no confidence interval"
+
+
 def _metric_name(task: str) -> str:
     return "mae" if task == "regression" else "accuracy"
 
@@ -397,6 +414,7 @@ def _merge(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[list[int]]:
 def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classification",
                    drift_aware=frozenset(), frontier: pd.DataFrame | None = None,
                    baseline: float | None = None, n_seeds: int | None = None,
+                   averaged: str | None = None,
                    cost_label: str = "total cost per run (nominal units: retrains, labels, "
                                      "online updates)", stream: str | None = None):
     """Draw the metric against total cost, one marker per configuration, and the front.
@@ -467,12 +485,10 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.set_ylim(max(lo_y, 0.0), min(hi_y, 1.0))
     else:
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
-    spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
-              else "a single seed: no confidence interval")
     on = "" if stream is None else f" on the stream {stream}"
     ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost"
-                 f"{on} ({spread})\na ringed marker holds configurations with the same "
-                 "results", fontsize=10, loc="left")
+                 f"{on} ({seed_note(n_seeds, averaged)})\na ringed marker holds "
+                 "configurations with the same results", fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               frameon=False)
@@ -512,7 +528,7 @@ def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: f
 
 def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None = None,
                 task: str = "classification", n_seeds: int | None = None,
-                by_label: str | None = None) -> list:
+                by_label: str | None = None, averaged: str | None = None) -> list:
     """Draw the metric and the retrains (and cost, unless it is the retrains) against ``param``.
 
     When a person in the loop left alerts unacted (``alerts_not_acted``, see
@@ -579,10 +595,9 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             ax.grid(alpha=0.3)
         if by is not None:
             axes[0].legend(fontsize=8, frameon=False, title=by_label or by, title_fontsize=8)
-        spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
-                  else "a single seed: no confidence interval")
         part = "" if len(chunks) == 1 else f", figure {k + 1} of {len(chunks)}"
-        fig.suptitle(f"Sensitivity to {param} ({spread}{part})", fontsize=11)
+        fig.suptitle(f"Sensitivity to {param} ({seed_note(n_seeds, averaged)}{part})",
+                     fontsize=11)
         fig.tight_layout()
         if path is None:
             out.append(fig)
@@ -686,8 +701,11 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
                                                       else " - lower is better"))
     seeds = int(c["n_seeds"].max()) if len(c) else 0
-    spread = f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI"
-    ax.set_title(f"Which configuration to run: {name} against cost ({spread})", fontsize=10.5)
+    text = (f"each point one job, the mean over {seeds} seeds: no CI" if c["averaged"].any()
+            else f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI")
+    on = "" if adv.stream is None else f" on the stream {adv.stream}"
+    ax.set_title(f"Which configuration to run{on}: {name} against cost ({text})",
+                 fontsize=10.5)
     if xcol == "retrains_per_10k":
         ax.xaxis.set_major_locator(MaxNLocator(integer=False))
     ax.grid(alpha=0.3)

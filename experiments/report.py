@@ -253,6 +253,8 @@ def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
     for k, v in summary.items():
         if _is_scalar(v):
             row[k] = v
+    if summary.get("seeds_averaged"):  # an Optuna trial: one job, the mean over its seeds
+        row["seeds_averaged"] = " ".join(str(s) for s in summary["seeds_averaged"])
     row["status"] = record.get("status", "failed")
     error = record.get("error")
     row["error"] = error.get("message") if isinstance(error, dict) else error
@@ -571,6 +573,19 @@ def _read_frontiers(paths: list[Path], columns: list[str]) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*columns, "file"])
 
 
+def _averaged(agg: Aggregate) -> str | None:
+    """Return the seeds every finished job averaged itself (``"0, 1, 2"``), else None.
+
+    Optuna trials replay ``objective.seeds`` in one job (:mod:`experiments.objective`):
+    one value per configuration, yet over several seeds.
+    """
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    if "seeds_averaged" not in ok or not len(ok) or ok["seeds_averaged"].isna().any():
+        return None
+    values = ok["seeds_averaged"].astype(str).unique()
+    return ", ".join(values[0].split()) if len(values) == 1 else "; ".join(values)
+
+
 def _n_seeds(agg: Aggregate) -> int:
     ok = agg.jobs[agg.jobs["status"] == "ok"]
     return int(ok.groupby("config").size().max()) if len(ok) else 0
@@ -619,7 +634,7 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
             out[f"vs_cost{suffix}"] = plots.metric_vs_cost(
                 part, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost{suffix}.png",
                 task=agg.task, drift_aware=agg.drift_aware, frontier=frontier,
-                baseline=_persistence(part), n_seeds=seeds,
+                baseline=_persistence(part), n_seeds=seeds, averaged=_averaged(agg),
                 stream=stream)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
@@ -641,7 +656,7 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
                 frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
         paths = plots.sensitivity(frame, param, agg.sweep_dir / f"sensitivity_{name}.png",
-                                  by=by, task=agg.task, n_seeds=seeds,
+                                  by=by, task=agg.task, n_seeds=seeds, averaged=_averaged(agg),
                                   by_label=", ".join(others) or None)
         for i, path in enumerate(paths):
             out[f"sensitivity_{param}" + ("" if i == 0 else f"_{i + 1}")] = path
@@ -675,7 +690,7 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
         if m.better is None or col not in configs:
             continue
         pool = configs if m.for_never else configs[~never]
-        pool = pool[credible] if m.relative else pool
+        pool = pool[credible.reindex(pool.index)] if m.relative else pool
         pool = pool[pool[col].notna()]
         if len(pool) < 2:
             continue
@@ -835,10 +850,14 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                       "precision are not judged (a retrain between declared events may answer "
                       "an undeclared change; its measured benefit is in `events.csv`)."]
     seeds = _n_seeds(agg)
+    averaged = _averaged(agg)
     spread = ("Mean over the seeds that ran [the t-based 95% confidence interval, clipped to "
               "the values the metric can take: a share stays in 0-1, a count or a cost at or "
-              "above 0]" if seeds > 1 else "One seed per configuration: single values, no "
-              "confidence interval")
+              "above 0]" if seeds > 1 else
+              f"One job per configuration, each the mean over seeds {averaged} (averaged in "
+              "the job, as an Optuna trial does): single values, no confidence interval"
+              if averaged else "One seed per configuration: single values, no confidence "
+              "interval")
     lines += ["", "## Results per configuration", "",
               f"{spread}. A detection is the first retrain that is not a planned refit "
               "within a drift's detection window (see `sim.metrics`); every other retrain "

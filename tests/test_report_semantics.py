@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
-from experiments import report, store
+from experiments import advise, report, store
 from experiments.stats import bounded, show
 from sim.metrics import METRICS
 
@@ -96,3 +97,70 @@ def test_intervals_of_shares_and_counts_stay_in_range_in_tables(tmp_path):
     assert "±" not in text
     assert "0.148 [0.000, 0.785]" in text  # the asymmetric interval, as printed
     assert "6.7 [0.0, 35.4]" in text
+
+
+# ----------------------------------------------------------------------------------------
+# 3. the advisor recommends per stream, never a stream
+
+
+def _streams_summary() -> pd.DataFrame:
+    # online_vs_retrain: never/online is best on the easy stream, performance on the other
+    rows = []
+    for stream, base in (("hyperplane_incremental", 0.91), ("sea_sudden", 0.80)):
+        for trigger, gain, cost in (("never", 0.0, 11.0), ("performance", 0.02, 3.0)):
+            for seed in (0, 1, 2):
+                better = gain if stream == "sea_sudden" else -gain
+                rows.append({"job": str(len(rows)), "stream": stream, "trigger": trigger,
+                             "seed": seed, "status": "ok", "n_samples": 55_000,
+                             "mean_accuracy": base + better + 0.001 * seed,
+                             "total_cost": cost, "n_retrains": cost})
+    return pd.DataFrame(rows)
+
+
+def test_advisor_refuses_to_rank_across_streams_and_names_no_stream():
+    jobs = _streams_summary()
+    with pytest.raises(ValueError, match="'stream' parameter of advise must be one of the "
+                                         "streams the sweep ran: 'hyperplane_incremental', "
+                                         "'sea_sudden'. Got None instead"):
+        advise.advise(jobs)
+    assert advise.streams(jobs) == ["hyperplane_incremental", "sea_sudden"]
+    one = advise.advise(jobs, stream="hyperplane_incremental")
+    two = advise.advise(jobs, stream="sea_sudden")
+    assert (one.recommended, two.recommended) == ("trigger=never", "trigger=performance")
+    assert "stream" not in one.text().partition("Recommended:")[2].splitlines()[0]
+    with pytest.raises(ValueError, match="Got 'stagger' instead"):
+        advise.advise(jobs, stream="stagger")
+
+
+def test_advisor_cli_prints_one_recommendation_per_stream(tmp_path, capsys):
+    _streams_summary().to_csv(tmp_path / "summary.csv", index=False)
+    advise.main([str(tmp_path), "--no-figure"])
+    out = capsys.readouterr().out
+    recommended = [line for line in out.splitlines() if line.startswith("Recommended:")]
+    assert recommended == ["Recommended: trigger=never", "Recommended: trigger=performance"]
+    assert "Stream: hyperplane_incremental." in out and "Stream: sea_sudden." in out
+
+
+# ----------------------------------------------------------------------------------------
+# 4. Optuna trials average seeds: the report and advisor say which
+
+
+def _optuna_sweep(root: Path) -> Path:
+    for i, drop in enumerate((0.13945930846219456, 0.05, 0.2)):
+        overrides = [f"trigger.drop={drop}", "trigger=performance", "seed=0"]
+        _job(root / str(i), overrides, {"mean_accuracy": 0.92 - drop / 10, "n_retrains": 4,
+                                        "total_cost": 4.0 + 10 * drop,
+                                        "seeds_averaged": [0, 1, 2]})
+    return root
+
+
+def test_optuna_trials_report_the_seeds_each_trial_averaged(tmp_path):
+    agg = report.aggregate(_optuna_sweep(tmp_path / "s"), figures=False)
+    text = agg.report.read_text()
+    assert "each the mean over seeds 0, 1, 2" in text
+    assert "One seed per configuration" not in text
+    advice = advise.advise(pd.read_csv(agg.sweep_dir / "summary.csv"))
+    answer = advice.text()
+    assert "1 seed" not in answer and "run at least 3" not in answer
+    assert "mean over 3 seeds averaged in each job" in answer
+    assert advice.recommended == "trigger.drop=0.05"
