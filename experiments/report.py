@@ -399,22 +399,32 @@ MAX_LINES = 30
 """Most lines in the sensitivity figures of one parameter (ten per figure)."""
 
 MAX_DRAWN = 16
-"""Most configurations drawn over time (two figures of eight panels): every configuration
-of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
-the report says so."""
+"""Most configurations drawn over time per stream (two figures of eight panels): every
+configuration of every preset; a sweep of hundreds reads the timelines of its most
+accurate only, and the figure itself names the ones left out."""
 
 
 def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
-    """Return the configurations drawn over time: all, or the :data:`MAX_DRAWN` best."""
-    labels = list(ok.index)
+    """Return the configurations drawn over time: all, or the :data:`MAX_DRAWN` best per stream.
+
+    Ranked within each stream (:func:`_streams`): accuracy on different streams is not
+    comparable, so a sweep over streams never drops one stream's configurations for
+    another's. The drift-aware reference, when there is one, is always drawn.
+    """
     col = f"{primary(agg.task).name}_mean"
-    if len(labels) <= MAX_DRAWN or col not in ok:
-        return labels
-    aware = [c for c in labels if c in agg.drift_aware][:1]
-    real = ok[[c not in agg.drift_aware for c in labels]]
-    best = real[col].sort_values(ascending=primary(agg.task).better == "min", kind="stable")
-    keep = set(best.index[:MAX_DRAWN - len(aware)]) | set(aware)
-    return [c for c in labels if c in keep]
+    if col not in ok:
+        return list(ok.index)
+    keep: set[str] = set()
+    for _, part in _streams(ok):
+        labels = list(part.index)
+        if len(labels) <= MAX_DRAWN:
+            keep |= set(labels)
+            continue
+        aware = [c for c in labels if c in agg.drift_aware][:1]
+        real = part[[c not in agg.drift_aware for c in labels]]
+        best = real[col].sort_values(ascending=primary(agg.task).better == "min", kind="stable")
+        keep |= set(best.index[:MAX_DRAWN - len(aware)]) | set(aware)
+    return [c for c in ok.index if c in keep]
 
 
 def _series(agg: Aggregate, records: dict, labels: list[str]):
@@ -621,8 +631,10 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
     series = _series(agg, records, drawn)
     if series:
         metric_name = head.removeprefix("mean_")
+        shown = {s.label for s in series}
         for i, path in enumerate(plots.over_time(
-                series, agg.sweep_dir / f"{metric_name}_over_time.png", task=agg.task)):
+                series, agg.sweep_dir / f"{metric_name}_over_time.png", task=agg.task,
+                not_drawn=[c for c in ok.index if c not in shown])):
             out["over_time" if i == 0 else f"over_time_{i + 1}"] = path
     seeds = _n_seeds(agg)
     if len(ok) and "total_cost_mean" in ok and f"{head}_mean" in ok:
@@ -937,8 +949,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
             captions["over_time"] += (
-                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (more "
-                "would be unreadable); every configuration is in the tables.")
+                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (at most "
+                f"{MAX_DRAWN} per stream: more would be unreadable), the others are named in "
+                "the figure; every configuration is in the tables.")
         for name, path in agg.figures.items():
             base = re.sub(r"_\d+$", "", name)
             stream = None
@@ -952,7 +965,8 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                             "configuration is in the tables.")
             if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
                     and (agg.configs["alerts_not_acted_mean"] > 0).any():
-                caption += " The last panel: alerts raised to the person in the loop."
+                caption += (" The last panel: alerts raised to the person in the loop "
+                            "(solid) and acted upon (dotted).")
             if stream is not None:
                 caption = (f"Stream `{stream}` only (results on different streams are not "
                            "comparable): " + caption[0].lower() + caption[1:])
