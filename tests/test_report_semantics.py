@@ -164,3 +164,107 @@ def test_optuna_trials_report_the_seeds_each_trial_averaged(tmp_path):
     assert "1 seed" not in answer and "run at least 3" not in answer
     assert "mean over 3 seeds averaged in each job" in answer
     assert advice.recommended == "trigger.drop=0.05"
+
+
+# ----------------------------------------------------------------------------------------
+# figures: what they draw (5-9)
+
+
+def _configs(labels, accuracy, cost, **columns) -> pd.DataFrame:
+    frame = pd.DataFrame({"mean_accuracy_mean": accuracy, "mean_accuracy_ci95": 0.01,
+                          "total_cost_mean": cost, "total_cost_ci95": 0.5, **columns},
+                         index=pd.Index(labels, name="config"))
+    return frame
+
+
+def test_legends_are_inside_the_saved_image_and_swept_values_are_rounded(tmp_path):
+    import matplotlib.pyplot as plt
+
+    from experiments import plots
+
+    # optuna_threshold: six trials with the same results share one marker, whose legend
+    # entry named all six thresholds with 17 digits and ran off the image
+    drops = [0.13945930846219456, 0.18022139476124277, 0.15267712, 0.13849637983423974,
+             0.10879542583803166, 0.16324405770133074]
+    labels = [f"trigger.drop={d}" for d in drops]
+    fig = plots.metric_vs_cost(_configs(labels, 0.9288, 4.0, mean_accuracy_ci95=np.nan,
+                                        total_cost_ci95=np.nan))
+    texts = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("drop=0.1395" in t for t in texts)
+    assert not any("0.13945930846219456" in t for t in texts)
+    fig.canvas.draw()
+    need = fig.get_tightbbox(fig.canvas.get_renderer()).width * plots.DPI
+    image = plt.imread(plots.save(fig, tmp_path / "a.png"))
+    assert image.shape[1] >= need - 2  # the legend is not cut at the right edge
+
+
+def test_over_time_ranks_per_stream_and_names_what_it_leaves_out(tmp_path):
+    # online_vs_retrain: 18 configurations over 3 streams; "the best 16" across streams
+    # dropped never and periodic on STAGGER
+    rows = []
+    for stream, level in (("hyperplane", 0.9), ("sea", 0.85), ("stagger", 0.6)):
+        for trigger in ("never", "periodic", "performance"):
+            for learning in ("batch", "online"):
+                rows.append(([f"stream={stream}", f"trigger={trigger}",
+                              f"learning={learning}", "seed=0"],
+                             {"mean_accuracy": level + 0.01 * len(rows) % 0.05}))
+    agg = report.aggregate(_sweep(tmp_path / "s", rows, steps=12), figures=True)
+    assert agg.drawn == (18, 18)
+
+    from experiments import plots
+
+    series = [plots.Series(f"trigger=t{i}", [pd.DataFrame({"step": [0, 1],
+                                                           "accuracy": [0.8, 0.9]})])
+              for i in range(2)]
+    fig = plots.over_time(series, not_drawn=["trigger=t2", "trigger=t3"])[0]
+    note = " ".join(t.get_text() for t in fig.texts)
+    assert "Not drawn (2 of 4 configurations" in note and "t2, t3" in note
+
+
+def test_rollout_cost_figure_shows_exposure():
+    from experiments import plots
+
+    gates = ["always_accept", "holdout", "shadow", "canary", "rollback"]
+    fig = plots.metric_vs_cost(_configs(
+        gates, [0.674, 0.847, 0.854, 0.849, 0.803], [11.0] * 5,
+        exposed_share_mean=[0.485, 0.364, 0.148, 0.106, 0.312],
+        exposed_share_lo=[0.354, 0.0, 0.0, 0.0, 0.265],
+        exposed_share_hi=[0.615, 0.815, 0.787, 0.488, 0.359]))
+    assert len(fig.axes) == 2
+    assert "exposure" in fig.axes[1].get_xlabel()
+    xs = sorted(round(float(c.lines[0].get_xdata()[0]), 3) for c in fig.axes[1].containers)
+    assert xs == [0.106, 0.148, 0.312, 0.364, 0.485]  # one marker per gate, apart
+
+
+def test_approval_figures_draw_alerts_raised_and_acted_upon():
+    from experiments import plots
+
+    line = pd.DataFrame({"step": np.arange(6), "accuracy": 0.9,
+                         "stat_alert_raised": [0, 1, 1, 1, 0, 0.0],
+                         "stat_alert_acted": [0, 0, 0, 1, 0, 0.0]})
+    live = plots.live_of(line, pd.DataFrame())
+    assert live["alerts"] == [([1, 2, 3], [3])]
+    fig = plots.over_time([plots.Series("trigger.latency=2", [line[["step", "accuracy"]]],
+                                        [[(4, True)]], **live)])[0]
+    legend = [t.get_text() for leg in fig.legends for t in leg.get_texts()]
+    assert "alert raised to the person in the loop" in legend
+    assert "alert acted upon (approved)" in legend
+
+    configs = _configs([f"trigger.latency={v}" for v in (0, 2, 5)], [0.887, 0.885, 0.880],
+                       [4.0] * 3, **{"trigger.latency": [0, 2, 5], "n_retrains_mean": 4.0,
+                                     "n_retrains_ci95": 0.0, "alerts_raised_mean": [2., 5., 8.],
+                                     "alerts_raised_ci95": 1.0, "alerts_acted_mean": 2.0,
+                                     "alerts_not_acted_mean": [0., 3., 6.]})
+    fig = plots.sensitivity(configs, "trigger.latency")[0]
+    panel = fig.axes[-1]
+    assert [t.get_text() for t in panel.get_legend().get_texts()] == [
+        "raised (mean, 95% CI)", "acted upon (mean)"]
+    assert any(list(ln.get_ydata()) == [2.0, 2.0, 2.0] for ln in panel.lines)
+
+
+def test_a_marker_at_cost_zero_is_not_cut_by_the_axis():
+    from experiments import plots
+
+    fig = plots.metric_vs_cost(_configs(["never", "performance"], [0.62, 0.93], [0.0, 4.0],
+                                        total_cost_ci95=0.0))
+    assert fig.axes[0].get_xlim()[0] < 0.0
