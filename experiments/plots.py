@@ -686,8 +686,7 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
                             ls=":", marker="x", ms=7, lw=1.4)
             ax.set_xlabel(f"{param} (swept value)")
             ax.set_ylabel(spec.label)
-            if metric == "alerts_raised":
-                ax.set_ylabel("alerts to the person in the loop (count)")
+            if metric == "alerts_raised":  # the axis keeps the registry's label
                 ax.legend(handles=[
                     Line2D([], [], color="0.3", marker="o", label="raised (mean, 95% CI)"),
                     Line2D([], [], color="0.3", ls=":", marker="x", ms=7,
