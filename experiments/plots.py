@@ -699,8 +699,8 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             if log:
                 ax.set_xscale("log")
             ticks = np.unique(values)
-            if len(ticks) <= 10:
-                ax.set_xticks(ticks, [f"{v:g}" for v in ticks], fontsize=8)
+            if len(ticks) <= 10 and _apart(np.log10(ticks) if log else ticks):
+                ax.set_xticks(ticks, [readable(f"{v:g}") for v in ticks], fontsize=8)
                 ax.minorticks_off()
             ax.grid(alpha=0.3)
         if by is not None:
@@ -715,6 +715,18 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             p = Path(path)
             out.append(save(fig, p if k == 0 else p.with_name(f"{p.stem}_{k + 1}{p.suffix}")))
     return out
+
+
+def _apart(ticks: np.ndarray) -> bool:
+    """Whether swept values are far enough apart for a label each (a grid, not a search).
+
+    Examples
+    --------
+    >>> _apart(np.array([0, 2, 5, 10])), _apart(np.array([0.1385, 0.1395, 0.18]))
+    (True, False)
+    """
+    span = ticks.max() - ticks.min() if len(ticks) > 1 else 0.0
+    return bool(span == 0 or np.diff(ticks).min() >= 0.06 * span)
 
 
 def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,

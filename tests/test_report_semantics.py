@@ -268,3 +268,17 @@ def test_a_marker_at_cost_zero_is_not_cut_by_the_axis():
     fig = plots.metric_vs_cost(_configs(["never", "performance"], [0.62, 0.93], [0.0, 4.0],
                                         total_cost_ci95=0.0))
     assert fig.axes[0].get_xlim()[0] < 0.0
+
+
+def test_searched_thresholds_get_an_ordinary_axis_not_one_overlapping_label_each():
+    from experiments import plots
+
+    drops = [0.13945930846219456, 0.13849637983423974, 0.18022139476124277, 0.10879542583803166]
+    configs = _configs([f"trigger.drop={d}" for d in drops], 0.9288, 4.0,
+                       **{"trigger.drop": drops, "n_retrains_mean": 4.0, "n_retrains_ci95": 0.0})
+    fig = plots.sensitivity(configs, "trigger.drop")[0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert not any(len(t) > 5 for t in labels), labels
+    grid = plots.sensitivity(configs.assign(**{"trigger.drop": [0, 2, 5, 10]}), "trigger.drop")
+    assert [t.get_text() for t in grid[0].axes[0].get_xticklabels()] == ["0", "2", "5", "10"]
