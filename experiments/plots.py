@@ -36,7 +36,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from experiments.stats import family, pareto_front, without_stream
+from experiments.stats import family, pareto_front, readable, without_stream
 from sim.metrics import metric as registered
 from sim.metrics import retrain_rows, rollback_steps
 
@@ -165,21 +165,6 @@ def compact(label: str) -> str:
         parts.append(value if eq and key == "trigger" else
                      f"{key.rsplit('.', 1)[-1]}{eq}{readable(value)}" if eq else part)
     return ", ".join(parts)
-
-
-def readable(value: str) -> str:
-    """Round a swept number to 4 significant digits for a figure (text left as it is).
-
-    Examples
-    --------
-    >>> readable("0.13945930846219456"), readable("10"), readable("ddm")
-    ('0.1395', '10', 'ddm')
-    """
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return value if number.is_integer() or len(value) <= 6 else f"{number:.4g}"
 
 
 def _merged_label(names: list[str]) -> str:

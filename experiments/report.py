@@ -203,6 +203,7 @@ class Aggregate:
         head = primary(self.task).name
         if len(self.configs) and f"{head}_mean" in self.configs:
             table = _display_table(self.configs, self.task, (head, "n_retrains", "total_cost"))
+            table.index = _readable(list(table.index))
             width = max(len(str(i)) for i in table.index)
             lines.append(f"{'configuration':<{width}}  " + "  ".join(
                 f"{c:>22}" for c in table.columns))
@@ -713,7 +714,7 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
         tied = [c for c, value in list(order.items())[1:]
                 if overlap(order[best], half, value, halves[c])]
         names = [best, *tied]
-        named = [_named(agg, c) for c in names[:4]]
+        named = [_named(agg, c) for c in _readable(names[:4], list(configs.index))]
         if stream is not None:  # one table per stream: its name is the heading
             named = [without_stream(n, stream) for n in named]
         shown = ("; " if any(", " in n for n in named) else ", ").join(named) + (
@@ -748,6 +749,32 @@ def _credible(configs: pd.DataFrame, task: str) -> pd.Series:
     if m.better == "max":
         return values >= values.max() - CREDIBLE
     return values <= values.min() * (1 + CREDIBLE)
+
+
+def _readable(labels: list[str], among: list[str] | None = None) -> list[str]:
+    """Return ``labels`` with swept numbers rounded to 4 significant digits, if still unique.
+
+    An Optuna trial's ``trigger.drop=0.13945930846219456`` reads ``trigger.drop=0.1395``;
+    when rounding would give two configurations of ``among`` (default: ``labels``) one
+    name, the labels stay as they are (``configs.csv`` always keeps them exact).
+
+    Examples
+    --------
+    >>> _readable(["trigger.drop=0.13945930846219456", "ddm"])
+    ['trigger.drop=0.1395', 'ddm']
+    >>> _readable(["x=0.123451", "x=0.123452"])
+    ['x=0.123451', 'x=0.123452']
+    """
+    from experiments.plots import readable
+
+    def rounded(label: str) -> str:
+        parts = [p.partition("=") for p in str(label).split(", ")]
+        return ", ".join(f"{k}{eq}{readable(v)}" if eq else k for k, eq, v in parts)
+
+    pool = [rounded(c) for c in (among if among is not None else labels)]
+    if len(set(pool)) < len(pool):
+        return list(labels)
+    return [rounded(c) for c in labels]
 
 
 def _named(agg: Aggregate, label: str) -> str:
@@ -884,7 +911,7 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "run; it is not a ceiling.", ""]
     if len(agg.configs):
         table = _display_table(agg.configs, agg.task)
-        table.index = [_named(agg, i) for i in table.index]
+        table.index = [_named(agg, i) for i in _readable(list(table.index))]
         lines += [markdown_table(table), ""]
     bests = [(stream, _best(agg, part, stream)) for stream, part in _streams(agg.configs)]
     if any(len(best) for _, best in bests):

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["bounded", "ci95", "config_label", "family", "mean_frontier", "overlap", "pareto_front",
-           "without_stream"]
+__all__ = ["bounded", "ci95", "config_label", "family", "mean_frontier", "overlap",
+           "pareto_front", "readable", "show", "without_stream"]
 
 
 def ci95(values) -> tuple[float, float, int]:
@@ -193,6 +193,23 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def readable(value: str) -> str:
+    """Round a swept number to 4 significant digits for a figure or a table name.
+
+    Text, integers and short numbers are left as they are.
+
+    Examples
+    --------
+    >>> readable("0.13945930846219456"), readable("10"), readable("ddm")
+    ('0.1395', '10', 'ddm')
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() or len(value) <= 6 else f"{number:.4g}"
 
 
 def without_stream(label: str, stream: str) -> str:

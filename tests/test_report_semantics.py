@@ -159,11 +159,13 @@ def test_optuna_trials_report_the_seeds_each_trial_averaged(tmp_path):
     text = agg.report.read_text()
     assert "each the mean over seeds 0, 1, 2" in text
     assert "One seed per configuration" not in text
+    assert "trigger.drop=0.1395" in text and "0.13945930846219456" not in text
     advice = advise.advise(pd.read_csv(agg.sweep_dir / "summary.csv"))
     answer = advice.text()
     assert "1 seed" not in answer and "run at least 3" not in answer
     assert "mean over 3 seeds averaged in each job" in answer
     assert advice.recommended == "trigger.drop=0.05"
+    assert "0.13945930846219456" not in answer
 
 
 # ----------------------------------------------------------------------------------------
