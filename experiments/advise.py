@@ -20,8 +20,10 @@ named by the parameters that vary; they must have run the same seeds
     one unit per retrain, L = 0.001 says a retrain every 10,000 samples must buy 0.1
     points of accuracy (the unit of :meth:`sim.oracle.Frontier.best_for_cost_weight`).
 
-With none of them the most accurate configuration is recommended. The answer gives its
-95% confidence interval over seeds, the runner-up, and whether the two are
+With none of them the most accurate configuration is recommended. A sweep over several
+streams gets one recommendation per stream (``--stream NAME`` for one): accuracy on
+different streams is not comparable, and a stream is not a setting one can choose. The
+answer gives its 95% confidence interval over seeds, the runner-up, and whether the two are
 distinguishable (paired t-test over the seeds both ran); it warns when the recommended
 value of a swept numeric parameter is the smallest or largest swept (the sweep did not
 bracket the optimum), when there are fewer than 3 seeds, and when the interval is wider
@@ -55,7 +57,7 @@ from scipy import stats
 from experiments.stats import ci95, pareto_front
 from sim.metrics import DESCRIPTORS, METRICS
 
-__all__ = ["Advice", "Robust", "advise", "load_summary", "main", "robust"]
+__all__ = ["Advice", "Robust", "advise", "load_summary", "main", "robust", "streams"]
 
 #: every column of summary.csv that is not a swept parameter
 NOT_PARAMS = {m.name for m in METRICS} | set(DESCRIPTORS) | {
@@ -84,6 +86,34 @@ def load_summary(sweep_dir) -> pd.DataFrame:
     return pd.read_csv(path)
 
 
+def _stream_keys(jobs: pd.DataFrame) -> list[str]:
+    """Return the columns that choose the stream (``stream`` and its parameters) and vary."""
+    return [c for c in jobs.columns if (c == "stream" or c.startswith("stream."))
+            and jobs[c].astype(str).nunique(dropna=False) > 1]
+
+
+def _stream_names(jobs: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """Name each job's stream: its ``stream`` value, or ``key=value`` pairs of several keys."""
+    if keys == ["stream"]:
+        return jobs["stream"].astype(str)
+    return pd.Series([", ".join(f"{k}={_fmt_value(v)}" for k, v in zip(keys, r, strict=True))
+                      for r in jobs[keys].itertuples(index=False)], index=jobs.index)
+
+
+def streams(jobs: pd.DataFrame) -> list[str]:
+    """Return the streams a sweep ran (one name per stream), or ``[]`` when it ran one.
+
+    Examples
+    --------
+    >>> streams(pd.DataFrame({"stream": ["sea", "stagger", "sea"], "seed": [0, 0, 1]}))
+    ['sea', 'stagger']
+    >>> streams(pd.DataFrame({"stream": ["sea", "sea"]}))
+    []
+    """
+    keys = _stream_keys(jobs)
+    return list(dict.fromkeys(_stream_names(jobs, keys))) if keys else []
+
+
 def _param_columns(jobs: pd.DataFrame) -> list[str]:
     """Return the override columns: every column the registry does not know as a metric."""
     return [c for c in jobs.columns if c not in NOT_PARAMS]
@@ -92,6 +122,8 @@ def _param_columns(jobs: pd.DataFrame) -> list[str]:
 def _fmt_value(v) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
+    if isinstance(v, float):
+        return f"{v:.6g}"
     return str(v)
 
 
@@ -103,10 +135,11 @@ class Advice:
     ----------
     configs
         One row per configuration (indexed by its label): the swept parameters,
-        ``n_seeds``, ``value`` and ``value_ci`` (the metric's mean and 95% CI
-        half-width), ``cost`` (total per run), ``cost_per_10k``, ``retrains_per_10k``,
-        ``score`` (the objective, higher is better), ``drift_aware``, ``feasible``,
-        ``on_front``.
+        ``n_seeds`` (the seeds behind its value), ``averaged`` (its jobs averaged their
+        seeds themselves, as Optuna trials do: one value, no interval), ``value`` and
+        ``value_ci`` (the metric's mean and 95% CI half-width), ``cost`` (total per
+        run), ``cost_per_10k``, ``retrains_per_10k``, ``score`` (the objective, higher
+        is better), ``drift_aware``, ``feasible``, ``on_front``.
     recommended, runner_up
         Labels (None when nothing qualifies).
     mode
@@ -138,6 +171,7 @@ class Advice:
     n_failed: int = 0
     tied: list[str] = field(default_factory=list)
     scores: pd.DataFrame | None = None
+    stream: str | None = None
 
     @property
     def _what(self) -> str:
@@ -153,7 +187,8 @@ class Advice:
             "cost_weight": f"maximise accuracy - {limit} x cost per 10,000 samples",
             "best": f"the best {self._what} (no budget given)",
         }[self.mode]
-        lines = [f"Goal: {goal}."]
+        lines = ([f"Stream: {self.stream}."] if self.stream is not None else []) + [
+            f"Goal: {goal}."]
         if self.recommended is None:
             cheapest = c[~c["drift_aware"]].sort_values("cost").head(1)
             lines.append("No configuration meets the budget.")
@@ -197,10 +232,15 @@ class Advice:
         return "\n".join(lines)
 
     def _describe(self, r: pd.Series) -> str:
-        ci = "" if math.isnan(r["value_ci"]) else f" ± {r['value_ci']:.4f}"
         seeds = int(r["n_seeds"])
-        return (f"{self._what} {r['value']:.4f}{ci} (95% CI, {seeds} seed"
-                f"{'s' if seeds != 1 else ''}), {r['retrains_per_10k']:.2f} retrains per "
+        if r["averaged"]:
+            spread = (f"mean over {seeds} seeds averaged in each job; no interval between "
+                      "seeds")
+        else:
+            spread = f"95% CI, {seeds} seed{'s' if seeds != 1 else ''}"
+        ci = "" if math.isnan(r["value_ci"]) else f" ± {r['value_ci']:.4f}"
+        return (f"{self._what} {r['value']:.4f}{ci} ({spread}), "
+                f"{r['retrains_per_10k']:.2f} retrains per "
                 f"10,000 samples, cost {r['cost']:.3g} per run ({r['cost_per_10k']:.3g} per "
                 "10,000 samples)")
 
@@ -208,7 +248,7 @@ class Advice:
 def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
            max_retrains: float | None = None, cost_weight: float | None = None,
            params: list[str] | None = None, max_ci: float = 0.02,
-           allow_unequal_seeds: bool = False) -> Advice:
+           allow_unequal_seeds: bool = False, stream: str | None = None) -> Advice:
     """Recommend a configuration from the rows of a sweep's ``summary.csv``.
 
     Parameters
@@ -228,6 +268,9 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     allow_unequal_seeds
         Compare configurations that ran different seeds (refused by default: their
         means are not comparable).
+    stream
+        The stream to advise on (a name of :func:`streams`), required when the sweep ran
+        several: one recommendation per stream, never one across them.
 
     Returns
     -------
@@ -269,13 +312,25 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     elif cost_weight is not None:
         mode, limit = "cost_weight", float(cost_weight)
 
+    keys = _stream_keys(jobs)
+    ran = streams(jobs)
+    if stream is not None or ran:
+        if stream not in ran:
+            raise ValueError(
+                ("The 'stream' parameter of advise must be one of the streams the sweep ran: "
+                 f"{', '.join(map(repr, ran))}. Got {stream!r} instead." if ran else
+                 f"The 'stream' parameter of advise must be None: the sweep ran one stream. "
+                 f"Got {stream!r} instead.")
+                + (" Results on different streams are not comparable: retrain-sim-advise "
+                   "without --stream prints one recommendation per stream." if ran else ""))
+        jobs = jobs[_stream_names(jobs, keys) == stream]
     params = list(params) if params is not None else _param_columns(jobs)
     status = jobs["status"] if "status" in jobs else pd.Series("ok", index=jobs.index)
     n_failed = int((status != "ok").sum())
     ok = jobs[status == "ok"].copy()
     varying = [p for p in params if ok[p].astype(str).nunique(dropna=False) > 1] if len(ok) \
         else []
-    key_cols = varying or params
+    key_cols = varying or [p for p in params if p != "stream" and not p.startswith("stream.")]
     ok["_label"] = [", ".join(f"{k}={_fmt_value(r[k])}" for k in key_cols if not pd.isna(r[k]))
                     or "all jobs" for _, r in ok.iterrows()]
     group = "config_id" if "config_id" in ok and ok["config_id"].notna().all() else "_label"
@@ -303,16 +358,18 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     rows = []
     for _, g in ok.groupby(group, sort=False):
         aware = any(any(v in str(g[p].iloc[0]) for v in DRIFT_AWARE) for p in params)
+        averaged = _averaged(g)
         rows.append({
             "config": g["_label"].iloc[0], **{p: g[p].iloc[0] for p in params},
-            "n_seeds": len(g), "value": float(g[head].mean()), "value_ci": ci95(g[head])[1],
+            "n_seeds": len(averaged) if averaged else len(g), "averaged": bool(averaged),
+            "value": float(g[head].mean()), "value_ci": ci95(g[head])[1],
             "cost": float(g["total_cost"].mean()), "cost_ci": ci95(g["total_cost"])[1],
             "cost_per_10k": float(g["_cost10k"].mean()),
             "retrains_per_10k": float(g["_ret10k"].mean()),
             "retrains_per_10k_ci": ci95(g["_ret10k"])[1],
             "score": float(g["_score"].mean()), "drift_aware": aware})
     ok["_label"] = ok[group].map(ok.groupby(group, sort=False)["_label"].first())
-    columns = ["config", *params, "n_seeds", "value", "value_ci", "cost", "cost_ci",
+    columns = ["config", *params, "n_seeds", "averaged", "value", "value_ci", "cost", "cost_ci",
                "cost_per_10k", "retrains_per_10k", "retrains_per_10k_ci", "score", "drift_aware"]
     configs = pd.DataFrame(rows, columns=columns).set_index("config")
     configs["drift_aware"] = configs["drift_aware"].astype(bool)
@@ -330,7 +387,8 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
                           sign * configs["value"].to_numpy(dtype=float))] = True
     configs["on_front"] = on_front
     advice = Advice(configs, None, None, mode, limit, params, metric=metric, n_failed=n_failed,
-                    scores=ok.pivot_table(index="seed", columns="_label", values="_score"))
+                    scores=ok.pivot_table(index="seed", columns="_label", values="_score"),
+                    stream=stream)
     if not eligible.any():
         if not len(configs):
             advice.warnings.append("No job finished successfully.")
@@ -356,6 +414,21 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
         advice.test = _paired(ok, best, advice.runner_up)
     advice.warnings += _warnings(configs, best, varying, max_ci)
     return advice
+
+
+def _averaged(jobs: pd.DataFrame) -> list[int]:
+    """Return the seeds one job of a configuration averaged (an Optuna trial), else ``[]``.
+
+    Examples
+    --------
+    >>> _averaged(pd.DataFrame({"seed": [0], "seeds_averaged": ["0 1 2"]}))
+    [0, 1, 2]
+    >>> _averaged(pd.DataFrame({"seed": [0, 1]}))
+    []
+    """
+    if "seeds_averaged" not in jobs or len(jobs) != 1 or pd.isna(jobs["seeds_averaged"].iloc[0]):
+        return []
+    return [int(s) for s in str(jobs["seeds_averaged"].iloc[0]).split()]
 
 
 def _paired(ok: pd.DataFrame, a: str, b: str) -> dict:
@@ -402,7 +475,12 @@ def _warnings(configs: pd.DataFrame, best: str, varying: list[str],
                        f"({', '.join(_fmt_value(x) for x in sorted(swept))}): the sweep did not "
                        f"bracket the optimum; extend it {beyond} {_fmt_value(r[p])}.")
     n = int(r["n_seeds"])
-    if n < 3:
+    if r["averaged"]:
+        out.append(f"each configuration is one job that averaged {n} seeds (an Optuna trial): "
+                   "no interval between seeds, so how far the ranking holds is unknown; rerun "
+                   "the recommended and the runner-up settings over seeds (seed=0,1,2,...) "
+                   "for intervals.")
+    elif n < 3:
         out.append(f"only {n} seed{'s' if n != 1 else ''} for the recommendation: the "
                    "confidence interval means little; run at least 3 (better 5+).")
     elif math.isnan(r["value_ci"]) or r["value_ci"] > max_ci:
@@ -574,44 +652,74 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--delta", type=float, default=0.01,
                         help="robust choice: trade at most DELTA of expected objective for a "
                              "worst-10%% objective more than DELTA better (default 0.01)")
+    parser.add_argument("--stream", default=None, metavar="NAME",
+                        help="advise on one stream of a sweep over several (default: one "
+                             "recommendation per stream)")
     parser.add_argument("--output", type=Path, default=None,
-                        help="figure path (default DIR/advice.png)")
+                        help="figure path (default DIR/advice.png; advice_<stream>.png per "
+                             "stream of a sweep over several)")
     parser.add_argument("--no-figure", action="store_true", help="print the answer only")
     args = parser.parse_args(argv)
     if not args.sweep_dir.is_dir():
         parser.exit(2, f"retrain-sim-advise: '{args.sweep_dir}' is not a directory.\n")
     try:
         jobs = load_summary(args.sweep_dir)
-        advice = advise(jobs, max_cost=args.max_cost, max_retrains=args.max_retrains,
-                        cost_weight=args.cost_weight, max_ci=args.max_ci,
-                        allow_unequal_seeds=args.allow_unequal_seeds)
-        rob = (robust(advice, delta=args.delta) if args.robust
-               or _resampled(args.sweep_dir) else None)
+        chosen = [args.stream] if args.stream is not None else streams(jobs) or [None]
+        answers = [advise(jobs, max_cost=args.max_cost, max_retrains=args.max_retrains,
+                          cost_weight=args.cost_weight, max_ci=args.max_ci,
+                          allow_unequal_seeds=args.allow_unequal_seeds, stream=s)
+                   for s in chosen]
+        resampled = args.robust or _resampled(args.sweep_dir)
+        robusts = [robust(a, delta=args.delta) if resampled else None for a in answers]
     except (FileNotFoundError, ValueError) as ex:
         parser.exit(2, f"retrain-sim-advise: {ex}\n")
-    print(advice.text())
-    if rob is not None:
-        print(rob.text())
-    if not args.no_figure and len(advice.configs):
-        frontier = None
-        path = args.sweep_dir / "oracle_frontier.csv"
-        if path.exists():
-            frontier = pd.read_csv(path)
-        import matplotlib
-
-        matplotlib.use("Agg")  # a file only, whatever the environment's display
-        from experiments import plots
-
-        out = plots.advice(advice, args.output or args.sweep_dir / "advice.png",
-                           frontier=frontier, n_samples=float(jobs["n_samples"].mean()))
-        print(f"Figure: {out}")
+    several = len(answers) > 1
+    if several:
+        print(f"The sweep ran {len(answers)} streams: one recommendation per stream (results "
+              "on different streams are not comparable).")
+    for advice, rob in zip(answers, robusts, strict=True):
+        print(("\n" if several else "") + advice.text())
         if rob is not None:
-            out = plots.replicates(advice.scores[list(rob.table.index)],
-                                   args.sweep_dir / "robust.png",
-                                   recommended=rob.recommended, what=rob.what)
-            print(f"Figure: {out}")
-    if advice.recommended is None:
+            print(rob.text())
+        if not args.no_figure and len(advice.configs):
+            print(f"Figure: {_figure(advice, args, jobs, several)}")
+            if rob is not None:
+                print(f"Figure: {_robust_figure(advice, rob, args, several)}")
+    if any(a.recommended is None for a in answers):
         sys.exit(1)
+
+
+def _figure(advice: Advice, args, jobs: pd.DataFrame, several: bool) -> Path:
+    """Draw ``advice.png`` (``advice_<stream>.png`` for one of several streams)."""
+    import re
+
+    import matplotlib
+
+    matplotlib.use("Agg")  # a file only, whatever the environment's display
+    from experiments import plots
+
+    frontier = None
+    path = args.sweep_dir / "oracle_frontier.csv"
+    if path.exists() and not several:  # the optimum of the sweep's one stream
+        frontier = pd.read_csv(path)
+    safe = re.sub(r"[^\w.-]+", "_", str(advice.stream))
+    name = f"advice_{safe}.png" if several else "advice.png"
+    out = args.output or args.sweep_dir / name
+    if several and args.output is not None:
+        out = args.output.with_name(f"{args.output.stem}_{name.removeprefix('advice_')}")
+    return plots.advice(advice, out, frontier=frontier, n_samples=float(jobs["n_samples"].mean()))
+
+
+def _robust_figure(advice: Advice, rob, args, several: bool) -> Path:
+    """Draw ``robust.png`` (``robust_<stream>.png`` for one of several streams)."""
+    import re
+
+    from experiments import plots
+
+    safe = re.sub(r"[^\w.-]+", "_", str(advice.stream))
+    name = f"robust_{safe}.png" if several else "robust.png"
+    return plots.replicates(advice.scores[list(rob.table.index)], args.sweep_dir / name,
+                            recommended=rob.recommended, what=rob.what)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import blended_transform_factory
 
-from experiments.stats import family, pareto_front, without_stream
+from experiments.stats import family, pareto_front, readable, without_stream
 from sim.metrics import metric as registered
 from sim.metrics import retrain_rows, rollback_steps
 
@@ -95,6 +95,10 @@ class Series:
         its shadow and canary trials are drawn as bars on the seed's row of ticks.
     rollbacks
         Per seed, the steps at which a live gate rolled back to the previous model.
+    alerts
+        Per seed, for a run with a person in the loop (:class:`strategies.Approval`):
+        the steps at which an alert was raised and those at which one was acted upon,
+        drawn on the seed's row of ticks.
     """
 
     label: str
@@ -107,11 +111,12 @@ class Series:
     baseline: float | None = None
     trials: list[pd.DataFrame] = field(default_factory=list)
     rollbacks: list[list[int]] = field(default_factory=list)
+    alerts: list[tuple[list[int], list[int]]] = field(default_factory=list)
 
 
 def save(fig, path) -> Path:
-    """Save ``fig`` to ``path`` (PNG) and close it."""
-    fig.savefig(path, dpi=DPI)
+    """Save ``fig`` to ``path`` (PNG) and close it, legends and labels inside the image."""
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", pad_inches=0.15)
     plt.close(fig)
     return Path(path)
 
@@ -138,8 +143,13 @@ def palette(labels: list[str]) -> dict[str, tuple]:
         if len(members) == 1:
             out[members[0]] = tuple(to_rgb(tab(i % tab.N)))
             continue
-        cmap = plt.get_cmap(_FAMILY_MAPS[i % len(_FAMILY_MAPS)])
-        for label, level in zip(members, np.linspace(0.4, 0.95, len(members)), strict=True):
+        # a family's few settings in shades of its colour; many (a search's trials) over
+        # a perceptually uniform map whose neighbours stay apart
+        many = len(members) > len(_FAMILY_MAPS) // 2
+        cmap = plt.get_cmap("viridis" if many else _FAMILY_MAPS[i % len(_FAMILY_MAPS)])
+        levels = np.linspace(0.0, 0.92, len(members)) if many else \
+            np.linspace(0.4, 0.95, len(members))
+        for label, level in zip(members, levels, strict=True):
             out[label] = tuple(to_rgb(cmap(level)))
     return out
 
@@ -151,12 +161,14 @@ def compact(label: str) -> str:
     --------
     >>> compact("trigger=periodic, protocol.label_delay=5")
     'periodic, label_delay=5'
+    >>> compact("trigger.drop=0.13945930846219456")
+    'drop=0.1395'
     """
     parts = []
     for part in str(label).split(", "):
         key, eq, value = part.partition("=")
         parts.append(value if eq and key == "trigger" else
-                     f"{key.rsplit('.', 1)[-1]}{eq}{value}" if eq else part)
+                     f"{key.rsplit('.', 1)[-1]}{eq}{readable(value)}" if eq else part)
     return ", ".join(parts)
 
 
@@ -174,6 +186,23 @@ def _merged_label(names: list[str]) -> str:
     if prefix and all(n.rpartition("=")[0] == prefix for n in names):
         return f"{prefix}=" + " = ".join(n.rpartition("=")[2] for n in names)
     return " = ".join(names)
+
+
+def seed_note(n_seeds: int | None, averaged: str | None = None) -> str:
+    """Say what a marker and its bar are: over seeds, one seed, or seeds averaged in a job.
+
+    Examples
+    --------
+    >>> seed_note(3), seed_note(1)
+    ('mean and 95% CI over seeds', 'a single seed: no confidence interval')
+    >>> seed_note(1, "0, 1, 2")
+    'each point the mean over seeds 0, 1, 2 in one job: no confidence interval'
+    """
+    if (n_seeds or 2) > 1:
+        return "mean and 95% CI over seeds"
+    if averaged:
+        return f"each point the mean over seeds {averaged} in one job: no confidence interval"
+    return "a single seed: no confidence interval"
 
 
 def _metric_name(task: str) -> str:
@@ -230,12 +259,14 @@ def smoothing_window(values: np.ndarray) -> int:
 
 
 def over_time(series: list[Series], path=None, *, task: str = "classification",
-              smooth: int | None = None, title: str | None = None) -> list:
+              smooth: int | None = None, title: str | None = None,
+              not_drawn: list[str] | None = None) -> list:
     """Draw the metric per step, one panel per configuration.
 
     Every series is drawn: beyond :data:`MAX_PANELS` panels the series go to further
     figures (``path`` gets ``_2``, ``_3``, ... before its suffix). ``smooth`` is the
     moving-average window in steps (None: :func:`smoothing_window` of the data).
+    ``not_drawn``: the configurations the caller left out, named under the first figure.
     Returns the figures, or with ``path`` the paths written.
     """
     name = _metric_name(task)
@@ -248,6 +279,13 @@ def over_time(series: list[Series], path=None, *, task: str = "classification",
     for k, chunk in enumerate(chunks):
         part = "" if len(chunks) == 1 else f" (figure {k + 1} of {len(chunks)})"
         fig = _over_time(chunk, colors, name, smooth, (title or "") + part, series)
+        if k == 0 and not_drawn:
+            shown = ", ".join(compact(c) for c in not_drawn[:12])
+            more = f" and {len(not_drawn) - 12} more" if len(not_drawn) > 12 else ""
+            fig.text(0.01, 0.0, f"Not drawn ({len(not_drawn)} of "
+                     f"{len(not_drawn) + len(series)} configurations, the least accurate of "
+                     f"their stream; all are in the report's tables): {shown}{more}.",
+                     ha="left", va="top", fontsize=8, wrap=True)
         if path is None:
             out.append(fig)
         else:
@@ -297,6 +335,8 @@ def _over_time(series, colors, name, smooth, title, everything):
             y = 0.04 + 0.07 * i
             if len(rows) == len(s.retrains):
                 live |= _draw_trials(ax, s, i, y, trans)
+                if i < len(s.alerts):
+                    live |= _draw_alerts(ax, s.alerts[i], y, trans)
             ok = [t for t, a in seed if a]
             rejected = [t for t, a in seed if not a]
             ax.plot(ok, [y] * len(ok), ls="none", marker="|", ms=7, mew=1.4, color="black",
@@ -342,6 +382,11 @@ def _over_time(series, colors, name, smooth, title, everything):
     if "rollback" in live:
         handles.append(Line2D([], [], ls="none", marker="v", ms=6, color=TRIAL_COLORS["rollback"],
                               label="rollback to the previous model"))
+    if "alert" in live:
+        handles += [Line2D([], [], ls="none", marker="o", ms=5, mfc="none", mew=1.1,
+                           color=ALERT_COLOR, label="alert raised to the person in the loop"),
+                    Line2D([], [], ls="none", marker="o", ms=5, color=ALERT_COLOR,
+                           label="alert acted upon (approved)")]
     if any(s.baseline is not None for s in series):
         handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":",
                               label="persistence (predict the previous label), mean"))
@@ -351,6 +396,20 @@ def _over_time(series, colors, name, smooth, title, everything):
     fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
                fontsize=8.5, frameon=False, title=heading, title_fontproperties={"size": 12})
     return fig
+
+
+ALERT_COLOR = "#e6550d"
+"""The colour of the alerts to a person in the loop on the rows of ticks."""
+
+
+def _draw_alerts(ax, alerts: tuple[list[int], list[int]], y: float, trans) -> set[str]:
+    """Draw one seed's alerts above its row of ticks: hollow raised, filled acted upon."""
+    raised, acted = alerts
+    ax.plot(raised, [y + 0.035] * len(raised), ls="none", marker="o", ms=4, mfc="none",
+            mew=1.0, color=ALERT_COLOR, transform=trans, zorder=5)
+    ax.plot(acted, [y + 0.035] * len(acted), ls="none", marker="o", ms=4, color=ALERT_COLOR,
+            transform=trans, zorder=5)
+    return {"alert"} if raised or acted else set()
 
 
 #: the timeline columns of a run with a live gate that the figures draw
@@ -402,6 +461,7 @@ def _merge(x: np.ndarray, y: np.ndarray, labels: list[str]) -> list[list[int]]:
 def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classification",
                    drift_aware=frozenset(), frontier: pd.DataFrame | None = None,
                    baseline: float | None = None, n_seeds: int | None = None,
+                   averaged: str | None = None,
                    cost_label: str = "total cost per run (nominal units: retrains, labels, "
                                      "online updates)", stream: str | None = None):
     """Draw the metric against total cost, one marker per configuration, and the front.
@@ -430,7 +490,12 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     yerr = np.array([np.minimum(yci, np.maximum(y, 0)), np.minimum(yci, np.maximum(top - y, 0))])
     groups = _merge(x, y, labels)
     many = len(groups) > 14
-    fig, ax = plt.subplots(figsize=(10.5 if many else 9.5, 5.6))
+    exposure = "exposed_share_mean" in configs and configs["exposed_share_mean"].notna().any()
+    if exposure:  # live gates: what the cost cannot show, who was served a worse model
+        fig, (ax, ax_exposed) = plt.subplots(2, 1, figsize=(10.5 if many else 9.5, 9.6),
+                                             height_ratios=(1.3, 1))
+    else:
+        fig, ax = plt.subplots(figsize=(10.5 if many else 9.5, 5.6))
     real = np.array([label not in drift_aware for label in labels])
     front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan), better)
     if len(front) > 1:
@@ -464,7 +529,7 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     if baseline is not None and not math.isnan(baseline):
         ax.axhline(baseline, color="0.3", ls=":", lw=1.1,
                    label=f"persistence (previous label): {baseline:.3f}")
-    ax.set_xlim(left=min(0.0, ax.get_xlim()[0]) if np.nanmin(x - xerr[0]) < 0 else 0.0)
+    _cost_margin(ax, np.nanmin(x - xerr[0]))
     ax.set_xlabel(cost_label)
     ax.set_ylabel(registered(f"mean_{name}").label.replace("(", "(prequential, ", 1))
     if name == "accuracy":
@@ -472,17 +537,55 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.set_ylim(max(lo_y, 0.0), min(hi_y, 1.0))
     else:
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
-    spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
-              else "a single seed: no confidence interval")
     on = "" if stream is None else f" on the stream {stream}"
     ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost"
-                 f"{on} ({spread})\na ringed marker holds configurations with the same "
-                 "results", fontsize=10, loc="left")
+                 f"{on} ({seed_note(n_seeds, averaged)})\na ringed marker holds "
+                 "configurations with the same results", fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               frameon=False)
+    if exposure:
+        _exposure_panel(ax_exposed, configs, labels, colors, drift_aware, y, yerr,
+                        ax.get_ylabel(), ax.get_ylim())
     fig.tight_layout()
     return save(fig, path) if path is not None else fig
+
+
+def _exposure_panel(ax, configs, labels, colors, drift_aware, y, yerr, ylabel, ylim) -> None:
+    """Draw the metric against the share of samples served by a worse model (exposure)."""
+    share = configs["exposed_share_mean"].to_numpy(dtype=float)
+    if "exposed_share_lo" in configs:
+        err = np.array([share - configs["exposed_share_lo"].to_numpy(dtype=float),
+                        configs["exposed_share_hi"].to_numpy(dtype=float) - share])
+    else:
+        half = np.nan_to_num(configs["exposed_share_ci95"].to_numpy(dtype=float))
+        err = np.array([np.minimum(half, share), np.minimum(half, 1 - share)])
+    err = np.nan_to_num(np.maximum(err, 0.0))
+    for i, label in enumerate(labels):
+        if np.isnan(share[i]):
+            continue
+        ax.errorbar(share[i], y[i], xerr=err[:, i:i + 1], yerr=yerr[:, i:i + 1],
+                    fmt="D" if label in drift_aware else "o", ms=6.5, color=colors[label],
+                    capsize=3, lw=1.1, zorder=3)
+        ax.annotate(compact(label), (share[i], y[i]), xytext=(6, 5), textcoords="offset points",
+                    fontsize=7.5, color="0.2")
+    missing = [compact(lab) for lab, v in zip(labels, share, strict=True) if np.isnan(v)]
+    ax.set_xlabel("exposure: share of scored samples served by a model worse than its rival "
+                  "(fraction, lower is better)")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(*ylim)
+    ax.set_xlim(-0.03, min(1.0, max(np.nanmax(share + err[1]), 0.05) * 1.1) + 0.03)
+    ax.set_title("Accuracy against exposure (same markers and colours as above)"
+                 + (f"; no exposure measured: {', '.join(missing)}" if missing else ""),
+                 fontsize=10, loc="left")
+    ax.grid(alpha=0.3)
+
+
+def _cost_margin(ax, lowest: float) -> None:
+    """Start a cost axis just left of 0, so that a marker at cost 0 shows whole."""
+    lo, hi = ax.get_xlim()
+    pad = 0.03 * (hi - min(lo, 0.0)) or 0.05
+    ax.set_xlim(left=min(lowest, 0.0) - pad if np.isfinite(lowest) else lo)
 
 
 def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: float = 1.0,
@@ -517,11 +620,11 @@ def draw_frontier(ax, frontier: pd.DataFrame, *, x: str = "total_cost", scale: f
 
 def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None = None,
                 task: str = "classification", n_seeds: int | None = None,
-                by_label: str | None = None) -> list:
+                by_label: str | None = None, averaged: str | None = None) -> list:
     """Draw the metric and the retrains (and cost, unless it is the retrains) against ``param``.
 
     When a person in the loop left alerts unacted (``alerts_not_acted``, see
-    :func:`sim.metrics.alerts`), a panel of the alerts raised is added.
+    :func:`sim.metrics.alerts`), a panel of the alerts raised and acted upon is added.
 
     ``configs`` has one row per configuration, a numeric column ``param``, optionally a
     column ``by`` (one line per value; colours by trigger family, shades for the rest)
@@ -563,13 +666,21 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
                 xs = g[param].to_numpy(dtype=float)
                 xs = xs * 10 ** (shift * np.log10(values.max() / values.min())) if log else \
                     xs + shift * (values.max() - values.min())
+                color = colors[str(gname)] if gname is not None else "tab:blue"
                 ax.errorbar(xs, mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
                                                           np.maximum(upper, 0)]),
-                            ms=5, capsize=3, lw=1.4, **styles[n % len(styles)],
-                            color=colors[str(gname)] if gname is not None else "tab:blue",
+                            ms=5, capsize=3, lw=1.4, **styles[n % len(styles)], color=color,
                             label=None if gname is None else compact(gname))
+                if metric == "alerts_raised" and "alerts_acted_mean" in g:
+                    ax.plot(xs, g["alerts_acted_mean"].to_numpy(dtype=float), color=color,
+                            ls=":", marker="x", ms=7, lw=1.4)
             ax.set_xlabel(f"{param} (swept value)")
             ax.set_ylabel(spec.label)
+            if metric == "alerts_raised":  # the axis keeps the registry's label
+                ax.legend(handles=[
+                    Line2D([], [], color="0.3", marker="o", label="raised (mean, 95% CI)"),
+                    Line2D([], [], color="0.3", ls=":", marker="x", ms=7,
+                           label="acted upon (mean)")], fontsize=8, frameon=False)
             if spec.integer:
                 ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
@@ -578,16 +689,15 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             if log:
                 ax.set_xscale("log")
             ticks = np.unique(values)
-            if len(ticks) <= 10:
-                ax.set_xticks(ticks, [f"{v:g}" for v in ticks], fontsize=8)
+            if len(ticks) <= 10 and _apart(np.log10(ticks) if log else ticks):
+                ax.set_xticks(ticks, [readable(f"{v:g}") for v in ticks], fontsize=8)
                 ax.minorticks_off()
             ax.grid(alpha=0.3)
         if by is not None:
             axes[0].legend(fontsize=8, frameon=False, title=by_label or by, title_fontsize=8)
-        spread = ("mean and 95% CI over seeds" if (n_seeds or 2) > 1
-                  else "a single seed: no confidence interval")
         part = "" if len(chunks) == 1 else f", figure {k + 1} of {len(chunks)}"
-        fig.suptitle(f"Sensitivity to {param} ({spread}{part})", fontsize=11)
+        fig.suptitle(f"Sensitivity to {param} ({seed_note(n_seeds, averaged)}{part})",
+                     fontsize=11)
         fig.tight_layout()
         if path is None:
             out.append(fig)
@@ -595,6 +705,18 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             p = Path(path)
             out.append(save(fig, p if k == 0 else p.with_name(f"{p.stem}_{k + 1}{p.suffix}")))
     return out
+
+
+def _apart(ticks: np.ndarray) -> bool:
+    """Whether swept values are far enough apart for a label each (a grid, not a search).
+
+    Examples
+    --------
+    >>> _apart(np.array([0, 2, 5, 10])), _apart(np.array([0.1385, 0.1395, 0.18]))
+    (True, False)
+    """
+    span = ticks.max() - ticks.min() if len(ticks) > 1 else 0.0
+    return bool(span == 0 or np.diff(ticks).min() >= 0.06 * span)
 
 
 def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
@@ -653,7 +775,7 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     if adv.recommended is not None:
         r = c.loc[adv.recommended]
         ax.plot(r[xcol], r["value"], marker="o", ms=17, mfc="none", mec="gold", mew=3,
-                zorder=5, ls="none", label=f"recommended: {adv.recommended}")
+                zorder=5, ls="none", label=f"recommended: {compact(adv.recommended)}")
         if adv.mode == "cost_weight":
             xs = np.linspace(0, np.nanmax(x) * 1.05 + 1e-9, 50)
             ax.plot(xs, r["score"] + adv.limit * xs, color="goldenrod", lw=1, ls="-.",
@@ -661,13 +783,13 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     if adv.runner_up is not None:
         u = c.loc[adv.runner_up]
         ax.plot(u[xcol], u["value"], marker="o", ms=13, mfc="none", mec="darkorange",
-                mew=2, zorder=4, ls="none", label=f"runner-up: {adv.runner_up}")
+                mew=2, zorder=4, ls="none", label=f"runner-up: {compact(adv.runner_up)}")
     if frontier is not None and len(frontier) and name in frontier:
         fx = "K" if xcol == "retrains_per_10k" else "total_cost"
         scale = 1e4 / n_samples if xcol != "cost" and n_samples else 1.0
         shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
         draw_frontier(ax, shown, x=fx, scale=scale, value=name)
-    ax.set_xlim(left=0.0)
+    _cost_margin(ax, np.nanmin(x - (xerr[0] if xerr is not None else 0)))
     hi_y = float(np.nanmax(y + yerr[1]))
     lo_y = float(np.nanmin(y - yerr[0]))
     pad = max(0.01 * (1 if name == "accuracy" else hi_y), 0.05 * (hi_y - lo_y))
@@ -691,8 +813,11 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
                                                       else " - lower is better"))
     seeds = int(c["n_seeds"].max()) if len(c) else 0
-    spread = f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI"
-    ax.set_title(f"Which configuration to run: {name} against cost ({spread})", fontsize=10.5)
+    text = (f"each point one job, the mean over {seeds} seeds: no CI" if c["averaged"].any()
+            else f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI")
+    on = "" if adv.stream is None else f" on the stream {adv.stream}"
+    ax.set_title(f"Which configuration to run{on}: {name} against cost ({text})",
+                 fontsize=10.5)
     if xcol == "retrains_per_10k":
         ax.xaxis.set_major_locator(MaxNLocator(integer=False))
     ax.grid(alpha=0.3)
@@ -839,15 +964,32 @@ def estimated_vs_realised(series: list[Series], path=None):
 
 
 def _short(label: str) -> str:
-    parts = [p.split("=", 1)[1] if "=" in p else p for p in label.split(", ")]
-    return ", ".join(parts) if len(parts) <= 2 else label
+    parts = [readable(p.split("=", 1)[1]) if "=" in p else p for p in label.split(", ")]
+    return ", ".join(parts) if len(parts) <= 2 else compact(label)
 
 
 def live_of(timeline: pd.DataFrame, events: pd.DataFrame) -> dict:
-    """Return the :class:`Series` fields ``trials`` and ``rollbacks`` of one run (one seed)."""
-    if "challenger_share" not in timeline:
-        return {}
-    return {"trials": [timeline[list(LIVE_COLUMNS)]], "rollbacks": [rollback_steps(events)]}
+    """Return the :class:`Series` fields ``trials``, ``rollbacks`` and ``alerts`` of one run.
+
+    Examples
+    --------
+    >>> line = pd.DataFrame({"step": [1, 2, 3], "stat_alert_raised": [0.0, 1.0, 1.0],
+    ...                      "stat_alert_acted": [0.0, 0.0, 1.0]})
+    >>> live_of(line, pd.DataFrame())
+    {'alerts': [([2, 3], [3])]}
+    """
+    out: dict = {}
+    if "challenger_share" in timeline:
+        out = {"trials": [timeline[list(LIVE_COLUMNS)]], "rollbacks": [rollback_steps(events)]}
+    raised = [c for c in timeline.columns if c.startswith("stat_") and c.endswith("alert_raised")]
+    if raised:  # one person per Approval: every such column counts (sim.metrics.alerts)
+        acted = [c.removesuffix("raised") + "acted" for c in raised]
+        steps = timeline["step"].to_numpy()
+        out["alerts"] = [(
+            steps[timeline[raised].fillna(0).sum(axis=1).to_numpy() > 0].tolist(),
+            steps[timeline[[c for c in acted if c in timeline]].fillna(0).sum(axis=1)
+                  .to_numpy() > 0].tolist())]
+    return out
 
 
 def _drifts_of(summary: dict) -> list[dict]:

@@ -9,7 +9,10 @@ finished) and writes, into the sweep directory:
   ``summary.json`` recorded: left out of every number), ``error`` and ``config`` (the
   configuration it belongs to);
 - ``configs.csv``: one row per configuration (the jobs that differ only by seed):
-  for every metric the mean and the half-width of a t-based 95% confidence interval;
+  for every metric the mean, the half-width of a t-based 95% confidence interval
+  (``_ci95``) and that interval clipped to the values the metric can take (``_lo``,
+  ``_hi``: :attr:`sim.metrics.Metric.range`; a share stays in [0, 1], a count at or
+  above 0);
 - ``report.md``: the tables, the best configuration per metric, drift-by-drift
   handling, the figures and the failures;
 - ``accuracy_over_time.png`` (every configuration; ``_2``, ``_3``, ... when they fill
@@ -38,8 +41,16 @@ import pandas as pd
 from scipy import stats
 
 from experiments import objective, ranks, store
-from experiments.stats import config_label, mean_frontier, overlap, without_stream
-from sim.metrics import DESCRIPTORS, METRICS, Metric, fill_alerts, metric, primary, retrain_rows
+from experiments.stats import bounded, config_label, mean_frontier, overlap, show, without_stream
+from sim.metrics import (
+    DESCRIPTORS,
+    METRICS,
+    Metric,
+    fill_alerts,
+    metric,
+    primary,
+    retrain_rows,
+)
 
 NOT_RUN = ("not run: fail_fast=true stopped the sweep after a job failed (rerun with "
            "resume=true to run it)")
@@ -201,23 +212,25 @@ class Aggregate:
         head = primary(self.task).name
         if len(self.configs) and f"{head}_mean" in self.configs:
             table = _display_table(self.configs, self.task, (head, "n_retrains", "total_cost"))
+            table.index = _readable(list(table.index))
             width = max(len(str(i)) for i in table.index)
             lines.append(f"{'configuration':<{width}}  " + "  ".join(
-                f"{c:>18}" for c in table.columns))
+                f"{c:>22}" for c in table.columns))
             for idx, row in table.iterrows():
-                lines.append(f"{idx:<{width}}  " + "  ".join(f"{v:>18}" for v in row))
+                lines.append(f"{idx:<{width}}  " + "  ".join(f"{v:>22}" for v in row))
         if self.report is not None:
             lines.append(f"Report: {self.report}")
         return "\n".join(lines)
 
 
-def _fmt(mean: float, half: float, fmt: str) -> str:
-    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
-        return "n/a"
-    text = fmt.format(mean)
-    if half is not None and not math.isnan(half):
-        text += " ± " + fmt.replace("+", "").format(half if abs(half) > 1e-12 else 0.0)
-    return text
+def _fmt(configs: pd.DataFrame | pd.Series, name: str, fmt: str):
+    """Print metric ``name`` of one configuration (a row) or of each (a frame): mean [lo, hi]."""
+    if isinstance(configs, pd.Series):
+        return show(configs.get(f"{name}_mean", math.nan), configs.get(f"{name}_lo", math.nan),
+                    configs.get(f"{name}_hi", math.nan), fmt)
+    return [show(*row, fmt) for row in zip(
+        configs[f"{name}_mean"], configs.get(f"{name}_lo", pd.Series(math.nan, configs.index)),
+        configs.get(f"{name}_hi", pd.Series(math.nan, configs.index)), strict=True)]
 
 
 def _display_table(configs: pd.DataFrame, task: str, metrics=None) -> pd.DataFrame:
@@ -234,10 +247,9 @@ def _display_table(configs: pd.DataFrame, task: str, metrics=None) -> pd.DataFra
         if f"{m}_mean" not in configs or (configs[f"{m}_mean"].isna().all()
                                           and not (ceiling and unbounded.any())):
             continue
-        heading, fmt = metric(m).label, metric(m).fmt
-        out[heading] = ["not bounded" if ceiling and u else _fmt(a, b, fmt)
-                        for a, b, u in zip(configs[f"{m}_mean"], configs[f"{m}_ci95"],
-                                           unbounded, strict=False)]
+        shown = _fmt(configs, m, metric(m).fmt)
+        out[metric(m).label] = ["not bounded" if ceiling and u else v
+                                for v, u in zip(shown, unbounded, strict=True)]
     return out
 
 
@@ -262,6 +274,8 @@ def _load_job(job: Path, sweep_dir: Path, missing: str = NEVER_FINISHED,
     for k, v in summary.items():
         if _is_scalar(v):
             row[k] = v
+    if summary.get("seeds_averaged"):  # an Optuna trial: one job, the mean over its seeds
+        row["seeds_averaged"] = " ".join(str(s) for s in summary["seeds_averaged"])
     row["status"] = record.get("status", "failed")
     error = record.get("error")
     row["error"] = error.get("message") if isinstance(error, dict) else error
@@ -391,30 +405,51 @@ def _per_config(jobs: pd.DataFrame, label_keys: list[str], metric_keys: list[str
             half = np.where(n >= 2, tq * sd / np.sqrt(np.maximum(n, 1)), np.nan)
         columns[f"{m}_mean"] = mu.astype(float)
         columns[f"{m}_ci95"] = pd.Series(half, index=out.index, dtype=float)
+        lo, hi = bounded(mu.to_numpy(dtype=float), half, *_range(m))
+        columns[f"{m}_lo"] = pd.Series(lo, index=out.index, dtype=float)
+        columns[f"{m}_hi"] = pd.Series(hi, index=out.index, dtype=float)
         columns[f"{m}_n"] = n
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1)
+
+
+def _range(name: str) -> tuple[float, float]:
+    """Return the values summary key ``name`` can take (unbounded when unregistered)."""
+    try:
+        return metric(name).range
+    except KeyError:
+        return -math.inf, math.inf
 
 
 MAX_LINES = 30
 """Most lines in the sensitivity figures of one parameter (ten per figure)."""
 
 MAX_DRAWN = 16
-"""Most configurations drawn over time (two figures of eight panels): every configuration
-of every preset; a sweep of hundreds reads the timelines of its most accurate only, and
-the report says so."""
+"""Most configurations drawn over time per stream (two figures of eight panels): every
+configuration of every preset; a sweep of hundreds reads the timelines of its most
+accurate only, and the figure itself names the ones left out."""
 
 
 def _drawn(agg: Aggregate, ok: pd.DataFrame) -> list[str]:
-    """Return the configurations drawn over time: all, or the :data:`MAX_DRAWN` best."""
-    labels = list(ok.index)
+    """Return the configurations drawn over time: all, or the :data:`MAX_DRAWN` best per stream.
+
+    Ranked within each stream (:func:`_streams`): accuracy on different streams is not
+    comparable, so a sweep over streams never drops one stream's configurations for
+    another's. The drift-aware reference, when there is one, is always drawn.
+    """
     col = f"{primary(agg.task).name}_mean"
-    if len(labels) <= MAX_DRAWN or col not in ok:
-        return labels
-    aware = [c for c in labels if c in agg.drift_aware][:1]
-    real = ok[[c not in agg.drift_aware for c in labels]]
-    best = real[col].sort_values(ascending=primary(agg.task).better == "min", kind="stable")
-    keep = set(best.index[:MAX_DRAWN - len(aware)]) | set(aware)
-    return [c for c in labels if c in keep]
+    if col not in ok:
+        return list(ok.index)
+    keep: set[str] = set()
+    for _, part in _streams(ok):
+        labels = list(part.index)
+        if len(labels) <= MAX_DRAWN:
+            keep |= set(labels)
+            continue
+        aware = [c for c in labels if c in agg.drift_aware][:1]
+        real = part[[c not in agg.drift_aware for c in labels]]
+        best = real[col].sort_values(ascending=primary(agg.task).better == "min", kind="stable")
+        keep |= set(best.index[:MAX_DRAWN - len(aware)]) | set(aware)
+    return [c for c in ok.index if c in keep]
 
 
 def _series(agg: Aggregate, records: dict, labels: list[str]):
@@ -453,7 +488,7 @@ def _series(agg: Aggregate, records: dict, labels: list[str]):
             continue
         c = agg.configs.loc[label]
         m = primary(agg.task)
-        value = _fmt(c.get(f"{m.name}_mean"), c.get(f"{m.name}_ci95"), m.fmt)
+        value = _fmt(c, m.name, m.fmt)
         note = (f"{name} {value}  ·  {c.get('n_retrains_mean', float('nan')):.1f} "
                 "retrains per run")
         out.append(Series(label, timelines, retrains, drifts, int(step_size), note,
@@ -573,6 +608,19 @@ def _read_frontiers(paths: list[Path], columns: list[str]) -> pd.DataFrame:
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=[*columns, "file"])
 
 
+def _averaged(agg: Aggregate) -> str | None:
+    """Return the seeds every finished job averaged itself (``"0, 1, 2"``), else None.
+
+    Optuna trials replay ``objective.seeds`` in one job (:mod:`experiments.objective`):
+    one value per configuration, yet over several seeds.
+    """
+    ok = agg.jobs[agg.jobs["status"] == "ok"]
+    if "seeds_averaged" not in ok or not len(ok) or ok["seeds_averaged"].isna().any():
+        return None
+    values = ok["seeds_averaged"].astype(str).unique()
+    return ", ".join(values[0].split()) if len(values) == 1 else "; ".join(values)
+
+
 def _n_seeds(agg: Aggregate) -> int:
     ok = agg.jobs[agg.jobs["status"] == "ok"]
     return int(ok.groupby("config").size().max()) if len(ok) else 0
@@ -608,8 +656,10 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
     series = _series(agg, records, drawn)
     if series:
         metric_name = head.removeprefix("mean_")
+        shown = {s.label for s in series}
         for i, path in enumerate(plots.over_time(
-                series, agg.sweep_dir / f"{metric_name}_over_time.png", task=agg.task)):
+                series, agg.sweep_dir / f"{metric_name}_over_time.png", task=agg.task,
+                not_drawn=[c for c in ok.index if c not in shown])):
             out["over_time" if i == 0 else f"over_time_{i + 1}"] = path
     seeds = _n_seeds(agg)
     if len(ok) and "total_cost_mean" in ok and f"{head}_mean" in ok:
@@ -621,7 +671,7 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
             out[f"vs_cost{suffix}"] = plots.metric_vs_cost(
                 part, agg.sweep_dir / f"{head.removeprefix('mean_')}_vs_cost{suffix}.png",
                 task=agg.task, drift_aware=agg.drift_aware, frontier=frontier,
-                baseline=_persistence(part), n_seeds=seeds,
+                baseline=_persistence(part), n_seeds=seeds, averaged=_averaged(agg),
                 stream=stream)
     for param in agg.label_keys:
         col = ok[param] if param in ok else None
@@ -643,7 +693,7 @@ def _figures(agg: Aggregate, records: dict) -> dict[str, Path]:
                 frame = frame[frame[by].isin(keep)]
         name = re.sub(r"[^\w.-]+", "_", param)
         paths = plots.sensitivity(frame, param, agg.sweep_dir / f"sensitivity_{name}.png",
-                                  by=by, task=agg.task, n_seeds=seeds,
+                                  by=by, task=agg.task, n_seeds=seeds, averaged=_averaged(agg),
                                   by_label=", ".join(others) or None)
         for i, path in enumerate(paths):
             out[f"sensitivity_{param}" + ("" if i == 0 else f"_{i + 1}")] = path
@@ -661,18 +711,23 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
     Among ``configs`` (default: all the sweep's; ``stream``: the one stream they ran on,
     left out of their names). A policy that never retrains is left
     out of the metrics it would win trivially (cost, retrains, regret, recovery, fit
-    time: :attr:`~sim.metrics.Metric.for_never`).
+    time: :attr:`~sim.metrics.Metric.for_never`). A metric measured against the policy's
+    own earlier level (:attr:`~sim.metrics.Metric.relative`: the loss per drift or after
+    an incident) is ranked only among the credible configurations (:func:`_credible`):
+    a policy whose level was already broken loses little more.
     """
     rows = {}
     configs = agg.configs if configs is None else configs
     configs = configs[configs["n_ok"] > 0] if len(configs) else configs
     never = configs["n_retrains_mean"] == 0 if "n_retrains_mean" in configs else \
         pd.Series(False, index=configs.index)
+    credible = _credible(configs, agg.task)
     for m in _metrics(agg.task):
         col = f"{m.name}_mean"
         if m.better is None or col not in configs:
             continue
         pool = configs if m.for_never else configs[~never]
+        pool = pool[credible.reindex(pool.index)] if m.relative else pool
         pool = pool[pool[col].notna()]
         if len(pool) < 2:
             continue
@@ -683,17 +738,67 @@ def _best(agg: Aggregate, configs: pd.DataFrame | None = None,
         tied = [c for c, value in list(order.items())[1:]
                 if overlap(order[best], half, value, halves[c])]
         names = [best, *tied]
-        named = [_named(agg, c) for c in names[:4]]
+        named = [_named(agg, c) for c in _readable(names[:4], list(configs.index))]
         if stream is not None:  # one table per stream: its name is the heading
             named = [without_stream(n, stream) for n in named]
         shown = ("; " if any(", " in n for n in named) else ", ").join(named) + (
             f" and {len(names) - 4} more" if len(names) > 4 else "")
         rows[m.label] = {
             "best": ("tied: " + shown) if tied else shown,
-            "value (mean ± 95% CI)": _fmt(order[best], half, m.fmt),
+            "value (mean [95% CI])": _fmt(pool.loc[best], m.name, m.fmt),
             "goal": "highest" if m.better == "max" else "lowest",
         }
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+CREDIBLE = 0.05
+"""A configuration is ranked on a relative metric when its main metric is within this of
+the best: accuracy at most 0.05 below the best; mean absolute error at most 5% above."""
+
+
+def _credible(configs: pd.DataFrame, task: str) -> pd.Series:
+    """Whether each configuration's main metric is within :data:`CREDIBLE` of the best.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"mean_accuracy_mean": [0.85, 0.82, 0.674]}, index=["a", "b", "c"])
+    >>> _credible(c, "classification").tolist()
+    [True, True, False]
+    """
+    m = primary(task)
+    col = f"{m.name}_mean"
+    if col not in configs or configs[col].isna().all():
+        return pd.Series(True, index=configs.index)
+    values = configs[col]
+    if m.better == "max":
+        return values >= values.max() - CREDIBLE
+    return values <= values.min() * (1 + CREDIBLE)
+
+
+def _readable(labels: list[str], among: list[str] | None = None) -> list[str]:
+    """Return ``labels`` with swept numbers rounded to 4 significant digits, if still unique.
+
+    An Optuna trial's ``trigger.drop=0.13945930846219456`` reads ``trigger.drop=0.1395``;
+    when rounding would give two configurations of ``among`` (default: ``labels``) one
+    name, the labels stay as they are (``configs.csv`` always keeps them exact).
+
+    Examples
+    --------
+    >>> _readable(["trigger.drop=0.13945930846219456", "ddm"])
+    ['trigger.drop=0.1395', 'ddm']
+    >>> _readable(["x=0.123451", "x=0.123452"])
+    ['x=0.123451', 'x=0.123452']
+    """
+    from experiments.plots import readable
+
+    def rounded(label: str) -> str:
+        parts = [p.partition("=") for p in str(label).split(", ")]
+        return ", ".join(f"{k}{eq}{readable(v)}" if eq else k for k, eq, v in parts)
+
+    pool = [rounded(c) for c in (among if among is not None else labels)]
+    if len(set(pool)) < len(pool):
+        return list(labels)
+    return [rounded(c) for c in labels]
 
 
 def _named(agg: Aggregate, label: str) -> str:
@@ -811,9 +916,14 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                       "precision are not judged (a retrain between declared events may answer "
                       "an undeclared change; its measured benefit is in `events.csv`)."]
     seeds = _n_seeds(agg)
-    spread = ("Mean over the seeds that ran, ± the half-width of a t-based 95% confidence "
-              "interval" if seeds > 1 else "One seed per configuration: single values, no "
-              "confidence interval")
+    averaged = _averaged(agg)
+    spread = ("Mean over the seeds that ran [the t-based 95% confidence interval, clipped to "
+              "the values the metric can take: a share stays in 0-1, a count or a cost at or "
+              "above 0]" if seeds > 1 else
+              f"One job per configuration, each the mean over seeds {averaged} (averaged in "
+              "the job, as an Optuna trial does): single values, no confidence interval"
+              if averaged else "One seed per configuration: single values, no confidence "
+              "interval")
     lines += ["", "## Results per configuration", "",
               f"{spread}. A detection is the first retrain that is not a planned refit "
               "within a drift's detection window (see `sim.metrics`); every other retrain "
@@ -833,14 +943,19 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "run; it is not a ceiling.", ""]
     if len(agg.configs):
         table = _display_table(agg.configs, agg.task)
-        table.index = [_named(agg, i) for i in table.index]
+        table.index = [_named(agg, i) for i in _readable(list(table.index))]
         lines += [markdown_table(table), ""]
     bests = [(stream, _best(agg, part, stream)) for stream, part in _streams(agg.configs)]
     if any(len(best) for _, best in bests):
         lines += ["## Best configuration per metric", "",
                   "\"tied\" when the 95% confidence intervals overlap (equal values with one "
                   "seed). A policy that never retrains is not ranked on what it wins by doing "
-                  "nothing (cost, retrains, regret, recovery, fit time)."
+                  "nothing (cost, retrains, regret, recovery, fit time). The losses measured "
+                  "against a policy's own earlier level (per drift, after incidents) rank "
+                  f"only the configurations whose {primary(agg.task).label.split(' (')[0]} "
+                  + ("is within 0.05 of the best" if primary(agg.task).better == "max" else
+                     "is within 5% of the best")
+                  + ": a policy whose level was already broken has little left to lose."
                   + (" One table per stream: results on different streams are not "
                      "comparable." if len(bests) > 1 else ""), ""]
         for stream, best in bests:
@@ -895,8 +1010,9 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         }
         if agg.drawn and agg.drawn[0] < agg.drawn[1]:
             captions["over_time"] += (
-                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (more "
-                "would be unreadable); every configuration is in the tables.")
+                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (at most "
+                f"{MAX_DRAWN} per stream: more would be unreadable), the others are named in "
+                "the figure; every configuration is in the tables.")
         for name, path in agg.figures.items():
             base = re.sub(r"_\d+$", "", name)
             stream = None
@@ -910,7 +1026,8 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                             "configuration is in the tables.")
             if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
                     and (agg.configs["alerts_not_acted_mean"] > 0).any():
-                caption += " The last panel: alerts raised to the person in the loop."
+                caption += (" The last panel: alerts raised to the person in the loop "
+                            "(solid) and acted upon (dotted).")
             if stream is not None:
                 caption = (f"Stream `{stream}` only (results on different streams are not "
                            "comparable): " + caption[0].lower() + caption[1:])

@@ -1,6 +1,8 @@
 """Statistics shared by the report, the advisor and the figures (a leaf module).
 
 - :func:`ci95`: mean and t-based 95% confidence half-width over seeds.
+- :func:`bounded`: that interval clipped to the values a metric can take, and
+  :func:`show` to print it (``0.148 [0.000, 0.787]``).
 - :func:`pareto_front`: the configurations nothing beats on cost and the metric.
 - :func:`mean_frontier`: per-seed hindsight frontiers averaged by number of retrains.
 - :func:`config_label` and :func:`family`: the name of a configuration, and its trigger
@@ -15,8 +17,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-__all__ = ["ci95", "config_label", "family", "mean_frontier", "overlap", "pareto_front",
-           "without_stream"]
+__all__ = ["bounded", "ci95", "config_label", "family", "mean_frontier", "overlap",
+           "pareto_front", "readable", "show", "without_stream"]
 
 
 def ci95(values) -> tuple[float, float, int]:
@@ -40,6 +42,48 @@ def ci95(values) -> tuple[float, float, int]:
         return mean, math.nan, 1
     half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
     return mean, half, n
+
+
+def bounded(mean, half, low: float = -math.inf, high: float = math.inf):
+    """Return the interval ``mean -/+ half`` clipped to ``[low, high]``, as ``(lo, hi)``.
+
+    The t-interval of three seeds is wide; for a bounded metric (a share, a count, a
+    cost) its symmetric half-width leaves the range ("0.148 +/- 0.639" for a share):
+    clipped, the interval is asymmetric and holds only values the metric can take.
+    Vectorised over configurations; a NaN half-width (one seed) gives NaN bounds.
+
+    Examples
+    --------
+    >>> bounded(0.148, 0.639, 0.0, 1.0)
+    (0.0, 0.787)
+    >>> lo, hi = bounded(np.array([6.7, 2.0]), np.array([11.5, np.nan]), 0.0)
+    >>> lo.tolist(), hi.tolist()
+    ([0.0, nan], [18.2, nan])
+    """
+    lo = np.clip(np.asarray(mean, dtype=float) - half, low, high)
+    hi = np.clip(np.asarray(mean, dtype=float) + half, low, high)
+    if np.ndim(lo) == 0:
+        return float(lo), float(hi)
+    return lo, hi
+
+
+def show(mean: float, lo: float, hi: float, fmt: str = "{:.3g}") -> str:
+    """Print a mean and its interval: ``0.148 [0.000, 0.787]``; the mean alone without one.
+
+    Examples
+    --------
+    >>> show(0.148, 0.0, 0.787, "{:.3f}"), show(0.9, float("nan"), float("nan"), "{:.3f}")
+    ('0.148 [0.000, 0.787]', '0.900')
+    >>> show(float("nan"), 0.0, 1.0)
+    'n/a'
+    """
+    if mean is None or math.isnan(mean):
+        return "n/a"
+    text = fmt.format(mean)
+    if lo is None or hi is None or math.isnan(lo) or math.isnan(hi):
+        return text
+    plain = fmt.replace("+", "")
+    return f"{text} [{plain.format(lo)}, {plain.format(hi)}]"
 
 
 def overlap(mean_a: float, half_a: float, mean_b: float, half_b: float) -> bool:
@@ -149,6 +193,23 @@ def _numeric(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def readable(value: str) -> str:
+    """Round a swept number to 4 significant digits for a figure or a table name.
+
+    Text, integers and short numbers are left as they are.
+
+    Examples
+    --------
+    >>> readable("0.13945930846219456"), readable("10"), readable("ddm")
+    ('0.1395', '10', 'ddm')
+    """
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return value if number.is_integer() or len(value) <= 6 else f"{number:.4g}"
 
 
 def without_stream(label: str, stream: str) -> str:

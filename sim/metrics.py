@@ -58,6 +58,7 @@ between declared events may answer an undeclared one.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,6 +111,14 @@ class Metric:
         Whether the value is a count (integer axis ticks).
     table
         Shown in the report's main table.
+    relative
+        Measured against the run's own earlier level (the loss after a drift or an
+        incident): good when that level was already broken, so the report ranks it only
+        among configurations whose main metric is credible (``experiments.report``).
+    bounds
+        The values the metric can take, ``(low, high)`` (``-inf``/``inf`` when open):
+        confidence intervals are clipped to it (:attr:`range`). None: ``[0, inf)`` for a
+        count, unbounded otherwise.
     """
 
     name: str
@@ -121,6 +130,21 @@ class Metric:
     fmt: str = "{:.3g}"
     integer: bool = False
     table: bool = False
+    relative: bool = False
+    bounds: tuple[float, float] | None = None
+
+    @property
+    def range(self) -> tuple[float, float]:
+        """The values the metric can take: :attr:`bounds`, or what its kind implies.
+
+        Examples
+        --------
+        >>> metric("exposed_share").range, metric("n_retrains").range
+        ((0.0, 1.0), (0.0, inf))
+        """
+        if self.bounds is not None:
+            return self.bounds
+        return (0.0, math.inf) if self.integer else (-math.inf, math.inf)
 
     def applies(self, task: str) -> bool:
         """Whether the metric exists for ``task``."""
@@ -128,17 +152,20 @@ class Metric:
 
 
 _C, _R = "classification", "regression"
+_SHARE = (0.0, 1.0)  # a fraction of samples, drifts or retrains
+_GAIN = (-1.0, 1.0)  # a difference of two fractions
+_POS = (0.0, math.inf)  # a cost, a duration, an error
 
 METRICS: tuple[Metric, ...] = (
     Metric("mean_accuracy", "accuracy (fraction correct)", "max", _C, fmt="{:.3f}",
-           table=True),
+           table=True, bounds=_SHARE),
     Metric("mean_mae", "mean absolute error (target units)", "min", _R, fmt="{:.4g}",
-           table=True),
-    Metric("rmse", "RMSE (target units)", "min", _R, fmt="{:.4g}", table=True),
+           table=True, bounds=_POS),
+    Metric("rmse", "RMSE (target units)", "min", _R, fmt="{:.4g}", table=True, bounds=_POS),
     Metric("n_retrains", "retrains (count)", "min", for_never=False, fmt="{:.1f}",
            integer=True, table=True),
     Metric("total_cost", "cost (nominal units)", "min", for_never=False, fmt="{:.1f}",
-           table=True),
+           table=True, bounds=_POS),
     Metric("n_follow_ups", "planned refits (count)", None, fmt="{:.1f}", integer=True,
            table=True),
     Metric("false_retrains", "false alarms (count)", "min", ground_truth="complete",
@@ -150,30 +177,32 @@ METRICS: tuple[Metric, ...] = (
     Metric("mean_detection_delay", "detection delay (steps)", "min", ground_truth="partial",
            for_never=False, fmt="{:.1f}", table=True),
     Metric("mean_recovery_steps", "recovery (steps)", "min", ground_truth="partial",
-           for_never=False, fmt="{:.1f}", table=True),
+           for_never=False, fmt="{:.1f}", table=True, bounds=_POS, relative=True),
     Metric("mean_accuracy_lost", "accuracy lost per drift (fraction)", "min", _C,
-           ground_truth="partial", fmt="{:.3f}", table=True),
+           ground_truth="partial", fmt="{:.3f}", table=True, bounds=_GAIN, relative=True),
     Metric("mean_mae_lost", "error gained per drift (target units)", "min", _R,
-           ground_truth="partial", fmt="{:.4g}", table=True),
+           ground_truth="partial", fmt="{:.4g}", table=True, relative=True),
     Metric("incident_retrains", "retrains during incidents (count)", "min", for_never=False,
            fmt="{:.1f}", integer=True, table=True),
     Metric("accuracy_lost_during_incidents", "accuracy lost during incidents (fraction, vs "
-           "the run without them)", "min", _C, fmt="{:.3f}", table=True),
+           "the run without them)", "min", _C, fmt="{:.3f}", table=True, bounds=_GAIN),
     Metric("accuracy_lost_after_incidents", "accuracy lost after incidents (fraction, vs "
-           "the run without them)", "min", _C, fmt="{:.3f}", table=True),
-    Metric("fit_seconds", "fit CPU (s)", "min", for_never=False, fmt="{:.2f}", table=True),
+           "the run without them)", "min", _C, fmt="{:.3f}", table=True, bounds=_GAIN,
+           relative=True),
+    Metric("fit_seconds", "fit CPU (s)", "min", for_never=False, fmt="{:.2f}", table=True,
+           bounds=_POS),
     Metric("regret", "regret vs hindsight optimum (metric)", "min", for_never=False,
            fmt="{:.3f}", table=True),
     Metric("optimal_accuracy_same_retrains", "hindsight optimum, same retrains (fraction "
-           "correct)", None, _C, fmt="{:.3f}", table=True),
+           "correct)", None, _C, fmt="{:.3f}", table=True, bounds=_SHARE),
     Metric("optimal_mae_same_retrains", "hindsight optimum, same retrains (mean absolute "
-           "error)", None, _R, fmt="{:.4g}", table=True),
+           "error)", None, _R, fmt="{:.4g}", table=True, bounds=_POS),
     Metric("oracle_bounded", "hindsight optimum bounds the run (bool; False: \"not "
            "bounded\", see sim.oracle.not_bounded)"),
     Metric("oracle_own_windows", "run's retrain windows added to the shared optimum "
            "(count)", integer=True),
     Metric("persistence_accuracy", "persistence, previous label (fraction correct)", None,
-           _C, fmt="{:.3f}", table=True),
+           _C, fmt="{:.3f}", table=True, bounds=_SHARE),
     # the rest of the summary: context, not compared in the tables
     Metric("n_steps", "scored steps (count)", integer=True),
     Metric("n_samples", "scored samples (count)", integer=True),
@@ -181,23 +210,23 @@ METRICS: tuple[Metric, ...] = (
     Metric("n_rejected", "retrains rejected by the gate (count)", integer=True),
     Metric("n_skipped", "retrains skipped, nothing to train on (count)", integer=True),
     Metric("n_served", "retrained models that served (count)", integer=True),
-    Metric("cost_retrain", "cost of retrains (nominal units)"),
-    Metric("cost_samples", "cost of training samples (nominal units)"),
-    Metric("cost_labels", "cost of labels (nominal units)"),
-    Metric("cost_updates", "cost of online updates (nominal units)"),
+    Metric("cost_retrain", "cost of retrains (nominal units)", bounds=_POS),
+    Metric("cost_samples", "cost of training samples (nominal units)", bounds=_POS),
+    Metric("cost_labels", "cost of labels (nominal units)", bounds=_POS),
+    Metric("cost_updates", "cost of online updates (nominal units)", bounds=_POS),
     Metric("n_updated", "samples of online updates (count)", integer=True),
     # live gates (strategies.Shadow, Canary, Rollback) and exposure (Protocol.exposure)
-    Metric("cost_shadow", "cost of shadow predictions (nominal units)"),
+    Metric("cost_shadow", "cost of shadow predictions (nominal units)", bounds=_POS),
     Metric("n_rollbacks", "rollbacks to the previous model (count)", integer=True,
            table=True, fmt="{:.1f}"),
     Metric("exposed_samples", "exposed samples, served by a model worse than its rival "
            "(count)", "min", _C, integer=True),
     Metric("exposed_share", "exposure (share of scored samples served by a worse model)",
-           "min", _C, fmt="{:.3f}", table=True),
+           "min", _C, fmt="{:.3f}", table=True, bounds=_SHARE),
     Metric("exposed_accuracy_lost", "accuracy lost by exposed users (fraction, mean)", "min",
-           _C, fmt="{:.3f}"),
+           _C, fmt="{:.3f}", bounds=_GAIN),
     Metric("exposed_errors", "extra errors served by worse models (count)", "min", _C,
-           fmt="{:.0f}", table=True),
+           fmt="{:.0f}", table=True, bounds=_POS),
     Metric("unneeded_retrains", "retrains with benefit below min_benefit (count)", "min",
            for_never=False, integer=True),
     Metric("mean_benefit", "benefit per retrain (metric gained, mean)", "max",
@@ -208,11 +237,12 @@ METRICS: tuple[Metric, ...] = (
     Metric("false_alarms_beneficial", "false alarms that paid off (count)",
            ground_truth="complete", for_never=False, integer=True),
     Metric("precision", "precision (detections / non-refit retrains)", "max",
-           ground_truth="complete", for_never=False),
-    Metric("recall", "recall (drifts detected / drifts)", "max", ground_truth="partial"),
+           ground_truth="complete", for_never=False, bounds=_SHARE),
+    Metric("recall", "recall (drifts detected / drifts)", "max", ground_truth="partial",
+           bounds=_SHARE),
     Metric("false_alarms_per_10k", "false alarms per 10,000 samples", "min",
-           ground_truth="complete", for_never=False),
-    Metric("initial_fit_seconds", "initial fit CPU (s)"),
+           ground_truth="complete", for_never=False, bounds=_POS),
+    Metric("initial_fit_seconds", "initial fit CPU (s)", bounds=_POS),
     Metric("n_incidents", "incidents scored (count)", integer=True),
     Metric("incident_trained", "retrains trained on an incident's samples (count)", "min",
            for_never=False, integer=True),
@@ -221,7 +251,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("mae_gained_during_incidents", "error gained during incidents (target units, vs "
            "the run without them)", "min", _R),
     Metric("mae_gained_after_incidents", "error gained after incidents (target units, vs "
-           "the run without them)", "min", _R),
+           "the run without them)", "min", _R, relative=True),
     # what a table stream read (rows_summary)
     Metric("rows_read", "rows read from the table (count)", integer=True),
     Metric("rows_replayed", "rows replayed (count)", integer=True),
@@ -231,7 +261,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("estimate_error_mean", "estimate error, estimated - realised (metric, mean; "
            "> 0: optimistic)", None, fmt="{:+.3f}", table=True),
     Metric("estimate_mae", "estimate error, absolute (metric, mean)", "min", fmt="{:.3f}",
-           table=True),
+           table=True, bounds=_POS),
     # a person in the loop (alerts): strategies.Approval, see alerts()
     Metric("alerts_raised", "alerts raised (count)", None, fmt="{:.1f}", integer=True,
            table=True),
@@ -239,7 +269,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("alerts_not_acted", "alerts not acted upon (count)", None, fmt="{:.1f}",
            integer=True, table=True),
     Metric("alerts_per_10k", "alerts per 10,000 samples (alert fatigue)", "min",
-           for_never=False, fmt="{:.2f}", table=True),
+           for_never=False, fmt="{:.2f}", table=True, bounds=_POS),
 )
 
 _BY_NAME = {m.name: m for m in METRICS}
