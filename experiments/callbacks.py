@@ -25,6 +25,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from experiments import store
+from experiments.sweep import count_jobs
 
 __all__ = ["OUTCOME_ENV", "SweepReport", "count_jobs", "outcome", "record_outcome",
            "start_outcome", "stop_progress"]
@@ -71,23 +72,6 @@ def stop_progress() -> None:
     """Stop every progress watcher (after a sweep, or when it was aborted)."""
     for key in list(_WATCHERS):
         _WATCHERS.pop(key).stop()
-
-
-def count_jobs(config: DictConfig) -> int | None:
-    """Count the jobs a multirun launches: the sweeper's params and the command line.
-
-    Later overrides of a key replace earlier ones, as in Hydra's basic sweeper.
-    """
-    try:
-        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
-        from hydra.core.override_parser.overrides_parser import OverridesParser
-
-        params = config.hydra.sweeper.get("params") or {}
-        args = [f"{k}={v}" for k, v in params.items()] + list(config.hydra.overrides.task)
-        parsed = OverridesParser.create().parse_overrides(args)
-        return len(BasicSweeper.split_arguments(parsed, None)[0])
-    except Exception:  # a custom sweeper: no total
-        return None
 
 
 class _Watcher:

@@ -290,7 +290,7 @@ def planned_jobs(sweep_dir: Path) -> int | None:
     try:
         from omegaconf import OmegaConf
 
-        from experiments.callbacks import count_jobs
+        from experiments.sweep import count_jobs
 
         return count_jobs(OmegaConf.load(Path(sweep_dir) / "multirun.yaml"))
     except Exception:  # no multirun.yaml (a single run, or copied results): unknown

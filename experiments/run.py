@@ -31,22 +31,20 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import hydra
-from hydra._internal.hydra import Hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
-from experiments import CONF_DIR, GROUPS, callbacks, data, errors, objective, store
-from experiments.cli import EXIT_CODES, quiet_schema_warning, usage
+from experiments import CONF_DIR, callbacks, data, errors, objective, store
+from experiments.components import build, check_settings
+from experiments.hydra_internals import known_mode
+from experiments.usage import EXIT_CODES, quiet_schema_warning, usage
 
 __all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_settings", "main",
            "previous_sweep", "run_job", "simulate"]
@@ -55,24 +53,6 @@ __all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_settings", "main",
 FAIL_FAST_MARK = store.FAIL_FAST_MARK
 
 log = logging.getLogger(__name__)
-
-
-def build(cfg: DictConfig) -> dict[str, Any]:
-    """Instantiate the components of a config: ``{group: object}`` for every group.
-
-    Lists and mappings in the YAML reach the constructors as plain ``list`` and
-    ``dict`` (``_convert_="all"``), as scikit-learn's ``clone`` expects. A data
-    parameter that would call code is refused before anything is instantiated
-    (:func:`experiments.data.check_data_parameters`).
-    """
-    if cfg.get("stream") is not None:
-        refused = data.check_data_parameters(OmegaConf.to_container(cfg.stream, resolve=True))
-        if refused:
-            raise refused[1]
-    return {
-        group: instantiate(cfg[group], _convert_="all") if cfg.get(group) is not None else None
-        for group in GROUPS
-    }
 
 
 def _versions() -> dict[str, str]:
@@ -188,32 +168,6 @@ def run_job(cfg: DictConfig) -> dict:
     if cfg.get("objective") is not None:  # a search (Optuna) reads the job's return value
         return objective.value(cfg, record)
     return {"status": record["status"], "dir": str(out)}
-
-
-def check_settings(resolved: dict) -> None:
-    """Check the run's own settings (the top-level keys) as a job does, or raise ParamError.
-
-    ``seed`` is an int >= 0; ``baselines``, ``oracle.enabled``, ``progress`` and
-    ``fail_fast`` are true or false (a string such as ``"no"`` would read as true).
-
-    Examples
-    --------
-    >>> check_settings({"seed": 0, "baselines": False, "oracle": {"enabled": True}})
-    >>> check_settings({"seed": 0, "oracle": {"enabled": "no"}})
-    Traceback (most recent call last):
-    ...
-    sim.checks.ParamError: The 'oracle.enabled' parameter of the run must be one of False, \
-True. Got 'no' instead.
-    """
-    from sim.checks import Interval, Options, check
-
-    check("the run", "seed", resolved.get("seed"), Interval("int", 0))
-    flags = {"baselines": resolved.get("baselines", False),
-             "oracle.enabled": (resolved.get("oracle") or {}).get("enabled", False),
-             "progress": resolved.get("progress", True),
-             "fail_fast": resolved.get("fail_fast", False)}
-    for name, value in flags.items():
-        check("the run", name, value, Options((False, True)))
 
 
 def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None) -> dict:
@@ -363,26 +317,6 @@ def _mode(argv: list[str]) -> RunMode | None:
     return RunMode[value] if value in RunMode.__members__ else None
 
 
-@contextmanager
-def _known_mode(mode: RunMode | None) -> Iterator[None]:
-    """Let Hydra take the run mode from the command line instead of composing for it.
-
-    Hydra 1.3 composes the whole config once only to read ``hydra.mode`` (its
-    ``Hydra.get_mode``, which returns None on any error), then again to run: ~0.25 s of
-    every command. When the command line sets the mode, that first composition is
-    skipped; the run's own composition still reports every error.
-    """
-    if mode is None:
-        yield
-        return
-    original = Hydra.get_mode
-    Hydra.get_mode = lambda self, config_name, overrides: mode
-    try:
-        yield
-    finally:
-        Hydra.get_mode = original
-
-
 def _register_plugins() -> None:
     """Register our sweeper and launcher with Hydra.
 
@@ -462,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     _register_plugins()
     on_term = signal.signal(signal.SIGTERM, _terminated)
     try:
-        with _known_mode(_mode(argv)):
+        with known_mode(_mode(argv)):
             _app()
     except errors.InvalidSweep as ex:
         print(ex, file=sys.stderr)

@@ -1,4 +1,4 @@
-"""Statistics shared by the report, the advisor and the figures (a leaf module).
+"""Statistics shared by the report, the advisor and the figures (above :mod:`sim` only).
 
 - :func:`ci95`: mean and t-based 95% confidence half-width over seeds.
 - :func:`bounded`: that interval clipped to the values a metric can take, and
@@ -7,6 +7,10 @@
 - :func:`mean_frontier`: per-seed hindsight frontiers averaged by number of retrains.
 - :func:`config_label` and :func:`family`: the name of a configuration, and its trigger
   family (one colour per family in the figures).
+
+:func:`pareto_front`, :func:`family`, :func:`readable` and :func:`without_stream` are
+defined in :mod:`sim.display` (the figures of :meth:`sim.compare.Comparison.plot` need
+them, below the app) and re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import math
 import numpy as np
 import pandas as pd
 from scipy import stats
+
+from sim.display import family, pareto_front, readable, without_stream
 
 __all__ = ["bounded", "ci95", "config_label", "family", "mean_frontier", "overlap",
            "pareto_front", "readable", "show", "without_stream"]
@@ -101,33 +107,6 @@ def overlap(mean_a: float, half_a: float, mean_b: float, half_b: float) -> bool:
     return bool(abs(mean_a - mean_b) <= ha + hb + 1e-12)
 
 
-def pareto_front(cost: np.ndarray, value: np.ndarray, better: str = "max") -> np.ndarray:
-    """Return the indices of the points no other beats (lower cost, better value).
-
-    Sorted by cost. A point is dominated when another costs no more and is at least as
-    good, being strictly better in one of the two. ``better="min"`` for a loss (mean
-    absolute error). NaN points take no part.
-
-    Examples
-    --------
-    >>> pareto_front(np.array([0, 1, 2, 3]), np.array([0.5, 0.9, 0.8, 0.95])).tolist()
-    [0, 1, 3]
-    >>> pareto_front(np.array([0, 1, 2]), np.array([3.0, 2.0, 2.5]), better="min").tolist()
-    [0, 1]
-    """
-    cost = np.asarray(cost, dtype=float)
-    value = np.asarray(value, dtype=float) * (1.0 if better == "max" else -1.0)
-    keep = []
-    for i in range(len(cost)):
-        if np.isnan(cost[i]) or np.isnan(value[i]):
-            continue
-        dominated = np.any((cost <= cost[i]) & (value >= value[i])
-                           & ((cost < cost[i]) | (value > value[i])))
-        if not dominated:
-            keep.append(i)
-    return np.array(sorted(keep, key=lambda i: (cost[i], -value[i])), dtype=int)
-
-
 def mean_frontier(frames, value: str = "accuracy") -> pd.DataFrame:
     """Average per-seed hindsight frontiers by ``K`` (the columns of ``Frontier.frontier``).
 
@@ -164,61 +143,3 @@ def config_label(row, keys: list[str], constant: dict[str, str] | None = None) -
     if len(present) == 1 and "." not in present[0]:
         return row[present[0]]
     return ", ".join(f"{k}={row[k]}" for k in present) or "all jobs"
-
-
-def family(label: str) -> str:
-    """Return the trigger family of a configuration label, for its colour.
-
-    The value of its ``trigger`` key when it has one; otherwise the label with the
-    numeric values dropped, so that the settings of one swept knob share a family.
-
-    Examples
-    --------
-    >>> family("trigger=performance, trigger.drop=0.05"), family("ddm")
-    ('performance', 'ddm')
-    >>> family("trigger.drop=0.05") == family("trigger.drop=0.2")
-    True
-    """
-    parts = [p.partition("=") for p in str(label).split(", ")]
-    for key, eq, value in parts:
-        if eq and key == "trigger":
-            return value
-    kept = [key if eq and _numeric(value) else f"{key}{eq}{value}" for key, eq, value in parts]
-    return ", ".join(kept)
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def readable(value: str) -> str:
-    """Round a swept number to 4 significant digits for a figure or a table name.
-
-    Text, integers and short numbers are left as they are.
-
-    Examples
-    --------
-    >>> readable("0.13945930846219456"), readable("10"), readable("ddm")
-    ('0.1395', '10', 'ddm')
-    """
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return value if number.is_integer() or len(value) <= 6 else f"{number:.4g}"
-
-
-def without_stream(label: str, stream: str) -> str:
-    """Return a configuration's label without its ``stream=...`` part.
-
-    Examples
-    --------
-    >>> without_stream("trigger=never, stream=sea_sudden, learning=batch", "sea_sudden")
-    'trigger=never, learning=batch'
-    """
-    parts = [p for p in label.split(", ") if p != f"stream={stream}"]
-    return ", ".join(parts) or label

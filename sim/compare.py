@@ -66,11 +66,12 @@ class Comparison:
     def plot(self, path=None, **kwargs) -> list:
         """Draw the report's figures: the metric over time per trigger, and against cost.
 
-        See :func:`experiments.plots.comparison` (matplotlib, imported here only).
+        See :func:`sim.display.comparison` (:class:`~sim.display.TimelineDisplay` and
+        :class:`~sim.display.CostDisplay`; matplotlib is imported on first use).
         """
-        from experiments import plots
+        from sim import display
 
-        return plots.comparison(self, path, **kwargs)
+        return display.comparison(self, path, **kwargs)
 
 
 def compare(stream, model, triggers: Mapping[str, object], *, seed: int = 0, cache=None,

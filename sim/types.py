@@ -488,12 +488,14 @@ class RunResult:
     def plot(self, path=None, **kwargs):
         """Draw the metric over time with the true drifts and every retrain (matplotlib).
 
-        The figure is :func:`experiments.plots.run`'s, the one a sweep report draws per
-        configuration; with ``path`` it is saved there and the path returned.
+        The figure is :class:`sim.display.TimelineDisplay`'s, the one a sweep report
+        draws per configuration (``label``: the panel's title; ``smooth``: the moving
+        average's window in steps, None: chosen from the data); with ``path`` it is
+        saved there and the path returned. matplotlib is imported here, on first use.
         """
-        from experiments import plots
+        from sim import display
 
-        return plots.run(self, path, **kwargs)
+        return display.run(self, path, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -52,8 +52,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hydra._internal.config_loader_impl import get_overrides_dirname
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.hydra_config import HydraConfig
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.singleton import Singleton
@@ -64,8 +62,9 @@ from joblib.externals.loky.backend.reduction import dumps
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from experiments import errors, store
-from experiments.cli import quiet_schema_warning
 from experiments.errors import InvalidSweep
+from experiments.hydra_internals import BasicSweeper, get_overrides_dirname, joblib_arguments
+from experiments.usage import quiet_schema_warning
 
 __all__ = ["CheckedSweeper", "LocalLauncher", "batches", "check_components", "check_config",
            "WorkerTraceback", "check_configuration", "configurations", "end_with", "in_file",
@@ -116,7 +115,7 @@ def check_config(cfg: DictConfig) -> str | None:
 
     ``cfg`` is a sweep config as Hydra composes it for a job (with its ``hydra`` node).
     """
-    from experiments.run import build, check_settings
+    from experiments.components import build, check_settings
     from sim import threads
 
     with open_dict(cfg):
@@ -414,11 +413,7 @@ class LocalLauncher(JoblibLauncher):
         The same arguments let both run on one reusable pool of worker processes (loky:
         Hydra needs processes).
         """
-        from hydra_plugins.hydra_joblib_launcher._core import process_joblib_cfg
-
-        joblib_cfg = dict(self.joblib, backend="loky")
-        process_joblib_cfg(joblib_cfg)
-        return joblib_cfg
+        return joblib_arguments(dict(self.joblib, backend="loky"))
 
     def launch(self, job_overrides: Sequence[Sequence[str]],
                initial_job_idx: int) -> Sequence[JobReturn]:
