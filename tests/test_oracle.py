@@ -469,11 +469,14 @@ def test_the_report_prints_not_bounded_instead_of_a_number():
         "regret_mean": [0.01, float("nan")], "regret_ci95": [0.002, float("nan")],
         "optimal_accuracy_same_retrains_mean": [0.93, float("nan")],
         "optimal_accuracy_same_retrains_ci95": [0.001, float("nan")],
+        "regret_lo": [0.008, float("nan")], "regret_hi": [0.012, float("nan")],
+        "optimal_accuracy_same_retrains_lo": [0.929, float("nan")],
+        "optimal_accuracy_same_retrains_hi": [0.931, float("nan")],
         "oracle_bounded_mean": [1.0, 0.0]}, index=["holdout", "canary"])
     table = _display_table(configs, "classification",
                            ["regret", "optimal_accuracy_same_retrains"])
     assert table.loc["canary"].tolist() == ["not bounded", "not bounded"]
-    assert table.loc["holdout"].tolist() == ["0.010 ± 0.002", "0.930 ± 0.001"]
+    assert table.loc["holdout"].tolist() == ["0.010 [0.008, 0.012]", "0.930 [0.929, 0.931]"]
     only = _display_table(configs.iloc[1:], "classification", ["regret"])
     assert only.loc["canary", only.columns[0]] == "not bounded"
 

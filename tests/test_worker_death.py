@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from experiments import store
-from hydra_plugins.retrain_sim.launcher import WorkerTraceback, in_file, read_outcome
+from hydra_plugins.retrain_sim import launcher
+from hydra_plugins.retrain_sim.launcher import in_file, read_outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 N_JOBS = 6
@@ -128,5 +129,6 @@ def test_an_error_in_a_worker_is_raised_with_the_workers_traceback(tmp_path):
     assert in_file(str(path), int, "seven") is None
     with pytest.raises(ValueError, match="seven") as raised:
         read_outcome(str(path))
-    assert isinstance(raised.value.__cause__, WorkerTraceback)
+    # Hydra's plugin scan re-executes the launcher's module, so the class is looked up now
+    assert isinstance(raised.value.__cause__, launcher.WorkerTraceback)
     assert "in_file" in str(raised.value.__cause__)
