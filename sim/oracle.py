@@ -406,7 +406,7 @@ def _candidates(data: _Data, every: int | None, extra_steps,
                 windows: str = "policy") -> list[tuple[int, int, int]]:
     """(step, since, origin) of every candidate, the initial model first, sorted by step."""
     last = data.first_step + data.n_cols - 1
-    latest = last - 1 - data.protocol.deploy_latency  # a later retrain never serves
+    latest = data.protocol.decided_at(last)  # a later retrain never serves
     out = {(data.first_step - 1, _POLICY): INITIAL}
     # every window of since_retrain starts at a step: its candidates are all fixed windows
     policy = windows == "policy" or data.protocol.window != "since_retrain"
@@ -458,7 +458,7 @@ def _build(data: _Data, model, cands, base: AccuracyMatrix | None, events) -> Ac
     steps = np.array([c[0] for c in cands], dtype=np.int64)
     since = np.array([c[1] for c in cands], dtype=np.int64)
     origin = np.array([c[2] for c in cands], dtype=np.int64)
-    cols = steps + 1 + data.protocol.deploy_latency - data.first_step
+    cols = data.protocol.serves_from(steps) - data.first_step
     cols[0] = 0
     n = len(cands)
     pair = data.protocol.window == "since_retrain" and bool(np.any(since[1:] == _POLICY))
