@@ -6,7 +6,7 @@
 from strategies.approval import Approval
 from strategies.base import Gate, GateTags, LiveGate, Trigger, TriggerTags
 from strategies.combinators import AllOf, AnyOf, Budget, Cooldown, KOfN, Warmup
-from strategies.cost_aware import CARA, CostAware, DataAmount, Forecast
+from strategies.cost_aware import CARA, CostAware, DataAmount, DataLatency, Forecast
 from strategies.gates import (
     AlwaysAccept,
     Canary,
@@ -38,6 +38,7 @@ __all__ = [
     "Cooldown",
     "CostAware",
     "DataAmount",
+    "DataLatency",
     "DataDrift",
     "ErrorDetector",
     "EstimatedPerformance",

@@ -9,6 +9,9 @@
   retrain's cost.
 - :class:`CostAware`: Modyn's ``AvoidableMisclassificationCostTrigger`` (Böther et al.,
   SIGMOD 2025; eth-easl/modyn ``docs/pipeline/triggers/COST_TRIGGER.md``).
+- :class:`DataLatency`: Modyn's ``DataIncorporationLatencyCostTrigger`` (same source):
+  the waiting time of arrived labels no model has been trained on, against a retrain's
+  cost.
 - :class:`DataAmount`: Modyn's ``DataAmountTrigger``, counted in labelled samples.
 
 **One exchange rate.** The staleness of a model is counted in *avoidable
@@ -27,8 +30,10 @@ of every step). The triggers thus aim at the objective the hindsight optimum max
 ``cost_weight=0.05`` makes a 1-unit retrain worth 500 misclassifications: one 500-sample
 step's worth of predictions.
 
-All four are classification triggers (they count misclassifications); each refuses a
-regression stream before the replay starts.
+:class:`DataLatency` counts waiting labels, not misclassifications: its exchange rate
+is ``latency_per_cost`` (label-steps of waiting a cost unit is worth), and it works on
+regression streams too. CARA, Forecast and CostAware are classification triggers (they
+count misclassifications); each refuses a regression stream before the replay starts.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from sim.types import Decision, Observation
 from strategies.base import Trigger
 from strategies.triggers import _Tail
 
-__all__ = ["CARA", "CostAware", "DataAmount", "Forecast"]
+__all__ = ["CARA", "CostAware", "DataAmount", "DataLatency", "Forecast"]
 
 #: scored samples the ``cost_weight`` unit is counted per (see the module doc)
 PER_SAMPLES = 10_000
@@ -519,3 +524,86 @@ class DataAmount(Trigger):
     def on_retrain(self, t: int, accepted: bool) -> None:
         """Restart the count."""
         self._count = 0
+
+
+class DataLatency(_Priced):
+    """Retrain when the waiting time of new labels outweighs a retrain (Modyn's latency trigger).
+
+    After Modyn's ``DataIncorporationLatencyCostTrigger`` (Böther et al., SIGMOD 2025;
+    ``eth-easl/modyn``, ``docs/pipeline/triggers/COST_TRIGGER.md``), evaluated at every
+    step.
+
+    **Regret.** The *data incorporation latency*: the area under the curve of arrived labels
+    that no retrain has used yet, in label-steps. Each step adds the labels waiting before it
+    in full and its newly arrived ones for half a step (they arrived during it), so
+    ``n`` labels a step for ``k`` steps make ``n k^2 / 2``. It counts labels as they
+    *arrive* (a retrain can only use those): under a label delay the count starts later,
+    and under ``label_rate < 1`` it grows more slowly.
+
+    **Rule.** Retrain when the latency reaches a retrain's price, ``Cost.retrain(n_train)``
+    (the run's cost model, as the other triggers of this module) times
+    ``latency_per_cost``; the latency restarts at every retrain, accepted or rejected
+    by a gate (the labels were used). Since the latency grows with the square of the waiting
+    time, the gap between retrains grows with the square root of the price and falls with
+    the square root of the label rate: four times the retrain cost doubles the gap, half
+    the labels lengthens it by about 1.4 (:class:`DataAmount` doubles it).
+
+    **Choices.** Modyn converts the latency into training seconds, forecast by a regression
+    on past trainings, through its ``incorporation_delay_per_training_second``; here the
+    price comes from the run's cost model and ``latency_per_cost`` is the conversion
+    factor. Modyn's very first evaluation always triggers (its pipelines start without a
+    model); ours start with one and do not. The default, 25,000 label-steps per cost unit,
+    retrains a 1-unit retrain about every 10 steps when 500 labels arrive a step (as
+    ``periodic``'s default).
+
+    Parameters
+    ----------
+    latency_per_cost
+        Label-steps of waiting one cost unit is worth (> 0).
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sim import replay
+    >>> from sim.streams import SEA
+    >>> result = replay(SEA(n_samples=30_000), LogisticRegression(), DataLatency())
+    >>> result.events["step"].tolist()
+    [19, 29, 39, 49, 59]
+    """
+
+    _constraints = {"latency_per_cost": _COST_WEIGHT}
+
+    def __init__(self, latency_per_cost: float = 25_000.0):
+        self.latency_per_cost = latency_per_cost
+
+    def reset(self, seed=None) -> DataLatency:
+        """Validate ``latency_per_cost`` and restart the latency."""
+        self._start()
+        self._waiting = 0
+        self._latency = 0.0
+        return self
+
+    @property
+    def _price(self) -> float:
+        """A retrain's cost in label-steps of waiting."""
+        return self._retrain_cost * self.latency_per_cost
+
+    def check_model(self, model, task: str) -> None:
+        """Accept every task: waiting labels are counted, not errors."""
+
+    def update(self, obs: Observation) -> Decision:
+        """Add the step's waiting time and compare the latency with a retrain's price."""
+        new = len(obs.labels)
+        self._latency += self._waiting + new / 2
+        self._waiting += new
+        stats = {"waiting_labels": float(self._waiting), "latency": self._latency,
+                 "price": self._price}
+        if self._latency >= self._price:
+            return Decision(True, f"incorporation latency {self._latency:.4g} label-steps "
+                            f">= a retrain's price {self._price:.4g}", stats)
+        return Decision(False, stats=stats)
+
+    def on_retrain(self, t: int, accepted: bool) -> None:
+        """Restart the latency (Modyn's ``inform_trigger``)."""
+        self._waiting = 0
+        self._latency = 0.0

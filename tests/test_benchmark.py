@@ -151,7 +151,7 @@ def test_the_preset_lists_every_trigger_family():
     families = {p.stem for p in (CONF_DIR / "trigger").glob("*.yaml")} - combinators
     # drift_aware knows the true drifts (a reference); kswin is left out for time (README)
     assert families - listed == {"drift_aware", "kswin"}
-    assert {"cara", "forecast", "cost_aware", "data_amount"} <= listed
+    assert {"cara", "forecast", "cost_aware", "data_amount", "data_latency"} <= listed
     assert len(streams) >= 6 and len(list(range(5))) == 5
     assert preset.ranks.cost_weight == OmegaConf.load(
         CONF_DIR / "trigger" / "cara.yaml").cost_weight

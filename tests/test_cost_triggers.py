@@ -12,8 +12,17 @@ import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from sim import Cost, replay
-from sim.streams import SEA, RotatingHyperplane, Tabular
-from strategies import CARA, Cooldown, CostAware, DataAmount, Forecast, Never, Periodic
+from sim.streams import SEA, Friedman, RotatingHyperplane, Tabular
+from strategies import (
+    CARA,
+    Cooldown,
+    CostAware,
+    DataAmount,
+    DataLatency,
+    Forecast,
+    Never,
+    Periodic,
+)
 
 SEEDS = range(3)
 
@@ -96,6 +105,41 @@ def test_data_amount_counts_arrived_labels_not_steps():
                           label_rate=0.5).events["step"]
         assert set(np.diff(periodic)) == {5}
         assert set(np.diff(amount)) <= {9, 10, 11} and len(amount) < len(periodic)
+
+
+
+def test_data_latency_gap_grows_with_the_square_root_of_price_and_label_rate():
+    """Waiting labels accumulate as an area (n k^2 / 2 label-steps after k steps).
+
+    With 500 labels a step and a 1-unit retrain (price 25,000 label-steps) the gap is 10
+    steps; four times the cost doubles it (20); half the labels (drawn per sample, about
+    250 a step) lengthens it to 14 or 15 (10 * sqrt 2 = 14.1), where DataAmount's gap
+    doubles. A label delay of 3 steps moves the
+    first retrain 3 steps later and keeps the gap. Measured on seeds 0-2, identical.
+    """
+    sea = SEA(n_samples=60_000)
+
+    def gaps(seed, cost=1.0, **protocol):
+        steps = replay(sea, LogisticRegression(), DataLatency(), seed=seed,
+                       cost=Cost(per_retrain=cost), **protocol).events["step"]
+        return steps.iloc[0], set(np.diff(steps))
+
+    for seed in SEEDS:
+        assert gaps(seed) == (19, {10})
+        assert gaps(seed, cost=4.0) == (29, {20})
+        first, gap = gaps(seed, label_rate=0.5)
+        assert first in (23, 24) and gap <= {14, 15}
+        assert gaps(seed, label_delay=3) == (22, {10})
+        with_cost = replay(sea, LogisticRegression(), DataLatency(latency_per_cost=100.0),
+                           seed=seed, cost=Cost(per_retrain=2.0, per_sample=0.001))
+        price = 100.0 * (2.0 + 0.001 * 5_000)  # the initial fit's 5,000 samples
+        assert with_cost.timeline["stat_price"].dropna().eq(price).all()
+
+
+def test_data_latency_runs_on_a_regression_stream():
+    """It counts labels, not errors: a regression stream is accepted (CARA refuses it)."""
+    result = replay(Friedman(n_samples=20_000), LinearRegression(), DataLatency())
+    assert result.events["step"].tolist() == [19, 29, 39]
 
 
 def test_forecast_retrains_before_a_slow_drift_costs_a_retrain_and_not_on_a_stable_stream():

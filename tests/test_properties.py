@@ -28,6 +28,7 @@ from strategies import (
     CostAware,
     DataAmount,
     DataDrift,
+    DataLatency,
     ErrorDetector,
     Forecast,
     Holdout,
@@ -116,6 +117,7 @@ TRIGGERS = {
     "forecast": lambda: Forecast(min_labels=100, horizon=5),
     "cost_aware": lambda: CostAware(min_labels=100, cost_weight=0.01),
     "data_amount": lambda: DataAmount(n_labels=300),
+    "data_latency": lambda: DataLatency(latency_per_cost=2_000),
 }
 
 # the live gates too: their trials read labels only as they arrive (a look's exact
