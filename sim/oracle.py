@@ -628,12 +628,9 @@ def accuracy_matrix(stream, model, *, seed: int = 0, protocol: Protocol | None =
             extra_steps=int_extra, n_holdout=n_holdout, windows=windows)
     except Uncacheable:  # a stream or model that cannot be keyed by content is not cached
         key = None
-    if key is None:
-        return _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra,
-                       windows, extra_steps, events, None, None)
-    path = Path(cache_dir) / f"oracle-{key}.npz"
+    path = None if key is None else Path(cache_dir) / f"oracle-{key}.npz"
     # one job of a sweep computes a key's matrix; the others wait for it, then read it
-    with _locked(path.with_suffix(".lock")):
+    with contextlib.nullcontext() if path is None else _locked(path.with_suffix(".lock")):
         return _matrix(stream, model, seed, protocol, n_val, n_holdout, every, int_extra,
                        windows, extra_steps, events, key, path)
 
