@@ -54,7 +54,7 @@ not the models those runs train.
 The accuracy matrix (candidate x step counts of correct predictions) is computed once
 and shared by every cost weight and every ``K``; :func:`accuracy_matrix` can cache it on
 disk (``cache_dir``) so that the jobs of a sweep compute it once per stream, seed, model
-and protocol.
+and protocol, and so is the frontier solved on it (once per matrix and cost).
 """
 
 from __future__ import annotations
@@ -697,6 +697,34 @@ def _load(path: Path, key: str) -> AccuracyMatrix | None:
     return base if base.key == key else None
 
 
+def _save_ends(path: Path, key: str, ends: list[tuple[int, ...] | None]) -> None:
+    """Write a solved frontier (each ``K``'s candidates, or None) atomically (npz)."""
+    table = np.full((len(ends), max(len(e) for e in ends if e is not None)), -1, np.int64)
+    for k, e in enumerate(ends):
+        if e is not None:
+            table[k, :len(e)] = e
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, ends=table, solved=np.array([e is not None for e in ends]),
+                     key=np.array(key))
+
+    atomic_write(path, save)
+
+
+def _load_ends(path: Path, key: str) -> list[tuple[int, ...] | None] | None:
+    """Return the frontier solved under ``key`` at ``path``, or None (missing, stale)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if str(z["key"]) != key:
+                return None
+            table, solved = z["ends"], z["solved"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return [tuple(int(c) for c in row if c >= 0) if ok else None
+            for row, ok in zip(table, solved, strict=True)]
+
+
 def _covers(base: AccuracyMatrix, extra_steps, events) -> bool:
     """Whether every event of a run is already a candidate of ``base`` with its window."""
     if not events:
@@ -764,6 +792,11 @@ class Frontier:
         steps (a schedule's steps all differ; the frontier is then exact for every
         ``K``). The since-last-retrain window with ``windows="policy"`` needs memory
         O(``max_retrains`` x candidates^2).
+    cache_dir
+        Directory where the solved frontier of a cached matrix (one with a ``key``: no
+        run's own windows) is kept, keyed by that key, the cost and ``max_retrains``
+        (an ``.npz`` of candidate indices, read without pickle), so that the jobs of a
+        sweep sharing a matrix solve it once; None: always solve.
 
     Attributes
     ----------
@@ -791,7 +824,7 @@ class Frontier:
     """
 
     def __init__(self, matrix: AccuracyMatrix, cost: Cost | None = None,
-                 max_retrains: int | None = None):
+                 max_retrains: int | None = None, cache_dir=None):
         self.matrix = matrix
         self.cost = (clone(cost) if cost is not None else Cost()).check()
         n_free = len(set(matrix.cand_step[1:].tolist()))  # a schedule's steps all differ
@@ -805,7 +838,7 @@ class Frontier:
                           + float(self.cost.per_sample) * m.row_n_train.astype(np.float64))
         self._row_cost[0] = 0.0
         self._label_cost = float(self.cost.per_label) * m.n_labels
-        self._frontier = self._solve_frontier()
+        self._frontier = self._solve_frontier(cache_dir)
 
     # -- public ---------------------------------------------------------------------------
 
@@ -972,12 +1005,18 @@ class Frontier:
         # a tie-breaker on cost that can never outweigh one correct prediction
         return 0.5 / (float(self._row_cost.sum()) * max(self.matrix.n_candidates, 1) + 1.0)
 
-    def _solve_frontier(self) -> list[Schedule]:
-        eps = self._eps()
-        if self.matrix.cand_row is not None:
-            ends = self._chain_frontier(eps)
-        else:
-            ends = self._pair_frontier(eps)
+    def _solve_frontier(self, cache_dir=None) -> list[Schedule]:
+        key = self._key() if cache_dir is not None else ""
+        path = Path(cache_dir) / f"frontier-{key}.npz" if key else None
+        ends = _load_ends(path, key) if path is not None else None
+        if ends is None:
+            eps = self._eps()
+            if self.matrix.cand_row is not None:
+                ends = self._chain_frontier(eps)
+            else:
+                ends = self._pair_frontier(eps)
+            if path is not None:
+                _save_ends(path, key, ends)
         out, best = [], None
         for cands in ends:
             s = self._schedule(cands) if cands is not None else None
@@ -986,6 +1025,18 @@ class Frontier:
                 best = s
             out.append(best)
         return out
+
+    def _key(self) -> str:
+        """Key of the solved frontier: the cached matrix's key, the cost and ``K``; or ''.
+
+        '' (not cached) for a matrix with a run's own windows, which has no key.
+        """
+        if not self.matrix.key:
+            return ""
+        spec = {"matrix": self.matrix.key, "cost": self.cost.get_params(),
+                "max_retrains": self.max_retrains, "oracle_version": ORACLE_VERSION}
+        text = json.dumps(spec, sort_keys=True, default=repr, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
 
     def _chain_tables(self):
         m, P = self.matrix, self._P
@@ -1005,10 +1056,15 @@ class Frontier:
         V = np.full(C, -np.inf)
         V[0] = 0.0
         parents, out = [], [()]
+        # next candidate x previous, so that each argmax runs along contiguous memory
+        # (2.3 times faster than along columns, the same values and the same ties)
+        seg_next = np.ascontiguousarray(seg.T)
+        M = np.empty_like(seg_next)
+        every = np.arange(C)
         for _ in range(self.max_retrains):
-            M = V[:, None] + seg
-            par = np.argmax(M, axis=0)
-            V = M[par, np.arange(C)] - eps * cost
+            np.add(seg_next, V[None, :], out=M)
+            par = np.argmax(M, axis=1)
+            V = M[every, par] - eps * cost
             parents.append(par)
             tot = V + end
             c = int(np.argmax(tot))
@@ -1174,7 +1230,7 @@ def hindsight(stream, model, *, seed: int = 0, protocol: Protocol | None = None,
     matrix = accuracy_matrix(stream, model, seed=seed, protocol=protocol, gate=gate,
                              every=every, extra_steps=extra_steps, cache_dir=cache_dir,
                              n_holdout=n_holdout, windows=windows)
-    return Frontier(matrix, cost=cost, max_retrains=max_retrains)
+    return Frontier(matrix, cost=cost, max_retrains=max_retrains, cache_dir=cache_dir)
 
 
 def not_bounded(gate=None, learning=None) -> str | None:

@@ -245,8 +245,8 @@ def test_cache_round_trip_and_reuse(tmp_path):
     plain = hindsight(STREAM, model, seed=1, protocol=protocol, every=3, extra_steps=run.events)
     cached = hindsight(STREAM, model, seed=1, protocol=protocol, every=3,
                        extra_steps=run.events, cache_dir=tmp_path)
-    files = [f for f in os.listdir(tmp_path) if not f.endswith(".lock")]
-    assert len(files) == 1 and files[0].startswith("oracle-") and files[0].endswith(".npz")
+    files = [f for f in os.listdir(tmp_path) if f.startswith("oracle-")]
+    assert sorted(f.rsplit(".", 1)[1] for f in files) == ["lock", "npz"]
     key = cache_key(STREAM, model, seed=1, protocol=protocol, every=3)
     grid = AccuracyMatrix.load(tmp_path / f"oracle-{key}.npz")
     assert grid.key == key and (grid.cand_origin != 3).all()
@@ -498,3 +498,35 @@ def test_the_cache_key_reads_a_data_file_by_content_not_by_path(tmp_path):
     copy.write_bytes(path.read_bytes())
     assert cache_key(Tabular(data=str(copy), target="y"), LogisticRegression(), seed=0) == \
         cache_key(Tabular(data=str(path), target="y"), LogisticRegression(), seed=0)
+
+
+def test_a_frontier_solved_once_is_read_back_not_solved_again(tmp_path, monkeypatch):
+    """The jobs sharing a matrix share its frontier: solved once per matrix, cost and K."""
+    protocol = Protocol(window="since_change", **TINY)
+    kw = dict(seed=0, protocol=protocol, every=1, windows="all")
+    plain = hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=2.0), **kw)
+    first = hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=2.0),
+                      cache_dir=tmp_path, **kw)
+    (saved,) = tmp_path.glob("frontier-*.npz")
+
+    def unsolvable(self, eps):
+        raise AssertionError("solved again")
+
+    monkeypatch.setattr(Frontier, "_chain_frontier", unsolvable)
+    again = hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=2.0),
+                      cache_dir=tmp_path, **kw)
+    for f in (first, again):
+        assert f.frontier.equals(plain.frontier)
+    # another cost, a damaged file or a run's own windows: solved, never a wrong read
+    with pytest.raises(AssertionError, match="solved again"):
+        hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=3.0),
+                  cache_dir=tmp_path, **kw)
+    saved.write_bytes(b"not an npz")
+    with pytest.raises(AssertionError, match="solved again"):
+        hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=2.0),
+                  cache_dir=tmp_path, **kw)
+    run = replay(TINY_STREAM, LogisticRegression(), AtWindows({5: 1_050}), seed=0,
+                 protocol=protocol)  # a window starting inside a step: the run's own matrix
+    with pytest.raises(AssertionError, match="solved again"):
+        hindsight(TINY_STREAM, LogisticRegression(), cost=Cost(per_retrain=2.0),
+                  extra_steps=run.events, cache_dir=tmp_path, **kw)
