@@ -286,6 +286,41 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     >>> advice.recommended, advice.runner_up
     ('trigger.drop=0.1', 'trigger.drop=0.2')
     """
+    mode, limit = _goal(max_cost, max_retrains, cost_weight, max_ci)
+    metric = _metric(jobs)
+    jobs = _of_stream(jobs, stream)
+    params = list(params) if params is not None else _param_columns(jobs)
+    status = jobs["status"] if "status" in jobs else pd.Series("ok", index=jobs.index)
+    ok = jobs[status == "ok"].copy()
+    varying = [p for p in params if ok[p].astype(str).nunique(dropna=False) > 1] if len(ok) \
+        else []
+    ok["_label"] = _labels(ok, varying or [p for p in params
+                                           if p != "stream" and not p.startswith("stream.")])
+    group = _grouping(ok)
+    if "seed" not in ok:
+        ok["seed"] = np.arange(len(ok))
+    _check_seeds(ok, group, allow_unequal_seeds)
+    sign = 1.0 if metric == "accuracy" else -1.0  # the score is higher-is-better
+    ok = _scored(ok, f"mean_{metric}", sign, limit if mode == "cost_weight" else None)
+    configs = _configs(ok, group, params, f"mean_{metric}")
+    # every job named as its configuration (the first of its jobs' labels)
+    ok["_label"] = ok[group].map(ok.groupby(group, sort=False)["_label"].first())
+    configs["feasible"] = _within(configs, mode, limit) & ~configs["drift_aware"]
+    configs["on_front"] = _on_front(configs, sign)
+    advice = Advice(configs, None, None, mode, limit, params, metric=metric,
+                    n_failed=int((status != "ok").sum()),
+                    scores=ok.pivot_table(index="seed", columns="_label", values="_score"),
+                    stream=stream)
+    if not configs["feasible"].any():
+        if not len(configs):
+            advice.warnings.append("No job finished successfully.")
+        return advice
+    _recommend(advice, ok, varying, max_ci)
+    return advice
+
+
+def _goal(max_cost, max_retrains, cost_weight, max_ci) -> tuple[str, float | None]:
+    """Check the budget arguments of :func:`advise`; return its mode and limit."""
     given = [v for v in (max_cost, max_retrains, cost_weight) if v is not None]
     if len(given) > 1:
         raise ValueError("Give at most one of 'max_cost', 'max_retrains' and 'cost_weight'. "
@@ -297,49 +332,60 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
                                       and value >= 0):
             raise ValueError(f"The '{name}' parameter of advise must be a finite number >= 0. "
                              f"Got {value!r} instead.")
+    for mode, value in (("max_cost", max_cost), ("max_retrains", max_retrains),
+                        ("cost_weight", cost_weight)):
+        if value is not None:
+            return mode, float(value)
+    return "best", None
+
+
+def _metric(jobs: pd.DataFrame) -> str:
+    """Return the sweep's metric, ``"accuracy"`` or ``"mae"``; check the summary's columns."""
     metric = "mae" if "mean_mae" in jobs and "mean_accuracy" not in jobs else "accuracy"
-    head = f"mean_{metric}"
-    missing = [c for c in (head, "total_cost", "n_retrains", "n_samples") if c not in jobs]
+    missing = [c for c in (f"mean_{metric}", "total_cost", "n_retrains", "n_samples")
+               if c not in jobs]
     if missing:
         raise ValueError(f"The summary has no column {', '.join(map(repr, missing))}: it is "
                          "not a retrain-sim sweep summary (it needs mean_accuracy or "
                          "mean_mae, total_cost, n_retrains and n_samples).")
-    mode, limit = "best", None
-    if max_cost is not None:
-        mode, limit = "max_cost", float(max_cost)
-    elif max_retrains is not None:
-        mode, limit = "max_retrains", float(max_retrains)
-    elif cost_weight is not None:
-        mode, limit = "cost_weight", float(cost_weight)
+    return metric
 
-    keys = _stream_keys(jobs)
+
+def _of_stream(jobs: pd.DataFrame, stream: str | None) -> pd.DataFrame:
+    """Return the jobs of ``stream``, one the sweep ran (None when it ran one stream)."""
     ran = streams(jobs)
-    if stream is not None or ran:
-        if stream not in ran:
-            raise ValueError(
-                ("The 'stream' parameter of advise must be one of the streams the sweep ran: "
-                 f"{', '.join(map(repr, ran))}. Got {stream!r} instead." if ran else
-                 f"The 'stream' parameter of advise must be None: the sweep ran one stream. "
-                 f"Got {stream!r} instead.")
-                + (" Results on different streams are not comparable: retrain-sim-advise "
-                   "without --stream prints one recommendation per stream." if ran else ""))
-        jobs = jobs[_stream_names(jobs, keys) == stream]
-    params = list(params) if params is not None else _param_columns(jobs)
-    status = jobs["status"] if "status" in jobs else pd.Series("ok", index=jobs.index)
-    n_failed = int((status != "ok").sum())
-    ok = jobs[status == "ok"].copy()
-    varying = [p for p in params if ok[p].astype(str).nunique(dropna=False) > 1] if len(ok) \
-        else []
-    key_cols = varying or [p for p in params if p != "stream" and not p.startswith("stream.")]
-    ok["_label"] = [", ".join(f"{k}={_fmt_value(r[k])}" for k in key_cols if not pd.isna(r[k]))
-                    or "all jobs" for _, r in ok.iterrows()]
-    group = "config_id" if "config_id" in ok and ok["config_id"].notna().all() else "_label"
-    if group == "config_id" and ok["config_id"].nunique() == len(ok) > ok["_label"].nunique():
+    if stream is None and not ran:
+        return jobs
+    if stream not in ran:
+        raise ValueError(
+            ("The 'stream' parameter of advise must be one of the streams the sweep ran: "
+             f"{', '.join(map(repr, ran))}. Got {stream!r} instead." if ran else
+             f"The 'stream' parameter of advise must be None: the sweep ran one stream. "
+             f"Got {stream!r} instead.")
+            + (" Results on different streams are not comparable: retrain-sim-advise "
+               "without --stream prints one recommendation per stream." if ran else ""))
+    return jobs[_stream_names(jobs, _stream_keys(jobs)) == stream]
+
+
+def _labels(ok: pd.DataFrame, keys: list[str]) -> list[str]:
+    """Name each job's configuration by its ``key=value`` pairs (``"all jobs"`` without)."""
+    return [", ".join(f"{k}={_fmt_value(r[k])}" for k in keys if not pd.isna(r[k]))
+            or "all jobs" for _, r in ok.iterrows()]
+
+
+def _grouping(ok: pd.DataFrame) -> str:
+    """Return the column whose values are the configurations: ``config_id``, else ``_label``."""
+    if "config_id" not in ok or not ok["config_id"].notna().all():
+        return "_label"
+    if ok["config_id"].nunique() == len(ok) > ok["_label"].nunique():
         # the seed is interpolated into the config (stream.replicate=${seed}, a resampled
         # future per seed), so every job has its own config_id: the labels group them
-        group = "_label"
-    if "seed" not in ok:
-        ok["seed"] = np.arange(len(ok))
+        return "_label"
+    return "config_id"
+
+
+def _check_seeds(ok: pd.DataFrame, group: str, allow_unequal_seeds: bool) -> None:
+    """Refuse configurations that ran different seeds, unless ``allow_unequal_seeds``."""
     seed_sets = ok.groupby(group, sort=False)["seed"].apply(lambda s: tuple(sorted(s)))
     if seed_sets.nunique() > 1 and not allow_unequal_seeds:
         names = ok.groupby(group, sort=False)["_label"].first()
@@ -348,13 +394,19 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
             "The configurations ran different seeds, so their means are not comparable "
             f"({shown[:400]}). Finish the sweep (resume=true), or pass "
             "allow_unequal_seeds=True (--allow-unequal-seeds).")
-    sign = 1.0 if metric == "accuracy" else -1.0  # the score is higher-is-better
-    n = ok["n_samples"].astype(float).where(ok["n_samples"] > 0)
-    ok["_cost10k"] = PER * ok["total_cost"].astype(float) / n
-    ok["_ret10k"] = PER * ok["n_retrains"].astype(float) / n
-    ok["_score"] = sign * ok[head].astype(float) - (limit or 0.0) * ok["_cost10k"] if \
-        mode == "cost_weight" else sign * ok[head].astype(float)
 
+
+def _scored(ok: pd.DataFrame, head: str, sign: float, cost_weight: float | None) -> pd.DataFrame:
+    """Return the jobs with their cost and retrains per 10,000 samples and objective ``_score``."""
+    n = ok["n_samples"].astype(float).where(ok["n_samples"] > 0)
+    cost10k = PER * ok["total_cost"].astype(float) / n
+    score = sign * ok[head].astype(float)
+    return ok.assign(_cost10k=cost10k, _ret10k=PER * ok["n_retrains"].astype(float) / n,
+                     _score=score if cost_weight is None else score - cost_weight * cost10k)
+
+
+def _configs(ok: pd.DataFrame, group: str, params: list[str], head: str) -> pd.DataFrame:
+    """Return one row per configuration: its parameters, metric, cost and retrains over seeds."""
     rows = []
     for _, g in ok.groupby(group, sort=False):
         aware = any(any(v in str(g[p].iloc[0]) for v in DRIFT_AWARE) for p in params)
@@ -368,36 +420,40 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
             "retrains_per_10k": float(g["_ret10k"].mean()),
             "retrains_per_10k_ci": ci95(g["_ret10k"])[1],
             "score": float(g["_score"].mean()), "drift_aware": aware})
-    ok["_label"] = ok[group].map(ok.groupby(group, sort=False)["_label"].first())
     columns = ["config", *params, "n_seeds", "averaged", "value", "value_ci", "cost", "cost_ci",
                "cost_per_10k", "retrains_per_10k", "retrains_per_10k_ci", "score", "drift_aware"]
     configs = pd.DataFrame(rows, columns=columns).set_index("config")
     configs["drift_aware"] = configs["drift_aware"].astype(bool)
+    return configs
+
+
+def _within(configs: pd.DataFrame, mode: str, limit: float | None) -> pd.Series:
+    """Whether each configuration meets the budget (every one without a budget)."""
     if mode == "max_cost":
-        feasible = configs["cost"] <= limit
-    elif mode == "max_retrains":
-        feasible = configs["retrains_per_10k"] <= limit
-    else:
-        feasible = pd.Series(True, index=configs.index)
-    configs["feasible"] = feasible & ~configs["drift_aware"]
+        return configs["cost"] <= limit
+    if mode == "max_retrains":
+        return configs["retrains_per_10k"] <= limit
+    return pd.Series(True, index=configs.index)
+
+
+def _on_front(configs: pd.DataFrame, sign: float) -> np.ndarray:
+    """Whether each configuration is on the metric-vs-cost Pareto front of the feasible ones."""
     eligible = configs["feasible"].to_numpy(dtype=bool)
     # ineligible points are left out (NaN): they neither sit on the front nor dominate it
     on_front = np.zeros(len(configs), dtype=bool)
     on_front[pareto_front(np.where(eligible, configs["cost"].to_numpy(dtype=float), np.nan),
                           sign * configs["value"].to_numpy(dtype=float))] = True
-    configs["on_front"] = on_front
-    advice = Advice(configs, None, None, mode, limit, params, metric=metric, n_failed=n_failed,
-                    scores=ok.pivot_table(index="seed", columns="_label", values="_score"),
-                    stream=stream)
-    if not eligible.any():
-        if not len(configs):
-            advice.warnings.append("No job finished successfully.")
-        return advice
+    return on_front
+
+
+def _recommend(advice: Advice, ok: pd.DataFrame, varying: list[str], max_ci: float) -> None:
+    """Fill in the advice's recommendation, its ties, the runner-up, the test and warnings."""
+    configs = advice.configs
     # the objective: the metric (budget modes) or score; ties go to the cheaper
     order = configs[configs["feasible"]].sort_values(["score", "cost"],
                                                      ascending=[False, True])
     front = order[order["on_front"]]
-    best = front.index[0] if mode != "cost_weight" else order.index[0]
+    best = front.index[0] if advice.mode != "cost_weight" else order.index[0]
     advice.recommended = best
     rest = order.drop(index=best)
     # configurations with exactly the recommendation's results on every seed are ties,
@@ -413,7 +469,6 @@ def advise(jobs: pd.DataFrame, *, max_cost: float | None = None,
     if advice.runner_up is not None:
         advice.test = _paired(ok, best, advice.runner_up)
     advice.warnings += _warnings(configs, best, varying, max_ci)
-    return advice
 
 
 def _averaged(jobs: pd.DataFrame) -> list[int]:

@@ -73,6 +73,7 @@ __all__ = ["ALERT_COLOR", "DPI", "DRIFT_COLORS", "FRONTIER_LABEL", "INCIDENT_COL
            "metric_vs_cost", "over_time", "palette", "replicates", "run", "save",
            "sensitivity", "smoothing_window"]
 
+
 def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None = None,
                 task: str = "classification", n_seeds: int | None = None,
                 by_label: str | None = None, averaged: str | None = None) -> list:
@@ -88,66 +89,18 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
     ten lines go to further figures, so every line is drawn. Returns the figures, or the
     paths written.
     """
-    name = _metric_name(task)
-    panels = [f"mean_{name}", "n_retrains"]
-    if "total_cost_mean" in configs and "n_retrains_mean" in configs:
-        ratio = configs["total_cost_mean"] / configs["n_retrains_mean"].replace(0, np.nan)
-        if not (ratio.dropna().nunique() <= 1 and
-                (configs["total_cost_mean"][configs["n_retrains_mean"] == 0] == 0).all()):
-            panels.append("total_cost")
-    if "alerts_not_acted_mean" in configs and (configs["alerts_not_acted_mean"] > 0).any():
-        panels.append("alerts_raised")  # a person in the loop left alerts unacted
+    panels = _sensitivity_panels(configs, _metric_name(task))
     groups = [(None, configs)] if by is None else list(configs.groupby(by, sort=False))
     colors = palette([str(g) for g, _ in groups])
     values = configs[param].to_numpy(dtype=float)
     log = bool(np.all(values > 0) and values.max() / values.min() >= 20)
     chunks = [groups[i:i + 10] for i in range(0, len(groups), 10)]
-    styles = [dict(ls=ls, marker=m) for ls, m in zip(("-", "--", "-.", ":", "-"),
-                                                     ("o", "s", "^", "D", "v"), strict=True)]
     out = []
     for k, chunk in enumerate(chunks):
         fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.3))
         for ax, metric in zip(axes, panels, strict=True):
-            spec = registered(metric)
-            for n, (gname, group) in enumerate(chunk):
-                g = group.sort_values(param)
-                if f"{metric}_mean" not in g:
-                    continue
-                mean = g[f"{metric}_mean"].to_numpy(dtype=float)
-                ci = np.nan_to_num(g[f"{metric}_ci95"].to_numpy(dtype=float))
-                upper = np.minimum(ci, 1 - mean) if metric == "mean_accuracy" else ci
-                # lines dodged sideways a little, so that equal values stay visible
-                shift = (n - (len(chunk) - 1) / 2) * 0.012
-                xs = g[param].to_numpy(dtype=float)
-                xs = xs * 10 ** (shift * np.log10(values.max() / values.min())) if log else \
-                    xs + shift * (values.max() - values.min())
-                color = colors[str(gname)] if gname is not None else "tab:blue"
-                ax.errorbar(xs, mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
-                                                          np.maximum(upper, 0)]),
-                            ms=5, capsize=3, lw=1.4, **styles[n % len(styles)], color=color,
-                            label=None if gname is None else compact(gname))
-                if metric == "alerts_raised" and "alerts_acted_mean" in g:
-                    ax.plot(xs, g["alerts_acted_mean"].to_numpy(dtype=float), color=color,
-                            ls=":", marker="x", ms=7, lw=1.4)
-            ax.set_xlabel(f"{param} (swept value)")
-            ax.set_ylabel(spec.label)
-            if metric == "alerts_raised":  # the axis keeps the registry's label
-                ax.legend(handles=[
-                    Line2D([], [], color="0.3", marker="o", label="raised (mean, 95% CI)"),
-                    Line2D([], [], color="0.3", ls=":", marker="x", ms=7,
-                           label="acted upon (mean)")], fontsize=8, frameon=False)
-            if spec.integer:
-                ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
-            if metric == "mean_accuracy":
-                ax.set_ylim(top=min(ax.get_ylim()[1], 1.0))
-            if log:
-                ax.set_xscale("log")
-            ticks = np.unique(values)
-            if len(ticks) <= 10 and _apart(np.log10(ticks) if log else ticks):
-                ax.set_xticks(ticks, [readable(f"{v:g}") for v in ticks], fontsize=8)
-                ax.minorticks_off()
-            ax.grid(alpha=0.3)
+            _sensitivity_lines(ax, chunk, param, metric, colors, values, log)
+            _sensitivity_axes(ax, param, metric, values, log)
         if by is not None:
             axes[0].legend(fontsize=8, frameon=False, title=by_label or by, title_fontsize=8)
         part = "" if len(chunks) == 1 else f", figure {k + 1} of {len(chunks)}"
@@ -160,6 +113,70 @@ def sensitivity(configs: pd.DataFrame, param: str, path=None, *, by: str | None 
             p = Path(path)
             out.append(save(fig, p if k == 0 else p.with_name(f"{p.stem}_{k + 1}{p.suffix}")))
     return out
+
+
+def _sensitivity_panels(configs: pd.DataFrame, name: str) -> list[str]:
+    """Return the metrics of the sensitivity panels: the cost only when it is not the retrains."""
+    panels = [f"mean_{name}", "n_retrains"]
+    if "total_cost_mean" in configs and "n_retrains_mean" in configs:
+        ratio = configs["total_cost_mean"] / configs["n_retrains_mean"].replace(0, np.nan)
+        if not (ratio.dropna().nunique() <= 1 and
+                (configs["total_cost_mean"][configs["n_retrains_mean"] == 0] == 0).all()):
+            panels.append("total_cost")
+    if "alerts_not_acted_mean" in configs and (configs["alerts_not_acted_mean"] > 0).any():
+        panels.append("alerts_raised")  # a person in the loop left alerts unacted
+    return panels
+
+
+def _sensitivity_lines(ax, chunk: list, param: str, metric: str, colors: dict,
+                       values: np.ndarray, log: bool) -> None:
+    """Draw one line per group of ``chunk``: the mean of ``metric`` and its 95% CI."""
+    styles = [dict(ls=ls, marker=m) for ls, m in zip(("-", "--", "-.", ":", "-"),
+                                                     ("o", "s", "^", "D", "v"), strict=True)]
+    for n, (gname, group) in enumerate(chunk):
+        g = group.sort_values(param)
+        if f"{metric}_mean" not in g:
+            continue
+        mean = g[f"{metric}_mean"].to_numpy(dtype=float)
+        ci = np.nan_to_num(g[f"{metric}_ci95"].to_numpy(dtype=float))
+        upper = np.minimum(ci, 1 - mean) if metric == "mean_accuracy" else ci
+        # lines dodged sideways a little, so that equal values stay visible
+        shift = (n - (len(chunk) - 1) / 2) * 0.012
+        xs = g[param].to_numpy(dtype=float)
+        xs = xs * 10 ** (shift * np.log10(values.max() / values.min())) if log else \
+            xs + shift * (values.max() - values.min())
+        color = colors[str(gname)] if gname is not None else "tab:blue"
+        ax.errorbar(xs, mean, yerr=np.array([np.minimum(ci, np.maximum(mean, 0)),
+                                              np.maximum(upper, 0)]),
+                    ms=5, capsize=3, lw=1.4, **styles[n % len(styles)], color=color,
+                    label=None if gname is None else compact(gname))
+        if metric == "alerts_raised" and "alerts_acted_mean" in g:
+            ax.plot(xs, g["alerts_acted_mean"].to_numpy(dtype=float), color=color,
+                    ls=":", marker="x", ms=7, lw=1.4)
+
+
+def _sensitivity_axes(ax, param: str, metric: str, values: np.ndarray, log: bool) -> None:
+    """Label, bound and tick a sensitivity panel (a tick per swept value when they fit)."""
+    spec = registered(metric)
+    ax.set_xlabel(f"{param} (swept value)")
+    ax.set_ylabel(spec.label)
+    if metric == "alerts_raised":  # the axis keeps the registry's label
+        ax.legend(handles=[
+            Line2D([], [], color="0.3", marker="o", label="raised (mean, 95% CI)"),
+            Line2D([], [], color="0.3", ls=":", marker="x", ms=7,
+                   label="acted upon (mean)")], fontsize=8, frameon=False)
+    if spec.integer:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
+    if metric == "mean_accuracy":
+        ax.set_ylim(top=min(ax.get_ylim()[1], 1.0))
+    if log:
+        ax.set_xscale("log")
+    ticks = np.unique(values)
+    if len(ticks) <= 10 and _apart(np.log10(ticks) if log else ticks):
+        ax.set_xticks(ticks, [readable(f"{v:g}") for v in ticks], fontsize=8)
+        ax.minorticks_off()
+    ax.grid(alpha=0.3)
 
 
 def _apart(ticks: np.ndarray) -> bool:
@@ -184,16 +201,7 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     """
     c = adv.configs
     name = adv.metric
-    better = registered(f"mean_{name}").better
-    if adv.mode == "max_retrains":
-        xcol, xci, xlabel = ("retrains_per_10k", "retrains_per_10k_ci",
-                             "retrains per 10,000 samples (count, mean over seeds)")
-    elif adv.mode == "cost_weight":
-        xcol, xci, xlabel = ("cost_per_10k", None,
-                             "retraining cost per 10,000 samples (nominal units, mean over "
-                             "seeds)")
-    else:
-        xcol, xci, xlabel = "cost", "cost_ci", "total cost per run (nominal units, mean over seeds)"
+    xcol, xci, xlabel = _advice_x(adv.mode)
     fig, ax = plt.subplots(figsize=(10, 5.8))
     x = c[xcol].to_numpy(dtype=float)
     y = c["value"].to_numpy(dtype=float)
@@ -204,6 +212,57 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
     if xci:
         xc = np.nan_to_num(c[xci].to_numpy(dtype=float))
         xerr = np.array([np.minimum(xc, np.maximum(x, 0)), xc])  # cost is never negative
+    _advice_points(ax, c, x, y, xerr, yerr)
+    if adv.mode in ("max_cost", "max_retrains"):
+        ax.axvline(adv.limit, color="tab:red", lw=1.2, ls=":")
+        lo, hi = ax.get_xlim()
+        ax.axvspan(adv.limit, max(hi, adv.limit * 1.05), color="tab:red", alpha=0.06,
+                   lw=0, label=f"over the budget (> {adv.limit:g})")
+        ax.set_xlim(lo, max(hi, adv.limit * 1.05))
+    _advice_answer(ax, adv, xcol, x)
+    if frontier is not None and len(frontier) and name in frontier:
+        fx = "K" if xcol == "retrains_per_10k" else "total_cost"
+        scale = 1e4 / n_samples if xcol != "cost" and n_samples else 1.0
+        shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
+        draw_frontier(ax, shown, x=fx, scale=scale, value=name)
+    _cost_margin(ax, np.nanmin(x - (xerr[0] if xerr is not None else 0)))
+    hi_y = float(np.nanmax(y + yerr[1]))
+    lo_y = float(np.nanmin(y - yerr[0]))
+    pad = max(0.01 * (1 if name == "accuracy" else hi_y), 0.05 * (hi_y - lo_y))
+    ax.set_ylim(max(0.0, lo_y - pad), min(top, hi_y + pad))
+    if len(c) <= 40:
+        _advice_notes(fig, ax, x, y, list(c.index))
+    ax.set_xlabel(xlabel)
+    better = registered(f"mean_{name}").better
+    ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
+                                                      else " - lower is better"))
+    seeds = int(c["n_seeds"].max()) if len(c) else 0
+    text = (f"each point one job, the mean over {seeds} seeds: no CI" if c["averaged"].any()
+            else f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI")
+    on = "" if adv.stream is None else f" on the stream {adv.stream}"
+    ax.set_title(f"Which configuration to run{on}: {name} against cost ({text})",
+                 fontsize=10.5)
+    if xcol == "retrains_per_10k":
+        ax.xaxis.set_major_locator(MaxNLocator(integer=False))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    fig.tight_layout()
+    return save(fig, path) if path is not None else fig
+
+
+def _advice_x(mode: str) -> tuple[str, str | None, str]:
+    """Return the advisor's x axis for a budget mode: its column, CI column and label."""
+    if mode == "max_retrains":
+        return ("retrains_per_10k", "retrains_per_10k_ci",
+                "retrains per 10,000 samples (count, mean over seeds)")
+    if mode == "cost_weight":
+        return ("cost_per_10k", None,
+                "retraining cost per 10,000 samples (nominal units, mean over seeds)")
+    return "cost", "cost_ci", "total cost per run (nominal units, mean over seeds)"
+
+
+def _advice_points(ax, c: pd.DataFrame, x: np.ndarray, y: np.ndarray, xerr, yerr) -> None:
+    """Draw the configurations (feasible, over the budget, drift-aware) and the Pareto front."""
     feasible = c["feasible"].to_numpy(dtype=bool)
     aware = c["drift_aware"].to_numpy(dtype=bool)
     for mask, style, label in (
@@ -221,12 +280,11 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
         ax.plot(x[front][order], y[front][order], color="tab:blue", ls="--", lw=1.1,
                 drawstyle="steps-post", zorder=2,
                 label="Pareto front (nothing cheaper is better)")
-    if adv.mode in ("max_cost", "max_retrains"):
-        ax.axvline(adv.limit, color="tab:red", lw=1.2, ls=":")
-        lo, hi = ax.get_xlim()
-        ax.axvspan(adv.limit, max(hi, adv.limit * 1.05), color="tab:red", alpha=0.06,
-                   lw=0, label=f"over the budget (> {adv.limit:g})")
-        ax.set_xlim(lo, max(hi, adv.limit * 1.05))
+
+
+def _advice_answer(ax, adv, xcol: str, x: np.ndarray) -> None:
+    """Ring the recommendation and the runner-up (and draw the line of equal score)."""
+    c = adv.configs
     if adv.recommended is not None:
         r = c.loc[adv.recommended]
         ax.plot(r[xcol], r["value"], marker="o", ms=17, mfc="none", mec="gold", mew=3,
@@ -239,46 +297,24 @@ def advice(adv, path=None, *, frontier: pd.DataFrame | None = None,
         u = c.loc[adv.runner_up]
         ax.plot(u[xcol], u["value"], marker="o", ms=13, mfc="none", mec="darkorange",
                 mew=2, zorder=4, ls="none", label=f"runner-up: {compact(adv.runner_up)}")
-    if frontier is not None and len(frontier) and name in frontier:
-        fx = "K" if xcol == "retrains_per_10k" else "total_cost"
-        scale = 1e4 / n_samples if xcol != "cost" and n_samples else 1.0
-        shown = frontier[frontier[fx] * scale <= max(np.nanmax(x), 1e-9) * 1.2]
-        draw_frontier(ax, shown, x=fx, scale=scale, value=name)
-    _cost_margin(ax, np.nanmin(x - (xerr[0] if xerr is not None else 0)))
-    hi_y = float(np.nanmax(y + yerr[1]))
-    lo_y = float(np.nanmin(y - yerr[0]))
-    pad = max(0.01 * (1 if name == "accuracy" else hi_y), 0.05 * (hi_y - lo_y))
-    ax.set_ylim(max(0.0, lo_y - pad), min(top, hi_y + pad))
-    if len(c) <= 40:  # one note per position; notes of nearby points stacked, with a leader
-        placed: list[np.ndarray] = []
-        px = fig.dpi / 72  # display pixels per point
-        for g in _merge(x, y, list(c.index)):
-            note = " / ".join(_short(c.index[j]) for j in g)
-            at = ax.transData.transform((x[g[0]], y[g[0]]))
-            dy = -14.0
-            while any(abs(at[0] + 14 * px - q[0]) < 130 and abs(at[1] + dy * px - q[1]) < 12 * px
-                      for q in placed):
-                dy -= 12.0
-            placed.append(np.array([at[0] + 14 * px, at[1] + dy * px]))
-            ax.annotate(note, (x[g[0]], y[g[0]]), xytext=(14, dy),
-                        textcoords="offset points", fontsize=7.5, color="0.15", va="top",
-                        arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
-                        bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(registered(f"mean_{name}").label + (" - higher is better" if better == "max"
-                                                      else " - lower is better"))
-    seeds = int(c["n_seeds"].max()) if len(c) else 0
-    text = (f"each point one job, the mean over {seeds} seeds: no CI" if c["averaged"].any()
-            else f"95% CIs over {seeds} seeds" if seeds > 1 else "a single seed: no CI")
-    on = "" if adv.stream is None else f" on the stream {adv.stream}"
-    ax.set_title(f"Which configuration to run{on}: {name} against cost ({text})",
-                 fontsize=10.5)
-    if xcol == "retrains_per_10k":
-        ax.xaxis.set_major_locator(MaxNLocator(integer=False))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-    fig.tight_layout()
-    return save(fig, path) if path is not None else fig
+
+
+def _advice_notes(fig, ax, x: np.ndarray, y: np.ndarray, labels: list[str]) -> None:
+    """Name every point: one note per position, notes of nearby points stacked, with a leader."""
+    placed: list[np.ndarray] = []
+    px = fig.dpi / 72  # display pixels per point
+    for g in _merge(x, y, labels):
+        note = " / ".join(_short(labels[j]) for j in g)
+        at = ax.transData.transform((x[g[0]], y[g[0]]))
+        dy = -14.0
+        while any(abs(at[0] + 14 * px - q[0]) < 130 and abs(at[1] + dy * px - q[1]) < 12 * px
+                  for q in placed):
+            dy -= 12.0
+        placed.append(np.array([at[0] + 14 * px, at[1] + dy * px]))
+        ax.annotate(note, (x[g[0]], y[g[0]]), xytext=(14, dy),
+                    textcoords="offset points", fontsize=7.5, color="0.15", va="top",
+                    arrowprops=dict(arrowstyle="-", color="0.6", lw=0.6),
+                    bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
 
 
 def critical_difference(test, path=None, *, title: str = "Mean rank"):
