@@ -48,6 +48,9 @@ MAX_PANELS = 8
 """Panels per over-time figure; more configurations go to further figures."""
 MAX_SEED_LINES = 5
 """Up to this many seeds, each is drawn; beyond, the mean and the min-max band."""
+ROW_HEIGHT = 0.07
+"""Height of a seed's row of ticks at a panel's foot (fraction of the panel): what is drawn
+on the row (retrains, trials, rollbacks, alerts) stays within it."""
 MAX_NAMED = 30
 """Most markers named in :func:`metric_vs_cost`; beyond, only the front and the
 references are named and the rest are drawn as one grey cloud."""
@@ -381,7 +384,7 @@ def _draw_ticks(ax, s: Series) -> set[str]:
         [r for seed in s.retrains for r in seed]]
     live: set[str] = set()
     for i, seed in enumerate(rows):
-        y = 0.04 + 0.07 * i
+        y = 0.04 + ROW_HEIGHT * i
         if len(rows) == len(s.retrains):
             live |= _draw_trials(ax, s, i, y, trans)
             if i < len(s.alerts):
@@ -402,7 +405,7 @@ def _metric_axis(ax, everything: list[Series], name: str) -> None:
     hi = max((np.nanmax(v) for v in values if len(v)), default=1.0)
     span = max(hi - lo, 0.05)
     n_rows = max((min(len(s.retrains), MAX_SEED_LINES) for s in everything), default=1) or 1
-    rug = 0.07 * n_rows + 0.04  # fraction of the axes kept for the retrain ticks
+    rug = ROW_HEIGHT * n_rows + 0.04  # fraction of the axes kept for the retrain ticks
     room = span * rug / (1 - rug - 0.05)
     if name == "mae":  # lower is better
         bottom = max(0.0, lo - room)
@@ -466,7 +469,23 @@ def _draw_alerts(ax, alerts: tuple[list[int], list[int]], y: float, trans) -> se
 LIVE_COLUMNS = ("step", "challenger_id", "challenger_share")
 TRIAL_COLORS = {"shadow": "#9ecae1", "canary": "#fdae6b", "rollback": "#d62728"}
 TRIAL_LABELS = {"shadow": "shadow trial (challenger predicts, serves no one)",
-                "canary": "canary (challenger serves part of the traffic; bar height: share)"}
+                "canary": "canary (challenger serves part of the traffic)\nbar height: "
+                          "its share, square-root scale; the row's height = 100%"}
+
+
+def _canary_half_height(share):
+    """Half the height of a canary's bar for its traffic share, in fractions of the panel.
+
+    A square-root scale, so that the staged canary's 1%, 10% and 50% stand apart, inside
+    its seed's row (:data:`ROW_HEIGHT`): from a thin bar near 0% to 86% of the row at
+    100%, a gap left to the neighbouring rows.
+
+    Examples
+    --------
+    >>> [float(round(_canary_half_height(s) / ROW_HEIGHT, 2)) for s in (0, 0.01, 0.5, 1)]
+    [0.06, 0.1, 0.32, 0.43]
+    """
+    return ROW_HEIGHT * (0.06 + 0.37 * np.sqrt(share))
 
 
 def _draw_trials(ax, s: Series, i: int, y: float, trans) -> set[str]:
@@ -478,7 +497,7 @@ def _draw_trials(ax, s: Series, i: int, y: float, trans) -> set[str]:
         on = line["challenger_id"].to_numpy() >= 0
         share = line["challenger_share"].to_numpy(dtype=float)
         for what, where, height in (("shadow", on & (share == 0), np.full(len(x), 0.025)),
-                                    ("canary", on & (share > 0), 0.012 + 0.15 * share)):
+                                    ("canary", on & (share > 0), _canary_half_height(share))):
             if where.any():
                 ax.fill_between(x, y - height, y + height, where=where, step="mid",
                                 color=TRIAL_COLORS[what], alpha=0.8, lw=0, transform=trans,
