@@ -48,6 +48,9 @@ MAX_PANELS = 8
 """Panels per over-time figure; more configurations go to further figures."""
 MAX_SEED_LINES = 5
 """Up to this many seeds, each is drawn; beyond, the mean and the min-max band."""
+ROW_HEIGHT = 0.07
+"""Height of a seed's row of ticks at a panel's foot (fraction of the panel): what is drawn
+on the row (retrains, trials, rollbacks, alerts) stays within it."""
 MAX_NAMED = 30
 """Most markers named in :func:`metric_vs_cost`; beyond, only the front and the
 references are named and the rest are drawn as one grey cloud."""
@@ -310,80 +313,115 @@ def over_time(series: list[Series], path=None, *, task: str = "classification",
 
 
 def _over_time(series, colors, name, smooth, title, everything):
+    """Draw one figure of :func:`over_time`: a panel per series, the axes and the legend.
+
+    ``everything`` is every series of the call, over all its figures: the figures share
+    their metric's range, their rows of ticks and their seed count.
+    """
     plt = pyplot()
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     from matplotlib.ticker import MaxNLocator
-    from matplotlib.transforms import blended_transform_factory
 
     n = max(len(series), 1)
     step_size = series[0].step_size if series else 1
     fig, axes = plt.subplots(n, 1, figsize=(10, 1.7 * n + 1.6), sharex=True, sharey=True,
                              squeeze=False, layout="constrained")
     axes = axes[:, 0]
-    values = [t[name].to_numpy(dtype=float) for s in everything for t in s.timelines]
-    lo = min((np.nanmin(v) for v in values if len(v)), default=0.0)
-    hi = max((np.nanmax(v) for v in values if len(v)), default=1.0)
-    span = max(hi - lo, 0.05)
-    n_rows = max((min(len(s.retrains), MAX_SEED_LINES) for s in everything), default=1) or 1
-    rug = 0.07 * n_rows + 0.04  # fraction of the axes kept for the retrain ticks
-    seeds = max((len(s.timelines) for s in everything), default=0)
-    lower_better = name == "mae"
     kinds: set[str] = set()
     live: set[str] = set()
     for ax, s in zip(axes, series, strict=False):
-        color = colors[s.label]
         kinds |= _shade_drifts(ax, s.drifts)
-        wide = pd.concat([t.set_index("step")[name] for t in s.timelines], axis=1).sort_index()
-        if smooth > 1:
-            wide = wide.rolling(smooth, center=True, min_periods=1).mean()
-        x = wide.index.to_numpy()
-        if len(s.timelines) <= MAX_SEED_LINES:
-            for col in wide.columns.unique():
-                ax.plot(x, wide.loc[:, col].to_numpy(), color=color, lw=1.1, alpha=0.85,
-                        zorder=3)
-        else:
-            ax.fill_between(x, wide.min(axis=1), wide.max(axis=1), color=color, alpha=0.25,
-                            lw=0, zorder=2)
-            ax.plot(x, wide.mean(axis=1), color=color, lw=1.4, zorder=3)
-        if s.baseline is not None and not math.isnan(s.baseline):
-            ax.axhline(s.baseline, color="0.3", lw=1.0, ls=":", zorder=2)
-        trans = blended_transform_factory(ax.transData, ax.transAxes)
-        rows = s.retrains if len(s.retrains) <= MAX_SEED_LINES else [
-            [r for seed in s.retrains for r in seed]]
-        for i, seed in enumerate(rows):
-            y = 0.04 + 0.07 * i
-            if len(rows) == len(s.retrains):
-                live |= _draw_trials(ax, s, i, y, trans)
-                if i < len(s.alerts):
-                    live |= _draw_alerts(ax, s.alerts[i], y, trans)
-            ok = [t for t, a in seed if a]
-            rejected = [t for t, a in seed if not a]
-            ax.plot(ok, [y] * len(ok), ls="none", marker="|", ms=7, mew=1.4, color="black",
-                    transform=trans, zorder=4)
-            ax.plot(rejected, [y] * len(rejected), ls="none", marker="x", ms=4, mew=1.0,
-                    color="#7f7f7f", transform=trans, zorder=4)
+        _draw_metric(ax, s, colors[s.label], name, smooth)
+        live |= _draw_ticks(ax, s)
         ax.set_title(compact(s.label) + ("  (knows the drifts: a reference)"
                                          if s.drift_aware else ""),
                      loc="left", fontsize=9.5, fontweight="bold", pad=3)
         ax.set_title(s.note, loc="right", fontsize=8.5, pad=3)
         ax.grid(axis="y", alpha=0.3)
         ax.tick_params(labelsize=8)
-    if lower_better:
-        bottom = max(0.0, lo - span * rug / (1 - rug - 0.05))
-        axes[0].set_ylim(bottom - span * rug / (1 - rug - 0.05) if bottom == 0 else bottom,
-                         hi + span * 0.05)
-    else:
-        bottom = lo - span * rug / (1 - rug - 0.05)
-        axes[0].set_ylim(bottom, min(1.0, hi) + span * 0.05)
-        ticks = [t for t in np.linspace(0, 1, 11) if max(lo, 0) - 0.05 <= t <= min(1, hi) + 0.05]
-        axes[0].set_yticks(ticks[::2] if len(ticks) > 6 else ticks)
+    _metric_axis(axes[0], everything, name)
     axes[-1].xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.supxlabel(f"step (1 step = {step_size:,} samples)", fontsize=10)
     what = registered(f"mean_{name}").label.replace("(", "per step (", 1)
     if smooth > 1:
         what += f", moving average over {smooth} steps"
     fig.supylabel(what, fontsize=10)
+    seeds = max((len(s.timelines) for s in everything), default=0)
+    handles = _timeline_handles(series, seeds, live) + _region_handles(kinds)
+    heading = f"{registered(f'mean_{name}').label.split(' (')[0].capitalize()} over time" \
+              + (title or "")
+    fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
+               fontsize=8.5, frameon=False, title=heading, title_fontproperties={"size": 12})
+    return fig
+
+
+def _draw_metric(ax, s: Series, color, name: str, smooth: int) -> None:
+    """Draw a series' metric: each seed's line, or the mean and min-max band; its baseline."""
+    wide = pd.concat([t.set_index("step")[name] for t in s.timelines], axis=1).sort_index()
+    if smooth > 1:
+        wide = wide.rolling(smooth, center=True, min_periods=1).mean()
+    x = wide.index.to_numpy()
+    if len(s.timelines) <= MAX_SEED_LINES:
+        for col in wide.columns.unique():
+            ax.plot(x, wide.loc[:, col].to_numpy(), color=color, lw=1.1, alpha=0.85, zorder=3)
+    else:
+        ax.fill_between(x, wide.min(axis=1), wide.max(axis=1), color=color, alpha=0.25,
+                        lw=0, zorder=2)
+        ax.plot(x, wide.mean(axis=1), color=color, lw=1.4, zorder=3)
+    if s.baseline is not None and not math.isnan(s.baseline):
+        ax.axhline(s.baseline, color="0.3", lw=1.0, ls=":", zorder=2)
+
+
+def _draw_ticks(ax, s: Series) -> set[str]:
+    """Draw the rows of ticks at a panel's foot; return what live gates and alerts drew.
+
+    A row per seed (all seeds in one beyond :data:`MAX_SEED_LINES`) of its retrains and,
+    per seed, its trials, rollbacks and alerts.
+    """
+    from matplotlib.transforms import blended_transform_factory
+
+    trans = blended_transform_factory(ax.transData, ax.transAxes)
+    rows = s.retrains if len(s.retrains) <= MAX_SEED_LINES else [
+        [r for seed in s.retrains for r in seed]]
+    live: set[str] = set()
+    for i, seed in enumerate(rows):
+        y = 0.04 + ROW_HEIGHT * i
+        if len(rows) == len(s.retrains):
+            live |= _draw_trials(ax, s, i, y, trans)
+            if i < len(s.alerts):
+                live |= _draw_alerts(ax, s.alerts[i], y, trans)
+        ok = [t for t, a in seed if a]
+        rejected = [t for t, a in seed if not a]
+        ax.plot(ok, [y] * len(ok), ls="none", marker="|", ms=7, mew=1.4, color="black",
+                transform=trans, zorder=4)
+        ax.plot(rejected, [y] * len(rejected), ls="none", marker="x", ms=4, mew=1.0,
+                color="#7f7f7f", transform=trans, zorder=4)
+    return live
+
+
+def _metric_axis(ax, everything: list[Series], name: str) -> None:
+    """Set the shared metric axis: every series' range, with room below for the ticks."""
+    values = [t[name].to_numpy(dtype=float) for s in everything for t in s.timelines]
+    lo = min((np.nanmin(v) for v in values if len(v)), default=0.0)
+    hi = max((np.nanmax(v) for v in values if len(v)), default=1.0)
+    span = max(hi - lo, 0.05)
+    n_rows = max((min(len(s.retrains), MAX_SEED_LINES) for s in everything), default=1) or 1
+    rug = ROW_HEIGHT * n_rows + 0.04  # fraction of the axes kept for the retrain ticks
+    room = span * rug / (1 - rug - 0.05)
+    if name == "mae":  # lower is better
+        bottom = max(0.0, lo - room)
+        ax.set_ylim(bottom - room if bottom == 0 else bottom, hi + span * 0.05)
+    else:
+        ax.set_ylim(lo - room, min(1.0, hi) + span * 0.05)
+        ticks = [t for t in np.linspace(0, 1, 11) if max(lo, 0) - 0.05 <= t <= min(1, hi) + 0.05]
+        ax.set_yticks(ticks[::2] if len(ticks) > 6 else ticks)
+
+
+def _timeline_handles(series: list[Series], seeds: int, live: set[str]) -> list:
+    """Legend entries of what the panels draw: seeds, retrains, live gates, alerts, baseline."""
+    pyplot()
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     if seeds <= MAX_SEED_LINES:
         handles = [Line2D([], [], color="0.2", lw=1.1,
                           label="one line per seed" if seeds > 1 else "the run (1 seed)")]
@@ -410,12 +448,7 @@ def _over_time(series, colors, name, smooth, title, everything):
     if any(s.baseline is not None for s in series):
         handles.append(Line2D([], [], color="0.3", lw=1.0, ls=":",
                               label="persistence (predict the previous label), mean"))
-    handles += _region_handles(kinds)
-    heading = f"{registered(f'mean_{name}').label.split(' (')[0].capitalize()} over time" \
-              + (title or "")
-    fig.legend(handles=handles, loc="outside upper center", ncol=min(len(handles), 3),
-               fontsize=8.5, frameon=False, title=heading, title_fontproperties={"size": 12})
-    return fig
+    return handles
 
 
 ALERT_COLOR = "#e6550d"
@@ -436,7 +469,23 @@ def _draw_alerts(ax, alerts: tuple[list[int], list[int]], y: float, trans) -> se
 LIVE_COLUMNS = ("step", "challenger_id", "challenger_share")
 TRIAL_COLORS = {"shadow": "#9ecae1", "canary": "#fdae6b", "rollback": "#d62728"}
 TRIAL_LABELS = {"shadow": "shadow trial (challenger predicts, serves no one)",
-                "canary": "canary (challenger serves part of the traffic; bar height: share)"}
+                "canary": "canary (challenger serves part of the traffic)\nbar height: "
+                          "its share, square-root scale; the row's height = 100%"}
+
+
+def _canary_half_height(share):
+    """Half the height of a canary's bar for its traffic share, in fractions of the panel.
+
+    A square-root scale, so that the staged canary's 1%, 10% and 50% stand apart, inside
+    its seed's row (:data:`ROW_HEIGHT`): from a thin bar near 0% to 86% of the row at
+    100%, a gap left to the neighbouring rows.
+
+    Examples
+    --------
+    >>> [float(round(_canary_half_height(s) / ROW_HEIGHT, 2)) for s in (0, 0.01, 0.5, 1)]
+    [0.06, 0.1, 0.32, 0.43]
+    """
+    return ROW_HEIGHT * (0.06 + 0.37 * np.sqrt(share))
 
 
 def _draw_trials(ax, s: Series, i: int, y: float, trans) -> set[str]:
@@ -448,7 +497,7 @@ def _draw_trials(ax, s: Series, i: int, y: float, trans) -> set[str]:
         on = line["challenger_id"].to_numpy() >= 0
         share = line["challenger_share"].to_numpy(dtype=float)
         for what, where, height in (("shadow", on & (share == 0), np.full(len(x), 0.025)),
-                                    ("canary", on & (share > 0), 0.012 + 0.15 * share)):
+                                    ("canary", on & (share > 0), _canary_half_height(share))):
             if where.any():
                 ax.fill_between(x, y - height, y + height, where=where, step="mid",
                                 color=TRIAL_COLORS[what], alpha=0.8, lw=0, transform=trans,
@@ -495,19 +544,12 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     title names it and the labels leave it out).
     """
     name = _metric_name(task)
-    better = registered(f"mean_{name}").better
     if stream is not None:
         configs = configs.rename(index=lambda label: without_stream(str(label), stream))
         drift_aware = {without_stream(str(label), stream) for label in drift_aware}
     labels = list(configs.index)
     colors = palette(labels)
-    x = configs["total_cost_mean"].to_numpy(dtype=float)
-    y = configs[f"mean_{name}_mean"].to_numpy(dtype=float)
-    xci = np.nan_to_num(configs["total_cost_ci95"].to_numpy(dtype=float))
-    yci = np.nan_to_num(configs[f"mean_{name}_ci95"].to_numpy(dtype=float))
-    top = 1.0 if name == "accuracy" else np.inf
-    xerr = np.array([np.minimum(xci, np.maximum(x, 0)), xci])
-    yerr = np.array([np.minimum(yci, np.maximum(y, 0)), np.minimum(yci, np.maximum(top - y, 0))])
+    x, y, xerr, yerr = _points(configs, name)
     groups = _merge(x, y, labels)
     many = len(groups) > 14
     plt = pyplot()
@@ -518,39 +560,79 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
     else:
         fig, ax = plt.subplots(figsize=(10.5 if many else 9.5, 5.6))
     real = np.array([label not in drift_aware for label in labels])
-    front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan), better)
+    front = pareto_front(np.where(real, x, np.nan), np.where(real, y, np.nan),
+                         registered(f"mean_{name}").better)
     if len(front) > 1:
         ax.step(x[front], y[front], where="post", color="0.35", ls="--", lw=1.2, zorder=1,
                 label="Pareto front (nothing cheaper is better)")
-    on_front = set(front.tolist())
-    if len(groups) > MAX_NAMED:  # too many to name: the rest drawn as one grey cloud
-        named = [g for g in groups if any(j in on_front or not real[j] for j in g)]
-        rest = [g[0] for g in groups if not any(j in on_front or not real[j] for j in g)]
-        ax.errorbar(x[rest], y[rest], xerr=xerr[:, rest], yerr=yerr[:, rest], fmt="o", ms=4,
-                    color="0.6", capsize=0, lw=0.6, alpha=0.7, zorder=2,
-                    label=f"{len(rest)} other configurations (named in the report's tables)")
-        groups = named
-    for g in groups:
-        i = g[0]
-        names = [compact(labels[j]) + (" (knows the drifts)" if labels[j] in drift_aware else "")
-                 for j in g]
-        aware = labels[i] in drift_aware
-        text = _merged_label(names)
-        if any(j in on_front for j in g):
-            text += " - on the front"
-        ax.errorbar(x[i], y[i], xerr=xerr[:, i:i + 1], yerr=yerr[:, i:i + 1],
-                    fmt="D" if aware else "o", ms=8 if len(g) > 1 else 6.5,
-                    color=colors[labels[i]], capsize=3, lw=1.1,
-                    mec="black" if len(g) > 1 or i in on_front else colors[labels[i]],
-                    mew=1.6 if len(g) > 1 else 1.0, zorder=3, label=text)
+    _draw_markers(ax, groups, (x, y, xerr, yerr), labels, colors, drift_aware,
+                  set(front.tolist()))
     if frontier is not None and len(frontier):
-        reach = np.nanmax(x + xci) if len(x) else 0.0
+        reach = np.nanmax(x + xerr[1]) if len(x) else 0.0
         shown = frontier[frontier["total_cost"] <= max(reach, 0) * 1.05]
         draw_frontier(ax, shown if len(shown) > 1 else frontier.head(2), value=name)
     if baseline is not None and not math.isnan(baseline):
         ax.axhline(baseline, color="0.3", ls=":", lw=1.1,
                    label=f"persistence (previous label): {baseline:.3f}")
     _cost_margin(ax, np.nanmin(x - xerr[0]))
+    _dress_cost_axes(ax, name, cost_label, "" if stream is None else f" on the stream {stream}",
+                     seed_note(n_seeds, averaged), many)
+    if exposure:
+        _exposure_panel(ax_exposed, configs, labels, colors, drift_aware, y, yerr,
+                        ax.get_ylabel(), ax.get_ylim())
+    fig.tight_layout()
+    return save(fig, path) if path is not None else fig
+
+
+def _points(configs: pd.DataFrame, name: str) -> tuple[np.ndarray, ...]:
+    """Return the markers' cost and metric and their error bars, clipped to possible values.
+
+    The bars (rows: below, above) stop at cost 0 and, for accuracy, at 0 and 1.
+    """
+    x = configs["total_cost_mean"].to_numpy(dtype=float)
+    y = configs[f"mean_{name}_mean"].to_numpy(dtype=float)
+    xci = np.nan_to_num(configs["total_cost_ci95"].to_numpy(dtype=float))
+    yci = np.nan_to_num(configs[f"mean_{name}_ci95"].to_numpy(dtype=float))
+    top = 1.0 if name == "accuracy" else np.inf
+    xerr = np.array([np.minimum(xci, np.maximum(x, 0)), xci])
+    yerr = np.array([np.minimum(yci, np.maximum(y, 0)), np.minimum(yci, np.maximum(top - y, 0))])
+    return x, y, xerr, yerr
+
+
+def _draw_markers(ax, groups, points, labels, colors, drift_aware, on_front: set[int]) -> None:
+    """Draw a marker with its 95% bars per group of configurations with the same results.
+
+    A group of several is ringed and named by all its members. Beyond :data:`MAX_NAMED`
+    groups, only those on the front and the references are named; the others are drawn
+    as one grey cloud.
+    """
+    x, y, xerr, yerr = points
+    if len(groups) > MAX_NAMED:
+        named = [any(j in on_front or labels[j] in drift_aware for j in g) for g in groups]
+        rest = [g[0] for g, keep in zip(groups, named, strict=True) if not keep]
+        ax.errorbar(x[rest], y[rest], xerr=xerr[:, rest], yerr=yerr[:, rest], fmt="o", ms=4,
+                    color="0.6", capsize=0, lw=0.6, alpha=0.7, zorder=2,
+                    label=f"{len(rest)} other configurations (named in the report's tables)")
+        groups = [g for g, keep in zip(groups, named, strict=True) if keep]
+    for g in groups:
+        i = g[0]
+        names = [compact(labels[j]) + (" (knows the drifts)" if labels[j] in drift_aware else "")
+                 for j in g]
+        text = _merged_label(names)
+        if any(j in on_front for j in g):
+            text += " - on the front"
+        ax.errorbar(x[i], y[i], xerr=xerr[:, i:i + 1], yerr=yerr[:, i:i + 1],
+                    fmt="D" if labels[i] in drift_aware else "o", ms=8 if len(g) > 1 else 6.5,
+                    color=colors[labels[i]], capsize=3, lw=1.1,
+                    mec="black" if len(g) > 1 or i in on_front else colors[labels[i]],
+                    mew=1.6 if len(g) > 1 else 1.0, zorder=3, label=text)
+
+
+def _dress_cost_axes(ax, name: str, cost_label: str, on: str, seeds: str, many: bool) -> None:
+    """Label the cost panel, bound its metric axis, and title and legend it.
+
+    ``on`` names the stream in the title (or is empty); ``seeds`` says what a marker is.
+    """
     ax.set_xlabel(cost_label)
     ax.set_ylabel(registered(f"mean_{name}").label.replace("(", "(prequential, ", 1))
     if name == "accuracy":
@@ -558,18 +640,12 @@ def metric_vs_cost(configs: pd.DataFrame, path=None, *, task: str = "classificat
         ax.set_ylim(max(lo_y, 0.0), min(hi_y, 1.0))
     else:
         ax.set_ylim(bottom=max(ax.get_ylim()[0], 0.0))
-    on = "" if stream is None else f" on the stream {stream}"
     ax.set_title(f"{name.upper() if name == 'mae' else 'Accuracy'} against retraining cost"
-                 f"{on} ({seed_note(n_seeds, averaged)})\na ringed marker holds "
+                 f"{on} ({seeds})\na ringed marker holds "
                  "configurations with the same results", fontsize=10, loc="left")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7.5 if many else 8, loc="center left", bbox_to_anchor=(1.01, 0.5),
               frameon=False)
-    if exposure:
-        _exposure_panel(ax_exposed, configs, labels, colors, drift_aware, y, yerr,
-                        ax.get_ylabel(), ax.get_ylim())
-    fig.tight_layout()
-    return save(fig, path) if path is not None else fig
 
 
 def _exposure_panel(ax, configs, labels, colors, drift_aware, y, yerr, ylabel, ylim) -> None:
