@@ -153,7 +153,7 @@ def _resumed(cfg: DictConfig, out: Path, multirun: bool) -> bool:
 
 
 def _simulate_seeds(cfg: DictConfig, terminal: bool, cache_dir: Path) -> list[dict]:
-    """Check a job's settings, then replay it once per seed of :func:`objective.seeds`.
+    """Check a job's settings, then replay it once per seed (:func:`experiments.objective.seeds`).
 
     ``terminal``: whether a progress bar of the steps may be drawn (a single run on a
     terminal); it is, unless the config sets ``progress=false``.
@@ -167,7 +167,7 @@ def _simulate_seeds(cfg: DictConfig, terminal: bool, cache_dir: Path) -> list[di
 def job_record(cfg: DictConfig, runs: Sequence[dict] = (), *,
                overrides: Sequence[str] = (), job: dict | None = None,
                error: BaseException | None = None) -> dict:
-    """Build a job's record (its ``summary.json``) from its config and its replays.
+    """Build a job's record (summary.json but its time and versions) from its config and runs.
 
     Pure: it reads no file and no Hydra state, so a test calls it with a composed config.
 
@@ -204,7 +204,7 @@ def job_record(cfg: DictConfig, runs: Sequence[dict] = (), *,
     except Exception:
         if error is None:
             raise
-        config = None
+        config = None  # that was the job's failure
     record: dict[str, Any] = {
         "status": "ok" if error is None else "failed",
         "error": None if error is None else {
