@@ -31,6 +31,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -46,7 +47,7 @@ from experiments.components import build, check_settings
 from experiments.hydra_internals import known_mode
 from experiments.usage import EXIT_CODES, quiet_schema_warning, usage
 
-__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_settings", "main",
+__all__ = ["EXIT_CODES", "FAIL_FAST_MARK", "build", "check_settings", "job_record", "main",
            "previous_sweep", "run_job", "simulate"]
 
 
@@ -77,97 +78,191 @@ def _step_bar(cfg: DictConfig, components: dict, enabled: bool):
     return tqdm(total=total, desc="steps", unit="step", leave=False, file=sys.stderr)
 
 
-def run_job(cfg: DictConfig) -> dict:
+def run_job(cfg: DictConfig) -> dict | float | list[float]:
     """Replay one configuration and write its results into the Hydra output directory.
 
-    Returns the record written to ``summary.json``. In a multirun a failure is
-    recorded and the sweep goes on; in a single run it is recorded too, and
-    :func:`main` reports it and exits with status 1.
+    The Hydra-facing step of a job: it reads the job's directory, mode and overrides from
+    Hydra, skips a job whose result is already there (resume) or that ``fail_fast``
+    stops, then simulates (:func:`_simulate_seeds`), builds the record
+    (:func:`job_record`) and stores it (:func:`_store_files`, :func:`_store_record`). In
+    a multirun a failure is recorded and the sweep goes on; in a single run it is
+    recorded too, and :func:`main` reports it and exits with status 1.
+
+    Returns
+    -------
+    dict or float or list of float
+        ``{"status": ..., "dir": ...}`` (with ``"skipped": True`` for a job already
+        done); with ``objective`` set, the value a search reads
+        (:func:`experiments.objective.value`).
     """
     hc = HydraConfig.get()
     out = Path(hc.runtime.output_dir)
     multirun = hc.mode == RunMode.MULTIRUN
-    resolved = None
     with_fail_fast = multirun and bool(cfg.get("fail_fast", False))
-    try:
-        resolved = OmegaConf.to_container(cfg, resolve=True)
-        hash_ = store.job_hash(resolved)
-    except Exception:  # an interpolation that does not resolve: the job fails below
-        hash_ = None
-    if hash_ is not None and _resume_mode(cfg.get("resume", "auto")) != "off":
-        done = store.finished(out, hash_)
-        if done is not None:
-            log.info("skipped: %s already holds the result of this config (resume)", out)
-            if not multirun:
-                callbacks.record_outcome(single_run=True)
-                _print_run(done, out)
-            return {"status": "ok", "dir": str(out), "skipped": True}
+    if _resumed(cfg, out, multirun):
+        return {"status": "ok", "dir": str(out), "skipped": True}
     sweep_dir = Path(str(hc.sweep.dir)) if multirun else None
     if with_fail_fast and (sweep_dir / FAIL_FAST_MARK).exists():
         log.warning("not run: fail_fast=true and an earlier job of this sweep failed")
         return {"status": "not run", "dir": str(out)}
     store.clear_mark(out)  # from here on the directory is a job in progress
     started = time.perf_counter()
-    record: dict[str, Any] = {
-        "status": "failed",
-        "error": None,
-        "overrides": list(hc.overrides.task),
-        "job": {
-            "num": hc.job.get("num"),
-            "dir": str(out),
-            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        },
-    }
+    job = {"num": hc.job.get("num"), "dir": str(out),
+           "started": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    overrides = list(hc.overrides.task)
+    runs: list[dict] = []
     try:
-        if resolved is None:
-            resolved = OmegaConf.to_container(cfg, resolve=True)
-        record["config"] = resolved
-        record["config_hash"] = store.job_hash(resolved)
-        record["config_id"] = store.job_hash({k: v for k, v in resolved.items() if k != "seed"})
-        check_settings(resolved)
-        show = bool(cfg.get("progress", True)) and not multirun and sys.stderr.isatty()
-        seeds = objective.seeds(cfg)
-        runs = [simulate(cfg if s == cfg.seed else _with_seed(cfg, s), show=show,
-                         cache_dir=(sweep_dir or out) / ".oracle_cache") for s in seeds]
-        first = runs[0]
-        record["drifts"] = first["drifts"]
-        record["incidents"] = first["incidents"]
-        record["step_size"] = first["step_size"]
-        summary = objective.average([r["summary"] for r in runs], seeds)
-        written = [store.write_timeline(out, first["timeline"]),
-                   store.write_events(out, first["events"])]
-        if first["frontier"] is not None:
-            written.append(store.write_frontier(out, first["frontier"]))
-        record["files"] = store.digests(written)  # checked by resume and the report
-        record["status"] = "ok"
-        record["summary"] = summary
-        log.info("ok: %s", {k: summary.get(k) for k in
-                            ("mean_accuracy", "n_retrains", "total_cost")})
+        runs = _simulate_seeds(cfg, terminal=not multirun and sys.stderr.isatty(),
+                               cache_dir=(sweep_dir or out) / ".oracle_cache")
+        record = job_record(cfg, runs, overrides=overrides, job=job)
+        record["files"] = _store_files(out, runs[0])  # checked by resume and the report
     except Exception as ex:  # the sweep goes on: record the failure
-        record["error"] = {
-            "type": type(ex).__name__,
-            "message": errors.describe_job_error(ex, record.get("config")),
-            "raw": str(ex),
-            "traceback": traceback.format_exc(),
-        }
-        log.error("failed: %s", record["error"]["message"])
-    record["job"]["elapsed_seconds"] = round(time.perf_counter() - started, 3)
-    record["versions"] = _versions()
-    store.write_summary(out, record)
+        record = job_record(cfg, runs, overrides=overrides, job=job, error=ex)
+    _store_record(out, record, started)
     if with_fail_fast and record["status"] != "ok":
         store.atomic_write(sweep_dir / FAIL_FAST_MARK,
                            lambda p: p.write_text(f"{out}\n{record['error']['message']}\n"))
     if not multirun:
-        if record["status"] != "ok":  # main() reports it and exits 1
-            callbacks.record_outcome(message=f"The run failed. {record['error']['message']} "
-                                             f"(the run's record: {out / store.SUMMARY})",
-                                     n_failed=1, single_run=True)
-        else:
-            callbacks.record_outcome(single_run=True)
-            _print_run(record, out)
+        _record_single_run(record, out)
     if cfg.get("objective") is not None:  # a search (Optuna) reads the job's return value
         return objective.value(cfg, record)
     return {"status": record["status"], "dir": str(out)}
+
+
+def _resumed(cfg: DictConfig, out: Path, multirun: bool) -> bool:
+    """Skip a job whose result ``out`` already holds (resume); return whether it was.
+
+    A skipped job is logged; a skipped single run records its outcome and prints its
+    result, as if it had run. A config that does not resolve is never skipped (the job
+    fails when it runs).
+    """
+    try:
+        hash_ = store.job_hash(OmegaConf.to_container(cfg, resolve=True))
+    except Exception:  # an interpolation that does not resolve: the job fails when it runs
+        return False
+    if _resume_mode(cfg.get("resume", "auto")) == "off":
+        return False
+    done = store.finished(out, hash_)
+    if done is None:
+        return False
+    log.info("skipped: %s already holds the result of this config (resume)", out)
+    if not multirun:
+        callbacks.record_outcome(single_run=True)
+        _print_run(done, out)
+    return True
+
+
+def _simulate_seeds(cfg: DictConfig, terminal: bool, cache_dir: Path) -> list[dict]:
+    """Check a job's settings, then replay it once per seed (:func:`experiments.objective.seeds`).
+
+    ``terminal``: whether a progress bar of the steps may be drawn (a single run on a
+    terminal); it is, unless the config sets ``progress=false``.
+    """
+    check_settings(OmegaConf.to_container(cfg, resolve=True))
+    show = bool(cfg.get("progress", True)) and terminal
+    return [simulate(cfg if s == cfg.seed else _with_seed(cfg, s), show=show,
+                     cache_dir=cache_dir) for s in objective.seeds(cfg)]
+
+
+def job_record(cfg: DictConfig, runs: Sequence[dict] = (), *,
+               overrides: Sequence[str] = (), job: dict | None = None,
+               error: BaseException | None = None) -> dict:
+    """Build a job's record (summary.json but its time and versions) from its config and runs.
+
+    Pure: it reads no file and no Hydra state, so a test calls it with a composed config.
+
+    Parameters
+    ----------
+    cfg
+        The job's config (resolved here).
+    runs
+        :func:`simulate`'s result for each seed of :func:`experiments.objective.seeds`,
+        in that order (at least one unless ``error``).
+    overrides
+        The job's overrides (Hydra's ``overrides.task``).
+    job
+        The job's ``num``, ``dir`` and ``started`` (copied into the record).
+    error
+        What the job raised, if it failed (in the ``except`` that caught it, for its
+        traceback).
+
+    Returns
+    -------
+    dict
+        ``status`` (``"ok"`` or ``"failed"``), ``error`` (None, or its ``type``,
+        ``message`` naming the config key at fault, ``raw`` message and ``traceback``),
+        ``overrides``, ``job``, then what is known: ``config`` (resolved; left out when
+        it does not resolve, which was then the failure), ``config_hash``
+        (:func:`experiments.store.job_hash`) and ``config_id`` (the same without the
+        seed); with ``runs``, the first seed's ``drifts``, ``incidents`` and
+        ``step_size``; for a job that ran, ``files`` (None: the store step fills in the
+        sha256 of the files it writes) and ``summary`` (each metric's mean over the
+        seeds, :func:`experiments.objective.average`).
+    """
+    try:
+        config = OmegaConf.to_container(cfg, resolve=True)
+    except Exception:
+        if error is None:
+            raise
+        config = None  # that was the job's failure
+    record: dict[str, Any] = {
+        "status": "ok" if error is None else "failed",
+        "error": None if error is None else {
+            "type": type(error).__name__,
+            "message": errors.describe_job_error(error, config),
+            "raw": str(error),
+            "traceback": "".join(traceback.format_exception(error)),
+        },
+        "overrides": list(overrides),
+        "job": dict(job or {}),
+    }
+    if config is not None:
+        record |= {"config": config, "config_hash": store.job_hash(config),
+                   "config_id": store.job_hash({k: v for k, v in config.items() if k != "seed"})}
+    if runs:
+        record |= {key: runs[0][key] for key in ("drifts", "incidents", "step_size")}
+    if error is None:
+        record |= {"files": None, "summary": objective.average([r["summary"] for r in runs],
+                                                               objective.seeds(cfg))}
+    return record
+
+
+def _store_files(out: Path, run: dict) -> dict[str, str]:
+    """Write a replay's timeline, events and frontier into ``out``; return their sha256.
+
+    Each file is written atomically (:mod:`experiments.store`).
+    """
+    written = [store.write_timeline(out, run["timeline"]), store.write_events(out, run["events"])]
+    if run["frontier"] is not None:
+        written.append(store.write_frontier(out, run["frontier"]))
+    return store.digests(written)
+
+
+def _store_record(out: Path, record: dict, started: float) -> None:
+    """Log a job's outcome; write its record, with its time and versions, as summary.json.
+
+    ``summary.json`` is written atomically and last: it marks the job as finished.
+    ``started`` is the job's :func:`time.perf_counter` at its start.
+    """
+    if record["status"] == "ok":
+        log.info("ok: %s", {k: record["summary"].get(k) for k in
+                            ("mean_accuracy", "n_retrains", "total_cost")})
+    else:
+        log.error("failed: %s", record["error"]["message"])
+    record["job"]["elapsed_seconds"] = round(time.perf_counter() - started, 3)
+    record["versions"] = _versions()
+    store.write_summary(out, record)
+
+
+def _record_single_run(record: dict, out: Path) -> None:
+    """Record a single run's outcome for :func:`main` (exit 1 if it failed); print a success."""
+    if record["status"] != "ok":
+        callbacks.record_outcome(message=f"The run failed. {record['error']['message']} "
+                                         f"(the run's record: {out / store.SUMMARY})",
+                                 n_failed=1, single_run=True)
+    else:
+        callbacks.record_outcome(single_run=True)
+        _print_run(record, out)
 
 
 def simulate(cfg: DictConfig, show: bool = False, cache_dir: Path | None = None) -> dict:

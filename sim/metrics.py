@@ -372,11 +372,7 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
         raise ValueError(f"The 'ground_truth' parameter of summarize must be one of "
                          f"{', '.join(GROUND_TRUTH)}. Got {ground_truth!r} instead.")
     name = "mae" if task == "regression" else "accuracy"
-    n = timeline["n_samples"].to_numpy()
-    summary: dict = {"metric": name, f"mean_{name}": _weighted_mean(timeline[name], n)}
-    if task == "regression":
-        summary["rmse"] = (float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n)))
-                           if len(n) else None)
+    summary = _headline(timeline, name)
     trained = retrain_rows(events)
     summary |= _retrains(timeline, events, trained, evaluation, cost, first_step)
     summary |= estimate_error(timeline, name)
@@ -387,6 +383,15 @@ def summarize(timeline: pd.DataFrame, events: pd.DataFrame, drifts: tuple[Drift,
     summary |= incident_scores(timeline, trained, incidents, evaluation, name, label_delay,
                                counterfactual=counterfactual)
     return summary
+
+
+def _headline(timeline: pd.DataFrame, name: str) -> dict:
+    """Return the run's metric ``name``, its mean over the scored samples (and the RMSE for mae)."""
+    n = timeline["n_samples"].to_numpy()
+    out: dict = {"metric": name, f"mean_{name}": _weighted_mean(timeline[name], n)}
+    if name == "mae":
+        out["rmse"] = float(np.sqrt(_weighted_mean(timeline["rmse"] ** 2, n))) if len(n) else None
+    return out
 
 
 def retrain_rows(events: pd.DataFrame) -> pd.DataFrame:
@@ -609,18 +614,46 @@ def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
     >>> round(s["accuracy_lost_during_incidents"], 3), round(s["accuracy_lost_after_incidents"], 3)
     (0.117, 0.2)
     """
-    prefix = "mae_gained" if metric == "mae" else "accuracy_lost"
-    steps = timeline["step"].to_numpy()
     starts = timeline["sample_index"].to_numpy()
     incidents = tuple(i for i in incidents if len(starts) and i.start >= starts[0])
     if not incidents:
         return {}
+    rows = _incident_rows(timeline, trained, incidents, label_delay, evaluation.benefit_window,
+                          _counterfactual_gap(timeline, counterfactual, metric))
+    prefix = "mae_gained" if metric == "mae" else "accuracy_lost"
+    return {
+        "n_incidents": len(rows),
+        "incident_retrains": sum(r["retrains"] for r in rows),
+        "incident_trained": sum(r["trained"] for r in rows),
+        "incident_deployments": sum(r["deployed"] for r in rows),
+        f"{prefix}_during_incidents": _mean(r["lost_during"] for r in rows),
+        f"{prefix}_after_incidents": _mean(r["lost_after"] for r in rows),
+        "incidents": rows,
+    }
+
+
+def _counterfactual_gap(timeline: pd.DataFrame, counterfactual: pd.DataFrame | None,
+                        metric: str) -> np.ndarray | None:
+    """Per step, the counterfactual's metric minus the run's, higher is better (None: none)."""
+    if counterfactual is None:
+        return None
     sign = -1.0 if metric == "mae" else 1.0
+    steps = timeline["step"].to_numpy()
+    other = counterfactual.set_index("step")[metric].reindex(steps).to_numpy(dtype=float)
+    return sign * (other - timeline[metric].to_numpy(dtype=float))
+
+
+def _incident_rows(timeline: pd.DataFrame, trained: pd.DataFrame,
+                   incidents: tuple[Incident, ...], label_delay: int, benefit_window: int,
+                   gap: np.ndarray | None) -> list[dict]:
+    """Score each incident: its windows, the retrains in or on it, the metric it cost.
+
+    One row per incident, as :func:`incident_scores` returns them; ``gap`` is
+    :func:`_counterfactual_gap`'s (None: no loss is measured).
+    """
+    steps = timeline["step"].to_numpy()
+    starts = timeline["sample_index"].to_numpy()
     n = timeline["n_samples"].to_numpy(dtype=float)
-    gap = None  # per step: the counterfactual's metric minus the run's (higher is better)
-    if counterfactual is not None:
-        other = counterfactual.set_index("step")[metric].reindex(steps).to_numpy(dtype=float)
-        gap = sign * (other - timeline[metric].to_numpy(dtype=float))
     retrain_steps = _column(trained, "step", int)
     accepted = _column(trained, "accepted", bool)
     train_start, train_end = _column(trained, "train_start", int), _column(trained,
@@ -631,7 +664,7 @@ def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
     for inc, first, following in zip(incidents, firsts, nexts, strict=True):
         last = _step_of(steps, starts, inc.end - 1)
         close = last + label_delay
-        after_end = min(close + evaluation.benefit_window, following - 1)
+        after_end = min(close + benefit_window, following - 1)
         during = (retrain_steps >= first) & (retrain_steps <= close)
         broken = (train_start < inc.end) & (train_end > inc.start)
         rows.append({
@@ -641,15 +674,7 @@ def incident_scores(timeline: pd.DataFrame, trained: pd.DataFrame,
             "lost_during": _gap(gap, n, (steps >= first) & (steps <= close)),
             "lost_after": _gap(gap, n, (steps > close) & (steps <= after_end)),
         })
-    return {
-        "n_incidents": len(rows),
-        "incident_retrains": sum(r["retrains"] for r in rows),
-        "incident_trained": sum(r["trained"] for r in rows),
-        "incident_deployments": sum(r["deployed"] for r in rows),
-        f"{prefix}_during_incidents": _mean(r["lost_during"] for r in rows),
-        f"{prefix}_after_incidents": _mean(r["lost_after"] for r in rows),
-        "incidents": rows,
-    }
+    return rows
 
 
 def _gap(gap: np.ndarray | None, n: np.ndarray, steps: np.ndarray) -> float | None:

@@ -106,6 +106,63 @@ def test_atomic_write_leaves_no_temporary_file(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["summary.json"]
 
 
+# ----------------------------------------------------------------------------------------
+# a job's record, built from its config and its replays (no Hydra state, no files)
+
+
+def _replay(accuracy: float, drift_start: int) -> dict:
+    """One seed's result of ``experiments.run.simulate``, the parts a record keeps."""
+    return {"summary": {"metric": "accuracy", "mean_accuracy": accuracy, "n_retrains": 2},
+            "drifts": [{"start": drift_start}], "incidents": [], "step_size": 250}
+
+
+def test_a_job_record_is_built_from_its_config_and_replays():
+    from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationKeyError
+
+    from experiments.run import job_record
+
+    cfg = OmegaConf.create({"seed": 3, "progress": False,
+                            "trigger": {"_target_": "strategies.Periodic", "every": -1},
+                            "protocol": {"step_size": 250,
+                                         "initial_train": "${protocol.step_size}"},
+                            "objective": {"kind": "score", "seeds": [3, 4]}})
+    job = {"num": 7, "dir": "/sweep/7", "started": "2026-12-06T06:00:00+00:00"}
+    runs = [_replay(0.8, 1000), _replay(0.9, 2000)]
+    record = job_record(cfg, runs, overrides=["seed=3"], job=job)
+    assert list(record) == ["status", "error", "overrides", "job", "config", "config_hash",
+                            "config_id", "drifts", "incidents", "step_size", "files", "summary"]
+    assert (record["status"], record["error"], record["files"]) == ("ok", None, None)
+    assert record["overrides"] == ["seed=3"] and record["job"] == job and record["job"] is not job
+    assert record["config"]["protocol"]["initial_train"] == 250  # resolved
+    assert record["config_hash"] == store.job_hash({**record["config"], "progress": True})
+    reseeded = job_record(OmegaConf.merge(cfg, {"seed": 4}), runs)
+    assert reseeded["config_id"] == record["config_id"]
+    assert reseeded["config_hash"] != record["config_hash"]
+    assert record["drifts"] == [{"start": 1000}] and record["step_size"] == 250  # the first seed's
+    assert record["summary"] == {"metric": "accuracy", "mean_accuracy": pytest.approx(0.85),
+                                 "n_retrains": 2, "seeds_averaged": [3, 4]}
+
+    # a failure: what the job knew, and the error naming the key at fault
+    try:
+        raise param_error("Periodic", "every", "an int >= 1", -1)
+    except ValueError as ex:
+        failed = job_record(cfg, overrides=["seed=3"], job=job, error=ex)
+    assert list(failed) == ["status", "error", "overrides", "job", "config", "config_hash",
+                            "config_id"]
+    assert failed["status"] == "failed" and failed["error"]["type"] == "ParamError"
+    assert failed["error"]["message"].startswith("Invalid value for trigger.every (-1): ")
+    assert "raise param_error" in failed["error"]["traceback"]
+    # a job that failed after its replays (writing its files) keeps what they found
+    late = job_record(cfg, runs, error=OSError("No space left on device"))
+    assert list(late)[-3:] == ["drifts", "incidents", "step_size"] and "summary" not in late
+    # a config that does not resolve: the job's failure, left out of its record
+    broken = OmegaConf.create({"seed": 0, "cache": "${nowhere}"})
+    with pytest.raises(InterpolationKeyError):
+        job_record(broken, runs)
+    assert "config" not in job_record(broken, error=InterpolationKeyError("nowhere"))
+
+
 def test_ci95_is_t_based():
     mean, half, n = ci95([1.0, 2.0, 3.0, None])
     assert (mean, n) == (2.0, 3)
