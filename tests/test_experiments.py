@@ -434,7 +434,9 @@ def test_multirun_with_joblib_then_report_on_a_partial_sweep(tmp_path):
     assert (jobs["regret"] >= -1e-9).all()
     assert (jobs["optimal_accuracy_same_retrains"] >= jobs["mean_accuracy"] - 1e-9).all()
     assert jobs.loc[jobs["trigger"] == "never", "regret"].abs().max() < 1e-9
-    assert len(list((sweep / ".oracle_cache").glob("*.npz"))) == 2  # one per seed, shared
+    # one matrix per seed, shared, and the frontier solved on it once
+    assert len(list((sweep / ".oracle_cache").glob("oracle-*.npz"))) == 2
+    assert len(list((sweep / ".oracle_cache").glob("frontier-*.npz"))) == 2
 
     shutil.rmtree(sweep / "4")
     (sweep / "summary.csv").unlink()
