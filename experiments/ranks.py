@@ -307,6 +307,109 @@ def _cost_weights(records: dict) -> set[float]:
     return found
 
 
+def _optima(jobs: pd.DataFrame, records: dict, cost_weight: float) -> pd.Series:
+    """Per job (indexed like ``jobs``): the best objective of its oracle frontier, or NaN."""
+    dirs = {name: job for name, (job, _) in records.items()}
+    return pd.Series([
+        _optimum(dirs[name] / store.FRONTIER, cost_weight, float(n)) if name in dirs
+        else np.nan for name, n in zip(jobs["job"], jobs["n_samples"], strict=True)],
+        index=jobs.index)
+
+
+def _tests(long: pd.DataFrame, alpha: float) -> dict[str, tuple[RankTest, int]]:
+    """Per objective of :data:`OBJECTIVES` that can be ranked: its test, and blocks left out.
+
+    A test ranks the blocks where every policy finished (the others are left out); the
+    regret leaves out the policies that never retrain. An objective with fewer than two
+    policies or no complete block is absent.
+    """
+    tests = {}
+    for name, better in OBJECTIVES.items():
+        wide = long.pivot_table(index="block", columns="policy", values=name,
+                                aggfunc="first", dropna=False)
+        if name == "regret":  # the policies that never retrain win it by doing nothing
+            retrains = long.groupby("policy")["n_retrains"].mean()
+            wide = wide[[p for p in wide.columns if retrains.get(p, 0) > 0]]
+        complete = wide.dropna()
+        if complete.shape[1] >= 2 and len(complete):
+            tests[name] = (rank_test(complete, better, alpha), len(wide) - len(complete))
+    return tests
+
+
+def _table(long: pd.DataFrame, tests: dict[str, tuple[RankTest, int]]) -> pd.DataFrame:
+    """Return ``ranks.csv``: per policy its mean ranks and blocks, then its mean values.
+
+    Sorted by the mean rank on the first objective tested.
+    """
+    table = pd.DataFrame(index=sorted(long["policy"].unique()))
+    table.index.name = "policy"
+    for name, (test, _) in tests.items():
+        table[f"mean_rank_{name}"] = test.mean_ranks
+        table[f"n_blocks_{name}"] = pd.Series(test.n_blocks, index=test.mean_ranks.index)
+    means = long.groupby("policy")[["objective", "regret", "gap_to_optimum",
+                                    "n_retrains"]].mean()
+    return table.join(means.add_prefix("mean_")).sort_values(
+        f"mean_rank_{next(iter(tests))}", kind="stable")
+
+
+def _method(records: dict, cost_weight: float, alpha: float) -> list[str]:
+    """Return what is ranked and tested, and a warning when the triggers aimed elsewhere."""
+    lines = [
+        f"Each stream and seed is a block; per block the policies are ranked (1 best, ties "
+        f"averaged) on the objective **accuracy - {cost_weight:g} x cost per 10,000 samples** "
+        "(lambda = `ranks.cost_weight`) and, separately, on the **regret** (the hindsight "
+        "optimum with as many retrains minus the accuracy: the timing of the retrains; the "
+        "policies that never retrain are left out of it, as they have none by definition). "
+        "Across blocks the Friedman test asks whether any policy ranks differently from the "
+        "others; the Nemenyi post-hoc test (scikit-posthocs) whether two do: their mean "
+        f"ranks differ by more than the critical difference (CD) at level {alpha:g} "
+        "(Demšar, JMLR 2006). `ranks.csv` holds one row per policy: mean ranks, blocks, "
+        "mean objective, regret, gap to the hindsight optimum of the objective, retrains.",
+        ""]
+    weights = _cost_weights(records) - {cost_weight}
+    if weights:
+        lines += [f"**Warning:** the cost-aware triggers ran with cost_weight "
+                  f"{', '.join(f'{w:g}' for w in sorted(weights))}, not the ranking's lambda "
+                  f"{cost_weight:g}: they aimed at another objective than the one ranked.", ""]
+    return lines
+
+
+def _verdict(name: str, test: RankTest, dropped: int, alpha: float) -> list[str]:
+    """Return the subsection of one ranked objective: the tests and what they conclude."""
+    k = len(test.mean_ranks)
+    lines = [f"### Ranked on the {name}", ""]
+    if test.p_value is None:
+        return lines + [f"{k} policies over {test.n_blocks} blocks: too few for the Friedman "
+                        "test (it needs 3 policies and 2 blocks).", ""]
+    verdict = ("the policies do not all rank alike" if test.p_value < alpha else
+               "no evidence that the policies rank differently")
+    groups = test.groups()
+    return lines + [
+        f"{k} policies over {test.n_blocks} blocks"
+        + (f" ({dropped} blocks left out: a policy did not finish there)" if dropped
+           else "") + f". Friedman chi-square = {test.statistic:.2f}, "
+        f"p = {test.p_value:.3g}: {verdict} (at {alpha:g}). Nemenyi critical difference "
+        f"CD = {test.critical_difference:.2f} ranks: policies whose mean ranks differ by "
+        "less are not distinguishable on these blocks"
+        + (f"; e.g. the best, {test.mean_ranks.index[0]}, cannot be told apart from "
+           f"{len(groups[0]) - 1} others." if groups and groups[0][0]
+           == test.mean_ranks.index[0] else "."), ""]
+
+
+def _diagram(test: RankTest, sweep_dir: Path, cost_weight: float, alpha: float) -> list[str]:
+    """Draw ``critical_difference.png`` of ``test``; return its lines in the report."""
+    from experiments import plots
+
+    path = plots.critical_difference(test, sweep_dir / FIGURE,
+                                     title=f"Mean rank on accuracy - {cost_weight:g} x "
+                                           "cost per 10,000 samples")
+    return [f"![critical difference]({path.name})", "",
+            "Mean rank per policy on the objective (1 best, left); a bar joins "
+            "policies the Nemenyi test cannot tell apart at level "
+            f"{alpha:g} (their mean ranks differ by less than the critical "
+            "difference, in the title).", ""]
+
+
 def section(sweep_dir: Path, jobs: pd.DataFrame, records: dict,
             figures: bool = True) -> list[str]:
     """Write ``ranks.csv`` and ``critical_difference.png``; return the report's section.
@@ -340,86 +443,17 @@ def section(sweep_dir: Path, jobs: pd.DataFrame, records: dict,
                         "(a regression sweep).", ""]
     cost_weight = float(spec.get("cost_weight", 0.0))
     alpha = float(spec.get("alpha", 0.05))
-    dirs = {name: job for name, (job, _) in records.items()}
-    optimum = pd.Series([
-        _optimum(dirs[name] / store.FRONTIER, cost_weight, float(n)) if name in dirs
-        else np.nan for name, n in zip(jobs["job"], jobs["n_samples"], strict=True)],
-        index=jobs.index)
-    long = blocks(jobs, cost_weight, optimum)
-    tests = {}
-    for name, better in OBJECTIVES.items():
-        wide = long.pivot_table(index="block", columns="policy", values=name,
-                                aggfunc="first", dropna=False)
-        if name == "regret":  # the policies that never retrain win it by doing nothing
-            retrains = long.groupby("policy")["n_retrains"].mean()
-            wide = wide[[p for p in wide.columns if retrains.get(p, 0) > 0]]
-        complete = wide.dropna()
-        if complete.shape[1] >= 2 and len(complete):
-            tests[name] = (rank_test(complete, better, alpha), len(wide) - len(complete))
+    long = blocks(jobs, cost_weight, _optima(jobs, records, cost_weight))
+    tests = _tests(long, alpha)
     if not tests:
         return lines + ["Not computed: no block (stream and seed) where every policy "
                         "finished.", ""]
-    table = pd.DataFrame(index=sorted(long["policy"].unique()))
-    table.index.name = "policy"
-    for name, (test, _) in tests.items():
-        table[f"mean_rank_{name}"] = test.mean_ranks
-        table[f"n_blocks_{name}"] = pd.Series(test.n_blocks, index=test.mean_ranks.index)
-    means = long.groupby("policy")[["objective", "regret", "gap_to_optimum",
-                                    "n_retrains"]].mean()
-    table = table.join(means.add_prefix("mean_")).sort_values(
-        f"mean_rank_{next(iter(tests))}", kind="stable")
+    table = _table(long, tests)
     store.atomic_write(sweep_dir / TABLE, lambda p: table.to_csv(p))
-    lines += [
-        f"Each stream and seed is a block; per block the policies are ranked (1 best, ties "
-        f"averaged) on the objective **accuracy - {cost_weight:g} x cost per 10,000 samples** "
-        "(lambda = `ranks.cost_weight`) and, separately, on the **regret** (the hindsight "
-        "optimum with as many retrains minus the accuracy: the timing of the retrains; the "
-        "policies that never retrain are left out of it, as they have none by definition). "
-        "Across blocks the Friedman test asks whether any policy ranks differently from the "
-        "others; the Nemenyi post-hoc test (scikit-posthocs) whether two do: their mean "
-        f"ranks differ by more than the critical difference (CD) at level {alpha:g} "
-        "(Demšar, JMLR 2006). `ranks.csv` holds one row per policy: mean ranks, blocks, "
-        "mean objective, regret, gap to the hindsight optimum of the objective, retrains.",
-        ""]
-    weights = _cost_weights(records) - {cost_weight}
-    if weights:
-        lines += [f"**Warning:** the cost-aware triggers ran with cost_weight "
-                  f"{', '.join(f'{w:g}' for w in sorted(weights))}, not the ranking's lambda "
-                  f"{cost_weight:g}: they aimed at another objective than the one ranked.", ""]
+    lines += _method(records, cost_weight, alpha)
     for name, (test, dropped) in tests.items():
-        what = "objective" if name == "objective" else "regret"
-        k = len(test.mean_ranks)
-        lines.append(f"### Ranked on the {what}")
-        lines.append("")
-        if test.p_value is None:
-            lines += [f"{k} policies over {test.n_blocks} blocks: too few for the Friedman "
-                      "test (it needs 3 policies and 2 blocks).", ""]
-            continue
-        verdict = ("the policies do not all rank alike" if test.p_value < alpha else
-                   "no evidence that the policies rank differently")
-        groups = test.groups()
-        lines += [
-            f"{k} policies over {test.n_blocks} blocks"
-            + (f" ({dropped} blocks left out: a policy did not finish there)" if dropped
-               else "") + f". Friedman chi-square = {test.statistic:.2f}, "
-            f"p = {test.p_value:.3g}: {verdict} (at {alpha:g}). Nemenyi critical difference "
-            f"CD = {test.critical_difference:.2f} ranks: policies whose mean ranks differ by "
-            "less are not distinguishable on these blocks"
-            + (f"; e.g. the best, {test.mean_ranks.index[0]}, cannot be told apart from "
-               f"{len(groups[0]) - 1} others." if groups and groups[0][0]
-               == test.mean_ranks.index[0] else "."), ""]
-    if figures:
-        test = tests[next(iter(tests))][0]
-        if test.pairwise is not None:
-            from experiments import plots
-
-            path = plots.critical_difference(test, sweep_dir / FIGURE,
-                                             title=f"Mean rank on accuracy - {cost_weight:g} x "
-                                                   "cost per 10,000 samples")
-            lines += [f"![critical difference]({path.name})", "",
-                      "Mean rank per policy on the objective (1 best, left); a bar joins "
-                      "policies the Nemenyi test cannot tell apart at level "
-                      f"{alpha:g} (their mean ranks differ by less than the critical "
-                      "difference, in the title).", ""]
+        lines += _verdict(name, test, dropped, alpha)
+    first = tests[next(iter(tests))][0]
+    if figures and first.pairwise is not None:
+        lines += _diagram(first, sweep_dir, cost_weight, alpha)
     return lines
-

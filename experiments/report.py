@@ -884,7 +884,8 @@ def _command(sweep_dir: Path) -> str | None:
         return None
 
 
-def _write_report(agg: Aggregate, records: dict) -> Path:
+def _header(agg: Aggregate, records: dict) -> list[str]:
+    """Return the report's opening: the sweep, its jobs and the first job's stream and model."""
     c = agg.counts
     lines = [f"# Sweep report: `{agg.sweep_dir.name}`", ""]
     command = _command(agg.sweep_dir)
@@ -915,7 +916,11 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                       "drifts are measured for the declared drifts only, and false alarms and "
                       "precision are not judged (a retrain between declared events may answer "
                       "an undeclared change; its measured benefit is in `events.csv`)."]
-    seeds = _n_seeds(agg)
+    return lines
+
+
+def _results_section(agg: Aggregate, seeds: int) -> list[str]:
+    """Return "Results per configuration": what the numbers are, and the table."""
     averaged = _averaged(agg)
     spread = ("Mean over the seeds that ran [the t-based 95% confidence interval, clipped to "
               "the values the metric can take: a share stays in 0-1, a count or a cost at or "
@@ -924,19 +929,19 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
               "the job, as an Optuna trial does): single values, no confidence interval"
               if averaged else "One seed per configuration: single values, no confidence "
               "interval")
-    lines += ["", "## Results per configuration", "",
-              f"{spread}. A detection is the first retrain that is not a planned refit "
-              "within a drift's detection window (see `sim.metrics`); every other retrain "
-              "but a planned refit is a false alarm, shown beside the mean benefit those "
-              "retrains measured (metric gained over the model they replaced). The regret is "
-              "the distance below the hindsight optimum (the oracle: the ceiling) with as "
-              "many retrains that served: one optimum per stream, seed, model, protocol and "
-              "held-out labels (a gate's n_val), "
-              "over a retrain at any step with any training window the triggers can make, "
-              "shared by every policy (plus a run's own windows that start inside a step); "
-              "\"not bounded\" where a run's actions lie outside it (online updates, a "
-              "shadow, canary or rollback gate). `configs.csv` holds every metric; "
-              "`summary.csv` one row per job.", ""]
+    lines = ["", "## Results per configuration", "",
+             f"{spread}. A detection is the first retrain that is not a planned refit "
+             "within a drift's detection window (see `sim.metrics`); every other retrain "
+             "but a planned refit is a false alarm, shown beside the mean benefit those "
+             "retrains measured (metric gained over the model they replaced). The regret is "
+             "the distance below the hindsight optimum (the oracle: the ceiling) with as "
+             "many retrains that served: one optimum per stream, seed, model, protocol and "
+             "held-out labels (a gate's n_val), "
+             "over a retrain at any step with any training window the triggers can make, "
+             "shared by every policy (plus a run's own windows that start inside a step); "
+             "\"not bounded\" where a run's actions lie outside it (online updates, a "
+             "shadow, canary or rollback gate). `configs.csv` holds every metric; "
+             "`summary.csv` one row per job.", ""]
     if agg.drift_aware:
         lines += [f"{', '.join(sorted(agg.drift_aware))} knows where the true drifts are: a "
                   "reference policy, ranked like the others, that no production system can "
@@ -945,27 +950,37 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
         table = _display_table(agg.configs, agg.task)
         table.index = [_named(agg, i) for i in _readable(list(table.index))]
         lines += [markdown_table(table), ""]
+    return lines
+
+
+def _best_section(agg: Aggregate) -> list[str]:
+    """Return "Best configuration per metric": one table per stream (none when nothing ranks)."""
     bests = [(stream, _best(agg, part, stream)) for stream, part in _streams(agg.configs)]
-    if any(len(best) for _, best in bests):
-        lines += ["## Best configuration per metric", "",
-                  "\"tied\" when the 95% confidence intervals overlap (equal values with one "
-                  "seed). A policy that never retrains is not ranked on what it wins by doing "
-                  "nothing (cost, retrains, regret, recovery, fit time). The losses measured "
-                  "against a policy's own earlier level (per drift, after incidents) rank "
-                  f"only the configurations whose {primary(agg.task).label.split(' (')[0]} "
-                  + ("is within 0.05 of the best" if primary(agg.task).better == "max" else
-                     "is within 5% of the best")
-                  + ": a policy whose level was already broken has little left to lose."
-                  + (" One table per stream: results on different streams are not "
-                     "comparable." if len(bests) > 1 else ""), ""]
-        for stream, best in bests:
-            if len(best):
-                lines += ([f"### Stream `{stream}`", ""] if stream is not None else []) + [
-                    markdown_table(best), ""]
-    lines += objective.search_section(agg.sweep_dir)
-    lines += ranks.section(agg.sweep_dir, agg.jobs, records, figures=bool(agg.figures))
+    if not any(len(best) for _, best in bests):
+        return []
+    lines = ["## Best configuration per metric", "",
+             "\"tied\" when the 95% confidence intervals overlap (equal values with one "
+             "seed). A policy that never retrains is not ranked on what it wins by doing "
+             "nothing (cost, retrains, regret, recovery, fit time). The losses measured "
+             "against a policy's own earlier level (per drift, after incidents) rank "
+             f"only the configurations whose {primary(agg.task).label.split(' (')[0]} "
+             + ("is within 0.05 of the best" if primary(agg.task).better == "max" else
+                "is within 5% of the best")
+             + ": a policy whose level was already broken has little left to lose."
+             + (" One table per stream: results on different streams are not "
+                "comparable." if len(bests) > 1 else ""), ""]
+    for stream, best in bests:
+        if len(best):
+            lines += ([f"### Stream `{stream}`", ""] if stream is not None else []) + [
+                markdown_table(best), ""]
+    return lines
+
+
+def _event_sections(agg: Aggregate, drift_table: pd.DataFrame | None,
+                    incident_table: pd.DataFrame | None) -> list[str]:
+    """Return "Drift by drift" and "Incident by incident", each when its table exists."""
     lost = "error gained" if agg.task == "regression" else "accuracy lost"
-    drift_table = _drift_table(agg, records)
+    lines = []
     if drift_table is not None:
         lines += ["## Drift by drift", "",
                   "Per true drift: in how many runs it was detected (a retrain that is not a "
@@ -974,7 +989,6 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   f"mean detection delay (steps from its start), and the {lost} (the "
                   "pre-drift level against the mean over the segment up to the next drift).",
                   "", markdown_table(drift_table), ""]
-    incident_table = _incident_table(agg, records)
     if incident_table is not None:
         lines += ["## Incident by incident", "",
                   "Per incident (broken data that is not a drift, see "
@@ -988,59 +1002,98 @@ def _write_report(agg: Aggregate, records: dict) -> Path:
                   "leave the drift scores alone: where false alarms are judged (declared "
                   "drifts, complete ground truth), a retrain during an incident that no "
                   "drift explains is one.", "", markdown_table(incident_table), ""]
-    if agg.figures:
-        lines += ["## Figures", ""]
-        what = "Mean absolute error" if agg.task == "regression" else "Accuracy"
-        per_seed = ("one line per seed" if seeds <= 5 else
-                    f"mean over {seeds} seeds with the min-max band")
-        captions = {
-            "over_time": f"{what} per step, one panel per configuration ({per_seed}); true "
-            "drifts shaded" + ("; incidents hatched" if incident_table is not None else "")
-            + "; a tick per retrain" + (" (one row per seed)" if seeds > 1 else "")
-            + "; long noisy series are smoothed (the window is on the axis).",
-            "vs_cost": f"{what} against total cost"
-            + (", 95% confidence bars" if seeds > 1 else " (one seed: no intervals)")
-            + "; configurations with the same results share a ringed marker; the dashed "
-            "line is the Pareto front"
-            + ("; the solid line is the hindsight optimum with K retrains (the oracle, the "
-               "only ceiling; the regret column is each run's distance below it)."
-               if (agg.sweep_dir / store.FRONTIER).exists() else "."),
-            "estimated_accuracy": "Accuracy estimated without labels (dashed) and realised "
-            "(solid), per configuration whose trigger estimates it; mean over seeds.",
-        }
-        if agg.drawn and agg.drawn[0] < agg.drawn[1]:
-            captions["over_time"] += (
-                f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (at most "
-                f"{MAX_DRAWN} per stream: more would be unreadable), the others are named in "
-                "the figure; every configuration is in the tables.")
-        for name, path in agg.figures.items():
-            base = re.sub(r"_\d+$", "", name)
-            stream = None
-            if base.startswith("vs_cost_"):  # one per stream (see _streams)
-                base, stream = "vs_cost", base.removeprefix("vs_cost_")
-            caption = captions.get(base, f"{what}, retrains and cost against "
-                                         f"{base.removeprefix('sensitivity_')}.")
-            if base.startswith("sensitivity_") and base.removeprefix("sensitivity_") in agg.lines:
-                shown, total = agg.lines[base.removeprefix("sensitivity_")]
-                caption += (f" The {shown} best of {total} lines are drawn; every "
-                            "configuration is in the tables.")
-            if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
-                    and (agg.configs["alerts_not_acted_mean"] > 0).any():
-                caption += (" The last panel: alerts raised to the person in the loop "
-                            "(solid) and acted upon (dotted).")
-            if stream is not None:
-                caption = (f"Stream `{stream}` only (results on different streams are not "
-                           "comparable): " + caption[0].lower() + caption[1:])
-            elif base != name:
-                caption = "Continued: " + caption
-            lines += [f"![{name}]({path.name})", "", caption, ""]
+    return lines
+
+
+def _what(task: str) -> str:
+    """Return what the figures of a ``task`` sweep draw, as a caption names it."""
+    return "Mean absolute error" if task == "regression" else "Accuracy"
+
+
+def _captions(agg: Aggregate, seeds: int, incidents: bool) -> dict[str, str]:
+    """Return the caption of each kind of figure (the sensitivity ones excepted)."""
+    what = _what(agg.task)
+    per_seed = ("one line per seed" if seeds <= 5 else
+                f"mean over {seeds} seeds with the min-max band")
+    captions = {
+        "over_time": f"{what} per step, one panel per configuration ({per_seed}); true "
+        "drifts shaded" + ("; incidents hatched" if incidents else "")
+        + "; a tick per retrain" + (" (one row per seed)" if seeds > 1 else "")
+        + "; long noisy series are smoothed (the window is on the axis).",
+        "vs_cost": f"{what} against total cost"
+        + (", 95% confidence bars" if seeds > 1 else " (one seed: no intervals)")
+        + "; configurations with the same results share a ringed marker; the dashed "
+        "line is the Pareto front"
+        + ("; the solid line is the hindsight optimum with K retrains (the oracle, the "
+           "only ceiling; the regret column is each run's distance below it)."
+           if (agg.sweep_dir / store.FRONTIER).exists() else "."),
+        "estimated_accuracy": "Accuracy estimated without labels (dashed) and realised "
+        "(solid), per configuration whose trigger estimates it; mean over seeds.",
+    }
+    if agg.drawn and agg.drawn[0] < agg.drawn[1]:
+        captions["over_time"] += (
+            f" The {agg.drawn[0]} best of {agg.drawn[1]} configurations are drawn (at most "
+            f"{MAX_DRAWN} per stream: more would be unreadable), the others are named in "
+            "the figure; every configuration is in the tables.")
+    return captions
+
+
+def _caption(agg: Aggregate, name: str, captions: dict[str, str]) -> str:
+    """Return the caption of figure ``name`` (``over_time_2``, ``vs_cost_<stream>``, ...)."""
+    what = _what(agg.task)
+    base = re.sub(r"_\d+$", "", name)
+    stream = None
+    if base.startswith("vs_cost_"):  # one per stream (see _streams)
+        base, stream = "vs_cost", base.removeprefix("vs_cost_")
+    caption = captions.get(base, f"{what}, retrains and cost against "
+                                 f"{base.removeprefix('sensitivity_')}.")
+    if base.startswith("sensitivity_") and base.removeprefix("sensitivity_") in agg.lines:
+        shown, total = agg.lines[base.removeprefix("sensitivity_")]
+        caption += (f" The {shown} best of {total} lines are drawn; every "
+                    "configuration is in the tables.")
+    if base.startswith("sensitivity_") and "alerts_not_acted_mean" in agg.configs \
+            and (agg.configs["alerts_not_acted_mean"] > 0).any():
+        caption += (" The last panel: alerts raised to the person in the loop "
+                    "(solid) and acted upon (dotted).")
+    if stream is not None:
+        return (f"Stream `{stream}` only (results on different streams are not "
+                "comparable): " + caption[0].lower() + caption[1:])
+    return "Continued: " + caption if base != name else caption
+
+
+def _figure_section(agg: Aggregate, seeds: int, incidents: bool) -> list[str]:
+    """Return "Figures": each figure drawn, with its caption (none when none was drawn)."""
+    if not agg.figures:
+        return []
+    captions = _captions(agg, seeds, incidents)
+    lines = ["## Figures", ""]
+    for name, path in agg.figures.items():
+        lines += [f"![{name}]({path.name})", "", _caption(agg, name, captions), ""]
+    return lines
+
+
+def _failures_section(agg: Aggregate) -> list[str]:
+    """Return "Failures": one line per job that is not ok (none when every job is)."""
     problems = agg.jobs[agg.jobs["status"] != "ok"]
-    if len(problems):
-        lines += ["## Failures", ""]
-        for _, r in problems.iterrows():
-            overrides = " ".join(f"{k}={r[k]}" for k in agg.override_keys if not pd.isna(r[k]))
-            lines.append(f"- job `{r['job']}` ({overrides}): **{r['status']}**: {r['error']}")
-        lines.append("")
+    if not len(problems):
+        return []
+    lines = ["## Failures", ""]
+    for _, r in problems.iterrows():
+        overrides = " ".join(f"{k}={r[k]}" for k in agg.override_keys if not pd.isna(r[k]))
+        lines.append(f"- job `{r['job']}` ({overrides}): **{r['status']}**: {r['error']}")
+    return lines + [""]
+
+
+def _write_report(agg: Aggregate, records: dict) -> Path:
+    """Write the sweep's ``report.md``, section by section, and return its path."""
+    seeds = _n_seeds(agg)
+    incident_table = _incident_table(agg, records)
+    lines = [*_header(agg, records), *_results_section(agg, seeds), *_best_section(agg),
+             *objective.search_section(agg.sweep_dir),
+             *ranks.section(agg.sweep_dir, agg.jobs, records, figures=bool(agg.figures)),
+             *_event_sections(agg, _drift_table(agg, records), incident_table),
+             *_figure_section(agg, seeds, incident_table is not None),
+             *_failures_section(agg)]
     path = agg.sweep_dir / "report.md"
     store.atomic_write(path, lambda p: p.write_text("\n".join(lines)))
     return path
