@@ -6,6 +6,8 @@
   :mod:`experiments.hydra_internals` only, which checks the installed version once.
 - ``experiments`` and ``hydra_plugins`` form no import cycle, counting the imports inside
   functions (which hide a cycle from Python but not from a reader).
+- No function in ``sim``, ``strategies``, ``experiments`` or ``hydra_plugins`` is over 80
+  lines.
 """
 
 from __future__ import annotations
@@ -180,3 +182,33 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match="needs matplotlib.*pip install matplotlib"):
         result.plot()
+
+
+MAX_FUNCTION_LINES = 80
+
+
+def _long_functions(path: Path) -> list[str]:
+    """``name (lines, line)`` of every function in ``path`` longer than the limit.
+
+    A function's length counts its ``def`` line to its last line, docstring included,
+    decorators not.
+    """
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return [f"{node.name} ({node.end_lineno - node.lineno + 1} lines, line {node.lineno})"
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES]
+
+
+def test_length_check_finds_a_long_function(tmp_path):
+    body = "\n".join(f"    x{i} = {i}" for i in range(MAX_FUNCTION_LINES))
+    (tmp_path / "long.py").write_text(f"def long():\n{body}\n\n\ndef short():\n    pass\n")
+    assert _long_functions(tmp_path / "long.py") == [
+        f"long ({MAX_FUNCTION_LINES + 1} lines, line 1)"]
+
+
+@pytest.mark.parametrize("module, path", list(
+    _modules("sim", "strategies", "experiments", "hydra_plugins").items()))
+def test_no_function_over_80_lines(module, path):
+    """A function a reader can hold in view: split by meaning beyond 80 lines (issue 23)."""
+    assert not _long_functions(path), f"{module}: {_long_functions(path)}"
