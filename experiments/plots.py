@@ -322,7 +322,11 @@ def critical_difference(test, path=None, *, title: str = "Mean rank"):
 
     scikit-posthocs draws the mean ranks on one axis (1, the best, on the left) and joins
     with a bar the policies its Nemenyi p-values cannot tell apart at the test's level;
-    the title gives the Friedman p-value and the critical difference.
+    the title gives the Friedman p-value and the critical difference. The policies are
+    handed to it as their places in the ranking and named afterwards: it stacks bars that
+    start at the same rank in the order of a Python set, which for names (strings) changes
+    with every interpreter's hash seed and for ints does not, so the same ranks give the
+    same figure.
 
     Examples
     --------
@@ -335,12 +339,20 @@ def critical_difference(test, path=None, *, title: str = "Mean rank"):
     import scikit_posthocs as sp
 
     k = len(test.mean_ranks)
+    names = [compact(n) for n in test.mean_ranks.index]
+    order = list(test.mean_ranks.index)
     fig, ax = plt.subplots(figsize=(9, 2.2 + 0.22 * k))
-    sp.critical_difference_diagram(test.mean_ranks.rename(index=compact),
-                                   test.pairwise.rename(index=compact, columns=compact),
-                                   alpha=test.alpha, ax=ax,
-                                   label_fmt_left="{label} ({rank:.2f})",
-                                   label_fmt_right="({rank:.2f}) {label}")
+    drawn = sp.critical_difference_diagram(
+        pd.Series(test.mean_ranks.to_numpy(), index=range(k)),
+        pd.DataFrame(test.pairwise.loc[order, order].to_numpy(), index=range(k),
+                     columns=range(k)),
+        alpha=test.alpha, ax=ax, label_fmt_left="{label}|{rank:.2f}",
+        label_fmt_right="{label}|{rank:.2f}")
+    for text in drawn["labels"]:
+        place, rank = text.get_text().split("|")
+        left = text.get_horizontalalignment() == "right"
+        name = names[int(place)]
+        text.set_text(f"{name} ({rank})" if left else f"({rank}) {name}")
     ax.set_xlabel("mean rank (1 = best)")
     ax.set_title(f"{title}\nFriedman p = {test.p_value:.2g}, Nemenyi CD = "
                  f"{test.critical_difference:.2f} at {test.alpha:g}, {test.n_blocks} blocks",
