@@ -325,7 +325,8 @@ def _with_seed(cfg: DictConfig, seed: int) -> DictConfig:
 
 def _print_run(record: dict, out: Path) -> None:
     s = record["summary"]
-    parts = [f"mean accuracy {s['mean_accuracy']:.4f}", f"{s['n_retrains']} retrains",
+    steps = f"{s['n_steps']} scored step" + ("" if s["n_steps"] == 1 else "s")
+    parts = [f"mean accuracy {s['mean_accuracy']:.4f} over {steps}", f"{s['n_retrains']} retrains",
              f"cost {s['total_cost']:g}"]
     if s.get("n_drifts"):
         parts.append(f"{s['detected_drifts']}/{s['n_drifts']} drifts caught, "
