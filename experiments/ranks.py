@@ -345,7 +345,9 @@ def _table(long: pd.DataFrame, tests: dict[str, tuple[RankTest, int]]) -> pd.Dat
     table.index.name = "policy"
     for name, (test, _) in tests.items():
         table[f"mean_rank_{name}"] = test.mean_ranks
-        table[f"n_blocks_{name}"] = pd.Series(test.n_blocks, index=test.mean_ranks.index)
+        # a count: an integer column, empty (not NaN, not 4.0) for a policy left out of it
+        table[f"n_blocks_{name}"] = pd.Series(test.n_blocks, index=test.mean_ranks.index,
+                                              dtype="Int64")
     means = long.groupby("policy")[["objective", "regret", "gap_to_optimum",
                                     "n_retrains"]].mean()
     return table.join(means.add_prefix("mean_")).sort_values(

@@ -175,6 +175,9 @@ def test_benchmark_writes_ranks_and_the_critical_difference_diagram(tmp_path):
     assert table["mean_rank_objective"].sum() == pytest.approx(6.0)  # 1 + 2 + 3 per block
     # the policies that never retrain are left out of the regret ranking
     assert np.isnan(table.loc["trigger=never", ["mean_rank_regret", "n_blocks_regret"]]).all()
+    written = pd.read_csv(sweep / "ranks.csv", index_col="policy", dtype=str)
+    assert written.loc["trigger=cara", ["n_blocks_objective", "n_blocks_regret"]].tolist() == \
+        ["4", "4"]  # counts, written as integers even beside a policy left out
     assert (table["mean_gap_to_optimum"] >= -1e-9).all()
     assert (sweep / "critical_difference.png").stat().st_size > 0
     text = (sweep / "report.md").read_text()
