@@ -410,10 +410,11 @@ def test_single_run_writes_its_record(tmp_path):
     assert record["config"]["trigger"]["_target_"] == "strategies.Performance"
     assert record["overrides"][:2] == ["hydra.mode=RUN", "trigger=performance"] or \
         "trigger=performance" in record["overrides"]
-    assert pd.read_parquet(tmp_path / "run" / "timeline.parquet")["step"].is_monotonic_increasing
-    n_steps = len(pd.read_parquet(tmp_path / "run" / "timeline.parquet"))
-    assert f"mean accuracy {record['summary']['mean_accuracy']:.4f} over {n_steps} scored steps" \
-        in done.stdout  # a table mostly eaten by the initial training shows here
+    timeline = pd.read_parquet(tmp_path / "run" / "timeline.parquet")
+    assert timeline["step"].is_monotonic_increasing
+    mean = record["summary"]["mean_accuracy"]
+    assert f"mean accuracy {mean:.4f} over {len(timeline)} scored steps" in done.stdout
+    # (a table mostly eaten by the initial training shows there)
 
 
 @pytest.mark.slow
